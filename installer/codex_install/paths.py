@@ -1,0 +1,100 @@
+"""Where things live (SPEC §5), resolved in one documented precedence order each."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Paths:
+    codex_home: Path
+    bin_dir: Path
+    cache_dir: Path
+
+    @property
+    def standalone(self) -> Path:
+        return self.codex_home / "packages" / "standalone"
+
+    @property
+    def releases(self) -> Path:
+        return self.standalone / "releases"
+
+    @property
+    def current(self) -> Path:
+        return self.standalone / "current"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.standalone / "install.lock"
+
+    @property
+    def bin_link(self) -> Path:
+        return self.bin_dir / "codex"
+
+    @property
+    def auth_file(self) -> Path:
+        return self.codex_home / "auth.json"
+
+    def release_dir(self, version: str, target: str) -> Path:
+        return self.releases / f"{version}-{target}"
+
+
+def codex_home(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """--codex-home, else CODEX_HOME, else ~/.codex."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("CODEX_HOME"):
+        return Path(env["CODEX_HOME"]).expanduser()
+    return _home(env) / ".codex"
+
+
+def bin_dir(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """--bin-dir, else CODEX_INSTALL_DIR, else XDG_BIN_HOME, else ~/.local/bin."""
+    if explicit:
+        return Path(explicit).expanduser()
+    for name in ("CODEX_INSTALL_DIR", "XDG_BIN_HOME"):
+        if env.get(name):
+            return Path(env[name]).expanduser()
+    return _home(env) / ".local" / "bin"
+
+
+def cache_dir(env: Mapping[str, str]) -> Path:
+    """CODEX_INSTALL_CACHE_DIR, else XDG_CACHE_HOME/codex-install, else ~/.cache/codex-install
+    (~/Library/Caches/codex-install on macOS)."""
+    if env.get("CODEX_INSTALL_CACHE_DIR"):
+        return Path(env["CODEX_INSTALL_CACHE_DIR"]).expanduser()
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]).expanduser() / "codex-install"
+    mac = _home(env) / "Library" / "Caches"
+    if os.uname().sysname == "Darwin" and mac.is_dir():
+        return mac / "codex-install"
+    return _home(env) / ".cache" / "codex-install"
+
+
+def resolve_paths(
+    env: Mapping[str, str],
+    *,
+    codex_home_opt: str | os.PathLike[str] | None = None,
+    bin_dir_opt: str | os.PathLike[str] | None = None,
+) -> Paths:
+    return Paths(
+        codex_home=codex_home(codex_home_opt, env),
+        bin_dir=bin_dir(bin_dir_opt, env),
+        cache_dir=cache_dir(env),
+    )
+
+
+def github_token(env: Mapping[str, str]) -> str | None:
+    """GITHUB_TOKEN, else GH_TOKEN. Sent only to the GitHub API host, never printed."""
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _home(env: Mapping[str, str]) -> Path:
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
