@@ -74,9 +74,7 @@ def rosetta_translated(run: Callable[[list[str]], str] | None = None) -> bool:
     """True when this (x86_64) process runs under Rosetta 2."""
 
     def _run(argv: list[str]) -> str:
-        return subprocess.run(
-            argv, capture_output=True, text=True, timeout=5, check=False
-        ).stdout
+        return subprocess.run(argv, capture_output=True, text=True, timeout=5, check=False).stdout
 
     try:
         out = (run or _run)(["sysctl", "-n", "sysctl.proc_translated"])

@@ -1,0 +1,244 @@
+"""What each install-side command does, between the click layer and the core: option and
+environment precedence in one place, human output through the Reporter."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from codex_install import pathenv, standalone
+from codex_install.errors import UnsupportedPlatformError, UsageError
+from codex_install.install import Hooks, InstallRequest, InstallResult, install
+from codex_install.paths import Paths, github_token, resolve_paths
+from codex_install.platforms import resolve_target
+from codex_install.resolve import SourceOptions
+from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
+from codex_install.ui import Reporter
+from codex_install.versions import parse_version
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def source_options(
+    env: Mapping[str, str], options: Mapping[str, Any], cache: Path
+) -> SourceOptions:
+    """Flags win over environment variables, which win over defaults."""
+    source = options.get("source") or env.get("CODEX_INSTALL_SOURCE") or "auto"
+    if source not in ("auto", "github", "mirror", "npm"):
+        raise UsageError(f"unknown source {source!r} (auto, github, mirror, npm)")
+    return SourceOptions(
+        source=source,  # type: ignore[arg-type]  # checked above
+        github=GitHubConfig(
+            api_url=options.get("github_api_url") or env.get("GITHUB_API_URL") or DEFAULT_API_URL,
+            repo=options.get("repo") or DEFAULT_REPO,
+            token=github_token(env),
+            cache_dir=cache,
+        ),
+        mirror=options.get("mirror") or env.get("CODEX_INSTALL_MIRROR") or None,
+        npm_registry=options.get("npm_registry") or None,
+    )
+
+
+def _sha256_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower().removeprefix("sha256:")
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise UsageError("--sha256 must be 64 hex digits")
+    return value
+
+
+def _hooks(env: Mapping[str, str], reporter: Reporter, opts: SourceOptions) -> Hooks:
+    return Hooks(
+        notice=reporter.info,
+        progress=reporter.progress,
+        env=env,
+        npm_resolver_factory=_npm_factory(env, opts),
+    )
+
+
+def _npm_factory(env: Mapping[str, str], opts: SourceOptions) -> Any:
+    try:
+        npm = importlib.import_module("codex_install.sources.npm")
+    except ImportError:
+        return None
+    factory = getattr(npm, "resolver_factory", None)
+    return factory(env, opts.npm_registry) if factory is not None else None
+
+
+def run_install(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str, Any]:
+    reporter = Reporter(quiet=bool(options.get("quiet")), verbose=bool(options.get("verbose")))
+    paths = resolve_paths(
+        env, codex_home_opt=options.get("codex_home"), bin_dir_opt=options.get("bin_dir")
+    )
+    version = parse_version(options.get("version") or env.get("CODEX_RELEASE"))
+    target = resolve_target(options.get("target"))
+    sources = source_options(env, options, paths.cache_dir)
+    request = InstallRequest(
+        version=version,
+        target=target,
+        sources=sources,
+        archive=options.get("archive"),
+        sha256=_sha256_option(options.get("sha256")),
+        force=bool(options.get("force")),
+    )
+    manifest_file = options.get("manifest")
+    if manifest_file is not None:
+        request = _pin_to_manifest(request, Path(manifest_file))
+    result = install(request, paths, _hooks(env, reporter, sources))
+    if not result.reused:
+        reporter.info(
+            f"installed codex {result.version} ({result.target}, {result.layout} layout, "
+            f"from {result.source}) in {result.timings.get('total', 0):.1f}s"
+        )
+        reporter.debug(f"  sha256 {result.sha256}")
+        reporter.debug(f"  release {result.release_dir}")
+    path_state = _path_setup(paths, env, bool(options.get("modify_path")), reporter)
+    signin = _sign_in(paths, env, options, reporter)
+    data = result.to_json()
+    data["ok"] = True
+    data["pinned_by"] = request_pin(options)
+    data["path"] = path_state
+    data["sign_in"] = signin
+    return data
+
+
+def request_pin(options: Mapping[str, Any]) -> str | None:
+    if options.get("manifest"):
+        return "manifest"
+    if options.get("sha256"):
+        return "sha256"
+    return None
+
+
+def _pin_to_manifest(request: InstallRequest, manifest_file: Path) -> InstallRequest:
+    manifest_pin = importlib.import_module("codex_install.manifest_pin")
+    pinned: InstallRequest = manifest_pin.pin_request(request, manifest_file)
+    return pinned
+
+
+def _path_setup(
+    paths: Paths, env: Mapping[str, str], modify: bool, reporter: Reporter
+) -> dict[str, Any]:
+    state: dict[str, Any] = {"bin_dir": str(paths.bin_dir), "on_path": False, "conflicts": []}
+    conflicts = pathenv.find_conflicts(paths.bin_dir, env)
+    for c in conflicts:
+        reporter.warn(
+            f"another codex at {c.path} comes first on PATH; remove it with: {c.remove_with}"
+        )
+    state["conflicts"] = [{"path": str(c.path), "remove_with": c.remove_with} for c in conflicts]
+    if pathenv.add_to_github_path(paths.bin_dir, env):
+        reporter.info(f"added {paths.bin_dir} to GITHUB_PATH for later steps")
+        state["github_path"] = True
+    if pathenv.on_path(paths.bin_dir, env):
+        state["on_path"] = True
+        return state
+    home = Path(env.get("HOME") or Path.home())
+    profile = pathenv.profile_for(env, home)
+    if modify:
+        if pathenv.modify_profile(profile, paths.bin_dir):
+            reporter.info(f"added {paths.bin_dir} to PATH in {profile}; open a new shell")
+        state["profile"] = str(profile)
+    else:
+        reporter.info(
+            f"{paths.bin_dir} is not on your PATH; add it with:\n"
+            f"  {pathenv.path_line(paths.bin_dir, profile)}\n"
+            "  (or rerun with --modify-path)"
+        )
+    return state
+
+
+def _sign_in(
+    paths: Paths, env: Mapping[str, str], options: Mapping[str, Any], reporter: Reporter
+) -> dict[str, Any]:
+    from codex_install.signin import first_sign_in
+
+    no_login = bool(options.get("no_login")) or _truthy(env.get("CODEX_NON_INTERACTIVE"))
+    result = first_sign_in(
+        paths,
+        codex=paths.current / "bin" / "codex",
+        env=env,
+        no_login=no_login,
+        echo=None if not options.get("quiet") else (lambda _line: None),
+    )
+    return result.to_json()
+
+
+def run_resolve(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str, Any]:
+    from codex_install.httpclient import make_client
+    from codex_install.resolve import resolve
+
+    paths = resolve_paths(env)
+    version = parse_version(options.get("version") or env.get("CODEX_RELEASE"))
+    target = resolve_target(options.get("target"))
+    sources = source_options(env, options, paths.cache_dir)
+    reporter = Reporter()
+    with make_client() as client:
+        factory = _npm_factory(env, sources)
+        resolved = resolve(
+            sources,
+            version,
+            target,
+            client=client,
+            notice=reporter.info,
+            npm_resolver=factory(client) if factory else None,
+        )
+    sel = resolved.selection
+    sha256 = sel.archive.sha256
+    if resolved.sums is not None:
+        sha256 = resolved.sums.get(sel.archive.name, sha256)
+    return {
+        "version": sel.version,
+        "target": sel.target,
+        "layout": sel.layout,
+        "asset": sel.archive.name,
+        "url": sel.archive.url,
+        "size": sel.archive.size,
+        "sha256": sha256,
+        "integrity": sel.integrity,
+        "source": sel.source,
+        "fell_back_from": resolved.fell_back_from,
+    }
+
+
+def run_use(paths: Paths, version: str, target: str | None) -> str:
+    from codex_install.lock import file_lock
+
+    spec = parse_version(version)
+    if spec.version is None:
+        raise UsageError("use needs a version, e.g. `codex-install use 0.169.0`")
+    with file_lock(paths.lock_file):
+        release = standalone.find_release(paths, spec.version, target or _host_or_none())
+        standalone.activate(paths, release.path)
+        standalone.link_bin(paths)
+    return f"codex {release.version} ({release.target}) is now current"
+
+
+def run_uninstall(paths: Paths, version: str | None, target: str | None) -> list[str]:
+    from codex_install.lock import file_lock
+
+    spec = parse_version(version) if version else None
+    if paths.standalone.exists() or paths.bin_link.is_symlink():
+        with file_lock(paths.lock_file):
+            removed = standalone.uninstall(
+                paths, spec.version if spec else None, target or _host_or_none()
+            )
+    else:
+        removed = []
+    if not removed:
+        return ["nothing to uninstall"]
+    return [f"removed {p}" for p in removed]
+
+
+def _host_or_none() -> str | None:
+    try:
+        return resolve_target(None)
+    except UnsupportedPlatformError:
+        return None
+
+
+__all__ = ["InstallResult", "run_install", "run_resolve", "run_uninstall", "run_use"]

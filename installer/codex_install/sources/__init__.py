@@ -1,0 +1,1 @@
+"""Where releases come from: github, mirror, npm (SPEC §4)."""

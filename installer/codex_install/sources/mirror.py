@@ -1,0 +1,60 @@
+"""The mirror source: a static tree with ``channels/latest`` and ``releases/<ver>/release.json``
+(GitHub-shaped JSON, relative URLs). ``file://`` trees work for air-gapped hosts."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from codex_install.download import fetch_bytes
+from codex_install.errors import NetworkError, NotFoundError
+from codex_install.models import Release
+from codex_install.netpolicy import RetryPolicy
+from codex_install.releases import parse_release
+from codex_install.versions import VersionSpec
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def normalize_base(base: str) -> str:
+    if "://" not in base:
+        from pathlib import Path
+
+        return Path(base).resolve().as_uri() + "/"
+    return base if base.endswith("/") else base + "/"
+
+
+def release_json_url(base: str, spec: VersionSpec) -> str:
+    base = normalize_base(base)
+    if spec.version is None:
+        return base + "channels/latest"
+    return f"{base}releases/{spec.version}/release.json"
+
+
+def fetch_release(
+    client: httpx.Client | None,
+    base: str,
+    spec: VersionSpec,
+    *,
+    policy: RetryPolicy = RetryPolicy(attempts=4),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Release:
+    url = release_json_url(base, spec)
+    try:
+        body, _ = fetch_bytes(client, url, label="release.json", policy=policy, sleep=sleep)
+    except NotFoundError as err:
+        what = f"release {spec.version}" if spec.version else "the latest channel"
+        raise NotFoundError(f"{what} not found on mirror {normalize_base(base)}") from err
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise NetworkError(f"mirror returned malformed JSON at {url}") from err
+    release = parse_release(data, base_url=url, source="mirror", origin=f"mirror ({url})")
+    if spec.version is not None and release.version != spec.version:
+        raise NetworkError(
+            f"mirror release.json at {url} describes {release.version}, not {spec.version}"
+        )
+    return release

@@ -1,0 +1,210 @@
+"""The installed layout of SPEC §5: releases, the ``current`` link and the bin-dir link."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_install.errors import FilesystemError, NotFoundError, UsageError
+from codex_install.fsutil import atomic_symlink, remove_tree
+from codex_install.paths import Paths
+from codex_install.versions import version_key
+
+STAGING_PREFIX = ".staging-"
+
+
+@dataclass(frozen=True)
+class InstalledRelease:
+    version: str
+    target: str
+    path: Path
+    current: bool
+
+
+def is_complete(release_dir: Path) -> bool:
+    """Release dirs appear only by renaming a verified, smoke-tested staging dir, so a dir with
+    its manifest and an executable entrypoint is complete."""
+    entry = release_dir / "bin" / "codex"
+    return (
+        (release_dir / "codex-package.json").is_file()
+        and entry.is_file()
+        and os.access(entry, os.X_OK)
+    )
+
+
+def current_dir(paths: Paths) -> Path | None:
+    try:
+        target = os.readlink(paths.current)
+    except OSError:
+        return None
+    resolved = (paths.current.parent / target).resolve()
+    return resolved if resolved.is_dir() else None
+
+
+def split_release_name(name: str) -> tuple[str, str] | None:
+    # "<ver>-<target>"; versions may contain "-" (0.1.0-alpha.1), targets always do.
+    for marker in ("-aarch64-", "-x86_64-"):
+        idx = name.find(marker)
+        if idx > 0:
+            return name[:idx], name[idx + 1 :]
+    return None
+
+
+def list_releases(paths: Paths) -> list[InstalledRelease]:
+    current = current_dir(paths)
+    found: list[InstalledRelease] = []
+    if not paths.releases.is_dir():
+        return found
+    for child in paths.releases.iterdir():
+        if child.name.startswith(".") or not child.is_dir():
+            continue
+        parts = split_release_name(child.name)
+        if parts is None or not is_complete(child):
+            continue
+        found.append(
+            InstalledRelease(
+                version=parts[0],
+                target=parts[1],
+                path=child,
+                current=current is not None and child.resolve() == current,
+            )
+        )
+    found.sort(key=lambda r: (version_key(r.version), r.target))
+    return found
+
+
+def clean_leftovers(paths: Paths) -> int:
+    """Remove staging and trash dirs left by an install that was killed (caller holds the lock)."""
+    removed = 0
+    if not paths.releases.is_dir():
+        return 0
+    for child in paths.releases.iterdir():
+        if child.name.startswith((STAGING_PREFIX, ".trash-")):
+            shutil.rmtree(child, ignore_errors=True)
+            removed += 1
+    for child in paths.standalone.glob(".current.tmp-*"):
+        child.unlink(missing_ok=True)
+    return removed
+
+
+def new_staging_dir(paths: Paths) -> Path:
+    try:
+        paths.releases.mkdir(parents=True, exist_ok=True)
+        staging = paths.releases / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+        staging.mkdir(mode=0o755)
+    except OSError as err:
+        raise FilesystemError(
+            f"cannot create a staging directory in {paths.releases}: {err.strerror}"
+        ) from err
+    return staging
+
+
+def promote(staging: Path, release_dir: Path) -> None:
+    """Rename a verified staging dir into place; an existing release (--force) is swapped out."""
+    old: Path | None = None
+    try:
+        if release_dir.exists():
+            old = release_dir.with_name(f".trash-{secrets.token_hex(6)}")
+            os.rename(release_dir, old)
+        os.rename(staging, release_dir)
+    except OSError as err:
+        if old is not None and not release_dir.exists():
+            os.rename(old, release_dir)
+        raise FilesystemError(f"cannot move release into {release_dir}: {err.strerror}") from err
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def activate(paths: Paths, release_dir: Path) -> None:
+    """Swap ``current`` to ``release_dir`` (relative link, atomic rename)."""
+    atomic_symlink(os.path.join("releases", release_dir.name), paths.current)
+
+
+def link_bin(paths: Paths, *, force: bool = False) -> Path:
+    """Point ``<bin-dir>/codex`` at ``current/bin/codex``. A regular file there is somebody
+    else's codex: replace it only with ``--force``."""
+    link = paths.bin_link
+    target = paths.current / "bin" / "codex"
+    try:
+        paths.bin_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FilesystemError(f"cannot create bin dir {paths.bin_dir}: {err.strerror}") from err
+    if link.exists() and not link.is_symlink() and not force:
+        raise FilesystemError(
+            f"{link} exists and is not a link made by codex-install",
+            hint="remove it or pass --force to replace it",
+        )
+    if link.is_symlink() and os.readlink(link) == str(target):
+        return link
+    atomic_symlink(target, link)
+    return link
+
+
+def find_release(paths: Paths, version: str, target: str | None) -> InstalledRelease:
+    matches = [r for r in list_releases(paths) if r.version == version]
+    if target is not None:
+        preferred = [r for r in matches if r.target == target]
+        matches = preferred or matches
+    if not matches:
+        raise NotFoundError(f"codex {version} is not installed (see `codex-install list`)")
+    if len(matches) > 1:
+        raise UsageError(
+            f"codex {version} is installed for several targets; pass --target "
+            f"({', '.join(r.target for r in matches)})"
+        )
+    return matches[0]
+
+
+def bin_link_is_ours(paths: Paths) -> bool:
+    link = paths.bin_link
+    if not link.is_symlink():
+        return False
+    return os.readlink(link).startswith(str(paths.standalone))
+
+
+def uninstall(paths: Paths, version: str | None, target: str | None) -> list[str]:
+    """Remove one release (not the current one), or everything codex-install installed —
+    never anything else in CODEX_HOME (it holds the user's sessions and credentials)."""
+    removed: list[str] = []
+    if version is not None:
+        release = find_release(paths, version, target)
+        if release.current:
+            others = [r for r in list_releases(paths) if not r.current]
+            raise UsageError(
+                f"codex {version} is the current release; "
+                + (
+                    f"switch first with `codex-install use {others[-1].version}`"
+                    if others
+                    else "run `codex-install uninstall` to remove everything"
+                )
+            )
+        remove_tree(release.path)
+        return [str(release.path)]
+    if bin_link_is_ours(paths):
+        paths.bin_link.unlink()
+        removed.append(str(paths.bin_link))
+    if paths.current.is_symlink():
+        paths.current.unlink()
+        removed.append(str(paths.current))
+    if paths.releases.exists():
+        remove_tree(paths.releases)
+        removed.append(str(paths.releases))
+    return removed
+
+
+def write_package_json(release_dir: Path, version: str, target: str) -> None:
+    """Legacy archives carry no codex-package.json; write the one the package layout has."""
+    data = {
+        "layoutVersion": 1,
+        "version": version,
+        "target": target,
+        "variant": "codex",
+        "entrypoint": "bin/codex",
+        "resourcesDir": "codex-resources",
+        "pathDir": "codex-path",
+    }
+    (release_dir / "codex-package.json").write_text(json.dumps(data, indent=2) + "\n")
