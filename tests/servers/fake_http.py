@@ -44,11 +44,13 @@ class FakeHTTPServer:
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
         handler = _make_handler(self)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def start(self) -> FakeHTTPServer:
         self._thread.start()
@@ -84,6 +86,11 @@ class FakeHTTPServer:
     def _record(self, method: str, path: str, headers: Any) -> None:
         with self._lock:
             self.log.append(LoggedRequest(method, path, {k.lower(): v for k, v in headers.items()}))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients hanging up mid-body is what these tests do on purpose
 
 
 def _make_handler(server: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:

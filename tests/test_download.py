@@ -1,0 +1,112 @@
+"""The downloader against a real loopback server: retries, resume, Retry-After, sizes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+
+import httpx
+import pytest
+
+from codex_install.download import download, fetch_bytes
+from codex_install.errors import NetworkError, NotFoundError, VerificationError
+from codex_install.httpclient import make_client
+from codex_install.netpolicy import RetryPolicy
+
+DATA = os.urandom(300_000)
+
+
+def fetch(server, path="/f", **kw):
+    parts: list[bytes] = []
+    sleeps: list[float] = []
+    with make_client() as client:
+        digests = download(client, server.url + path, parts.append, sleep=sleeps.append, **kw)
+    return b"".join(parts), digests, sleeps
+
+
+def test_stream_is_hashed_in_one_pass(server):
+    server.add("/f", DATA)
+    body, digests, _ = fetch(server, expected_size=len(DATA), extra_hashes=("sha512",))
+    assert body == DATA
+    assert digests.sha256 == hashlib.sha256(DATA).hexdigest()
+    assert digests.sha512 == hashlib.sha512(DATA).hexdigest()
+    assert digests.size == len(DATA)
+
+
+def test_two_drops_resume_to_the_exact_bytes(server):
+    server.add("/f", DATA)
+    server.fault("/f", "drop:1000", "drop:50000")
+    body, _, sleeps = fetch(server, expected_size=len(DATA))
+    assert body == DATA and len(sleeps) == 2
+    ranges = [r.headers.get("range") for r in server.requests_to("/f")]
+    assert ranges[0] is None and ranges[1] == "bytes=1000-"
+    assert ranges[2] is not None and int(ranges[2][6:-1]) >= 51000 - 1000
+
+
+def test_retry_after_is_honoured(server):
+    server.add("/f", DATA)
+    server.fault("/f", "429:7", "503")
+    _, _, sleeps = fetch(server)
+    assert sleeps[0] == 7
+    assert len(sleeps) == 2
+
+
+def test_404_is_never_retried(server):
+    with pytest.raises(NotFoundError):
+        fetch(server, "/missing")
+    assert len(server.requests_to("/missing")) == 1
+
+
+def test_retries_are_bounded(server):
+    server.add("/f", DATA)
+    server.fault("/f", *["500"] * 10)
+    with pytest.raises(NetworkError, match="after 3 attempts"):
+        fetch(server, policy=RetryPolicy(attempts=3))
+    assert len(server.requests_to("/f")) == 3
+
+
+def test_refused_connection_is_connection_level():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    with httpx.Client() as client, pytest.raises(NetworkError) as err:
+        download(client, f"http://127.0.0.1:{port}/x", lambda _b: None, sleep=lambda _s: None)
+    assert err.value.connection_level
+
+
+def test_declared_size_must_match(server):
+    server.add("/f", DATA)
+    with pytest.raises(VerificationError, match="metadata says"):
+        fetch(server, expected_size=len(DATA) + 1)
+
+
+def test_html_instead_of_binary_is_named(server):
+    server.add("/f", DATA)
+    server.fault("/f", "html")
+    with pytest.raises(VerificationError, match="HTML page"):
+        fetch(server)
+
+
+def test_redirects_are_followed(server):
+    server.add("/cdn/f", DATA)
+    server.redirect("/f", server.url + "/cdn/f")
+    body, _, _ = fetch(server)
+    assert body == DATA
+
+
+def test_small_files_have_a_limit(server):
+    server.add("/f", DATA)
+    with httpx.Client() as client, pytest.raises(VerificationError, match="larger than"):
+        fetch_bytes(client, server.url + "/f", limit=1000)
+
+
+def test_local_file_urls(tmp_path):
+    f = tmp_path / "a.bin"
+    f.write_bytes(DATA)
+    parts: list[bytes] = []
+    digests = download(None, f.as_uri(), parts.append, expected_size=len(DATA))
+    assert b"".join(parts) == DATA and digests.size == len(DATA)
+    with pytest.raises(NotFoundError):
+        download(None, (tmp_path / "nope").as_uri(), parts.append)
