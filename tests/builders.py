@@ -122,8 +122,12 @@ class FakeRelease:
             if not self.omit_sizes:
                 entry["size"] = len(data)
             assets.append(entry)
-        return {"tag_name": self.tag, "name": self.tag, "prerelease": "-" in self.version,
-                "assets": assets}
+        return {
+            "tag_name": self.tag,
+            "name": self.tag,
+            "prerelease": "-" in self.version,
+            "assets": assets,
+        }
 
     def publish_github(
         self, server: FakeHTTPServer, repo: str = "openai/codex", *, latest: bool = True
@@ -134,13 +138,13 @@ class FakeRelease:
             server.add(path, data, Content_Type="application/octet-stream")
             urls[name] = server.url + path
         body = json.dumps(self.release_json(urls))
-        server.add(f"/repos/{repo}/releases/tags/{self.tag}", body,
-                   Content_Type="application/json")
+        server.add(f"/repos/{repo}/releases/tags/{self.tag}", body, Content_Type="application/json")
         if latest:
             server.add(f"/repos/{repo}/releases/latest", body, Content_Type="application/json")
 
-    def publish_mirror(self, server: FakeHTTPServer, base: str = "/mirror",
-                       *, latest: bool = True) -> str:
+    def publish_mirror(
+        self, server: FakeHTTPServer, base: str = "/mirror", *, latest: bool = True
+    ) -> str:
         urls = {name: name for name in self.files}  # relative URLs, as mirror sync writes them
         for name, data in self.files.items():
             server.add(f"{base}/releases/{self.version}/{name}", data)
@@ -155,8 +159,12 @@ class FakeRelease:
 
 
 def package_release(
-    version: str, target: str = TARGET, *, formats: tuple[str, ...] = ("tar.zst", "tar.gz"),
-    legacy: bool = True, script: bytes | None = None,
+    version: str,
+    target: str = TARGET,
+    *,
+    formats: tuple[str, ...] = ("tar.zst", "tar.gz"),
+    legacy: bool = True,
+    script: bytes | None = None,
 ) -> FakeRelease:
     rel = FakeRelease(version)
     tar = package_tar(version, target, script=script)

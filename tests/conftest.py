@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from servers.fake_http import FakeHTTPServer  # noqa: E402
+from servers.fake_http import FakeHTTPServer
 
 
 @pytest.fixture

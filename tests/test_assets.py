@@ -32,10 +32,21 @@ def release(*names: str, digest: str | None = H1) -> Release:
 @pytest.mark.parametrize(
     ("names", "want", "layout"),
     [
-        ([f"codex-package-{T}.tar.zst", f"codex-package-{T}.tar.gz", f"codex-{T}.tar.gz",
-          SUMS_NAME], f"codex-package-{T}.tar.zst", "package"),
-        ([f"codex-package-{T}.tar.gz", f"codex-{T}.tar.gz", SUMS_NAME],
-         f"codex-package-{T}.tar.gz", "package"),
+        (
+            [
+                f"codex-package-{T}.tar.zst",
+                f"codex-package-{T}.tar.gz",
+                f"codex-{T}.tar.gz",
+                SUMS_NAME,
+            ],
+            f"codex-package-{T}.tar.zst",
+            "package",
+        ),
+        (
+            [f"codex-package-{T}.tar.gz", f"codex-{T}.tar.gz", SUMS_NAME],
+            f"codex-package-{T}.tar.gz",
+            "package",
+        ),
         ([f"codex-{T}.tar.gz"], f"codex-{T}.tar.gz", "legacy"),
         # package archives without a SUMS file can't be verified as §3 asks: use legacy
         ([f"codex-package-{T}.tar.zst", f"codex-{T}.tar.gz"], f"codex-{T}.tar.gz", "legacy"),
@@ -98,18 +109,27 @@ def test_integrity_check():
 
 @pytest.mark.parametrize(
     ("value", "hex_"),
-    [(f"sha256:{H1}", H1), (f"SHA256:{H1.upper()}", H1), ("sha512:abc", None), (None, None),
-     ("sha256:xyz", None), (42, None)],
+    [
+        (f"sha256:{H1}", H1),
+        (f"SHA256:{H1.upper()}", H1),
+        ("sha512:abc", None),
+        (None, None),
+        ("sha256:xyz", None),
+        (42, None),
+    ],
 )
 def test_digest_field(value, hex_):
     assert parse_digest(value) == hex_
 
 
 def test_release_json_resolves_relative_urls():
-    data = {"tag_name": "rust-v1.2.3", "assets": [
-        {"name": "a.tar.gz", "browser_download_url": "a.tar.gz", "size": 3}]}
-    rel = parse_release(data, base_url="http://m/releases/1.2.3/release.json", source="mirror",
-                        origin="test")
+    data = {
+        "tag_name": "rust-v1.2.3",
+        "assets": [{"name": "a.tar.gz", "browser_download_url": "a.tar.gz", "size": 3}],
+    }
+    rel = parse_release(
+        data, base_url="http://m/releases/1.2.3/release.json", source="mirror", origin="test"
+    )
     assert rel.assets[0].url == "http://m/releases/1.2.3/a.tar.gz"
     assert rel.version == "1.2.3"
 
@@ -123,8 +143,10 @@ def test_release_json_resolves_relative_urls():
         {"tag_name": "rust-v1.2.3"},
         {"tag_name": "rust-v1.2.3", "assets": [1]},
         {"tag_name": "rust-v1.2.3", "assets": [{"name": "../x", "browser_download_url": "x"}]},
-        {"tag_name": "rust-v1.2.3", "assets": [{"name": "x", "browser_download_url": "x",
-                                                "size": -1}]},
+        {
+            "tag_name": "rust-v1.2.3",
+            "assets": [{"name": "x", "browser_download_url": "x", "size": -1}],
+        },
     ],
 )
 def test_malformed_release_json_is_a_network_error(data):

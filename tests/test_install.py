@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import TARGET, FakeRelease, gz, legacy_tar, package_release, package_tar, sha256
 from click.testing import CliRunner, Result
-from servers.fake_http import FakeHTTPServer
 
+from builders import TARGET, FakeRelease, gz, legacy_tar, package_release, package_tar, sha256
 from codex_install.cli import cli
+from servers.fake_http import FakeHTTPServer
 
 REPO = "openai/codex"
 
@@ -29,8 +29,9 @@ def install(env: dict[str, str], *args: str) -> Result:
 
 def codex_version(env: dict[str, str]) -> str:
     link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
-    return subprocess.run([str(link), "--version"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [str(link), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def current(env: dict[str, str]) -> str:
@@ -96,8 +97,18 @@ def test_json_output_shape(env, server):
     package_release("0.169.0").publish_github(server)
     result = install(env, "--version", "0.169.0", "--json")
     data = json.loads(result.stdout)
-    assert {"version", "target", "layout", "source", "sha256", "paths", "timings",
-            "sign_in", "ok", "reused"} <= set(data)
+    assert {
+        "version",
+        "target",
+        "layout",
+        "source",
+        "sha256",
+        "paths",
+        "timings",
+        "sign_in",
+        "ok",
+        "reused",
+    } <= set(data)
     assert data["source"] == "github"
     assert data["target"] == TARGET
     assert data["sign_in"]["state"] == "skipped"
@@ -131,9 +142,11 @@ def test_file_url_mirror_installs_offline(env, tmp_path):
     for name, data in rel.files.items():
         (root / "releases/0.169.0" / name).write_bytes(data)
     (root / "releases/0.169.0/release.json").write_text(
-        json.dumps(rel.release_json({n: n for n in rel.files})))
+        json.dumps(rel.release_json({n: n for n in rel.files}))
+    )
     (root / "channels/latest").write_text(
-        json.dumps(rel.release_json({n: f"../releases/0.169.0/{n}" for n in rel.files})))
+        json.dumps(rel.release_json({n: f"../releases/0.169.0/{n}" for n in rel.files}))
+    )
     result = install(env, "--mirror", root.as_uri())
     assert result.exit_code == 0, result.output
     assert codex_version(env) == "codex-cli 0.169.0"
@@ -208,8 +221,9 @@ def test_sums_file_with_wrong_entry_exits_5(env, server):
     _install_old(env, server)
     rel = package_release("0.169.0", legacy=False)
     name = f"codex-package-{TARGET}.tar.zst"
-    rel.files["codex-package_SHA256SUMS"] = rel.sums_text().replace(
-        sha256(rel.files[name]), "f" * 64).encode()
+    rel.files["codex-package_SHA256SUMS"] = (
+        rel.sums_text().replace(sha256(rel.files[name]), "f" * 64).encode()
+    )
     rel.publish_github(server)
     result = install(env, "--version", "0.169.0")
     assert result.exit_code == 5, result.output
@@ -261,8 +275,7 @@ def test_legacy_archive_digest_mismatch_exits_5(env, server):
 
 def test_smoke_test_failure_exits_5(env, server):
     _install_old(env, server)
-    package_release("0.169.0", script=b"#!/bin/sh\necho 'codex-cli 9.9.9'\n").publish_github(
-        server)
+    package_release("0.169.0", script=b"#!/bin/sh\necho 'codex-cli 9.9.9'\n").publish_github(server)
     result = install(env, "--version", "0.169.0")
     assert result.exit_code == 5
     assert "smoke test" in result.stderr
@@ -342,8 +355,13 @@ def test_missing_asset_for_target_is_exit_3(env, server):
 
 
 def test_rate_limit_is_reported_with_reset_time_and_token_hint(env, server):
-    server.add(f"/repos/{REPO}/releases/latest", '{"message": "API rate limit exceeded"}',
-               status=403, x_ratelimit_remaining="0", x_ratelimit_reset="1900000000")
+    server.add(
+        f"/repos/{REPO}/releases/latest",
+        '{"message": "API rate limit exceeded"}',
+        status=403,
+        x_ratelimit_remaining="0",
+        x_ratelimit_reset="1900000000",
+    )
     result = install(env)
     assert result.exit_code == 4
     assert "rate limit" in result.stderr
@@ -363,8 +381,9 @@ def test_github_token_goes_to_api_host_only_and_is_never_printed(env, server):
             urls[name] = f"{cdn.url}/dl/{name}"
         server.add(f"/repos/{REPO}/releases/tags/{rel.tag}", json.dumps(rel.release_json(urls)))
         secret = "ghp_supersecrettokenvalue123"
-        result = install({**env, "GITHUB_TOKEN": secret}, "--version", "0.169.0", "--json",
-                         "--verbose")
+        result = install(
+            {**env, "GITHUB_TOKEN": secret}, "--version", "0.169.0", "--json", "--verbose"
+        )
         assert result.exit_code == 0, result.output
         api = server.requests_to(f"/repos/{REPO}/releases/tags/{rel.tag}")
         assert api[0].headers["authorization"] == f"Bearer {secret}"
@@ -475,8 +494,9 @@ def test_local_legacy_archive_needs_version_and_is_renamed(env, tmp_path):
     archive = tmp_path / f"codex-{TARGET}.tar.gz"
     archive.write_bytes(data)
     assert install(env, "--archive", str(archive), "--sha256", sha256(data)).exit_code == 2
-    result = install(env, "--archive", str(archive), "--sha256", sha256(data),
-                     "--version", "0.169.0")
+    result = install(
+        env, "--archive", str(archive), "--sha256", sha256(data), "--version", "0.169.0"
+    )
     assert result.exit_code == 0, result.output
     assert codex_version(env) == "codex-cli 0.169.0"
 
@@ -573,11 +593,23 @@ def test_conflicting_codex_earlier_on_path_is_named(env, server, tmp_path):
 
 def test_two_concurrent_installs_serialise_on_the_lock(env, server):
     package_release("0.169.0").publish_github(server)
-    cmd = [sys.executable, "-m", "codex_install", "install", "--no-login", "--target", TARGET,
-           "--version", "0.169.0", "--json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "codex_install",
+        "install",
+        "--no-login",
+        "--target",
+        TARGET,
+        "--version",
+        "0.169.0",
+        "--json",
+    ]
     penv = {**env, "PYTHONPATH": str(Path(__file__).parents[1] / "installer")}
-    procs = [subprocess.Popen(cmd, env=penv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, env=penv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     reused = sorted(json.loads(o[0])["reused"] for o in outs)

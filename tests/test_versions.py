@@ -28,8 +28,19 @@ def test_accepted_version_forms(text, version):
 
 
 @pytest.mark.parametrize(
-    "text", ["1", "1.2", "1.2.3.4", "rust-1.2.3", "V1.2.3", "1.2.3-rc.1", "1.2.3-alpha", "x.y.z",
-             "1.2.3 ; rm -rf /", "../1.2.3"]
+    "text",
+    [
+        "1",
+        "1.2",
+        "1.2.3.4",
+        "rust-1.2.3",
+        "V1.2.3",
+        "1.2.3-rc.1",
+        "1.2.3-alpha",
+        "x.y.z",
+        "1.2.3 ; rm -rf /",
+        "../1.2.3",
+    ],
 )
 def test_rejected_version_forms_are_usage_errors(text):
     with pytest.raises(UsageError) as err:
@@ -40,8 +51,15 @@ def test_rejected_version_forms_are_usage_errors(text):
 
 def test_prerelease_and_ordering():
     assert is_prerelease("0.170.0-alpha.1") and not is_prerelease("0.170.0")
-    ordered = ["0.9.0", "0.169.0", "0.170.0-alpha.1", "0.170.0-alpha.2", "0.170.0-beta.1",
-               "0.170.0", "1.0.0"]
+    ordered = [
+        "0.9.0",
+        "0.169.0",
+        "0.170.0-alpha.1",
+        "0.170.0-alpha.2",
+        "0.170.0-beta.1",
+        "0.170.0",
+        "1.0.0",
+    ]
     assert sorted(reversed(ordered), key=version_key) == ordered
 
 

@@ -62,7 +62,9 @@ class FakeHTTPServer:
 
     def add(self, path: str, body: bytes | str, status: int = 200, **headers: str) -> None:
         data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = Route(data, status, {k.replace("_", "-"): v for k, v in headers.items()})
+        self.routes[path] = Route(
+            data, status, {k.replace("_", "-"): v for k, v in headers.items()}
+        )
 
     def redirect(self, path: str, location: str) -> None:
         self.routes[path] = Route(b"", 302, {}, redirect=location)
