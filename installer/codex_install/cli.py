@@ -333,6 +333,38 @@ def login_cmd(
 # --- distribution commands (manifest, homebrew, mirror) ---
 
 
+@cli.group("mirror")
+def mirror_group() -> None:
+    """Static release mirrors for fleets and air-gapped networks."""
+
+
+@mirror_group.command("sync")
+@click.option("--version", "version", default="latest", show_default=True, metavar="VERSION")
+@click.option("--output", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--target", multiple=True, metavar="TRIPLE", help="Repeatable; default all.")
+@click.option("--source", type=click.Choice(["auto", "github", "mirror"]), default=None)
+@click.option("--github-api-url", metavar="URL")
+@click.option("--repo", metavar="OWNER/NAME")
+@click.option("--mirror", metavar="URL", help="Sync from another mirror.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_context
+def mirror_sync_cmd(ctx: click.Context, /, **options: Any) -> None:
+    """Download, verify and write the mirror tree (release.json, archives, SUMS, channels/latest).
+
+    \b
+        codex-install mirror sync --version latest --output /srv/codex-mirror
+        codex-install install --mirror https://mirror.internal/codex
+    """
+    from codex_install.commands import run_mirror_sync
+
+    ctx.ensure_object(dict)
+    ctx.obj["json"] = bool(options.get("as_json"))
+    data = run_mirror_sync(_env(ctx), options)
+    if options.get("as_json"):
+        _emit_json(data)
+
+
 @cli.command("homebrew")
 @click.option(
     "--manifest",

@@ -205,6 +205,43 @@ def run_resolve(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str,
     }
 
 
+def fetch_release_for(
+    env: Mapping[str, str], options: Mapping[str, Any], client: Any
+) -> tuple[Any, bool]:
+    """The Release a distribution command works on (github or mirror source), and whether it
+    is the latest release."""
+    from codex_install.sources import github, mirror
+
+    paths = resolve_paths(env)
+    spec = parse_version(options.get("version") or "latest")
+    sources = source_options(env, options, paths.cache_dir)
+    if sources.source == "npm":
+        raise UsageError("this command needs release archives: use --source github or mirror")
+    if sources.mirror and sources.source in ("auto", "mirror"):
+        release = mirror.fetch_release(client, sources.mirror, spec)
+    else:
+        release = github.fetch_release(sources.github, spec)
+    return release, spec.is_latest
+
+
+def run_mirror_sync(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str, Any]:
+    from codex_install import mirror_sync
+    from codex_install.httpclient import make_client
+    from codex_install.platforms import SUPPORTED_TARGETS, validate_target
+
+    reporter = Reporter(quiet=bool(options.get("quiet")))
+    targets = [validate_target(t) for t in options.get("target") or ()] or list(SUPPORTED_TARGETS)
+    output = Path(options["output"])
+    with make_client() as client:
+        release, is_latest = fetch_release_for(env, options, client)
+        reporter.info(f"syncing codex {release.version} ({len(targets)} targets) into {output}")
+        result = mirror_sync.sync(
+            release, targets, output, client=client, is_latest=is_latest, notice=reporter.info
+        )
+    reporter.info(f"mirror ready: {result.directory}")
+    return result.to_json()
+
+
 def run_use(paths: Paths, version: str, target: str | None) -> str:
     from codex_install.lock import file_lock
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import httpx
 
 CHUNK = 1 << 20
-Sink = Callable[[bytes], None]
+Sink = Callable[[bytes], object]
 Progress = Callable[[int, int | None], None]
 
 

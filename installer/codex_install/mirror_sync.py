@@ -1,0 +1,174 @@
+"""``codex-install mirror sync``: write the static mirror tree of SPEC §4 — verified archives,
+the SUMS file, ``releases/<ver>/release.json`` with relative URLs, and ``channels/latest`` —
+so that a web server serving the directory never shows a half-written release."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codex_install import assets
+from codex_install.errors import FilesystemError, NotFoundError
+from codex_install.fetch import fetch_to_file
+from codex_install.fsutil import atomic_write_text
+from codex_install.models import Asset, Release
+from codex_install.versions import version_key
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True)
+class SyncedAsset:
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    version: str
+    directory: Path
+    assets: tuple[SyncedAsset, ...]
+    latest_updated: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "directory": str(self.directory),
+            "assets": [a.__dict__ for a in self.assets],
+            "channels_latest_updated": self.latest_updated,
+        }
+
+
+def release_document(tag: str, synced: Sequence[SyncedAsset], url_prefix: str) -> dict[str, Any]:
+    """GitHub-shaped release JSON with URLs relative to the document's own location."""
+    return {
+        "tag_name": tag,
+        "name": tag,
+        "prerelease": "-" in tag.removeprefix("rust-v"),
+        "assets": [
+            {
+                "name": a.name,
+                "browser_download_url": f"{url_prefix}{a.name}",
+                "size": a.size,
+                "digest": f"sha256:{a.sha256}",
+            }
+            for a in sorted(synced, key=lambda a: a.name)
+        ],
+    }
+
+
+def plan(release: Release, targets: Sequence[str]) -> tuple[list[Asset], Asset | None]:
+    """The preferred archive of each target, and the SUMS file when a package archive needs it."""
+    chosen: list[Asset] = []
+    sums: Asset | None = None
+    for target in targets:
+        sel = assets.select_asset(release, target)
+        chosen.append(sel.archive)
+        if sel.sums is not None:
+            sums = sel.sums
+    return chosen, sums
+
+
+def sync(
+    release: Release,
+    targets: Sequence[str],
+    output: Path,
+    *,
+    client: httpx.Client,
+    is_latest: bool,
+    sleep: Callable[[float], None] = time.sleep,
+    notice: Callable[[str], None] = lambda _m: None,
+) -> SyncResult:
+    archives, sums_asset = plan(release, targets)
+    releases_dir = output / "releases"
+    final = releases_dir / release.version
+    staging = releases_dir / f".staging-{release.version}-{secrets.token_hex(4)}"
+    try:
+        staging.mkdir(parents=True)
+    except OSError as err:
+        raise FilesystemError(f"cannot create {staging}: {err.strerror}") from err
+    try:
+        synced: list[SyncedAsset] = []
+        sums: dict[str, str] | None = None
+        if sums_asset is not None:
+            d = fetch_to_file(
+                client,
+                sums_asset,
+                staging / sums_asset.name,
+                expected_sha256=sums_asset.sha256,
+                sleep=sleep,
+            )
+            sums = assets.parse_sums((staging / sums_asset.name).read_text(encoding="utf-8"))
+            synced.append(SyncedAsset(sums_asset.name, d.size, d.sha256))
+        for asset in archives:
+            expected = _expected(asset, sums)
+            notice(f"  {asset.name}")
+            d = fetch_to_file(
+                client, asset, staging / asset.name, expected_sha256=expected, sleep=sleep
+            )
+            synced.append(SyncedAsset(asset.name, d.size, d.sha256))
+        doc = release_document(release.tag, synced, "")
+        atomic_write_text(staging / "release.json", json.dumps(doc, indent=2) + "\n")
+        _swap_in(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    updated = False
+    if is_latest or _newer_than_channel(output, release):
+        channel = output / "channels" / "latest"
+        try:
+            channel.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise FilesystemError(f"cannot create {channel.parent}: {err.strerror}") from err
+        doc = release_document(release.tag, synced, f"../releases/{release.version}/")
+        atomic_write_text(channel, json.dumps(doc, indent=2) + "\n")
+        updated = True
+    return SyncResult(release.version, final, tuple(synced), updated)
+
+
+def _expected(asset: Asset, sums: dict[str, str] | None) -> str:
+    claims = [c for c in (asset.sha256, (sums or {}).get(asset.name)) if c]
+    if not claims:
+        raise NotFoundError(f"no digest published for {asset.name}; refusing to mirror it")
+    if len(set(claims)) > 1:
+        from codex_install.errors import VerificationError
+
+        raise VerificationError(f"{asset.name}: release digest and SUMS disagree")
+    return claims[0]
+
+
+def _swap_in(staging: Path, final: Path) -> None:
+    """Publish the complete directory in one rename; an older copy is moved aside first."""
+    old: Path | None = None
+    try:
+        if final.exists():
+            old = final.with_name(f".old-{final.name}-{secrets.token_hex(4)}")
+            os.rename(final, old)
+        os.rename(staging, final)
+    except OSError as err:
+        if old is not None and not final.exists():
+            os.rename(old, final)
+        raise FilesystemError(f"cannot publish {final}: {err.strerror}") from err
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _newer_than_channel(output: Path, release: Release) -> bool:
+    if release.prerelease:
+        return False
+    channel = output / "channels" / "latest"
+    try:
+        tag = json.loads(channel.read_text()).get("tag_name", "")
+    except (OSError, ValueError, AttributeError):
+        return True
+    current = str(tag).removeprefix("rust-v")
+    return version_key(release.version) > version_key(current)
