@@ -1,0 +1,67 @@
+"""JWT claim decoding without signature checks (SPEC §9).
+
+The claims only schedule refreshes and label output; the token endpoint and the Codex backend are
+the ones that verify signatures, so checking them here would add a key fetch for no safety gain.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+OPENAI_AUTH_CLAIM = "https://api.openai.com/auth"
+
+
+@dataclass(frozen=True)
+class IdClaims:
+    """What the id_token says about the signed-in user."""
+
+    email: str | None = None
+    plan: str | None = None
+    account_id: str | None = None
+    user_id: str | None = None
+
+
+def decode_claims(token: object) -> dict[str, Any] | None:
+    """The payload of a JWT as a dict, or None when ``token`` is not a decodable JWT."""
+    if not isinstance(token, str):
+        return None
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[1]:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def expiry(token: object) -> float | None:
+    """The ``exp`` claim (seconds since the epoch), or None when absent or not a number."""
+    claims = decode_claims(token)
+    if claims is None:
+        return None
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        return None
+    return float(exp)
+
+
+def id_claims(token: object) -> IdClaims:
+    claims = decode_claims(token) or {}
+    auth = claims.get(OPENAI_AUTH_CLAIM)
+    auth = auth if isinstance(auth, dict) else {}
+    return IdClaims(
+        email=_str(claims.get("email")),
+        plan=_str(auth.get("chatgpt_plan_type")),
+        account_id=_str(auth.get("chatgpt_account_id")),
+        user_id=_str(auth.get("chatgpt_user_id")),
+    )
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

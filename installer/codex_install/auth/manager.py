@@ -1,0 +1,234 @@
+"""AuthManager: refresh under the poisoned-snapshot rules of SPEC §9, single-flight across
+processes, and the status objects of the status protocol."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codex_install.auth import refresh
+from codex_install.auth.ledger import Backoff, Ledger, Poison, read_ledger, write_ledger
+from codex_install.auth.lock import refresh_lock
+from codex_install.auth.policy import backoff_delay, permanent_message
+from codex_install.auth.state import SIGNED_OUT, CredentialState, credential_state
+from codex_install.auth.store import AuthSnapshot, load_snapshot, merge_tokens, write_auth
+from codex_install.errors import FilesystemError, RefreshError
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+LOCK_TIMEOUT_S = 60.0
+
+
+class AuthManager:
+    """Reads auth.json on every call (other processes change it) and refreshes it at most once
+    per snapshot across all processes.
+
+    The persisted ledger is the source of truth for poison and backoff; the in-memory copy only
+    keeps this process well-behaved when ``CODEX_HOME`` is read-only.
+    """
+
+    def __init__(
+        self,
+        codex_home: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        client: httpx.Client | None = None,
+        jitter: Callable[[], float] = random.random,
+        lock_timeout: float = LOCK_TIMEOUT_S,
+    ) -> None:
+        self.codex_home = codex_home
+        self._env = dict(os.environ if env is None else env)
+        self._clock = clock
+        self._sleep = sleep
+        self._client = client
+        self._owns_client = client is None
+        self._jitter = jitter
+        self._lock_timeout = lock_timeout
+        self._memory = Ledger()
+
+    def close(self) -> None:
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> AuthManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- state ---
+
+    def state(self) -> CredentialState:
+        snapshot = self._load()
+        return self._state_of(snapshot, self._ledger(snapshot))
+
+    def ensure_fresh(self) -> CredentialState:
+        """Refresh a stale chatgpt token if the rules allow. Returns the resulting state ("poisoned"
+        after a permanent failure, without a request if already known); raises RefreshError on a
+        transient failure or while backing off from one."""
+        snapshot = self._load()
+        settled = self._settled(snapshot, self._ledger(snapshot))
+        if settled is not None:
+            return settled
+        with refresh_lock(self.codex_home, timeout=self._lock_timeout, sleep=self._sleep):
+            return self._refresh_locked()
+
+    # --- status protocol (SPEC §9) ---
+
+    def get_auth_status(
+        self, include_token: bool = False, refresh_token: bool = False
+    ) -> dict[str, object]:
+        state, snapshot = self._status_state(refresh_token)
+        token: str | None = None
+        if include_token and snapshot is not None:
+            token = self._usable_token(state, snapshot)
+        method = (
+            None
+            if state.kind == "signed_out"
+            else ("apikey" if state.kind == "apikey" else "chatgpt")
+        )
+        return {"authMethod": method, "authToken": token, "requiresOpenaiAuth": True}
+
+    def account_read(self, refresh_token: bool = False) -> dict[str, object]:
+        state, _ = self._status_state(refresh_token)
+        account: dict[str, object] | None = None
+        if state.kind == "apikey":
+            account = {"type": "apiKey"}
+        elif state.kind == "chatgpt":
+            account = {"type": "chatgpt", "email": state.email, "planType": state.plan}
+        return {"account": account, "requiresOpenaiAuth": True}
+
+    # --- internals ---
+
+    def _status_state(self, refresh_token: bool) -> tuple[CredentialState, AuthSnapshot | None]:
+        if refresh_token:
+            try:
+                self.ensure_fresh()
+            except (RefreshError, FilesystemError) as err:
+                # Status answers carry no error; the token rules below decide what is handed out.
+                log.info("token refresh skipped: %s", err)
+        snapshot = self._load()
+        return self._state_of(snapshot, self._ledger(snapshot)), snapshot
+
+    def _usable_token(self, state: CredentialState, snapshot: AuthSnapshot) -> str | None:
+        if state.kind == "apikey":
+            return snapshot.api_key
+        if state.kind != "chatgpt":
+            return None
+        expiry = snapshot.access_expiry
+        if expiry is not None and expiry <= self._clock():
+            return None  # known dead: handing it out only produces a 401 elsewhere
+        return snapshot.token("access_token")
+
+    def _load(self) -> AuthSnapshot | None:
+        return load_snapshot(self.codex_home, sleep=self._sleep)
+
+    def _ledger(self, snapshot: AuthSnapshot | None) -> Ledger:
+        disk = read_ledger(self.codex_home)
+        if (
+            snapshot is not None
+            and disk.snapshot != snapshot.digest
+            and self._memory.snapshot == snapshot.digest
+        ):
+            return self._memory
+        return disk
+
+    def _state_of(self, snapshot: AuthSnapshot | None, ledger: Ledger) -> CredentialState:
+        poison = ledger.poison_for(snapshot.digest) if snapshot else None
+        return credential_state(snapshot, poison, self._clock())
+
+    def _settled(self, snapshot: AuthSnapshot | None, ledger: Ledger) -> CredentialState | None:
+        """The answer when no request is needed or allowed; None when a refresh should be tried.
+        Raises RefreshError while a transient backoff for this snapshot is running."""
+        if snapshot is None:
+            return SIGNED_OUT
+        state = self._state_of(snapshot, ledger)
+        if state.kind != "chatgpt" or not state.stale:
+            return state
+        if snapshot.token("refresh_token") is None:
+            return CredentialState(
+                kind="poisoned",
+                stale=True,
+                email=state.email,
+                plan=state.plan,
+                reason=permanent_message(None),
+            )
+        backoff = ledger.backoff_for(snapshot.digest)
+        now = self._clock()
+        if backoff is not None and backoff.until > now:
+            raise RefreshError(
+                f"token refresh is backing off after {backoff.attempts} failed attempt(s): "
+                f"{backoff.last_error}",
+                permanent=False,
+                retry_after=backoff.until - now,
+            )
+        return None
+
+    def _refresh_locked(self) -> CredentialState:
+        # Under the lock: another process may have refreshed, poisoned or backed off meanwhile.
+        snapshot = self._load()
+        ledger = self._ledger(snapshot)
+        settled = self._settled(snapshot, ledger)
+        if settled is not None or snapshot is None:
+            return settled or SIGNED_OUT
+        refresh_token = snapshot.token("refresh_token")
+        assert refresh_token is not None  # _settled returns a state otherwise
+        try:
+            tokens = refresh.post_refresh(
+                self._http(), refresh.token_url(self._env), refresh_token, now=self._clock()
+            )
+        except RefreshError as err:
+            if err.permanent:
+                return self._record_permanent(snapshot, err)
+            self._record_transient(snapshot, ledger, err)
+            raise
+        current = self._load()
+        if current is None or current.digest != snapshot.digest:
+            # Someone wrote auth.json during the request (a new login): theirs wins.
+            return self._state_of(current, self._ledger(current))
+        written = write_auth(self.codex_home, merge_tokens(snapshot.data, tokens, self._clock()))
+        self._remember(Ledger())
+        return self._state_of(written, Ledger())
+
+    def _record_permanent(self, snapshot: AuthSnapshot, err: RefreshError) -> CredentialState:
+        current = self._load()
+        if current is None or current.digest != snapshot.digest:
+            # The failure is about the snapshot we sent, not about what is on disk now.
+            return self._state_of(current, self._ledger(current))
+        poison = Poison(code=err.code, reason=err.message, at=self._clock())
+        ledger = Ledger(snapshot=snapshot.digest, poison=poison)
+        self._remember(ledger)
+        return self._state_of(snapshot, ledger)
+
+    def _record_transient(self, snapshot: AuthSnapshot, ledger: Ledger, err: RefreshError) -> None:
+        previous = ledger.backoff_for(snapshot.digest)
+        attempts = (previous.attempts if previous else 0) + 1
+        delay = backoff_delay(attempts, err.retry_after, self._jitter())
+        backoff = Backoff(attempts=attempts, until=self._clock() + delay, last_error=err.message)
+        self._remember(Ledger(snapshot=snapshot.digest, backoff=backoff))
+        err.retry_after = delay
+
+    def _remember(self, ledger: Ledger) -> None:
+        self._memory = ledger
+        if ledger == Ledger() and read_ledger(self.codex_home) == Ledger():
+            return
+        try:
+            write_ledger(self.codex_home, ledger)
+        except FilesystemError as err:
+            log.warning("could not persist the auth refresh state: %s", err)
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = refresh.new_client()
+        return self._client

@@ -1,0 +1,94 @@
+"""The token-endpoint request of SPEC §9 and the translation of its answer into RefreshError."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from codex_install.auth.policy import (
+    error_code,
+    is_permanent,
+    parse_retry_after,
+    permanent_message,
+    transient_message,
+)
+from codex_install.auth.store import TOKEN_FIELDS
+from codex_install.errors import RefreshError
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_TOKEN_URL = "https://auth.openai.com/oauth/token"
+TOKEN_URL_ENV = "CODEX_REFRESH_TOKEN_URL_OVERRIDE"
+CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
+REQUEST_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 10.0
+
+
+def token_url(env: Mapping[str, str]) -> str:
+    return env.get(TOKEN_URL_ENV) or DEFAULT_TOKEN_URL
+
+
+def request_body(refresh_token: str) -> dict[str, str]:
+    return {"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token}
+
+
+def new_client() -> httpx.Client:
+    import httpx
+
+    # Redirects are not followed: a token endpoint that redirects a POST is misconfigured, and
+    # following it could send the refresh token to another host.
+    return httpx.Client(
+        timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
+        follow_redirects=False,
+    )
+
+
+def post_refresh(
+    client: httpx.Client, url: str, refresh_token: str, *, now: float
+) -> dict[str, str]:
+    """POST the refresh request; the new tokens, or RefreshError (permanent or transient)."""
+    import httpx
+
+    try:
+        response = client.post(url, json=request_body(refresh_token))
+    except httpx.HTTPError as err:
+        # The exception text can carry the URL but never the body, so no token leaks here.
+        raise RefreshError(transient_message(type(err).__name__), permanent=False) from err
+    return interpret_response(
+        response.status_code, _json_or_none(response), response.headers.get("retry-after"), now
+    )
+
+
+def interpret_response(
+    status: int, body: object, retry_after: str | None, now: float
+) -> dict[str, str]:
+    """Pure: the tokens of a successful answer, else the RefreshError the answer means."""
+    code = error_code(body)
+    if is_permanent(status, code):
+        raise RefreshError(permanent_message(code), permanent=True, code=code)
+    if 200 <= status < 300:
+        tokens = {}
+        if isinstance(body, Mapping):
+            tokens = {
+                name: body[name]
+                for name in TOKEN_FIELDS
+                if isinstance(body.get(name), str) and body[name]
+            }
+        if not tokens:
+            raise RefreshError(transient_message(f"HTTP {status} without tokens"), permanent=False)
+        return tokens
+    what = f"HTTP {status}" + (f" {code}" if code else "")
+    raise RefreshError(
+        transient_message(what),
+        permanent=False,
+        code=code,
+        retry_after=parse_retry_after(retry_after, now),
+    )
+
+
+def _json_or_none(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return None

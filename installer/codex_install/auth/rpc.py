@@ -1,0 +1,127 @@
+"""`codex-install auth serve`: the auth part of Codex's app-server JSON-RPC on stdio (SPEC §9).
+
+One JSON object per line each way; ``"jsonrpc"`` is optional and echoed when sent. Bad lines get
+an error answer and the server keeps serving; EOF ends it cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import IO, Any, Protocol
+
+from codex_install import __version__
+from codex_install.errors import CodexInstallError
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+
+class AuthStatusSource(Protocol):
+    def get_auth_status(
+        self, include_token: bool = False, refresh_token: bool = False
+    ) -> dict[str, object]: ...
+
+    def account_read(self, refresh_token: bool = False) -> dict[str, object]: ...
+
+
+class _RpcError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class RpcSession:
+    """The protocol state machine; ``handle_line`` is everything but the I/O."""
+
+    def __init__(self, source: AuthStatusSource) -> None:
+        self._source = source
+        self.initialized = False
+
+    def handle_line(self, line: str) -> dict[str, Any] | None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
+        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+            request_id = message.get("id") if isinstance(message, dict) else None
+            return _error(request_id, INVALID_REQUEST, "Invalid Request", jsonrpc=False)
+        jsonrpc = "jsonrpc" in message
+        is_notification = "id" not in message
+        try:
+            result = self._dispatch(message["method"], message.get("params"), is_notification)
+        except _RpcError as err:
+            return (
+                None
+                if is_notification
+                else _error(message["id"], err.code, err.message, jsonrpc=jsonrpc)
+            )
+        if is_notification:
+            return None
+        response: dict[str, Any] = {"id": message["id"], "result": result}
+        return {"jsonrpc": "2.0", **response} if jsonrpc else response
+
+    def _dispatch(self, method: str, params: object, is_notification: bool) -> object:
+        if method == "initialize":
+            if self.initialized:
+                raise _RpcError(INVALID_REQUEST, "Already initialized")
+            self.initialized = True
+            return {"userAgent": f"codex-install/{__version__}"}
+        if method == "initialized" and is_notification:
+            return None
+        if not self.initialized:
+            raise _RpcError(INVALID_REQUEST, "Not initialized")
+        if method == "getAuthStatus":
+            args = _flags(params, "includeToken", "refreshToken")
+            return self._call(
+                lambda: self._source.get_auth_status(
+                    include_token=args["includeToken"], refresh_token=args["refreshToken"]
+                )
+            )
+        if method == "account/read":
+            args = _flags(params, "refreshToken")
+            return self._call(lambda: self._source.account_read(refresh_token=args["refreshToken"]))
+        raise _RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
+
+    @staticmethod
+    def _call(func: Callable[[], object]) -> object:
+        try:
+            return func()
+        except CodexInstallError as err:
+            raise _RpcError(INTERNAL_ERROR, str(err)) from err
+
+
+def serve(source: AuthStatusSource, stdin: IO[str], stdout: IO[str]) -> int:
+    """Answer one line at a time until EOF; returns the exit status."""
+    session = RpcSession(source)
+    for line in stdin:
+        if not line.strip():
+            continue
+        response = session.handle_line(line)
+        if response is not None:
+            stdout.write(json.dumps(response, separators=(",", ":")) + "\n")
+            stdout.flush()
+    return 0
+
+
+def _flags(params: object, *names: str) -> dict[str, bool]:
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping):
+        raise _RpcError(INVALID_PARAMS, "Invalid params: expected an object")
+    flags = {}
+    for name in names:
+        value = params.get(name)
+        if value is not None and not isinstance(value, bool):
+            raise _RpcError(INVALID_PARAMS, f"Invalid params: {name} must be a boolean")
+        flags[name] = bool(value)
+    return flags
+
+
+def _error(request_id: object, code: int, message: str, *, jsonrpc: bool) -> dict[str, Any]:
+    response: dict[str, Any] = {"id": request_id, "error": {"code": code, "message": message}}
+    return {"jsonrpc": "2.0", **response} if jsonrpc else response

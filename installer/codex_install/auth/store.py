@@ -1,0 +1,200 @@
+"""``$CODEX_HOME/auth.json``: Codex's own credential file, read and written in its format (SPEC §9).
+
+A snapshot is the whole file; its identity is the SHA-256 of the canonical JSON, so whitespace or
+key order changes are not "material" but any field change is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from codex_install.auth import jwt
+from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
+from codex_install.errors import AuthFileError, FilesystemError
+
+AUTH_FILE = "auth.json"
+AuthMode = Literal["apikey", "chatgpt"]
+TOKEN_FIELDS = ("id_token", "access_token", "refresh_token")
+
+# A writer that truncates then writes (Codex does) can be caught mid-write; a short re-read tells
+# that apart from a file that is really malformed.
+_READ_ATTEMPTS = 3
+_READ_RETRY_S = 0.02
+
+
+@dataclass(frozen=True)
+class AuthSnapshot:
+    """One parsed auth.json. ``data`` is the whole document and must be treated as read-only."""
+
+    data: Mapping[str, Any] = field(repr=False)
+    digest: str
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> AuthSnapshot:
+        return cls(data=data, digest=snapshot_digest(data))
+
+    @property
+    def mode(self) -> AuthMode:
+        mode = self.data.get("auth_mode")
+        if mode in ("apikey", "chatgpt"):
+            return mode  # type: ignore[no-any-return]
+        return "apikey" if self.api_key else "chatgpt"
+
+    @property
+    def api_key(self) -> str | None:
+        key = self.data.get("OPENAI_API_KEY")
+        return key if isinstance(key, str) and key else None
+
+    @property
+    def tokens(self) -> Mapping[str, Any]:
+        tokens = self.data.get("tokens")
+        return tokens if isinstance(tokens, Mapping) else {}
+
+    def token(self, name: str) -> str | None:
+        value = self.tokens.get(name)
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def signed_in(self) -> bool:
+        if self.mode == "apikey":
+            return self.api_key is not None
+        return self.token("access_token") is not None or self.token("refresh_token") is not None
+
+    @property
+    def claims(self) -> jwt.IdClaims:
+        return jwt.id_claims(self.token("id_token"))
+
+    @property
+    def access_expiry(self) -> float | None:
+        return jwt.expiry(self.token("access_token"))
+
+    def stale(self, now: float) -> bool:
+        return is_stale(self.access_expiry, parse_timestamp(self.data.get("last_refresh")), now)
+
+
+def snapshot_digest(data: Mapping[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def auth_path(codex_home: Path) -> Path:
+    return codex_home / AUTH_FILE
+
+
+def parse_auth(raw: bytes, path: Path) -> AuthSnapshot:
+    """Parse auth.json bytes; AuthFileError when it is not a JSON object of Codex's shape."""
+    hint = f"fix or remove {path}, or sign in again with `codex login`"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        # The decoder's message quotes file content, which may be a token.
+        raise AuthFileError(f"{path} is not valid JSON", hint=hint) from None
+    if not isinstance(data, dict):
+        raise AuthFileError(f"{path} is not a JSON object", hint=hint)
+    if data.get("tokens") is not None and not isinstance(data["tokens"], dict):
+        raise AuthFileError(f"{path}: `tokens` is not an object", hint=hint)
+    key = data.get("OPENAI_API_KEY")
+    if key is not None and not isinstance(key, str):
+        raise AuthFileError(f"{path}: `OPENAI_API_KEY` is not a string", hint=hint)
+    return AuthSnapshot.from_data(data)
+
+
+def load_snapshot(
+    codex_home: Path, *, sleep: Callable[[float], None] | None = None
+) -> AuthSnapshot | None:
+    """The current auth.json, or None when there is none. Never writes."""
+    path = auth_path(codex_home)
+    for attempt in range(_READ_ATTEMPTS):
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise AuthFileError(
+                f"cannot read {path}: {err.strerror or type(err).__name__}",
+                hint="check its permissions",
+            ) from err
+        try:
+            return parse_auth(raw, path)
+        except AuthFileError:
+            if attempt + 1 == _READ_ATTEMPTS:
+                raise
+            if sleep is None:
+                import time
+
+                sleep = time.sleep
+            sleep(_READ_RETRY_S)
+    raise AssertionError("unreachable")
+
+
+def merge_tokens(
+    data: Mapping[str, Any], new_tokens: Mapping[str, str], now: float
+) -> dict[str, Any]:
+    """auth.json after a refresh: the tokens given replace the old ones, every other field (known
+    or not) is kept, ``last_refresh`` is now."""
+    merged = copy.deepcopy(dict(data))
+    tokens = merged.get("tokens")
+    if not isinstance(tokens, dict):
+        tokens = {}
+        merged["tokens"] = tokens
+    for name in TOKEN_FIELDS:
+        value = new_tokens.get(name)
+        if isinstance(value, str) and value:
+            tokens[name] = value
+    merged["last_refresh"] = format_timestamp(now)
+    return merged
+
+
+def write_auth(codex_home: Path, data: Mapping[str, Any]) -> AuthSnapshot:
+    atomic_write_text(auth_path(codex_home), json.dumps(data, indent=2) + "\n")
+    return AuthSnapshot.from_data(data)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Temp file in the same directory, fsync, rename; mode 0600 from the first byte."""
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise FilesystemError(f"cannot write {path}: {err.strerror}") from err
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except OSError as err:
+        _unlink_quietly(tmp)
+        raise FilesystemError(f"cannot write {path}: {err.strerror}") from err
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
