@@ -1,0 +1,466 @@
+"""Release manifests (SPEC §7): ``manifests/codex-<ver>.toml``, one pinned release per file.
+
+The model, its TOML form and its validation are pure. Reading and writing files happens only in
+:func:`load_manifest`, :func:`write_manifest` and :func:`shipped_manifest`.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast, get_args
+
+import tomli_w
+
+from codex_install.errors import FilesystemError, UsageError
+from codex_install.fsutil import atomic_write_text
+from codex_install.models import Asset, Layout, Selection
+from codex_install.platforms import KNOWN_TARGETS
+from codex_install.versions import TAG_PREFIX, parse_version
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+SCHEMA = 1
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
+SHIPPED_PACKAGE_DIR = "manifests"  # inside the codex_install package (wheel force-include)
+
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_SRI_RE = re.compile(r"^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$")
+_NPM_SPEC_RE = re.compile(r"^(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*@[^@\s/]+$")
+_URL_SCHEMES = ("https://", "http://", "file://")
+_MANIFEST_KEYS = ("schema", "version", "tag", "assets")
+# TOML key order of one [[assets]] table; optional keys are left out when None.
+_ASSET_KEYS = ("target", "layout", "name", "url", "size", "sha256", "integrity", "npm_spec")
+_REQUIRED_ASSET_KEYS = ("target", "layout", "name", "size", "sha256")
+# Within one layout the installer prefers zstd (smaller) over gzip; npm tarballs come last.
+_SUFFIX_RANK = (".tar.zst", ".tar.gz", ".tgz")
+
+
+@dataclass(frozen=True)
+class ManifestAsset:
+    """One archive pinned by a manifest. npm entries carry ``integrity`` and ``npm_spec``."""
+
+    target: str
+    layout: Layout
+    name: str
+    url: str | None
+    size: int
+    sha256: str
+    integrity: str | None = None
+    npm_spec: str | None = None
+
+    @property
+    def is_npm(self) -> bool:
+        return self.npm_spec is not None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.target}, {self.layout})"
+
+    def to_table(self) -> dict[str, Any]:
+        values = {key: getattr(self, key) for key in _ASSET_KEYS}
+        return {key: value for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A release pinned to exact bytes. Assets are kept in canonical order (see ``sort_key``),
+    so two manifests with the same content compare equal whatever order they were built in."""
+
+    schema: int
+    version: str
+    tag: str
+    assets: tuple[ManifestAsset, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "assets", tuple(sorted(self.assets, key=sort_key)))
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.target for a in self.assets))
+
+    def assets_for(self, target: str, layout: Layout | None = None) -> tuple[ManifestAsset, ...]:
+        """Every asset for ``target`` (and ``layout``), most preferred first."""
+        found = [
+            a for a in self.assets if a.target == target and (layout is None or a.layout == layout)
+        ]
+        return tuple(sorted(found, key=_preference))
+
+    def asset_for(self, target: str, layout: Layout | None = None) -> ManifestAsset:
+        """The preferred asset for ``target``: package before legacy, .tar.zst before .tar.gz."""
+        found = self.assets_for(target, layout)
+        if not found:
+            what = f"{layout} archive" if layout else "archive"
+            covered = (
+                ", ".join(sorted({f"{a.target} ({a.layout})" for a in self.assets})) or "nothing"
+            )
+            raise UsageError(
+                f"the manifest for Codex {self.version} has no {what} for {target} "
+                f"(it covers: {covered})"
+            )
+        return found[0]
+
+    def asset_named(self, name: str, target: str | None = None) -> ManifestAsset | None:
+        for asset in self.assets:
+            if asset.name == name and (target is None or asset.target == target):
+                return asset
+        return None
+
+
+def sort_key(asset: ManifestAsset) -> tuple[str, int, str]:
+    """Canonical file order: by target, then layout (package before legacy), then name."""
+    return (asset.target, _layout_rank(asset.layout), asset.name)
+
+
+def _layout_rank(layout: str) -> int:
+    return LAYOUTS.index(layout) if layout in LAYOUTS else len(LAYOUTS)
+
+
+def _preference(asset: ManifestAsset) -> tuple[int, int, str]:
+    suffix = next(
+        (i for i, s in enumerate(_SUFFIX_RANK) if asset.name.endswith(s)), len(_SUFFIX_RANK)
+    )
+    return (_layout_rank(asset.layout), suffix, asset.name)
+
+
+def build_manifest(version: str, assets: Iterable[ManifestAsset]) -> Manifest:
+    """A schema-1 manifest for ``version`` (no ``rust-v`` prefix) with its tag filled in."""
+    return Manifest(schema=SCHEMA, version=version, tag=TAG_PREFIX + version, assets=tuple(assets))
+
+
+def manifest_filename(version: str) -> str:
+    return f"codex-{version}.toml"
+
+
+# --- TOML form ---
+
+
+def render_manifest(manifest: Manifest) -> str:
+    """The TOML text of ``manifest``: schema, version, tag, then one [[assets]] table each."""
+    document = {
+        "schema": manifest.schema,
+        "version": manifest.version,
+        "tag": manifest.tag,
+        "assets": [a.to_table() for a in sorted(manifest.assets, key=sort_key)],
+    }
+    return tomli_w.dumps(document)
+
+
+def parse_manifest(text: str, origin: str) -> Manifest:
+    """Read a manifest's TOML text; ``origin`` names the file in error messages.
+
+    Raises UsageError (exit 2) with one line for malformed TOML, an unknown schema, a missing or
+    ill-typed field, or any problem :func:`validate_manifest` finds.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise _bad(origin, f"not valid TOML: {_one_line(str(err))}") from err
+
+    if "schema" not in data:
+        raise _bad(origin, "missing key 'schema' (expected schema = 1)")
+    schema = data["schema"]
+    if type(schema) is not int or schema != SCHEMA:
+        raise _bad(
+            origin,
+            f"unsupported manifest schema {schema!r}; this codex-install reads schema {SCHEMA}",
+            hint="a newer codex-install may read it" if type(schema) is int else None,
+        )
+    _reject_unknown_keys(origin, "the top level", data, _MANIFEST_KEYS)
+    version = _string(origin, data, "version", "")
+    tag = _string(origin, data, "tag", "")
+    raw_assets = data.get("assets")
+    if raw_assets is None:
+        raise _bad(origin, "missing [[assets]] tables")
+    if not isinstance(raw_assets, list):
+        raise _bad(origin, "'assets' must be an array of tables ([[assets]])")
+
+    assets = tuple(_parse_asset(origin, i, raw) for i, raw in enumerate(raw_assets, 1))
+    manifest = Manifest(schema=schema, version=version, tag=tag, assets=assets)
+    problems = validate_manifest(manifest)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise _bad(origin, problems[0] + more)
+    return manifest
+
+
+def _parse_asset(origin: str, index: int, raw: object) -> ManifestAsset:
+    where = f"[[assets]] #{index}"
+    if not isinstance(raw, dict):
+        raise _bad(origin, f"{where} must be a table")
+    _reject_unknown_keys(origin, where, raw, _ASSET_KEYS)
+    for key in _REQUIRED_ASSET_KEYS:
+        if key not in raw:
+            raise _bad(origin, f"{where} is missing key {key!r}")
+    size = raw["size"]
+    if type(size) is not int:
+        raise _bad(origin, f"{where}: 'size' must be an integer, not {_toml_type(size)}")
+    return ManifestAsset(
+        target=_string(origin, raw, "target", where),
+        layout=cast(Layout, _string(origin, raw, "layout", where)),
+        name=_string(origin, raw, "name", where),
+        url=_optional_str(origin, raw, "url", where),
+        size=size,
+        # Hand-edited manifests may paste upper-case hex; the value is the same digest.
+        sha256=_string(origin, raw, "sha256", where).lower(),
+        integrity=_optional_str(origin, raw, "integrity", where),
+        npm_spec=_optional_str(origin, raw, "npm_spec", where),
+    )
+
+
+def _string(origin: str, table: Mapping[str, Any], key: str, where: str) -> str:
+    if key not in table:
+        raise _bad(origin, f"{where + ' is ' if where else ''}missing key {key!r}")
+    value = table[key]
+    if not isinstance(value, str):
+        prefix = f"{where}: " if where else ""
+        raise _bad(origin, f"{prefix}{key!r} must be a string, not {_toml_type(value)}")
+    return value
+
+
+def _optional_str(origin: str, table: Mapping[str, Any], key: str, where: str) -> str | None:
+    return _string(origin, table, key, where) if key in table else None
+
+
+def _reject_unknown_keys(
+    origin: str, where: str, table: Mapping[str, Any], known: Sequence[str]
+) -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise _bad(
+            origin,
+            f"unknown key {unknown[0]!r} in {where} (known keys: {', '.join(known)})",
+        )
+
+
+def _toml_type(value: object) -> str:
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _bad(origin: str, problem: str, *, hint: str | None = None) -> UsageError:
+    return UsageError(f"manifest {origin}: {problem}", hint=hint)
+
+
+# --- validation (flit-style: a list of problems, never raises) ---
+
+
+def validate_manifest(manifest: Manifest) -> list[str]:
+    """Every problem with ``manifest`` as one line each; an empty list means it is valid."""
+    problems: list[str] = []
+    if manifest.schema != SCHEMA:
+        problems.append(f"unsupported schema {manifest.schema!r} (expected {SCHEMA})")
+    try:
+        spec = parse_version(manifest.version)
+    except UsageError:
+        spec = None
+    if spec is None or spec.version != manifest.version:
+        problems.append(
+            f"version {manifest.version!r} is not a Codex version X.Y.Z[-alpha.N|-beta.N]"
+        )
+    elif manifest.tag != TAG_PREFIX + manifest.version:
+        problems.append(
+            f"tag {manifest.tag!r} does not match version {manifest.version!r} "
+            f"(expected {TAG_PREFIX + manifest.version!r})"
+        )
+    if not manifest.assets:
+        problems.append("no assets: a manifest pins at least one archive")
+    seen: set[tuple[str, str, str]] = set()
+    for asset in manifest.assets:
+        problems.extend(validate_asset(asset))
+        key = (asset.target, asset.layout, asset.name)
+        if key in seen:
+            problems.append(f"asset {asset.label} is listed twice")
+        seen.add(key)
+    return problems
+
+
+def validate_asset(asset: ManifestAsset) -> list[str]:
+    where = f"asset {asset.name!r}"
+    problems: list[str] = []
+    if asset.target not in KNOWN_TARGETS:
+        problems.append(
+            f"{where}: unknown target {asset.target!r} (known: {', '.join(KNOWN_TARGETS)})"
+        )
+    if asset.layout not in LAYOUTS:
+        problems.append(f"{where}: unknown layout {asset.layout!r} (expected package or legacy)")
+    if not asset.name or "/" in asset.name or asset.name in (".", ".."):
+        problems.append(f"{where}: name must be a plain file name")
+    if type(asset.size) is not int or asset.size < 0:
+        problems.append(f"{where}: size must be a non-negative integer, not {asset.size!r}")
+    if not _SHA256_RE.match(asset.sha256):
+        problems.append(f"{where}: sha256 must be 64 lower-case hex digits, not {asset.sha256!r}")
+    if asset.url is None and asset.npm_spec is None:
+        problems.append(f"{where}: needs a url (or an npm_spec for npm entries)")
+    if asset.url is not None and not asset.url.startswith(_URL_SCHEMES):
+        problems.append(f"{where}: url {asset.url!r} must start with https://, http:// or file://")
+    if asset.integrity is not None and not _SRI_RE.match(asset.integrity):
+        problems.append(
+            f"{where}: integrity {asset.integrity!r} is not an SRI hash like 'sha512-<base64>'"
+        )
+    if asset.npm_spec is not None and not _NPM_SPEC_RE.match(asset.npm_spec):
+        problems.append(
+            f"{where}: npm_spec {asset.npm_spec!r} is not a package spec like "
+            "'@openai/codex@0.169.0-linux-x64'"
+        )
+    return problems
+
+
+# --- drift: what `manifest verify` and `install --manifest` compare ---
+
+
+def asset_drift(
+    asset: ManifestAsset,
+    *,
+    size: int | None = None,
+    sha256: str | None = None,
+    integrity: str | None = None,
+    observed: str = "downloaded",
+) -> list[str]:
+    """Problems between a pinned asset and what was observed (``None`` = not known, skipped).
+
+    ``observed`` says where the values came from, e.g. "downloaded" or "remote digest of".
+    """
+    problems: list[str] = []
+    if size is not None and size != asset.size:
+        problems.append(
+            f"{asset.label}: {observed} size {size} differs from the manifest's {asset.size}"
+        )
+    if sha256 is not None and sha256.lower() != asset.sha256:
+        problems.append(
+            f"{asset.label}: {observed} sha256 {sha256.lower()} differs from the manifest's "
+            f"{asset.sha256}"
+        )
+    if integrity is not None and asset.integrity is not None and integrity != asset.integrity:
+        problems.append(
+            f"{asset.label}: {observed} integrity {integrity} differs from the manifest's "
+            f"{asset.integrity}"
+        )
+    return problems
+
+
+def remote_drift(asset: ManifestAsset, remote: Asset) -> list[str]:
+    """A release source's claims about an archive versus the pin (SPEC §3: an error, never a
+    warning, when they disagree)."""
+    return asset_drift(asset, size=remote.size, sha256=remote.sha256, observed="remote")
+
+
+def diff_manifests(pinned: Manifest, observed: Manifest) -> list[str]:
+    """Differences between a pinned manifest and one regenerated from the source now."""
+    problems: list[str] = []
+    if (pinned.version, pinned.tag) != (observed.version, observed.tag):
+        problems.append(
+            f"release {observed.tag} ({observed.version}) is not the pinned "
+            f"{pinned.tag} ({pinned.version})"
+        )
+    keyed = {(a.target, a.layout, a.name): a for a in observed.assets}
+    pinned_keys = {(a.target, a.layout, a.name) for a in pinned.assets}
+    for asset in pinned.assets:
+        now = keyed.get((asset.target, asset.layout, asset.name))
+        if now is None:
+            problems.append(f"{asset.label}: no longer available")
+            continue
+        problems.extend(
+            asset_drift(asset, size=now.size, sha256=now.sha256, integrity=now.integrity)
+        )
+        if now.url != asset.url:
+            problems.append(f"{asset.label}: url is now {now.url!r}, pinned {asset.url!r}")
+    for key, asset in keyed.items():
+        if key not in pinned_keys:
+            problems.append(f"{asset.label}: not in the pinned manifest")
+    return problems
+
+
+def selection_for(manifest: Manifest, target: str, layout: Layout | None = None) -> Selection:
+    """A download plan straight from the manifest: no release metadata request at all."""
+    asset = manifest.asset_for(target, layout)
+    if asset.url is None:
+        raise UsageError(
+            f"the manifest's asset {asset.label} has no url",
+            hint=f"install it with --source npm ({asset.npm_spec})",
+        )
+    return Selection(
+        version=manifest.version,
+        target=asset.target,
+        layout=asset.layout,
+        archive=Asset(name=asset.name, url=asset.url, size=asset.size, sha256=asset.sha256),
+        integrity=asset.integrity,
+        npm_subdir=f"package/vendor/{asset.target}/" if asset.is_npm else None,
+        source="manifest",
+    )
+
+
+# --- I/O edges ---
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and parse the manifest file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
+        raise UsageError(f"cannot read manifest {path}: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise UsageError(f"manifest {path}: not UTF-8 text") from err
+    except OSError as err:
+        raise FilesystemError(f"cannot read manifest {path}: {err.strerror or err}") from err
+    return parse_manifest(text, str(path))
+
+
+def write_manifest(manifest: Manifest, path: Path) -> None:
+    """Write ``manifest`` atomically (readers see the old file or the new one)."""
+    problems = validate_manifest(manifest)
+    if problems:
+        raise UsageError(f"refusing to write an invalid manifest to {path}: {problems[0]}")
+    atomic_write_text(path, render_manifest(manifest))
+
+
+def shipped_manifest_dirs() -> tuple[Traversable, ...]:
+    """Where shipped manifests live: the wheel's package data, else the source checkout's
+    top-level ``manifests/`` (editable installs do not apply the wheel's force-include)."""
+    dirs: list[Traversable] = [importlib.resources.files("codex_install") / SHIPPED_PACKAGE_DIR]
+    package_dir = Path(__file__).resolve().parent
+    repo = package_dir.parent.parent
+    if package_dir.parent.name == "installer" and (repo / "pyproject.toml").is_file():
+        dirs.append(repo / "manifests")
+    return tuple(dirs)
+
+
+def shipped_manifest(version: str, dirs: Sequence[Traversable] | None = None) -> Manifest | None:
+    """The manifest shipped for ``version``, or None when there is none (or it is "latest")."""
+    spec = parse_version(version)
+    if spec.version is None:
+        return None
+    name = manifest_filename(spec.version)
+    for directory in shipped_manifest_dirs() if dirs is None else dirs:
+        candidate = directory / name
+        if candidate.is_file():
+            manifest = parse_manifest(
+                candidate.read_text(encoding="utf-8"), f"{SHIPPED_PACKAGE_DIR}/{name}"
+            )
+            if manifest.version != spec.version:
+                raise UsageError(
+                    f"shipped manifest {name} pins version {manifest.version}, not {spec.version}"
+                )
+            return manifest
+    return None

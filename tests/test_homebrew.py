@@ -1,0 +1,455 @@
+"""Homebrew cask and formula renderers (SPEC §8) and the ``homebrew`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from codex_install.cli import cli
+from codex_install.errors import UsageError
+from codex_install.homebrew import (
+    archive_name,
+    archive_url,
+    render_cask,
+    render_formula,
+    render_homebrew,
+)
+from codex_install.manifest import Manifest, build_manifest, load_manifest, render_manifest
+from codex_install.platforms import SUPPORTED_TARGETS
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_MANIFEST = GOLDEN / "codex-1.2.3.toml"
+REPO = Path(__file__).resolve().parent.parent
+RUBY = shutil.which("ruby")
+needs_ruby = pytest.mark.skipif(RUBY is None, reason="ruby is not installed")
+
+RENDERS = [
+    ("cask", "package", "cask-package.rb"),
+    ("cask", "legacy", "cask-legacy.rb"),
+    ("formula", "package", "formula-package.rb"),
+    ("formula", "legacy", "formula-legacy.rb"),
+]
+PLATFORMS = {
+    "macos-arm": "aarch64-apple-darwin",
+    "macos-intel": "x86_64-apple-darwin",
+    "linux-arm": "aarch64-unknown-linux-musl",
+    "linux-intel": "x86_64-unknown-linux-musl",
+}
+
+# Stand-ins for Homebrew's DSLs: evaluate a rendered file once per platform and print, as JSON,
+# what each platform would download and install. Catches wrong interpolation, not just syntax.
+CASK_STUB = r"""
+require "json"
+
+class LivecheckStub
+  attr_reader :out
+  def initialize; @out = {}; end
+  def url(value); @out["url"] = value.to_s; end
+  def regex(value); @out["regex"] = value.source; end
+  def strategy(value); @out["strategy"] = value.to_s; end
+end
+
+class CaskStub
+  attr_reader :out
+  def initialize(os, cpu); @os = os; @cpu = cpu; @out = {}; end
+  def arch(arm: nil, intel: nil)
+    return @arch if arm.nil?
+    @arch = @cpu == :arm ? arm : intel
+  end
+  def os(macos: nil, linux: nil)
+    return @os_name if macos.nil?
+    @os_name = @os == :macos ? macos : linux
+  end
+  def version(value = nil)
+    return @version if value.nil?
+    @version = value
+  end
+  def sha256(arm:, intel:, arm64_linux:, x86_64_linux:)
+    keys = { "macos-arm" => arm, "macos-intel" => intel,
+             "linux-arm" => arm64_linux, "linux-intel" => x86_64_linux }
+    @out["sha256"] = keys.fetch("#{@os}-#{@cpu}")
+  end
+  def url(value); @out["url"] = value; end
+  def name(value); @out["name"] = value; end
+  def desc(value); @out["desc"] = value; end
+  def homepage(value); @out["homepage"] = value; end
+  def livecheck(&block)
+    stub = LivecheckStub.new
+    stub.instance_eval(&block)
+    @out["livecheck"] = stub.out
+  end
+  def depends_on(**kw); (@out["depends_on"] ||= []) << kw; end
+  def binary(source, target: nil); @out["binary"] = [source, target]; end
+  def generate_completions_from_executable(*args, **kw); @out["completions"] = [args, kw]; end
+  def zap(**kw); @out["zap"] = kw; end
+end
+
+$results = {}
+def cask(token, &block)
+  [[:macos, :arm], [:macos, :intel], [:linux, :arm], [:linux, :intel]].each do |os, cpu|
+    stub = CaskStub.new(os, cpu)
+    stub.instance_eval(&block)
+    $results["#{os}-#{cpu}"] = stub.out.merge("token" => token, "version" => stub.version)
+  end
+end
+
+load ARGV.fetch(0)
+puts JSON.generate($results)
+"""
+
+FORMULA_STUB = r"""
+require "json"
+
+module OS
+  def self.mac?; $os == :macos; end
+end
+module Hardware
+  module CPU
+    def self.arm?; $cpu == :arm; end
+  end
+end
+
+class PathStub
+  def initialize(name); @name = name; end
+  def /(other); "#{@name}/#{other}"; end
+  def to_s; @name; end
+  def install(*args); $out["installs"] << [@name, *args]; end
+  def install_symlink(*args); $out["symlinks"] << [@name, *args]; end
+end
+
+class Formula
+  class << self
+    %w[desc homepage license url sha256].each do |key|
+      define_method(key) { |value| $out[key] = value }
+    end
+    def version(value = nil)
+      return $out["version"] if value.nil?
+      $out["version"] = value
+    end
+    def livecheck(&block); $out["livecheck"] = true; end
+    def depends_on(value); $out["depends_on"] << value; end
+    def on_macos; yield if $os == :macos; end
+    def on_linux; yield if $os == :linux; end
+    def on_arm; yield if $cpu == :arm; end
+    def on_intel; yield if $cpu == :intel; end
+    def test(&block); $out["test_block"] = block; end
+  end
+
+  def libexec; PathStub.new("libexec"); end
+  def bin; PathStub.new("bin"); end
+  def version; self.class.version; end
+  def generate_completions_from_executable(*args, **kw); $out["completions"] = [args, kw]; end
+  def shell_output(command); $out["ran"] = command; "codex-cli #{version}\n"; end
+  def assert_match(expected, actual)
+    raise "#{actual.inspect} does not match #{expected.inspect}" unless actual.include?(expected)
+    $out["asserted"] = expected
+  end
+end
+
+$VERBOSE = nil  # the same class body is loaded once per platform
+results = {}
+[[:macos, :arm], [:macos, :intel], [:linux, :arm], [:linux, :intel]].each do |os, cpu|
+  $os, $cpu = os, cpu
+  $out = { "installs" => [], "symlinks" => [], "depends_on" => [] }
+  load ARGV.fetch(0)
+  formula = Object.const_get("Codex").new
+  Dir.chdir(ARGV.fetch(1)) { formula.install }
+  formula.instance_eval(&$out.delete("test_block"))
+  results["#{os}-#{cpu}"] = $out
+end
+puts JSON.generate(results)
+"""
+
+
+@pytest.fixture(scope="module")
+def manifest() -> Manifest:
+    return load_manifest(GOLDEN_MANIFEST)
+
+
+def _evaluate(stub: str, rendered: Path, tmp_path: Path) -> dict[str, Any]:
+    assert RUBY is not None
+    script = tmp_path / "stub.rb"
+    script.write_text(stub, encoding="utf-8")
+    workdir = tmp_path / "stage"
+    workdir.mkdir()
+    done = subprocess.run(
+        [RUBY, str(script), str(rendered), str(workdir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@pytest.mark.parametrize(("kind", "layout", "golden"), RENDERS)
+def test_render_matches_the_golden_file(
+    manifest: Manifest, kind: str, layout: str, golden: str
+) -> None:
+    text = render_homebrew(manifest, kind=kind, layout=layout)
+    if os.environ.get("UPDATE_GOLDEN"):
+        (GOLDEN / golden).write_text(text, encoding="utf-8")
+    assert text == (GOLDEN / golden).read_text(encoding="utf-8")
+    assert render_homebrew(manifest, kind=kind, layout=layout) == text
+
+
+@needs_ruby
+@pytest.mark.parametrize("golden", [golden for _, _, golden in RENDERS])
+def test_ruby_accepts_the_rendered_file(golden: str) -> None:
+    assert RUBY is not None
+    done = subprocess.run(
+        [RUBY, "-c", str(GOLDEN / golden)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Syntax OK"
+
+
+@needs_ruby
+@pytest.mark.parametrize("layout", ["package", "legacy"])
+def test_cask_downloads_the_pinned_archive_on_every_platform(
+    manifest: Manifest, layout: str, tmp_path: Path
+) -> None:
+    rendered = GOLDEN / f"cask-{layout}.rb"
+    results = _evaluate(CASK_STUB, rendered, tmp_path)
+    assert sorted(results) == sorted(PLATFORMS)
+    for platform, target in PLATFORMS.items():
+        got = results[platform]
+        pinned = manifest.asset_named(
+            archive_name(target, "package" if layout == "package" else "legacy")
+        )
+        assert pinned is not None
+        assert got["token"] == "codex"
+        assert got["version"] == "1.2.3"
+        assert got["url"] == pinned.url == archive_url("1.2.3", target, pinned.layout)
+        assert got["sha256"] == pinned.sha256
+        assert got["name"] == "Codex"
+        assert got["homepage"] == "https://github.com/openai/codex"
+        assert got["zap"] == {"trash": "~/.codex"}
+        if layout == "package":
+            assert got["binary"] == ["bin/codex", None]
+            assert got["completions"] == [["bin/codex", "completion"], {"base_name": "codex"}]
+            assert "depends_on" not in got
+        else:
+            assert got["binary"] == [f"codex-{target}", "codex"]
+            assert got["completions"] == [[f"codex-{target}", "completion"], {"base_name": "codex"}]
+            assert got["depends_on"] == [{"formula": "ripgrep"}]
+        livecheck = got["livecheck"]
+        assert (livecheck["url"], livecheck["strategy"]) == ("url", "github_latest")
+        tag_re = re.compile(livecheck["regex"], re.IGNORECASE)
+        match = tag_re.match("rust-v0.169.0")
+        assert match is not None and match.group(1) == "0.169.0"
+        assert tag_re.match("rust-v0.170.0-alpha.1") is None
+
+
+@needs_ruby
+@pytest.mark.parametrize("layout", ["package", "legacy"])
+def test_formula_installs_codex_on_every_platform(
+    manifest: Manifest, layout: str, tmp_path: Path
+) -> None:
+    results = _evaluate(FORMULA_STUB, GOLDEN / f"formula-{layout}.rb", tmp_path)
+    assert sorted(results) == sorted(PLATFORMS)
+    for platform, target in PLATFORMS.items():
+        got = results[platform]
+        pinned = manifest.asset_named(
+            archive_name(target, "package" if layout == "package" else "legacy")
+        )
+        assert pinned is not None
+        assert (got["url"], got["sha256"]) == (pinned.url, pinned.sha256)
+        assert (got["version"], got["license"]) == ("1.2.3", "Apache-2.0")
+        assert got["completions"] == [["bin/codex", "completion"], {}]
+        assert got["ran"] == "bin/codex --version"
+        assert got["asserted"] == "codex-cli 1.2.3"
+        if layout == "package":
+            assert got["installs"] == [["libexec", []]]
+            assert got["symlinks"] == [["bin", "libexec/bin/codex"]]
+            assert got["depends_on"] == []
+        else:
+            assert got["installs"] == [["bin", {f"codex-{target}": "codex"}]]
+            assert got["depends_on"] == ["ripgrep"]
+
+
+@pytest.mark.parametrize(("kind", "layout", "golden"), RENDERS)
+def test_rendered_files_name_no_host_but_github(kind: str, layout: str, golden: str) -> None:
+    text = (GOLDEN / golden).read_text(encoding="utf-8")
+    assert set(re.findall(r"https?://([^/\"]+)", text)) == {"github.com"}
+
+
+def test_cask_has_every_stanza_of_the_spec(manifest: Manifest) -> None:
+    cask = render_cask(manifest)
+    for stanza in [
+        'cask "codex" do',
+        'arch arm: "aarch64", intel: "x86_64"',
+        'os macos: "apple-darwin", linux: "unknown-linux-musl"',
+        'version "1.2.3"',
+        "sha256 arm:",
+        "intel:",
+        "arm64_linux:",
+        "x86_64_linux:",
+        'url "https://github.com/openai/codex/releases/download/rust-v#{version}/'
+        'codex-package-#{arch}-#{os}.tar.gz"',
+        'name "Codex"',
+        "desc ",
+        'homepage "https://github.com/openai/codex"',
+        "livecheck do",
+        "strategy :github_latest",
+        'binary "bin/codex"',
+        'generate_completions_from_executable "bin/codex", "completion"',
+        'zap trash: "~/.codex"',
+    ]:
+        assert stanza in cask
+
+
+# --- manifests Homebrew cannot use ---
+
+
+def _without(manifest: Manifest, name: str) -> Manifest:
+    return replace(manifest, assets=tuple(a for a in manifest.assets if a.name != name))
+
+
+@pytest.mark.parametrize("layout", ["package", "legacy"])
+@pytest.mark.parametrize("kind", ["cask", "formula"])
+def test_missing_target_is_a_usage_error_naming_the_archive(
+    manifest: Manifest, kind: str, layout: str
+) -> None:
+    missing = archive_name("x86_64-apple-darwin", "package" if layout == "package" else "legacy")
+    with pytest.raises(UsageError) as info:
+        render_homebrew(_without(manifest, missing), kind=kind, layout=layout)
+    assert info.value.exit_code == 2
+    assert str(info.value).startswith(
+        f"cannot render the Homebrew {kind} for Codex 1.2.3 ({layout} layout): "
+        f"the manifest has no {missing}"
+    )
+
+
+def test_every_missing_archive_is_named_at_once(manifest: Manifest) -> None:
+    legacy_only = replace(
+        manifest, assets=tuple(a for a in manifest.assets if a.layout == "legacy")
+    )
+    with pytest.raises(UsageError) as info:
+        render_cask(legacy_only, "package")
+    names = ", ".join(archive_name(t, "package") for t in SUPPORTED_TARGETS)
+    assert f"the manifest has no {names}" in str(info.value)
+
+
+def test_zstd_only_package_archives_are_not_enough(manifest: Manifest) -> None:
+    zst = tuple(
+        replace(a, name=a.name.replace(".tar.gz", ".tar.zst"))
+        for a in manifest.assets
+        if a.layout == "package" and not a.is_npm
+    )
+    with pytest.raises(UsageError, match="the manifest has no codex-package-aarch64-apple"):
+        render_cask(replace(manifest, assets=zst))
+
+
+def test_npm_only_manifest_explains_homebrew_needs_github_archives(manifest: Manifest) -> None:
+    npm = replace(manifest, assets=tuple(a for a in manifest.assets if a.is_npm))
+    with pytest.raises(UsageError, match="it only pins npm tarballs"):
+        render_formula(npm)
+
+
+def test_invalid_manifest_is_refused(manifest: Manifest) -> None:
+    bad = replace(manifest, assets=(replace(manifest.assets[0], sha256="0" * 10),))
+    with pytest.raises(UsageError, match="sha256 must be 64 lower-case hex digits"):
+        render_cask(bad)
+
+
+@pytest.mark.parametrize(
+    ("kind", "layout", "message"),
+    [("bottle", "package", "unknown Homebrew kind 'bottle'"), ("cask", "flat", "unknown layout")],
+)
+def test_unknown_kind_or_layout_is_a_usage_error(
+    manifest: Manifest, kind: str, layout: str, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        render_homebrew(manifest, kind=kind, layout=layout)
+
+
+def test_prerelease_versions_render(manifest: Manifest) -> None:
+    pre = build_manifest("1.3.0-alpha.2", manifest.assets)
+    assert 'version "1.3.0-alpha.2"' in render_cask(pre)
+    assert "rust-v1.3.0-alpha.2/codex-package-x86_64" in render_formula(pre)
+
+
+# --- the command ---
+
+
+def test_cli_prints_the_cask_on_stdout() -> None:
+    result = CliRunner().invoke(cli, ["homebrew", "--manifest", str(GOLDEN_MANIFEST)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (GOLDEN / "cask-package.rb").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("kind", "layout", "golden"), RENDERS)
+def test_cli_writes_the_output_file_atomically(
+    tmp_path: Path, kind: str, layout: str, golden: str
+) -> None:
+    out = tmp_path / "codex.rb"
+    out.write_text("old", encoding="utf-8")
+    args = ["--manifest", str(GOLDEN_MANIFEST), "--output", str(out), "--kind", kind]
+    result = CliRunner().invoke(cli, ["homebrew", *args, "--layout", layout])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert f"wrote {out}" in result.stderr
+    assert out.read_text(encoding="utf-8") == (GOLDEN / golden).read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir()] == ["codex.rb"]
+
+
+def test_cli_missing_manifest_file_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["homebrew", "--manifest", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("codex-install: error: cannot read manifest ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_cli_bad_manifest_exits_2_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "codex-1.2.3.toml"
+    bad.write_text(GOLDEN_MANIFEST.read_text().replace("schema = 1", "schema = 7"))
+    result = CliRunner().invoke(cli, ["homebrew", "--manifest", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"codex-install: error: manifest {bad}: unsupported manifest schema 7; this "
+        "codex-install reads schema 1 (a newer codex-install may read it)\n"
+    )
+
+
+def test_cli_manifest_missing_a_target_exits_2_and_writes_nothing(
+    tmp_path: Path, manifest: Manifest
+) -> None:
+    partial = tmp_path / "codex-1.2.3.toml"
+    partial.write_text(
+        render_manifest(_without(manifest, "codex-package-aarch64-unknown-linux-musl.tar.gz"))
+    )
+    out = tmp_path / "codex.rb"
+    result = CliRunner().invoke(cli, ["homebrew", "--manifest", str(partial), "--output", str(out)])
+    assert result.exit_code == 2
+    assert "has no codex-package-aarch64-unknown-linux-musl.tar.gz" in result.stderr
+    assert not out.exists()
+
+
+def test_cli_rejects_an_unknown_kind() -> None:
+    result = CliRunner().invoke(
+        cli, ["homebrew", "--manifest", str(GOLDEN_MANIFEST), "--kind", "bottle"]
+    )
+    assert result.exit_code == 2
+    assert "'bottle' is not one of 'cask', 'formula'" in result.stderr
+
+
+def test_committed_cask_is_rendered_from_a_committed_manifest() -> None:
+    cask = REPO / "homebrew" / "codex.rb"
+    if not cask.exists():
+        pytest.skip("homebrew/codex.rb is not committed yet")
+    version = re.search(r'^  version "([^"]+)"$', cask.read_text(encoding="utf-8"), re.M)
+    assert version is not None
+    manifest = load_manifest(REPO / "manifests" / f"codex-{version.group(1)}.toml")
+    assert cask.read_text(encoding="utf-8") == render_cask(manifest)
