@@ -62,6 +62,7 @@ _PIPE_LIMIT = 4 << 20  # bytes buffered per pipe before the writer side blocks
 _GZIP_SLICE = 256 << 10
 _MAX_META = 1 << 20  # pax / GNU long-name payloads are names, never megabytes
 _BLOCK = 512
+_MAX_MTIME = 1 << 33  # year 2242; anything else is junk we do not hand to utime()
 _ZERO_BLOCK = bytes(_BLOCK)
 _CORRUPT = "archive is truncated or corrupt"
 _PACKAGE_DIRS = frozenset({"bin", "codex-path", "codex-resources"})
@@ -136,6 +137,8 @@ def split_member_name(name: str) -> tuple[str, ...]:
     """The path components of an entry name; refuses absolute paths and ``..``."""
     if not name:
         raise _unsafe(name, "empty name")
+    if "\0" in name:
+        raise _unsafe(name, "NUL byte in name")
     if name.startswith("/"):
         raise _unsafe(name, "absolute path")
     parts = tuple(p for p in name.split("/") if p not in ("", "."))
@@ -153,7 +156,7 @@ def _relocate(parts: tuple[str, ...], prefix: tuple[str, ...]) -> tuple[str, ...
 
 def link_escapes(path: tuple[str, ...], target: str) -> bool:
     """Whether a symlink at ``path`` pointing to ``target`` leaves the root, read lexically."""
-    if not target or target.startswith("/"):
+    if not target or target.startswith("/") or "\0" in target:
         return True
     depth = len(path) - 1
     for part in target.split("/"):
@@ -233,21 +236,27 @@ class _Admission:
         return Planned(path, member.kind, member.size, member.mode, link)
 
     def count_trailing(self, size: int) -> None:
-        """Bytes after the end-of-archive marker still cost time; bound them the same way."""
-        self._count("<end of archive>", size, file=False)
+        """Bytes after the end-of-archive marker still cost time; bound them the same way.
+        Tar streams are whole 512-byte blocks, which catches a plain .tar cut in its padding."""
+        if size % _BLOCK:
+            raise _corrupt("tar stream does not end on a block boundary")
+        if self.unpacked + size > self.spec.max_unpacked:
+            raise UnsafeArchiveError(
+                f"archive unpacks to more than {self.spec.max_unpacked} bytes (after its end)"
+            )
 
     def check_complete(self) -> None:
         if self.entries.get(_ENTRYPOINT) != "file":
             what = f"codex-{self.spec.target}" if self.spec.layout == "legacy" else "bin/codex"
             raise UnsafeArchiveError(f"archive has no {what} regular file; not a Codex release")
 
-    def _count(self, name: str, size: int, *, file: bool = True) -> None:
+    def _count(self, name: str, size: int) -> None:
         if self.unpacked + size > self.spec.max_unpacked:
             raise UnsafeArchiveError(
                 f"archive unpacks to more than {self.spec.max_unpacked} bytes (at entry {name!r})"
             )
         self.unpacked += size
-        self.files += file
+        self.files += 1
 
     def _check_parents(self, name: str, path: tuple[str, ...]) -> None:
         for i in range(1, len(path)):
@@ -513,9 +522,13 @@ def _unzstd(pipe: _Pipe) -> Iterator[bytes]:
     reader = _PipeReader(pipe, walker.update)
     decompressor = zstandard.ZstdDecompressor()
     try:
-        with decompressor.stream_reader(
-            reader,  # type: ignore[arg-type]  # any object with read() works read_size=_CHUNK, read_across_frames=True, closefd=False
-        ) as stream:
+        stream = decompressor.stream_reader(
+            reader,  # type: ignore[arg-type]  # any object with read() will do
+            read_size=_CHUNK,
+            read_across_frames=True,
+            closefd=False,
+        )
+        with stream:
             while chunk := stream.read(_CHUNK):
                 yield chunk
             while reader.read(_CHUNK):  # let the walker see everything past the last frame
@@ -632,6 +645,8 @@ def _read_members(blocks: _Blocks) -> Iterator[tuple[Member, int]]:
             info = tarfile.TarInfo.frombuf(header, "utf-8", "surrogateescape")
         except tarfile.HeaderError as e:
             raise _corrupt(f"bad tar header ({e})", header) from e
+        if info.size < 0:
+            raise _corrupt("negative size in tar header")
         if info.type in (
             tarfile.XHDTYPE,
             tarfile.XGLTYPE,
@@ -666,10 +681,13 @@ def _member(info: tarfile.TarInfo, pax: dict[str, str]) -> Member:
         try:
             size = int(pax["size"])
         except ValueError:
-            raise _corrupt("malformed pax size") from None
+            size = -1
+        if size < 0:
+            raise _corrupt("malformed pax size")
     if kind == "file" and name.endswith("/") and info.type == tarfile.AREGTYPE:
         kind = "dir"
-    return Member(name, kind, size, info.mode, pax.get("linkpath", info.linkname), int(info.mtime))
+    mtime = int(info.mtime) if 0 <= info.mtime < _MAX_MTIME else 0
+    return Member(name, kind, size, info.mode, pax.get("linkpath", info.linkname), mtime)
 
 
 # --------------------------------------------------------------------------------------------
@@ -741,27 +759,18 @@ class _Writer:
             )
 
 
-class _os_errors:  # lower-case: reads like a function, `with _os_errors(path):`
+@contextlib.contextmanager
+def _os_errors(path: tuple[str, ...]) -> Iterator[None]:
     """Translates OSErrors while writing one entry into our error tree."""
-
-    def __init__(self, path: tuple[str, ...]) -> None:
-        self._name = "/".join(path)
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if not isinstance(exc, OSError):
-            return
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise UnsafeArchiveError(
-                f"unsafe archive entry {self._name!r}: path goes through a symlink or file"
-            ) from exc
+    name = "/".join(path)
+    try:
+        yield
+    except OSError as e:
+        if e.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise _unsafe(name, "path goes through a symlink or file") from e
         raise FilesystemError(
-            f"cannot write {self._name!r} in the staging directory: {exc.strerror}"
-        ) from exc
+            f"cannot write {name!r} in the staging directory: {e.strerror}"
+        ) from e
 
 
 def _check_symlinks(root: Path, links: list[tuple[str, ...]]) -> None:
