@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,29 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from servers.fake_http import FakeHTTPServer
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+        host = str(address[0])
+        if not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise ConnectionRefusedError(f"hermetic tests: no connection to {host}")
+    _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def hermetic_network(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In-process code may only talk to 127.0.0.1 (e2e tests are exempt)."""
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
 @pytest.fixture
@@ -39,6 +63,8 @@ def env(home: Path, server: FakeHTTPServer, tmp_path: Path) -> dict[str, str]:
         "CODEX_HOME": str(home / ".codex"),
         "CODEX_INSTALL_DIR": str(home / "bin"),
         "CODEX_INSTALL_CACHE_DIR": str(tmp_path / "cache"),
+        # Hermetic: no manifest shipped in the repo pins a test install (tests opt in).
+        "CODEX_INSTALL_MANIFEST_DIR": str(tmp_path / "no-shipped-manifests"),
         "GITHUB_API_URL": server.url,
         "CODEX_NON_INTERACTIVE": "1",
         "NO_PROXY": "127.0.0.1,localhost",

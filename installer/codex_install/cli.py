@@ -365,6 +365,83 @@ def mirror_sync_cmd(ctx: click.Context, /, **options: Any) -> None:
         _emit_json(data)
 
 
+@cli.group("manifest")
+def manifest_group() -> None:
+    """Release manifests: every archive of a release pinned to its size and sha256."""
+
+
+@manifest_group.command("generate")
+@click.option("--version", "version", default="latest", show_default=True, metavar="VERSION")
+@click.option(
+    "--source",
+    type=click.Choice(["github", "mirror", "npm"]),
+    multiple=True,
+    help="Where the archives come from; repeat to pin several (default github, or mirror).",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("manifests"),
+    show_default=True,
+    help="Directory for codex-<ver>.toml.",
+)
+@click.option("--target", multiple=True, metavar="TRIPLE", help="Repeatable; default all four.")
+@click.option("--github-api-url", metavar="URL")
+@click.option("--repo", metavar="OWNER/NAME")
+@click.option("--mirror", metavar="URL", help="Pin a mirror's archives (with --source mirror).")
+@click.option("--npm-registry", metavar="URL", help="npm registry for --source npm.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_context
+def manifest_generate_cmd(ctx: click.Context, /, **options: Any) -> None:
+    """Download, hash and cross-check a release's archives; write codex-<ver>.toml.
+
+    \b
+        codex-install manifest generate --version 0.169.0
+        codex-install manifest generate --version 0.169.0 --source github --source npm
+    """
+    from codex_install.manifest_ops import run_generate
+
+    ctx.ensure_object(dict)
+    ctx.obj["json"] = bool(options.get("as_json"))
+    generated = run_generate(_env(ctx), options)
+    if options.get("as_json"):
+        _emit_json(generated.to_json())
+
+
+@manifest_group.command("verify")
+@click.argument("manifest_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--npm-registry", metavar="URL", help="npm registry for entries without a url.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_context
+def manifest_verify_cmd(ctx: click.Context, /, **options: Any) -> None:
+    """Re-download and re-hash every archive a manifest pins; exit 5 on any drift.
+
+    \b
+        codex-install manifest verify manifests/codex-0.169.0.toml
+    """
+    from codex_install.manifest_ops import run_verify
+
+    ctx.ensure_object(dict)
+    ctx.obj["json"] = bool(options.get("as_json"))
+    verified = run_verify(_env(ctx), options)
+    if options.get("as_json"):
+        _emit_json(verified.to_json())
+    if verified.ok:
+        if not options.get("quiet"):
+            click.echo(
+                f"codex-install: {verified.path}: all {len(verified.manifest.assets)} archives "
+                "match the manifest",
+                err=True,
+            )
+        return
+    click.echo(f"codex-install: {verified.path}: {len(verified.problems)} problems:", err=True)
+    for problem in verified.problems:
+        click.echo(f"  - {problem}", err=True)
+    ctx.exit(5)
+
+
 @cli.command("homebrew")
 @click.option(
     "--manifest",
@@ -380,10 +457,10 @@ def mirror_sync_cmd(ctx: click.Context, /, **options: Any) -> None:
 )
 @click.option(
     "--layout",
-    type=click.Choice(["package", "legacy"]),
-    default="package",
-    show_default=True,
-    help="Archive layout the cask installs.",
+    type=click.Choice(["package", "legacy", "npm"]),
+    default=None,
+    help="Archives the cask installs: GitHub package (default) or legacy archives, or npm "
+    "tarballs (picked by itself for a manifest that pins only npm tarballs).",
 )
 @click.option(
     "--kind",
@@ -392,7 +469,7 @@ def mirror_sync_cmd(ctx: click.Context, /, **options: Any) -> None:
     show_default=True,
     help="A cask (homebrew-cask) or a formula (for a tap).",
 )
-def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str, kind: str) -> None:
+def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str | None, kind: str) -> None:
     """Render the Homebrew cask (or formula) for a release manifest.
 
     \b
@@ -400,10 +477,14 @@ def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str, kind: st
         codex-install homebrew --manifest manifests/codex-0.169.0.toml --kind formula
     """
     from codex_install.fsutil import atomic_write_text
-    from codex_install.homebrew import render_homebrew
+    from codex_install.homebrew import choose_layout, render_homebrew
     from codex_install.manifest import load_manifest
 
-    text = render_homebrew(load_manifest(manifest_file), kind=kind, layout=layout)
+    manifest = load_manifest(manifest_file)
+    chosen, why = choose_layout(manifest, layout)
+    if why:
+        click.echo(f"codex-install: {why}", err=True)
+    text = render_homebrew(manifest, kind=kind, layout=chosen)
     if output is None:
         click.echo(text, nl=False)
     else:

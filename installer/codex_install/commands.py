@@ -4,9 +4,9 @@ environment precedence in one place, human output through the Reporter."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_install import pathenv, standalone
 from codex_install.errors import UnsupportedPlatformError, UsageError
@@ -17,6 +17,9 @@ from codex_install.resolve import SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
 from codex_install.ui import Reporter
 from codex_install.versions import parse_version
+
+if TYPE_CHECKING:
+    from codex_install.manifest_pin import Pin
 
 
 def _truthy(value: str | None) -> bool:
@@ -57,17 +60,19 @@ def _hooks(env: Mapping[str, str], reporter: Reporter, opts: SourceOptions) -> H
         notice=reporter.info,
         progress=reporter.progress,
         env=env,
-        npm_resolver_factory=_npm_factory(env, opts),
+        npm_resolver_factory=_npm_factory(env, opts, reporter.info),
     )
 
 
-def _npm_factory(env: Mapping[str, str], opts: SourceOptions) -> Any:
+def _npm_factory(
+    env: Mapping[str, str], opts: SourceOptions, notice: Callable[[str], None]
+) -> Any:
     try:
         npm = importlib.import_module("codex_install.sources.npm")
     except ImportError:
         return None
     factory = getattr(npm, "resolver_factory", None)
-    return factory(env, opts.npm_registry) if factory is not None else None
+    return factory(env, opts.npm_registry, notice=notice) if factory is not None else None
 
 
 def run_install(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,9 +91,9 @@ def run_install(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str,
         sha256=_sha256_option(options.get("sha256")),
         force=bool(options.get("force")),
     )
-    manifest_file = options.get("manifest")
-    if manifest_file is not None:
-        request = _pin_to_manifest(request, Path(manifest_file))
+    request, pin = _pin_to_manifest(request, options.get("manifest"), env)
+    if pin is not None:
+        reporter.info(f"pinned to Codex {pin.manifest.version} by the manifest {pin.origin}")
     result = install(request, paths, _hooks(env, reporter, sources))
     if not result.reused:
         reporter.info(
@@ -101,7 +106,8 @@ def run_install(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str,
     signin = _sign_in(paths, env, options, reporter)
     data = result.to_json()
     data["ok"] = True
-    data["pinned_by"] = request_pin(options)
+    data["pinned_by"] = "manifest" if pin is not None else request_pin(options)
+    data["manifest"] = pin.to_json() if pin is not None else None
     data["path"] = path_state
     data["sign_in"] = signin
     return data
@@ -115,10 +121,13 @@ def request_pin(options: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _pin_to_manifest(request: InstallRequest, manifest_file: Path) -> InstallRequest:
-    manifest_pin = importlib.import_module("codex_install.manifest_pin")
-    pinned: InstallRequest = manifest_pin.pin_request(request, manifest_file)
-    return pinned
+def _pin_to_manifest(
+    request: InstallRequest, manifest_file: Path | None, env: Mapping[str, str]
+) -> tuple[InstallRequest, Pin | None]:
+    """``--manifest FILE``, or the manifest shipped for a pinned ``--version`` (SPEC §7)."""
+    from codex_install.manifest_pin import pin_install
+
+    return pin_install(request, Path(manifest_file) if manifest_file else None, env)
 
 
 def _path_setup(
@@ -178,7 +187,7 @@ def run_resolve(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str,
     sources = source_options(env, options, paths.cache_dir)
     reporter = Reporter()
     with make_client() as client:
-        factory = _npm_factory(env, sources)
+        factory = _npm_factory(env, sources, reporter.info)
         resolved = resolve(
             sources,
             version,

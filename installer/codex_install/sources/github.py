@@ -93,9 +93,13 @@ def fetch_release(
             try:
                 response = sess.get(url, headers=headers, timeout=config.timeout)
             except requests.exceptions.ConnectionError as err:
-                last = f"cannot connect to {_host(url)} ({_first_line(err)})"
+                last = f"cannot connect to {_host(url)} ({_root_cause(err)})"
             except requests.exceptions.Timeout:
                 last = f"timed out talking to {_host(url)}"
+            except requests.exceptions.ChunkedEncodingError as err:
+                # The connection broke mid-body (IncompleteRead): as transient as a 5xx.
+                connected = True
+                last = f"connection to {_host(url)} broke mid-response ({_first_line(err)})"
             except requests.exceptions.RequestException as err:
                 raise NetworkError(f"GitHub API request failed: {_first_line(err)}") from err
             else:
@@ -163,6 +167,17 @@ def _json(response: requests.Response, url: str) -> Any:
 
 def _host(url: str) -> str:
     return urlsplit(url).netloc or url
+
+
+def _root_cause(err: BaseException) -> str:
+    """requests nests urllib3 errors several deep; the innermost says what actually failed
+    ("Connection refused", "Name or service not known")."""
+    text = str(err)
+    for marker in ("] ", "Errno"):
+        if marker in text:
+            tail = text.rsplit(marker, 1)[-1]
+            return tail.split("'", 1)[0].strip(" ')\"")[:80] or type(err).__name__
+    return type(err).__name__
 
 
 def _first_line(err: BaseException) -> str:

@@ -1,0 +1,214 @@
+"""``codex-launch [ARGS...]``: make sure Codex credentials are usable, then exec codex (SPEC §10).
+
+The hot path (credentials valid and fresh) reads auth.json once and replaces this process with
+codex, so signals, the exit code and the TTY belong to codex. It must stay cheap: no httpx,
+requests or click import here; the refresh (AuthManager) and the sign-in flow are imported
+lazily on the slow paths only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from codex_install.errors import CodexInstallError, NotFoundError, RefreshError
+from codex_install.paths import Paths, resolve_paths
+
+# Not `typing.TYPE_CHECKING`: importing typing costs milliseconds on every launch, and mypy
+# treats any constant of this name the same way.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from codex_install.auth.state import CredentialState
+
+ExecFn = Callable[[str, list[str]], object]
+IsattyFn = Callable[[int], bool]
+
+# Codex subcommands and flags that work without credentials: starting them must never be
+# blocked by (or wait on) a sign-in check.
+PASSTHROUGH_COMMANDS = frozenset({"login", "logout", "completion", "help"})
+PASSTHROUGH_FLAGS = frozenset({"--version", "-V", "--help", "-h"})
+
+_OTHER_WAYS = (
+    "(`codex login --device-auth` without a browser), "
+    "or set OPENAI_API_KEY and run `codex-install login`."
+)
+SIGN_IN_HINT = f"Sign in with `codex login` {_OTHER_WAYS}"
+EXIT_SIGN_IN_REQUIRED = 8
+
+
+def needs_credentials(args: Sequence[str]) -> bool:
+    """False for invocations that only print help/version or manage sign-in themselves.
+
+    Only the first argument can name a subcommand; the help/version flags count anywhere before
+    ``--`` (after it they are a prompt's text, which codex passes on)."""
+    if args and args[0] in PASSTHROUGH_COMMANDS:
+        return False
+    for arg in args:
+        if arg == "--":
+            break
+        if arg in PASSTHROUGH_FLAGS:
+            return False
+    return True
+
+
+def is_interactive(env: Mapping[str, str], isatty: IsattyFn = os.isatty) -> bool:
+    """A person can answer a prompt: stdin and stderr are terminals and the environment does not
+    say otherwise (CODEX_NON_INTERACTIVE=1, as CI images set it)."""
+    if env.get("CODEX_NON_INTERACTIVE", "").strip().lower() in {"1", "true", "yes"}:
+        return False
+    try:
+        return isatty(0) and isatty(2)
+    except OSError:
+        return False
+
+
+def find_codex(paths: Paths, env: Mapping[str, str], *, exclude: Sequence[str] = ()) -> Path:
+    """The installed codex: the bin-dir link, else ``current/bin/codex``, else the first
+    ``codex`` on PATH — skipping any file that is this launcher itself (``exclude``), so a
+    ``codex -> codex-launch`` alias never execs itself in a loop."""
+    own = {_real(p) for p in exclude if p}
+    candidates = [paths.bin_link, paths.current / "bin" / "codex"]
+    candidates += [Path(d) / "codex" for d in env.get("PATH", "").split(os.pathsep) if d]
+    for candidate in candidates:
+        if _is_executable(candidate) and _real(str(candidate)) not in own:
+            return candidate
+    raise NotFoundError(
+        f"Codex is not installed (no codex in the bin dir, in {paths.current / 'bin'} or on PATH)",
+        hint="install it with `codex-install`",
+    )
+
+
+def launch(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    execv: ExecFn | None = None,
+    isatty: IsattyFn = os.isatty,
+    clock: Callable[[], float] = time.time,
+    stderr: TextIO | None = None,
+    self_paths: Sequence[str] = (),
+) -> int:
+    """Check credentials and exec codex with ``args`` unchanged. Returns an exit status only when
+    codex was not started (or when ``execv`` is a test double that returns)."""
+    env = os.environ if env is None else env
+    err = sys.stderr if stderr is None else stderr
+    execv = _flush_and_execv if execv is None else execv
+    paths = resolve_paths(env)
+    codex = find_codex(paths, env, exclude=self_paths)
+    argv = [str(codex), *args]
+    if not needs_credentials(args):
+        execv(str(codex), argv)
+        return 0
+
+    # Deferred so that the passthrough path above does not even parse auth.json.
+    from codex_install.auth.state import read_credential_state
+
+    state = read_credential_state(paths.codex_home, env=env, now=clock())
+    if state.kind in ("apikey", "chatgpt") and state.stale:
+        state = _refresh(paths, env, clock, err)
+    if state.kind in ("apikey", "chatgpt"):
+        execv(str(codex), argv)
+        return 0
+    return _sign_in_then_launch(paths, codex, argv, state, env, execv, isatty, err)
+
+
+def _refresh(
+    paths: Paths, env: Mapping[str, str], clock: Callable[[], float], err: TextIO
+) -> CredentialState:
+    """Refresh a stale ChatGPT token under §9's rules (single flight, poison, shared backoff).
+
+    A transient failure does not block the run: the token may still be valid for a few
+    minutes, and codex retries the refresh itself — so warn and go on with what we have."""
+    from codex_install.auth.manager import AuthManager
+    from codex_install.auth.state import read_credential_state
+
+    try:
+        with AuthManager(paths.codex_home, env=env, clock=clock) as manager:
+            return manager.ensure_fresh()
+    except RefreshError as e:
+        if e.permanent:
+            # ensure_fresh has persisted the poison; read it back for the stored reason.
+            return read_credential_state(paths.codex_home, env=env, now=clock())
+        err.write(f"codex-launch: warning: could not refresh the sign-in token: {e}\n")
+        return read_credential_state(paths.codex_home, env=env, now=clock())
+
+
+def _sign_in_then_launch(
+    paths: Paths,
+    codex: Path,
+    argv: list[str],
+    state: CredentialState,
+    env: Mapping[str, str],
+    execv: ExecFn,
+    isatty: IsattyFn,
+    err: TextIO,
+) -> int:
+    """Signed out or poisoned: run the §10 sign-in, and start codex only if it worked."""
+    from codex_install.signin import api_key_from_env, first_sign_in
+
+    interactive = is_interactive(env, isatty)
+    if not interactive and api_key_from_env(env) is None:
+        # Nothing can be done without a person or a key: say why, and leave codex unstarted.
+        if state.kind == "poisoned" and state.reason:
+            # The reason already ends in "Sign in again with `codex login`."
+            err.write(f"codex-launch: {state.reason.rstrip('.')} {_OTHER_WAYS}\n")
+        else:
+            err.write(f"codex-launch: Not signed in. {SIGN_IN_HINT}\n")
+        return EXIT_SIGN_IN_REQUIRED
+    result = first_sign_in(
+        paths,
+        codex=codex,
+        env=env,
+        interactive=interactive,
+        no_login=False,
+        echo=lambda line: print(line, file=err, flush=True),
+        prompt_in=sys.stdin,
+        prompt_out=err,
+    )
+    if not result.signed_in:
+        err.write(f"codex-launch: codex was not started. {SIGN_IN_HINT}\n")
+        return EXIT_SIGN_IN_REQUIRED
+    execv(str(codex), argv)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return launch(args, self_paths=_self_paths())
+    except CodexInstallError as e:
+        sys.stderr.write(f"codex-launch: error: {e}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("codex-launch: interrupted\n")
+        return 130
+
+
+def _self_paths() -> list[str]:
+    """Files that are this launcher: the console script (or a symlink to it) that was run."""
+    found = [sys.argv[0]] if sys.argv and sys.argv[0] else []
+    return [p for p in found if os.path.basename(p) not in {"-c", "-m"} and os.path.exists(p)]
+
+
+def _flush_and_execv(path: str, argv: list[str]) -> None:
+    # exec discards Python's buffers: anything said so far must reach the terminal first.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(path, argv)
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,340 @@
+"""The first sign-in (SPEC §10): the last step of ``codex-install``, ``codex-install login`` on
+its own, and the launcher's offer when it finds no usable credentials.
+
+Every branch ends in a ``SignInResult``; "not signed in" is a result, never an exception, so an
+install still succeeds without credentials. Sign-in itself is always done by the installed
+``codex login`` (which owns auth.json); afterwards auth.json is read back to verify it.
+
+An API key only ever travels on codex's stdin: never on a command line, never printed — output
+that codex prints is scrubbed of it before it is shown.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from codex_install.errors import CodexInstallError
+from codex_install.paths import Paths
+
+if TYPE_CHECKING:
+    from codex_install.auth.state import CredentialState
+
+SignInState = Literal[
+    "signed_in",  # credentials were already there and usable
+    "api_key_login",  # an API key from the environment was handed to `codex login --with-api-key`
+    "login_ran",  # interactive `codex login` (browser or device code) signed the user in
+    "skipped",  # --no-login / CODEX_NON_INTERACTIVE=1, and not signed in
+    "instructions",  # nobody to ask and no key: printed how to sign in
+    "declined",  # interactive, and the user chose not to sign in now
+    "poisoned",  # saved credentials can no longer be refreshed, and no new sign-in happened
+    "failed",  # codex login failed, or auth.json could not be read / verified
+]
+SIGNED_IN_STATES = frozenset({"signed_in", "api_key_login", "login_ran"})
+
+# CODEX_API_KEY is Codex's own variable, so it wins over the generic OpenAI one.
+API_KEY_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY")
+LOGIN_TIMEOUT_SECONDS = 120.0
+
+_INTERACTIVE_HOW = "run `codex login` (`codex login --device-auth` on a machine without a browser)"
+_CI_HOW = (
+    "set OPENAI_API_KEY and run `codex-install login`, "
+    "or pipe the key: printenv OPENAI_API_KEY | codex login --with-api-key"
+)
+HOW_TO_SIGN_IN = f"To sign in, {_INTERACTIVE_HOW}; for CI, {_CI_HOW}."
+INSTRUCTIONS = "Codex is installed but not signed in. " + HOW_TO_SIGN_IN
+
+# fd 2 itself, not sys.stderr: a replaced sys.stderr (click's test runner, pytest) has no fd.
+_STDERR_FD = 2
+
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+Echo = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    state: SignInState
+    who: str | None  # "dev@example.com (plus plan)" or "API key ***1234"; never a secret
+    message: str
+
+    @property
+    def signed_in(self) -> bool:
+        return self.state in SIGNED_IN_STATES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "signed_in": self.signed_in,
+            "who": self.who,
+            "message": self.message,
+        }
+
+
+def first_sign_in(
+    paths: Paths,
+    *,
+    codex: Path,
+    env: Mapping[str, str],
+    interactive: bool | None = None,
+    no_login: bool = False,
+    run: Runner = subprocess.run,
+    echo: Echo | None = None,
+    prompt_in: TextIO | None = None,
+    prompt_out: TextIO | None = None,
+    platform: str = sys.platform,
+    clock: Callable[[], float] = time.time,
+    isatty: Callable[[int], bool] | None = None,
+) -> SignInResult:
+    """Run whichever §10 branch applies and report it; prints progress through ``echo``
+    (stderr by default). ``interactive=None`` detects it (TTYs, CODEX_NON_INTERACTIVE)."""
+    say: Echo = echo if echo is not None else _stderr_line
+    if interactive is None:
+        from codex_install.launcher import is_interactive
+
+        interactive = is_interactive(env, _stream_isatty if isatty is None else isatty)
+    result = _first_sign_in(
+        paths,
+        codex=codex,
+        env=env,
+        interactive=interactive,
+        no_login=no_login,
+        run=run,
+        say=say,
+        prompt_in=sys.stdin if prompt_in is None else prompt_in,
+        prompt_out=sys.stderr if prompt_out is None else prompt_out,
+        platform=platform,
+        clock=clock,
+    )
+    if result.state != "skipped":
+        say(result.message)
+    return result
+
+
+def api_key_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(variable name, key) of the first API key set in the environment."""
+    for name in API_KEY_VARS:
+        value = env.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def has_local_browser(env: Mapping[str, str], platform: str = sys.platform) -> bool:
+    """False in an SSH session, or on Linux with no graphical display: a browser opened there
+    would not be in front of the user, so the device-code flow is the one that works."""
+    if env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
+        return False
+    if platform.startswith("linux"):
+        return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def login_command(codex: Path, env: Mapping[str, str], platform: str = sys.platform) -> list[str]:
+    argv = [str(codex), "login"]
+    if not has_local_browser(env, platform):
+        argv.append("--device-auth")
+    return argv
+
+
+def describe(state: CredentialState) -> str | None:
+    """Who is signed in, for one line of output (a ``CredentialState``)."""
+    if state.kind == "apikey":
+        return f"API key ***{state.api_key_last4}" if state.api_key_last4 else "API key"
+    if state.kind == "chatgpt":
+        if state.email and state.plan:
+            return f"{state.email} ({state.plan} plan)"
+        return state.email or "a ChatGPT account"
+    return None
+
+
+def _first_sign_in(
+    paths: Paths,
+    *,
+    codex: Path,
+    env: Mapping[str, str],
+    interactive: bool,
+    no_login: bool,
+    run: Runner,
+    say: Echo,
+    prompt_in: TextIO,
+    prompt_out: TextIO,
+    platform: str,
+    clock: Callable[[], float],
+) -> SignInResult:
+    try:
+        state = _read_state(paths, env, clock)
+    except CodexInstallError as e:
+        return SignInResult("failed", None, f"Could not read the Codex sign-in: {e}")
+    who = describe(state)
+    if who is not None:
+        return SignInResult("signed_in", who, f"Signed in to Codex as {who}.")
+
+    poisoned = state.kind == "poisoned"
+    reason = state.reason or "Your saved Codex sign-in no longer works."
+    key = api_key_from_env(env)
+    forced_non_interactive = _truthy(env.get("CODEX_NON_INTERACTIVE"))
+    # SPEC §6: CODEX_NON_INTERACTIVE=1 implies --no-login unless an API key is in the environment.
+    if no_login or (forced_non_interactive and key is None):
+        if poisoned:
+            return SignInResult("poisoned", None, reason)
+        return SignInResult("skipped", None, "Sign-in skipped. " + HOW_TO_SIGN_IN)
+
+    if key is not None and (not interactive or forced_non_interactive):
+        if poisoned:
+            say(reason)
+        return _api_key_login(paths, codex, env, key, run, say, clock)
+    if not interactive:
+        if poisoned:
+            return SignInResult("poisoned", None, f"{reason} For CI, {_CI_HOW}.")
+        return SignInResult("instructions", None, INSTRUCTIONS)
+
+    if poisoned:
+        say(reason)
+    choice = _ask(key, has_local_browser(env, platform), prompt_in, prompt_out)
+    if choice == "key" and key is not None:
+        return _api_key_login(paths, codex, env, key, run, say, clock)
+    if choice == "no":
+        return SignInResult(
+            "poisoned" if poisoned else "declined", None, "Not signed in. " + HOW_TO_SIGN_IN
+        )
+    return _interactive_login(paths, codex, env, run, platform, clock)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes"}
+
+
+def _ask(
+    key: tuple[str, str] | None, browser: bool, prompt_in: TextIO, prompt_out: TextIO
+) -> Literal["login", "key", "no"]:
+    how = "opens your browser" if browser else "shows a code to enter in a browser elsewhere"
+    options = "[Y/n]" if key is None else f"[Y/n, or k to use the API key in ${key[0]}]"
+    prompt_out.write(f"Sign in to Codex with your ChatGPT account now ({how})? {options} ")
+    prompt_out.flush()
+    answer = prompt_in.readline()
+    if not answer:  # EOF: nobody is there to answer after all
+        prompt_out.write("\n")
+        return "no"
+    answer = answer.strip().lower()
+    if answer in {"", "y", "yes"}:
+        return "login"
+    if answer in {"k", "key"} and key is not None:
+        return "key"
+    return "no"
+
+
+def _api_key_login(
+    paths: Paths,
+    codex: Path,
+    env: Mapping[str, str],
+    key: tuple[str, str],
+    run: Runner,
+    say: Echo,
+    clock: Callable[[], float],
+) -> SignInResult:
+    name, secret = key
+    say(f"Signing in to Codex with the API key in ${name}…")
+    try:
+        proc = run(
+            [str(codex), "login", "--with-api-key"],
+            input=secret + "\n",
+            env=_child_env(paths, env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=LOGIN_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        return SignInResult("failed", None, _scrub(f"Could not run codex login: {e}", secret))
+    if proc.returncode != 0:
+        detail = _last_line(proc.stderr) or _last_line(proc.stdout)
+        message = f"codex login --with-api-key failed (exit {proc.returncode})"
+        return SignInResult(
+            "failed", None, _scrub(f"{message}: {detail}" if detail else message, secret)
+        )
+    return _verify(paths, env, clock, "api_key_login", expect_last4=secret[-4:], secret=secret)
+
+
+def _interactive_login(
+    paths: Paths,
+    codex: Path,
+    env: Mapping[str, str],
+    run: Runner,
+    platform: str,
+    clock: Callable[[], float],
+) -> SignInResult:
+    argv = login_command(codex, env, platform)
+    try:
+        # codex talks to the user on the terminal; its stdout goes to our stderr so that a
+        # `--json` install keeps exactly one JSON object on stdout.
+        proc = run(argv, env=_child_env(paths, env), stdout=_STDERR_FD, check=False)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        return SignInResult("failed", None, f"Could not run codex login: {e}")
+    if proc.returncode != 0:
+        return SignInResult(
+            "failed", None, f"`{' '.join(['codex', *argv[1:]])}` failed (exit {proc.returncode})."
+        )
+    return _verify(paths, env, clock, "login_ran")
+
+
+def _verify(
+    paths: Paths,
+    env: Mapping[str, str],
+    clock: Callable[[], float],
+    success: SignInState,
+    *,
+    expect_last4: str | None = None,
+    secret: str | None = None,
+) -> SignInResult:
+    """Trust auth.json, not codex's exit status: sign-in counts only once it is on disk."""
+    try:
+        state = _read_state(paths, env, clock)
+    except CodexInstallError as e:
+        message = f"codex login finished but auth.json is unreadable: {e}"
+        return SignInResult("failed", None, _scrub(message, secret) if secret else message)
+    who = describe(state)
+    if who is None or (expect_last4 is not None and state.api_key_last4 != expect_last4):
+        return SignInResult(
+            "failed", None, f"codex login finished but {paths.auth_file} has no usable sign-in."
+        )
+    return SignInResult(success, who, f"Signed in to Codex as {who}.")
+
+
+def _read_state(
+    paths: Paths, env: Mapping[str, str], clock: Callable[[], float]
+) -> CredentialState:
+    from codex_install.auth.state import read_credential_state
+
+    return read_credential_state(paths.codex_home, env=env, now=clock())
+
+
+def _child_env(paths: Paths, env: Mapping[str, str]) -> dict[str, str]:
+    """codex must write auth.json where we read it back, even with --codex-home."""
+    return {**env, "CODEX_HOME": str(paths.codex_home)}
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def _last_line(text: str | None) -> str:
+    lines: Sequence[str] = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _stream_isatty(fd: int) -> bool:
+    """isatty of the Python stream (not the raw fd), so a replaced sys.stdin — click's test
+    runner, a pipe handed in by a caller — decides, and is the one a prompt would read."""
+    stream = {0: sys.stdin, 1: sys.stdout, 2: sys.stderr}.get(fd)
+    return stream is not None and stream.isatty()
+
+
+def _stderr_line(line: str) -> None:
+    sys.stderr.write(f"{line}\n")
+    sys.stderr.flush()

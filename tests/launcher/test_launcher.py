@@ -1,0 +1,267 @@
+"""`codex-launch` end to end: the real launcher process in front of the fake codex."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from servers.oauth import FakeTokenEndpoint
+
+from .conftest import API_KEY, Sandbox, launcher_cmd, run_launcher
+from .ptyrun import PtyProcess
+
+HEAVY_MODULES = ("httpx", "httpcore", "requests", "requests_cache", "click")
+
+
+def test_exec_passes_args_stdout_and_exit_code_through_unchanged(sandbox: Sandbox) -> None:
+    sandbox.sign_in_api_key()
+    args = ["exec", "--model", "o3", "a b  c", "--", "--help", "", "ünïcode"]
+    proc = run_launcher(sandbox, *args, env={**sandbox.env, "FAKE_CODEX_EXIT": "7"})
+    assert proc.returncode == 7, proc.stderr
+    assert proc.stdout == "codex ran: " + json.dumps(args) + "\n"
+    assert proc.stderr == ""
+    [run] = sandbox.runs()
+    assert run["argv"] == args
+
+
+def test_exec_replaces_the_launcher_process(sandbox: Sandbox) -> None:
+    sandbox.sign_in_api_key()
+    proc = subprocess.Popen(
+        launcher_cmd("hello"), env=sandbox.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
+    )
+    proc.communicate(timeout=30)
+    [run] = sandbox.runs()
+    assert run["pid"] == proc.pid
+
+
+def test_signals_reach_codex(sandbox: Sandbox) -> None:
+    sandbox.sign_in_api_key()
+    proc = subprocess.Popen(
+        launcher_cmd("wait-for-signal"),
+        env=sandbox.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "codex waiting\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 42  # codex's own handler decided the exit status
+    assert proc.stdout.read() == f"codex got signal {signal.SIGTERM.value}\n"
+
+
+def test_hot_path_imports_no_http_or_cli_library(sandbox: Sandbox) -> None:
+    sandbox.sign_in_chatgpt()  # fresh token: read one file, exec
+    proc = run_launcher(sandbox, "hello", python_flags=["-X", "importtime"])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("codex ran:")
+    imported = {
+        m.group(1).strip().split(".")[0]
+        for m in re.finditer(r"^import time:\s+\d+ \|\s+\d+ \|\s*(.+)$", proc.stderr, re.M)
+    }
+    assert "codex_install" in imported  # the check looked at the right process
+    assert imported.isdisjoint(HEAVY_MODULES), sorted(imported & set(HEAVY_MODULES))
+
+
+def test_signed_out_non_interactive_exits_8_without_starting_codex(sandbox: Sandbox) -> None:
+    proc = run_launcher(sandbox, "exec", "hi")
+    assert proc.returncode == 8
+    assert proc.stdout == ""
+    assert "Not signed in." in proc.stderr and "codex login" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert sandbox.runs() == []
+
+
+def test_codex_non_interactive_env_counts_as_non_interactive(sandbox: Sandbox) -> None:
+    p = PtyProcess(launcher_cmd("hi"), {**sandbox.env, "CODEX_NON_INTERACTIVE": "1"})
+    assert p.finish() == 8
+    assert "Not signed in." in p.output
+    assert sandbox.runs() == []
+
+
+def test_malformed_auth_json_is_one_line_and_exit_2(sandbox: Sandbox) -> None:
+    sandbox.auth_file.write_text("{oops")
+    proc = run_launcher(sandbox, "hi")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert sandbox.runs() == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], ["login", "status"], ["logout"], ["completion", "bash"], ["help"]],
+)
+def test_commands_that_need_no_auth_pass_straight_through(
+    sandbox: Sandbox, args: list[str]
+) -> None:
+    sandbox.auth_file.write_text("{not even read")
+    proc = run_launcher(sandbox, *args)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["argv"] for r in sandbox.runs()] == [args]
+
+
+def test_codex_missing_is_exit_3_with_install_hint(sandbox: Sandbox) -> None:
+    (sandbox.bin_dir / "codex").unlink()
+    (sandbox.codex_home / "packages" / "standalone" / "current").unlink()
+    proc = run_launcher(sandbox, "--version")
+    assert proc.returncode == 3
+    assert "codex-install" in proc.stderr
+
+
+def test_codex_is_found_on_path_when_not_installed_here(sandbox: Sandbox, tmp_path: Path) -> None:
+    (sandbox.bin_dir / "codex").unlink()
+    (sandbox.codex_home / "packages" / "standalone" / "current").unlink()
+    elsewhere = tmp_path / "npm-global" / "bin"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "codex").symlink_to(sandbox.codex)
+    env = {**sandbox.env, "PATH": f"{elsewhere}{os.pathsep}{sandbox.env['PATH']}"}
+    proc = run_launcher(sandbox, "--version", env=env)
+    assert (proc.returncode, proc.stdout) == (0, "codex-cli 0.169.0\n")
+
+
+def test_current_is_used_when_the_bin_link_is_missing(sandbox: Sandbox) -> None:
+    (sandbox.bin_dir / "codex").unlink()
+    proc = run_launcher(sandbox, "--version")
+    assert (proc.returncode, proc.stdout) == (0, "codex-cli 0.169.0\n")
+
+
+def test_console_script_runs_codex(sandbox: Sandbox) -> None:
+    script = Path(sys.executable).with_name("codex-launch")
+    if not script.exists():
+        pytest.skip("codex-launch console script not installed in this environment")
+    sandbox.sign_in_api_key()
+    proc = subprocess.run(
+        [str(script), "hello"], env=sandbox.env, capture_output=True, text=True, timeout=30
+    )
+    assert (proc.returncode, proc.stdout) == (0, 'codex ran: ["hello"]\n'), proc.stderr
+
+
+# --- signed out, with a key in the environment (CI) ---
+
+
+def test_signed_out_with_key_signs_in_then_execs(sandbox: Sandbox) -> None:
+    proc = run_launcher(sandbox, "exec", "hi", env={**sandbox.env, "OPENAI_API_KEY": API_KEY})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == 'codex ran: ["exec", "hi"]\n'
+    runs = sandbox.runs()
+    assert [r["argv"] for r in runs] == [["login", "--with-api-key"], ["exec", "hi"]]
+    assert runs[0]["stdin"].strip() == API_KEY
+    assert API_KEY not in proc.stdout + proc.stderr
+    assert all(API_KEY not in a for r in runs for a in r["argv"])
+
+
+# --- stale tokens and poison (§9) ---
+
+
+def test_stale_token_is_refreshed_before_exec(
+    sandbox: Sandbox, token_server: FakeTokenEndpoint
+) -> None:
+    old = token_server.issue_refresh_token()
+    sandbox.sign_in_chatgpt(expires_in=60, refresh_token=old)
+    before = json.loads(sandbox.auth_file.read_text())["tokens"]["access_token"]
+    proc = run_launcher(sandbox, "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == 'codex ran: ["hi"]\n'
+    assert [r["refresh_token"] for r in token_server.requests] == [old]
+    data = json.loads(sandbox.auth_file.read_text())
+    assert data["tokens"]["access_token"] != before
+    assert data["tokens"]["refresh_token"] not in (old, None)
+    assert data["unknown_field_kept"] == {"x": 1}
+    assert old not in proc.stderr and data["tokens"]["access_token"] not in proc.stderr
+    # The refreshed token is fresh: the next run execs without a request.
+    assert run_launcher(sandbox, "again").returncode == 0
+    assert token_server.count == 1
+
+
+def test_fresh_token_makes_no_request(sandbox: Sandbox, token_server: FakeTokenEndpoint) -> None:
+    sandbox.sign_in_chatgpt(expires_in=3600)
+    proc = run_launcher(sandbox, "hi")
+    assert proc.returncode == 0
+    assert token_server.requests == []
+
+
+def test_permanent_refresh_failure_exits_8_and_never_retries(
+    sandbox: Sandbox, token_server: FakeTokenEndpoint
+) -> None:
+    sandbox.sign_in_chatgpt(expires_in=60)
+    token_server.respond(401, {"error": {"code": "refresh_token_reused"}})
+    first = run_launcher(sandbox, "hi")
+    assert first.returncode == 8
+    assert "your refresh token was already used" in first.stderr
+    assert len(token_server.requests) == 1
+    # Poisoned: every later run fails fast with the stored reason and makes no request.
+    for _ in range(2):
+        again = run_launcher(sandbox, "hi")
+        assert again.returncode == 8
+        assert "your refresh token was already used" in again.stderr
+        assert "Sign in again with `codex login`" in again.stderr
+        assert len(again.stderr.strip().splitlines()) == 1
+    assert len(token_server.requests) == 1
+    assert sandbox.runs() == []
+
+
+def test_transient_refresh_failure_warns_and_still_starts_codex(
+    sandbox: Sandbox, token_server: FakeTokenEndpoint
+) -> None:
+    sandbox.sign_in_chatgpt(expires_in=120)
+    token_server.respond(503, {"error": "temporarily_unavailable"})
+    proc = run_launcher(sandbox, "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert "could not refresh" in proc.stderr
+    assert proc.stdout == 'codex ran: ["hi"]\n'
+
+
+# --- interactive (pseudo-terminal) ---
+
+
+def test_interactive_signed_out_offers_sign_in_then_runs_codex(sandbox: Sandbox) -> None:
+    p = PtyProcess(launcher_cmd("exec", "hi"), sandbox.env)
+    p.expect("[Y/n]")
+    p.send("y\n")
+    assert p.finish() == 0, p.output
+    assert "Opening a browser" in p.output
+    assert 'codex ran: ["exec", "hi"]' in p.output
+    runs = sandbox.runs()
+    assert [r["argv"] for r in runs] == [["login"], ["exec", "hi"]]
+    assert runs[0]["stdin_isatty"] is True  # codex login got the terminal
+
+
+def test_interactive_over_ssh_uses_device_auth(sandbox: Sandbox) -> None:
+    env = {**sandbox.env, "SSH_TTY": "/dev/pts/9"}
+    p = PtyProcess(launcher_cmd("hi"), env)
+    p.expect("code to enter")
+    p.send("\n")
+    assert p.finish() == 0, p.output
+    assert "ABCD-1234" in p.output
+    assert [r["argv"] for r in sandbox.runs()] == [["login", "--device-auth"], ["hi"]]
+
+
+def test_interactive_declined_exits_8_without_codex(sandbox: Sandbox) -> None:
+    p = PtyProcess(launcher_cmd("hi"), sandbox.env)
+    p.expect("[Y/n]")
+    p.send("n\n")
+    assert p.finish() == 8
+    assert "codex was not started" in p.output
+    assert sandbox.runs() == []
+
+
+def test_interactive_poisoned_explains_and_offers_sign_in(
+    sandbox: Sandbox, token_server: FakeTokenEndpoint
+) -> None:
+    sandbox.sign_in_chatgpt(expires_in=60)
+    token_server.respond(400, {"error": "invalid_grant"})
+    assert run_launcher(sandbox, "hi").returncode == 8
+    p = PtyProcess(launcher_cmd("hi"), sandbox.env)
+    p.expect("[Y/n]")
+    assert "could not be refreshed" in p.output
+    p.send("y\n")
+    assert p.finish() == 0, p.output
+    assert [r["argv"] for r in sandbox.runs()] == [["login"], ["hi"]]
+    assert len(token_server.requests) == 1

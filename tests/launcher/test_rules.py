@@ -1,0 +1,141 @@
+"""Pure rules of the launcher and sign-in: which invocations need credentials, which login flow
+fits the machine, where codex is found."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from codex_install.errors import NotFoundError
+from codex_install.launcher import find_codex, is_interactive, needs_credentials
+from codex_install.paths import Paths
+from codex_install.signin import SignInResult, api_key_from_env, has_local_browser, login_command
+
+
+@pytest.mark.parametrize(
+    ("args", "needed"),
+    [
+        ([], True),
+        (["exec", "fix the bug"], True),
+        (["--model", "o3", "hello"], True),
+        (["--version"], False),
+        (["-V"], False),
+        (["--help"], False),
+        (["-h"], False),
+        (["exec", "--help"], False),
+        (["login"], False),
+        (["login", "--device-auth"], False),
+        (["logout"], False),
+        (["completion", "zsh"], False),
+        (["help"], False),
+        (["help", "exec"], False),
+        # After `--` everything is the prompt, even text that looks like a flag.
+        (["exec", "--", "--help"], True),
+        # A subcommand name only counts in first position.
+        (["exec", "login"], True),
+        (["explain --help please"], True),
+    ],
+)
+def test_needs_credentials(args: list[str], needed: bool) -> None:
+    assert needs_credentials(args) is needed
+
+
+@pytest.mark.parametrize(
+    ("env", "platform", "browser"),
+    [
+        ({}, "darwin", True),
+        ({"SSH_CONNECTION": "10.0.0.1 5000 10.0.0.2 22"}, "darwin", False),
+        ({"SSH_TTY": "/dev/pts/3", "DISPLAY": ":0"}, "linux", False),
+        ({}, "linux", False),
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+    ],
+)
+def test_has_local_browser(env: dict[str, str], platform: str, browser: bool) -> None:
+    assert has_local_browser(env, platform) is browser
+    argv = login_command(Path("/x/codex"), env, platform)
+    assert argv == (["/x/codex", "login"] if browser else ["/x/codex", "login", "--device-auth"])
+
+
+def test_codex_api_key_wins_over_openai_api_key() -> None:
+    assert api_key_from_env({"OPENAI_API_KEY": "sk-a", "CODEX_API_KEY": "sk-b"}) == (
+        "CODEX_API_KEY",
+        "sk-b",
+    )
+    assert api_key_from_env({"OPENAI_API_KEY": "sk-a", "CODEX_API_KEY": " "}) == (
+        "OPENAI_API_KEY",
+        "sk-a",
+    )
+    assert api_key_from_env({}) is None
+
+
+@pytest.mark.parametrize(
+    ("env", "ttys", "expected"),
+    [
+        ({}, {0, 2}, True),
+        ({}, {0}, False),
+        ({}, {2}, False),
+        ({"CODEX_NON_INTERACTIVE": "1"}, {0, 2}, False),
+        ({"CODEX_NON_INTERACTIVE": "0"}, {0, 2}, True),
+    ],
+)
+def test_is_interactive(env: dict[str, str], ttys: set[int], expected: bool) -> None:
+    assert is_interactive(env, lambda fd: fd in ttys) is expected
+
+
+def test_sign_in_result_json_has_no_secret_fields() -> None:
+    result = SignInResult(
+        "api_key_login", "API key ***WXYZ", "Signed in to Codex as API key ***WXYZ."
+    )
+    assert result.to_json() == {
+        "state": "api_key_login",
+        "signed_in": True,
+        "who": "API key ***WXYZ",
+        "message": "Signed in to Codex as API key ***WXYZ.",
+    }
+    assert not SignInResult("instructions", None, "").signed_in
+
+
+def _exe(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def _paths(tmp_path: Path) -> Paths:
+    return Paths(codex_home=tmp_path / "ch", bin_dir=tmp_path / "bin", cache_dir=tmp_path / "c")
+
+
+def test_find_codex_prefers_bin_link_then_current_then_path(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    on_path = _exe(tmp_path / "elsewhere" / "codex")
+    env = {"PATH": str(on_path.parent)}
+    assert find_codex(paths, env) == on_path
+    current = _exe(paths.current / "bin" / "codex")
+    assert find_codex(paths, env) == current
+    link = _exe(paths.bin_link)
+    assert find_codex(paths, env) == link
+
+
+def test_find_codex_skips_non_executables_and_itself(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    launcher = _exe(tmp_path / "venv" / "codex-launch")
+    # A user alias `codex -> codex-launch` in the bin dir must not make the launcher exec itself.
+    paths.bin_dir.mkdir()
+    paths.bin_link.symlink_to(launcher)
+    not_exec = tmp_path / "p1" / "codex"
+    not_exec.parent.mkdir()
+    not_exec.write_text("")
+    real = _exe(tmp_path / "p2" / "codex")
+    env = {"PATH": os.pathsep.join([str(not_exec.parent), str(real.parent)])}
+    assert find_codex(paths, env, exclude=[str(launcher)]) == real
+
+
+def test_find_codex_reports_missing_install(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError) as info:
+        find_codex(_paths(tmp_path), {"PATH": str(tmp_path)})
+    assert info.value.exit_code == 3
+    assert "codex-install" in str(info.value)
