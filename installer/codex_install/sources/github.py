@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_REPO = "openai/codex"
 USER_AGENT = "codex-install"
+_CONNECT_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,12 @@ def fetch_release(
                 response = sess.get(url, headers=headers, timeout=config.timeout)
             except requests.exceptions.ConnectionError as err:
                 last = f"cannot connect to {_host(url)} ({_root_cause(err)})"
+                if not connected and attempt >= _CONNECT_ATTEMPTS:
+                    # A host that never answered (DNS, firewall) rarely comes back within
+                    # seconds; give up early so --source auto can fall back to npm.
+                    raise NetworkError(
+                        f"cannot fetch {what} from GitHub: {last}", connection_level=True
+                    ) from err
             except requests.exceptions.Timeout:
                 last = f"timed out talking to {_host(url)}"
             except requests.exceptions.ChunkedEncodingError as err:
