@@ -19,12 +19,19 @@ from codex_install.errors import UsageError
 from codex_install.homebrew import (
     archive_name,
     archive_url,
+    choose_layout,
     render_cask,
     render_formula,
     render_homebrew,
 )
-from codex_install.manifest import Manifest, build_manifest, load_manifest, render_manifest
-from codex_install.platforms import SUPPORTED_TARGETS
+from codex_install.manifest import (
+    Manifest,
+    ManifestAsset,
+    build_manifest,
+    load_manifest,
+    render_manifest,
+)
+from codex_install.platforms import NPM_PLATFORMS, SUPPORTED_TARGETS
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_MANIFEST = GOLDEN / "codex-1.2.3.toml"
@@ -32,12 +39,16 @@ REPO = Path(__file__).resolve().parent.parent
 RUBY = shutil.which("ruby")
 needs_ruby = pytest.mark.skipif(RUBY is None, reason="ruby is not installed")
 
-RENDERS = [
+GITHUB_RENDERS = [
     ("cask", "package", "cask-package.rb"),
     ("cask", "legacy", "cask-legacy.rb"),
     ("formula", "package", "formula-package.rb"),
     ("formula", "legacy", "formula-legacy.rb"),
 ]
+NPM_RENDERS = [("cask", "npm", "cask-npm.rb"), ("formula", "npm", "formula-npm.rb")]
+RENDERS = GITHUB_RENDERS + NPM_RENDERS
+NPM_URL = "https://registry.npmjs.org/@openai/codex/-"
+_NPM_HEX = {t: d * 32 for t, d in zip(SUPPORTED_TARGETS, ("1a", "2b", "3c", "4d"), strict=True)}
 PLATFORMS = {
     "macos-arm": "aarch64-apple-darwin",
     "macos-intel": "x86_64-apple-darwin",
@@ -73,12 +84,20 @@ class CaskStub
     return @version if value.nil?
     @version = value
   end
-  def sha256(arm:, intel:, arm64_linux:, x86_64_linux:)
+  def sha256(value = nil, arm: nil, intel: nil, arm64_linux: nil, x86_64_linux: nil)
     keys = { "macos-arm" => arm, "macos-intel" => intel,
              "linux-arm" => arm64_linux, "linux-intel" => x86_64_linux }
-    @out["sha256"] = keys.fetch("#{@os}-#{@cpu}")
+    raise "sha256 set twice" if @out.key?("sha256")
+    @out["sha256"] = value || keys.fetch("#{@os}-#{@cpu}")
   end
-  def url(value); @out["url"] = value; end
+  def on_macos; yield if @os == :macos; end
+  def on_linux; yield if @os == :linux; end
+  def on_arm; yield if @cpu == :arm; end
+  def on_intel; yield if @cpu == :intel; end
+  def url(value)
+    raise "url set twice" if @out.key?("url")
+    @out["url"] = value
+  end
   def name(value); @out["name"] = value; end
   def desc(value); @out["desc"] = value; end
   def homepage(value); @out["homepage"] = value; end
@@ -175,12 +194,41 @@ def manifest() -> Manifest:
     return load_manifest(GOLDEN_MANIFEST)
 
 
-def _evaluate(stub: str, rendered: Path, tmp_path: Path) -> dict[str, Any]:
+def npm_manifest() -> Manifest:
+    """The four npm platform tarballs of 1.2.3 (obviously fake, well-formed digests)."""
+    assets = []
+    for i, target in enumerate(SUPPORTED_TARGETS):
+        name = f"codex-1.2.3-{NPM_PLATFORMS[target]}.tgz"
+        assets.append(
+            ManifestAsset(
+                target=target,
+                layout="package",
+                name=name,
+                url=f"{NPM_URL}/{name}",
+                size=2000 + i,
+                sha256=_NPM_HEX[target],
+                integrity="sha512-" + "B" * 86 + "==",
+                npm_spec=f"@openai/codex@1.2.3-{NPM_PLATFORMS[target]}",
+            )
+        )
+    return build_manifest("1.2.3", assets)
+
+
+def manifest_for(layout: str) -> Manifest:
+    return npm_manifest() if layout == "npm" else load_manifest(GOLDEN_MANIFEST)
+
+
+def _evaluate(
+    stub: str, rendered: Path, tmp_path: Path, files: tuple[str, ...] = ()
+) -> dict[str, Any]:
     assert RUBY is not None
     script = tmp_path / "stub.rb"
     script.write_text(stub, encoding="utf-8")
     workdir = tmp_path / "stage"
     workdir.mkdir()
+    for name in files:  # what Homebrew would have unpacked, as empty files
+        (workdir / name).parent.mkdir(parents=True, exist_ok=True)
+        (workdir / name).touch()
     done = subprocess.run(
         [RUBY, str(script), str(rendered), str(workdir)],
         capture_output=True,
@@ -194,9 +242,8 @@ def _evaluate(stub: str, rendered: Path, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("kind", "layout", "golden"), RENDERS)
-def test_render_matches_the_golden_file(
-    manifest: Manifest, kind: str, layout: str, golden: str
-) -> None:
+def test_render_matches_the_golden_file(kind: str, layout: str, golden: str) -> None:
+    manifest = manifest_for(layout)
     text = render_homebrew(manifest, kind=kind, layout=layout)
     if os.environ.get("UPDATE_GOLDEN"):
         (GOLDEN / golden).write_text(text, encoding="utf-8")
@@ -279,10 +326,55 @@ def test_formula_installs_codex_on_every_platform(
             assert got["depends_on"] == ["ripgrep"]
 
 
+@needs_ruby
+def test_npm_cask_downloads_each_platform_tarball_and_links_its_vendored_binary(
+    tmp_path: Path,
+) -> None:
+    manifest = npm_manifest()
+    results = _evaluate(CASK_STUB, GOLDEN / "cask-npm.rb", tmp_path)
+    assert sorted(results) == sorted(PLATFORMS)
+    for platform, target in PLATFORMS.items():
+        got = results[platform]
+        pinned = manifest.assets_for(target)[0]
+        assert (got["token"], got["version"]) == ("codex", "1.2.3")
+        assert got["url"] == pinned.url == archive_url("1.2.3", target, "npm")
+        assert got["sha256"] == pinned.sha256
+        executable = f"package/vendor/{target}/bin/codex"
+        assert got["binary"] == [executable, "codex"]
+        assert got["completions"] == [[executable, "completion"], {"base_name": "codex"}]
+        assert got["livecheck"]["url"] == "homepage"
+        assert got["livecheck"]["strategy"] == "github_latest"
+        assert got["zap"] == {"trash": "~/.codex"}
+        assert "depends_on" not in got
+
+
+@needs_ruby
+def test_npm_formula_installs_the_vendored_package_of_its_own_platform(tmp_path: Path) -> None:
+    manifest = npm_manifest()
+    # Homebrew runs `install` inside the tarball's package/ directory.
+    unpacked = tuple(
+        f"vendor/{t}/{f}" for t in SUPPORTED_TARGETS for f in ("bin/codex", "codex-package.json")
+    )
+    results = _evaluate(FORMULA_STUB, GOLDEN / "formula-npm.rb", tmp_path, unpacked)
+    for platform, target in PLATFORMS.items():
+        got = results[platform]
+        pinned = manifest.assets_for(target)[0]
+        assert (got["url"], got["sha256"]) == (pinned.url, pinned.sha256)
+        assert got["installs"] == [
+            ["libexec", [f"vendor/{target}/bin", f"vendor/{target}/codex-package.json"]]
+        ]
+        assert got["symlinks"] == [["bin", "libexec/bin/codex"]]
+        assert got["asserted"] == "codex-cli 1.2.3"
+        assert got["depends_on"] == []
+
+
 @pytest.mark.parametrize(("kind", "layout", "golden"), RENDERS)
-def test_rendered_files_name_no_host_but_github(kind: str, layout: str, golden: str) -> None:
+def test_rendered_files_name_no_host_but_github_and_npm(
+    kind: str, layout: str, golden: str
+) -> None:
     text = (GOLDEN / golden).read_text(encoding="utf-8")
-    assert set(re.findall(r"https?://([^/\"]+)", text)) == {"github.com"}
+    hosts = {"github.com", "registry.npmjs.org"} if layout == "npm" else {"github.com"}
+    assert set(re.findall(r"https?://([^/\"]+)", text)) == hosts
 
 
 def test_cask_has_every_stanza_of_the_spec(manifest: Manifest) -> None:
@@ -352,10 +444,29 @@ def test_zstd_only_package_archives_are_not_enough(manifest: Manifest) -> None:
         render_cask(replace(manifest, assets=zst))
 
 
-def test_npm_only_manifest_explains_homebrew_needs_github_archives(manifest: Manifest) -> None:
-    npm = replace(manifest, assets=tuple(a for a in manifest.assets if a.is_npm))
-    with pytest.raises(UsageError, match="it only pins npm tarballs"):
-        render_formula(npm)
+def test_npm_only_manifest_rendered_as_package_points_to_the_npm_layout() -> None:
+    with pytest.raises(UsageError, match=r"has no codex-package-.*render it with --layout npm"):
+        render_formula(npm_manifest())
+
+
+def test_npm_layout_needs_the_npm_tarball_of_every_target(manifest: Manifest) -> None:
+    with pytest.raises(UsageError) as info:
+        render_cask(manifest, "npm")  # it pins only linux-x64's tarball
+    assert str(info.value) == (
+        "cannot render the Homebrew cask for Codex 1.2.3 (npm layout): the manifest has no "
+        "codex-1.2.3-darwin-arm64.tgz, codex-1.2.3-darwin-x64.tgz, codex-1.2.3-linux-arm64.tgz "
+        "(generate the manifest with --source npm)"
+    )
+
+
+def test_layout_is_package_unless_only_npm_tarballs_are_pinned(manifest: Manifest) -> None:
+    assert choose_layout(manifest, None) == ("package", None)
+    assert choose_layout(manifest, "legacy") == ("legacy", None)
+    layout, why = choose_layout(npm_manifest(), None)
+    assert layout == "npm" and why is not None and "pins npm tarballs" in why
+    assert choose_layout(npm_manifest(), "package") == ("package", None)
+    both = build_manifest("1.2.3", manifest.assets + npm_manifest().assets)
+    assert choose_layout(both, None) == ("package", None)
 
 
 def test_invalid_manifest_is_refused(manifest: Manifest) -> None:
@@ -394,15 +505,44 @@ def test_cli_prints_the_cask_on_stdout() -> None:
 def test_cli_writes_the_output_file_atomically(
     tmp_path: Path, kind: str, layout: str, golden: str
 ) -> None:
+    source = tmp_path / "codex-1.2.3.toml"
+    source.write_text(render_manifest(manifest_for(layout)), encoding="utf-8")
     out = tmp_path / "codex.rb"
     out.write_text("old", encoding="utf-8")
-    args = ["--manifest", str(GOLDEN_MANIFEST), "--output", str(out), "--kind", kind]
+    args = ["--manifest", str(source), "--output", str(out), "--kind", kind]
     result = CliRunner().invoke(cli, ["homebrew", *args, "--layout", layout])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert f"wrote {out}" in result.stderr
     assert out.read_text(encoding="utf-8") == (GOLDEN / golden).read_text(encoding="utf-8")
-    assert [p.name for p in tmp_path.iterdir()] == ["codex.rb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["codex-1.2.3.toml", "codex.rb"]
+
+
+@pytest.mark.parametrize("kind", ["cask", "formula"])
+def test_cli_picks_the_npm_layout_for_an_npm_only_manifest_and_says_so(
+    tmp_path: Path, kind: str
+) -> None:
+    source = tmp_path / "codex-1.2.3.toml"
+    source.write_text(render_manifest(npm_manifest()), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["homebrew", "--manifest", str(source), "--kind", kind])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (GOLDEN / f"{kind}-npm.rb").read_text(encoding="utf-8")
+    assert result.stderr == (
+        "codex-install: the manifest for Codex 1.2.3 pins npm tarballs, not the GitHub package "
+        "archives: rendering the npm layout (registry.npmjs.org urls)\n"
+    )
+
+
+def test_cli_package_layout_of_an_npm_only_manifest_exits_2_with_the_way_out(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "codex-1.2.3.toml"
+    source.write_text(render_manifest(npm_manifest()), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["homebrew", "--manifest", str(source), "--layout", "package"])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "(it pins the npm tarballs of every target: render it with --layout npm)\n"
+    )
 
 
 def test_cli_missing_manifest_file_exits_2(tmp_path: Path) -> None:
@@ -452,4 +592,8 @@ def test_committed_cask_is_rendered_from_a_committed_manifest() -> None:
     version = re.search(r'^  version "([^"]+)"$', cask.read_text(encoding="utf-8"), re.M)
     assert version is not None
     manifest = load_manifest(REPO / "manifests" / f"codex-{version.group(1)}.toml")
-    assert cask.read_text(encoding="utf-8") == render_cask(manifest)
+    layout, _ = choose_layout(manifest, None)
+    assert cask.read_text(encoding="utf-8") == render_cask(manifest, layout)
+    if RUBY is not None:
+        done = subprocess.run([RUBY, "-c", str(cask)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr

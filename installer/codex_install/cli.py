@@ -413,7 +413,8 @@ def manifest_generate_cmd(ctx: click.Context, /, **options: Any) -> None:
 @click.argument("manifest_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--npm-registry", metavar="URL", help="npm registry for entries without a url.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-q", "--quiet", is_flag=True, help="Only problems.")
+@click.option("-v", "--verbose", is_flag=True, help="One line per archive.")
 @click.pass_context
 def manifest_verify_cmd(ctx: click.Context, /, **options: Any) -> None:
     """Re-download and re-hash every archive a manifest pins; exit 5 on any drift.

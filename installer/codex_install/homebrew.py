@@ -1,7 +1,10 @@
 """Homebrew cask and formula renderers (SPEC §8): pure functions of a manifest.
 
 Homebrew unpacks .tar.gz itself (zstd would need a dependency), so both renderers pin the
-``.tar.gz`` archive of the chosen layout for each of the four supported targets.
+``.tar.gz`` archive of the chosen layout for each of the four supported targets: the GitHub
+``package`` or ``legacy`` archives, or — layout ``npm`` — the ``@openai/codex`` platform tarballs
+on registry.npmjs.org (where Homebrew formulae for Node CLIs commonly download from), whose
+``package/vendor/<target>/`` holds the same package layout.
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from typing import Literal
 
 from codex_install.errors import UsageError
 from codex_install.manifest import Manifest, ManifestAsset, validate_manifest
-from codex_install.models import Layout
-from codex_install.platforms import SUPPORTED_TARGETS
+from codex_install.platforms import NPM_PLATFORMS, SUPPORTED_TARGETS
 
 Kind = Literal["cask", "formula"]
+BrewLayout = Literal["package", "legacy", "npm"]
+BREW_LAYOUTS: tuple[BrewLayout, ...] = ("package", "legacy", "npm")
 
 RELEASE_URL = "https://github.com/openai/codex/releases/download"
+NPM_TARBALL_URL = "https://registry.npmjs.org/@openai/codex/-"
 HOMEPAGE = "https://github.com/openai/codex"
 DESC = "OpenAI's coding agent that runs in your terminal"
 
@@ -66,7 +71,7 @@ class Codex < Formula
   license "Apache-2.0"
 
   livecheck do
-    url :stable
+    url ${livecheck_url}
     regex(/^rust-v(\\d+(?:\\.\\d+)+)$$/i)
     strategy :github_latest
   end
@@ -104,6 +109,56 @@ ${install}
 end
 """)
 
+# The npm tarballs are named after npm's platforms (darwin-arm64, ...) but hold the Codex target
+# triple under package/vendor/, so the url and sha256 go in on_macos/on_linux + on_arm/on_intel
+# blocks while ``arch`` and ``os`` still spell the triple for the binary's path.
+NPM_CASK_TEMPLATE = Template("""\
+cask "codex" do
+  arch arm: "aarch64", intel: "x86_64"
+  os macos: "apple-darwin", linux: "unknown-linux-musl"
+
+  version "${version}"
+
+  on_macos do
+    on_arm do
+      sha256 "${sha256_aarch64_apple_darwin}"
+      url "${npm_url}/codex-#{version}-darwin-arm64.tgz"
+    end
+    on_intel do
+      sha256 "${sha256_x86_64_apple_darwin}"
+      url "${npm_url}/codex-#{version}-darwin-x64.tgz"
+    end
+  end
+
+  on_linux do
+    on_arm do
+      sha256 "${sha256_aarch64_unknown_linux_musl}"
+      url "${npm_url}/codex-#{version}-linux-arm64.tgz"
+    end
+    on_intel do
+      sha256 "${sha256_x86_64_unknown_linux_musl}"
+      url "${npm_url}/codex-#{version}-linux-x64.tgz"
+    end
+  end
+
+  name "Codex"
+  desc "${desc}"
+  homepage "${homepage}"
+
+  livecheck do
+    url :homepage
+    regex(/^rust-v(\\d+(?:\\.\\d+)+)$$/i)
+    strategy :github_latest
+  end
+
+  binary ${executable}, target: "codex"
+
+  generate_completions_from_executable ${executable}, "completion", base_name: "codex"
+
+  zap trash: "~/.codex"
+end
+""")
+
 # The package layout keeps codex-path/ (its own rg) and codex-resources/ next to bin/codex, so
 # the whole tree goes to libexec; the legacy layout is one binary and needs ripgrep from Homebrew.
 _FORMULA_INSTALL_PACKAGE = """\
@@ -118,10 +173,20 @@ _FORMULA_INSTALL_LEGACY = """\
     end
     bin.install "codex-#{target}" => "codex\""""
 
+# Homebrew enters the tarball's single top-level directory (package/) before ``install`` runs.
+_FORMULA_INSTALL_NPM = """\
+    target = if OS.mac?
+      Hardware::CPU.arm? ? "aarch64-apple-darwin" : "x86_64-apple-darwin"
+    else
+      Hardware::CPU.arm? ? "aarch64-unknown-linux-musl" : "x86_64-unknown-linux-musl"
+    end
+    libexec.install Dir["vendor/#{target}/*"]
+    bin.install_symlink libexec/"bin/codex\""""
+
 
 @dataclass(frozen=True)
 class _LayoutStanzas:
-    archive_pattern: str  # archive name with {target}
+    archive_pattern: str  # archive name with {target} (and {version}, {platform} for npm)
     cask_archive: str  # the same name with Homebrew's #{arch}-#{os} interpolation
     cask_binary: str
     cask_executable: str
@@ -149,53 +214,105 @@ _LAYOUTS: dict[str, _LayoutStanzas] = {
         formula_depends_on='\n  depends_on "ripgrep"\n',
         formula_install=_FORMULA_INSTALL_LEGACY,
     ),
+    "npm": _LayoutStanzas(
+        archive_pattern="codex-{version}-{platform}.tgz",
+        cask_archive="",  # each on_* block of the npm cask names its own url
+        cask_binary='"package/vendor/#{arch}-#{os}/bin/codex", target: "codex"',
+        cask_executable='"package/vendor/#{arch}-#{os}/bin/codex"',
+        cask_depends_on="",
+        formula_depends_on="",
+        formula_install=_FORMULA_INSTALL_NPM,
+    ),
 }
 
 
-def archive_name(target: str, layout: Layout) -> str:
-    """The GitHub .tar.gz archive Homebrew downloads for ``target`` in ``layout``."""
-    return _stanzas(layout).archive_pattern.format(target=target)
+def archive_name(target: str, layout: str, version: str = "") -> str:
+    """The .tar.gz (or npm .tgz) archive Homebrew downloads for ``target`` in ``layout``."""
+    return _stanzas(layout).archive_pattern.format(
+        target=target, version=version, platform=NPM_PLATFORMS.get(target, "")
+    )
 
 
-def archive_url(version: str, target: str, layout: Layout) -> str:
-    return f"{RELEASE_URL}/rust-v{version}/{archive_name(target, layout)}"
+def archive_url(version: str, target: str, layout: str) -> str:
+    name = archive_name(target, layout, version)
+    if layout == "npm":
+        return f"{NPM_TARBALL_URL}/{name}"
+    return f"{RELEASE_URL}/rust-v{version}/{name}"
+
+
+def _pinned_archive(manifest: Manifest, target: str, layout: str) -> ManifestAsset | None:
+    if layout == "npm":
+        return next((a for a in manifest.assets_for(target) if a.is_npm), None)
+    asset = manifest.asset_named(archive_name(target, layout), target)
+    return asset if asset is not None and asset.layout == layout and not asset.is_npm else None
+
+
+def _covers(manifest: Manifest, layout: str) -> bool:
+    return all(_pinned_archive(manifest, t, layout) is not None for t in SUPPORTED_TARGETS)
 
 
 def homebrew_assets(
-    manifest: Manifest, layout: Layout, kind: Kind = "cask"
+    manifest: Manifest, layout: str, kind: Kind = "cask"
 ) -> dict[str, ManifestAsset]:
-    """The manifest's .tar.gz asset for each supported target, or one UsageError naming every
-    missing archive."""
+    """The manifest's archive for each supported target in ``layout``, or one UsageError
+    naming every missing archive."""
     problems = validate_manifest(manifest)
     if problems:
         raise UsageError(f"cannot render the Homebrew {kind}: {problems[0]}")
     found: dict[str, ManifestAsset] = {}
     missing: list[str] = []
     for target in SUPPORTED_TARGETS:
-        name = archive_name(target, layout)
-        asset = manifest.asset_named(name, target)
-        if asset is None or asset.layout != layout:
-            missing.append(name)
+        asset = _pinned_archive(manifest, target, layout)
+        if asset is None:
+            missing.append(archive_name(target, layout, manifest.version))
         else:
             found[target] = asset
     if missing:
-        only_npm = all(a.is_npm for a in manifest.assets)
         raise UsageError(
             f"cannot render the Homebrew {kind} for Codex {manifest.version} ({layout} layout): "
             f"the manifest has no {', '.join(missing)}",
-            hint=(
-                "it only pins npm tarballs; Homebrew needs the GitHub .tar.gz archives"
-                if only_npm
-                else "generate the manifest with the .tar.gz archives of all four targets"
-            ),
+            hint=_missing_hint(manifest, layout),
         )
     return found
 
 
-def render_cask(manifest: Manifest, layout: Layout = "package") -> str:
+def _missing_hint(manifest: Manifest, layout: str) -> str:
+    if layout != "npm" and _covers(manifest, "npm"):
+        return "it pins the npm tarballs of every target: render it with --layout npm"
+    if layout == "npm":
+        return "generate the manifest with --source npm"
+    return "generate the manifest with the .tar.gz archives of all four targets"
+
+
+def choose_layout(manifest: Manifest, layout: str | None) -> tuple[BrewLayout, str | None]:
+    """The layout to render and, when it was not asked for, why it was picked.
+
+    The default is the GitHub ``package`` layout; a manifest that cannot give it but pins the
+    npm tarballs of all four targets (like one generated with ``--source npm``) renders ``npm``.
+    """
+    if layout is not None:
+        return _check_layout(layout), None
+    if not _covers(manifest, "package") and _covers(manifest, "npm"):
+        return "npm", (
+            f"the manifest for Codex {manifest.version} pins npm tarballs, not the GitHub "
+            "package archives: rendering the npm layout (registry.npmjs.org urls)"
+        )
+    return "package", None
+
+
+def render_cask(manifest: Manifest, layout: str = "package") -> str:
     """The ``codex`` cask of SPEC §8 for ``layout``; deterministic for a given manifest."""
     assets = homebrew_assets(manifest, layout, "cask")
     stanzas = _stanzas(layout)
+    if layout == "npm":
+        return NPM_CASK_TEMPLATE.substitute(
+            version=manifest.version,
+            **{f"sha256_{t.replace('-', '_')}": assets[t].sha256 for t in SUPPORTED_TARGETS},
+            npm_url=NPM_TARBALL_URL,
+            desc=DESC,
+            homepage=HOMEPAGE,
+            executable=stanzas.cask_executable,
+        )
     return CASK_TEMPLATE.substitute(
         version=manifest.version,
         **{f"sha256_{_CASK_SHA_KEYS[t]}": assets[t].sha256 for t in SUPPORTED_TARGETS},
@@ -209,7 +326,7 @@ def render_cask(manifest: Manifest, layout: Layout = "package") -> str:
     )
 
 
-def render_formula(manifest: Manifest, layout: Layout = "package") -> str:
+def render_formula(manifest: Manifest, layout: str = "package") -> str:
     """A ``Codex`` formula (for a tap) with one url+sha256 per OS/arch block."""
     assets = homebrew_assets(manifest, layout, "formula")
     stanzas = _stanzas(layout)
@@ -222,6 +339,8 @@ def render_formula(manifest: Manifest, layout: Layout = "package") -> str:
         desc=DESC,
         homepage=HOMEPAGE,
         version=manifest.version,
+        # github_latest needs a GitHub url: the stable url is one except for npm tarballs.
+        livecheck_url=":homepage" if layout == "npm" else ":stable",
         depends_on=stanzas.formula_depends_on,
         install=stanzas.formula_install,
         **per_target,
@@ -238,12 +357,11 @@ def render_homebrew(manifest: Manifest, *, kind: str = "cask", layout: str = "pa
     raise UsageError(f"unknown Homebrew kind {kind!r} (expected cask or formula)")
 
 
-def _check_layout(layout: str) -> Layout:
-    if layout == "package":
-        return "package"
-    if layout == "legacy":
-        return "legacy"
-    raise UsageError(f"unknown layout {layout!r} (expected package or legacy)")
+def _check_layout(layout: str) -> BrewLayout:
+    for known in BREW_LAYOUTS:
+        if layout == known:
+            return known
+    raise UsageError(f"unknown layout {layout!r} (expected package, legacy or npm)")
 
 
 def _stanzas(layout: str) -> _LayoutStanzas:

@@ -31,6 +31,8 @@ from codex_install.versions import VersionSpec
 if TYPE_CHECKING:
     import httpx
 
+    from codex_install.manifest import Manifest
+
 Runner = Callable[[list[str], float], tuple[int, str]]
 
 
@@ -49,6 +51,8 @@ class InstallRequest:
     archive: Path | None = None
     sha256: str | None = None
     force: bool = False
+    # Pinned by a release manifest: its digests are the source of truth (manifest_pin.py).
+    manifest: Manifest | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ def install(req: InstallRequest, paths: Paths, hooks: Hooks | None = None) -> In
     ):
         timings["lock"] = hooks.clock() - t0
         standalone.clean_leftovers(paths)
+        standalone.check_writable(paths, force=req.force)
         pinned = req.version.version
         if pinned and not req.force:
             done = _reuse(paths, pinned, req.target, hooks, t0, timings, "installed")
@@ -113,15 +118,7 @@ def install(req: InstallRequest, paths: Paths, hooks: Hooks | None = None) -> In
             return _install_archive(req, paths, hooks, t0, timings)
         client = _client(hooks)
         try:
-            resolved = resolve(
-                req.sources,
-                req.version,
-                req.target,
-                client=client,
-                notice=hooks.notice,
-                sleep=hooks.sleep,
-                npm_resolver=_npm_resolver(hooks, client),
-            )
+            resolved = _resolve(req, client, hooks)
             timings["resolve"] = hooks.clock() - t0
             sel = resolved.selection
             if not req.force:
@@ -142,6 +139,29 @@ def _client(hooks: Hooks) -> httpx.Client:
     from codex_install.httpclient import make_client
 
     return make_client()
+
+
+def _resolve(req: InstallRequest, client: httpx.Client, hooks: Hooks) -> Resolved:
+    if req.manifest is not None:
+        from codex_install.manifest_pin import resolve_pinned
+
+        return resolve_pinned(
+            req.manifest,
+            req.sources,
+            req.target,
+            client=client,
+            sleep=hooks.sleep,
+            npm_resolver=_npm_resolver(hooks, client),
+        )
+    return resolve(
+        req.sources,
+        req.version,
+        req.target,
+        client=client,
+        notice=hooks.notice,
+        sleep=hooks.sleep,
+        npm_resolver=_npm_resolver(hooks, client),
+    )
 
 
 def _npm_resolver(hooks: Hooks, client: httpx.Client) -> Any:
@@ -272,7 +292,7 @@ def _finish(
     smoke_test(staging / "bin" / "codex", sel.version, hooks.runner)
     timings["smoke_test"] = hooks.clock() - t0
     release_dir = paths.release_dir(sel.version, sel.target)
-    standalone.promote(staging, release_dir)
+    standalone.promote(staging, release_dir, paths=paths)
     standalone.activate(paths, release_dir)
     link = standalone.link_bin(paths, force=force)
     timings["total"] = hooks.clock() - t0

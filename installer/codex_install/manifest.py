@@ -166,6 +166,8 @@ def parse_manifest(text: str, origin: str) -> Manifest:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise _bad(origin, f"not valid TOML: {_one_line(str(err))}") from err
+    except RecursionError as err:  # tomllib recurses per nesting level: hostile, not a crash
+        raise _bad(origin, "not valid TOML: arrays or tables nested too deeply") from err
 
     if "schema" not in data:
         raise _bad(origin, "missing key 'schema' (expected schema = 1)")
@@ -432,6 +434,10 @@ def write_manifest(manifest: Manifest, path: Path) -> None:
     problems = validate_manifest(manifest)
     if problems:
         raise UsageError(f"refusing to write an invalid manifest to {path}: {problems[0]}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FilesystemError(f"cannot create {path.parent}: {err.strerror or err}") from err
     atomic_write_text(path, render_manifest(manifest))
 
 

@@ -46,10 +46,14 @@ def parse_release(data: Any, *, base_url: str, source: SourceName, origin: str) 
         size = raw.get("size")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise NetworkError(f"{origin}: asset {name} has an invalid size")
+        try:
+            absolute = urljoin(base_url, url)
+        except ValueError as err:  # e.g. "http://[": urllib refuses a malformed host
+            raise NetworkError(f"{origin}: asset {name} has a malformed download URL") from err
         assets.append(
             Asset(
                 name=name,
-                url=urljoin(base_url, url),
+                url=absolute,
                 size=size,
                 sha256=parse_digest(raw.get("digest")),
             )

@@ -59,7 +59,7 @@ def resolve(
 
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
         release = mirror.fetch_release(client, opts.mirror, spec, sleep=sleep)
-        return _with_sums(assets.select_asset(release, target), client, sleep)
+        return with_sums(assets.select_asset(release, target), client, sleep)
     if source == "npm":
         return Resolved(_npm(npm_resolver, spec, target), None)
     try:
@@ -69,7 +69,7 @@ def resolve(
             notice(f"GitHub is unreachable ({err}); falling back to the npm registry")
             return Resolved(_npm(npm_resolver, spec, target), None, fell_back_from="github")
         raise
-    return _with_sums(assets.select_asset(release, target), client, sleep)
+    return with_sums(assets.select_asset(release, target), client, sleep)
 
 
 def _npm(
@@ -82,9 +82,11 @@ def _npm(
     return npm_resolver(spec, target)
 
 
-def _with_sums(
+def with_sums(
     selection: Selection, client: httpx.Client, sleep: Callable[[float], None]
 ) -> Resolved:
+    """The selection with its SUMS table, fetched and checked against the SUMS file's own
+    digest (None when the layout has no SUMS file)."""
     if selection.sums is None:
         return Resolved(selection, None)
     body, digests = fetch_bytes(

@@ -15,6 +15,7 @@ from codex_install.paths import Paths
 from codex_install.versions import version_key
 
 STAGING_PREFIX = ".staging-"
+KEEP_PREFIX = ".keep-"  # hard-linked stand-in for the release ``current`` runs (see promote)
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,22 @@ def list_releases(paths: Paths) -> list[InstalledRelease]:
 def clean_leftovers(paths: Paths) -> int:
     """Remove staging and trash dirs left by an install that was killed (caller holds the lock)."""
     removed = 0
-    if not paths.releases.is_dir():
-        return 0
-    for child in paths.releases.iterdir():
-        if child.name.startswith((STAGING_PREFIX, ".trash-")):
+    active = current_dir(paths)
+    children = list(paths.releases.iterdir()) if paths.releases.is_dir() else []
+    for child in children:
+        if child.name.startswith((STAGING_PREFIX, ".trash-", KEEP_PREFIX)) and (
+            child.resolve() != active
+        ):
             shutil.rmtree(child, ignore_errors=True)
             removed += 1
+    # Temp links of atomic_symlink / check_writable exist even before the first release does.
     for child in paths.standalone.glob(".current.tmp-*"):
         child.unlink(missing_ok=True)
+    # atomic_symlink's temp link for <bin-dir>/codex: a kill before its rename strands it in a
+    # directory on the user's PATH. Only symlinks: a regular file there is not ours.
+    for child in paths.bin_dir.glob(f".{paths.bin_link.name}.tmp-*"):
+        if child.is_symlink():
+            child.unlink(missing_ok=True)
     return removed
 
 
@@ -103,45 +112,100 @@ def new_staging_dir(paths: Paths) -> Path:
     return staging
 
 
-def promote(staging: Path, release_dir: Path) -> None:
-    """Rename a verified staging dir into place; an existing release (--force) is swapped out."""
+def promote(staging: Path, release_dir: Path, *, paths: Paths | None = None) -> None:
+    """Rename a verified staging dir into place; an existing release (--force) is swapped out.
+
+    Two renames cannot replace a directory atomically. When ``current`` (given ``paths``) runs
+    the release being replaced, it first moves to a hard-linked stand-in (no bytes copied), so
+    a kill between the renames never leaves ``current`` pointing at nothing.
+    """
     old: Path | None = None
+    keep: Path | None = None
     try:
         if release_dir.exists():
+            if paths is not None and current_dir(paths) == release_dir.resolve():
+                keep = release_dir.with_name(f"{KEEP_PREFIX}{secrets.token_hex(6)}")
+                shutil.copytree(release_dir, keep, symlinks=True, copy_function=_link_or_copy)
+                activate(paths, keep)
             old = release_dir.with_name(f".trash-{secrets.token_hex(6)}")
             os.rename(release_dir, old)
         os.rename(staging, release_dir)
     except OSError as err:
         if old is not None and not release_dir.exists():
             os.rename(old, release_dir)
+        if keep is not None and paths is not None:
+            activate(paths, release_dir)
         raise FilesystemError(f"cannot move release into {release_dir}: {err.strerror}") from err
+    if keep is not None and paths is not None:
+        activate(paths, release_dir)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
 def activate(paths: Paths, release_dir: Path) -> None:
-    """Swap ``current`` to ``release_dir`` (relative link, atomic rename)."""
+    """Swap ``current`` to ``release_dir`` (relative link, atomic rename); a stand-in left by
+    ``promote`` goes once nothing points at it."""
+    previous = current_dir(paths)
     atomic_symlink(os.path.join("releases", release_dir.name), paths.current)
+    if (
+        previous is not None
+        and previous.name.startswith(KEEP_PREFIX)
+        and previous != release_dir.resolve()
+    ):
+            shutil.rmtree(previous, ignore_errors=True)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
 
 
 def link_bin(paths: Paths, *, force: bool = False) -> Path:
     """Point ``<bin-dir>/codex`` at ``current/bin/codex``. A regular file there is somebody
     else's codex: replace it only with ``--force``."""
     link = paths.bin_link
-    target = paths.current / "bin" / "codex"
+    _check_bin_dir(paths, force)
+    if _bin_link_is_current(paths):
+        return link
+    atomic_symlink(paths.current / "bin" / "codex", link)
+    return link
+
+
+def check_writable(paths: Paths, *, force: bool = False) -> None:
+    """Fail before any download if the ``current`` or bin-dir link could not be written.
+    Found out at the end, the command would fail after ``current`` had already moved on."""
+    _check_bin_dir(paths, force)
+    places = [(paths.standalone, paths.current.name)]
+    if not _bin_link_is_current(paths):
+        places.append((paths.bin_dir, paths.bin_link.name))
+    for where, name in places:
+        # Named like atomic_symlink's temp links, so clean_leftovers sweeps one a kill strands.
+        probe = where / f".{name}.tmp-{secrets.token_hex(4)}"
+        try:
+            os.symlink(name, probe)
+            probe.unlink()
+        except OSError as err:
+            raise FilesystemError(f"cannot write in {where}: {err.strerror}") from err
+
+
+def _check_bin_dir(paths: Paths, force: bool) -> None:
     try:
         paths.bin_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise FilesystemError(f"cannot create bin dir {paths.bin_dir}: {err.strerror}") from err
+    link = paths.bin_link
     if link.exists() and not link.is_symlink() and not force:
         raise FilesystemError(
             f"{link} exists and is not a link made by codex-install",
             hint="remove it or pass --force to replace it",
         )
-    if link.is_symlink() and os.readlink(link) == str(target):
-        return link
-    atomic_symlink(target, link)
-    return link
+
+
+def _bin_link_is_current(paths: Paths) -> bool:
+    link = paths.bin_link
+    return link.is_symlink() and os.readlink(link) == str(paths.current / "bin" / "codex")
 
 
 def find_release(paths: Paths, version: str, target: str | None) -> InstalledRelease:

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from codex_install.errors import UsageError
 
 TAG_PREFIX = "rust-v"
-_VERSION_RE = re.compile(r"^(?:rust-v|v)?(\d+\.\d+\.\d+(?:-(?:alpha|beta)\.\d+)?)$")
+# re.ASCII: \d would otherwise accept any Unicode digit ("١.٢.٣").
+_VERSION_RE = re.compile(
+    r"^(?:rust-v|v)?(\d+\.\d+\.\d+(?:-(?:alpha|beta)\.\d+)?)$", re.ASCII
+)
 
 
 @dataclass(frozen=True)

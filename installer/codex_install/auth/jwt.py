@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ def decode_claims(token: object) -> dict[str, Any] | None:
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         return None
     return claims if isinstance(claims, dict) else None
 
@@ -48,7 +49,11 @@ def expiry(token: object) -> float | None:
     exp = claims.get("exp")
     if isinstance(exp, bool) or not isinstance(exp, (int, float)):
         return None
-    return float(exp)
+    try:
+        value = float(exp)
+    except OverflowError:  # an integer beyond any float: no usable expiry
+        return None
+    return value if math.isfinite(value) else None
 
 
 def id_claims(token: object) -> IdClaims:

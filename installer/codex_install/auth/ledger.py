@@ -89,7 +89,7 @@ def read_ledger(codex_home: Path) -> Ledger:
         return Ledger()
     try:
         return Ledger.from_json(json.loads(raw))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return Ledger()
 
 

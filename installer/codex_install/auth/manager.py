@@ -12,11 +12,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex_install.auth import refresh
-from codex_install.auth.ledger import Backoff, Ledger, Poison, read_ledger, write_ledger
+from codex_install.auth.ledger import (
+    LEDGER_FILE,
+    Backoff,
+    Ledger,
+    Poison,
+    read_ledger,
+    write_ledger,
+)
 from codex_install.auth.lock import refresh_lock
 from codex_install.auth.policy import backoff_delay, permanent_message
 from codex_install.auth.state import SIGNED_OUT, CredentialState, credential_state
-from codex_install.auth.store import AuthSnapshot, load_snapshot, merge_tokens, write_auth
+from codex_install.auth.store import (
+    AUTH_FILE,
+    AuthSnapshot,
+    load_snapshot,
+    merge_tokens,
+    sweep_temp_files,
+    write_auth,
+)
 from codex_install.errors import FilesystemError, RefreshError
 
 if TYPE_CHECKING:
@@ -176,7 +190,9 @@ class AuthManager:
         return None
 
     def _refresh_locked(self) -> CredentialState:
-        # Under the lock: another process may have refreshed, poisoned or backed off meanwhile.
+        # Under the lock: another process may have refreshed, poisoned or backed off meanwhile,
+        # or died mid-write and left a temp copy of the credentials.
+        sweep_temp_files(self.codex_home, (AUTH_FILE, LEDGER_FILE))
         snapshot = self._load()
         ledger = self._ledger(snapshot)
         settled = self._settled(snapshot, ledger)

@@ -90,5 +90,5 @@ def interpret_response(
 def _json_or_none(response: httpx.Response) -> object:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None

@@ -45,7 +45,7 @@ class RpcSession:
     def handle_line(self, line: str) -> dict[str, Any] | None:
         try:
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             return _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
         if not isinstance(message, dict) or not isinstance(message.get("method"), str):
             request_id = message.get("id") if isinstance(message, dict) else None

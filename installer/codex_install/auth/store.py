@@ -82,7 +82,8 @@ class AuthSnapshot:
 
 def snapshot_digest(data: Mapping[str, Any]) -> str:
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # surrogatepass: JSON may escape lone surrogates ("\ud800"); they must not crash the digest.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def auth_path(codex_home: Path) -> Path:
@@ -94,7 +95,7 @@ def parse_auth(raw: bytes, path: Path) -> AuthSnapshot:
     hint = f"fix or remove {path}, or sign in again with `codex login`"
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         # The decoder's message quotes file content, which may be a token.
         raise AuthFileError(f"{path} is not valid JSON", hint=hint) from None
     if not isinstance(data, dict):
@@ -180,6 +181,15 @@ def atomic_write_text(path: Path, text: str) -> None:
         _unlink_quietly(tmp)
         raise
     _fsync_dir(path.parent)
+
+
+def sweep_temp_files(codex_home: Path, names: tuple[str, ...]) -> None:
+    """Remove the temp files of :func:`atomic_write_text` that a writer killed before its rename
+    left behind (whole copies of the credentials). Call only under the refresh lock: every
+    writer of these files holds it, so any found then belong to a dead process."""
+    for name in names:
+        for stale in codex_home.glob(f".{name}.*.tmp"):
+            _unlink_quietly(str(stale))
 
 
 def _unlink_quietly(path: str) -> None:

@@ -168,7 +168,7 @@ def _rate_limit_error(
 def _json(response: requests.Response, url: str) -> Any:
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested
         raise NetworkError(f"{_host(url)} returned malformed JSON for {url}") from err
 
 

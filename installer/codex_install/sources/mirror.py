@@ -50,7 +50,7 @@ def fetch_release(
         raise NotFoundError(f"{what} not found on mirror {normalize_base(base)}") from err
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested
         raise NetworkError(f"mirror returned malformed JSON at {url}") from err
     release = parse_release(data, base_url=url, source="mirror", origin=f"mirror ({url})")
     if spec.version is not None and release.version != spec.version:

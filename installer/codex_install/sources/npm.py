@@ -622,7 +622,7 @@ def _read_limited(response: httpx.Response, registry: Registry) -> bytes:
 def _parse_json(body: bytes, registry: Registry) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested
         raise _malformed(registry, "not JSON") from err
 
 

@@ -1,0 +1,381 @@
+"""``codex-install manifest generate`` and ``manifest verify`` (SPEC §7).
+
+``generate`` downloads every archive it pins — hashing while streaming, keeping no file — and
+cross-checks each against what the source publishes (release ``digest`` and
+``codex-package_SHA256SUMS`` for GitHub and mirrors, ``dist.integrity`` for npm) before writing
+``codex-<ver>.toml``. ``verify`` re-downloads every entry of a manifest and lists the drift.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codex_install import assets
+from codex_install.download import Digests, download
+from codex_install.errors import NotFoundError, UsageError, VerificationError
+from codex_install.manifest import (
+    Manifest,
+    ManifestAsset,
+    asset_drift,
+    build_manifest,
+    manifest_filename,
+    write_manifest,
+)
+from codex_install.models import Asset, Layout, Release, Selection
+from codex_install.versions import VersionSpec
+
+if TYPE_CHECKING:
+    import httpx
+
+Notice = Callable[[str], None]
+NpmResolver = Callable[[VersionSpec, str], Selection]
+GENERATE_SOURCES = ("github", "mirror", "npm")
+
+
+# --- what to pin (pure) ---
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One release archive to download and pin."""
+
+    target: str
+    layout: Layout
+    asset: Asset
+
+
+def plan_release(release: Release, targets: Sequence[str]) -> list[Planned]:
+    """For each target: the archive the installer prefers, the package ``.tar.gz`` (what
+    Homebrew downloads) and the legacy archive, each when the release has it."""
+    planned: dict[str, Planned] = {}
+    for target in targets:
+        preferred = assets.select_asset(release, target)  # NotFoundError when there is none
+        names: list[tuple[str, Layout]] = [
+            (preferred.archive.name, preferred.layout),
+            (f"codex-package-{target}.tar.gz", "package"),
+            (f"codex-{target}.tar.gz", "legacy"),
+        ]
+        for name, layout in names:
+            asset = release.asset(name)
+            if asset is not None and name not in planned:
+                planned[name] = Planned(target, layout, asset)
+    return list(planned.values())
+
+
+def expected_digest(asset: Asset, layout: Layout, sums: Mapping[str, str] | None) -> str:
+    """The sha256 the source publishes for ``asset``: its release digest and, for package
+    archives, its SUMS line — which must agree, and at least one must exist."""
+    claims = {"release digest": asset.sha256}
+    if layout == "package" and sums is not None:
+        claims[assets.SUMS_NAME] = sums.get(asset.name)
+    known = {label: value for label, value in claims.items() if value}
+    if not known:
+        raise VerificationError(
+            f"{asset.name}: the release publishes no digest for it; refusing to pin bytes "
+            "nothing vouches for"
+        )
+    if len(set(known.values())) > 1:
+        said = ", ".join(f"{label} says {value[:12]}…" for label, value in known.items())
+        raise VerificationError(f"{asset.name}: the release disagrees with itself ({said})")
+    return next(iter(known.values()))
+
+
+def sri(algorithm: str, hex_digest: str) -> str:
+    """An npm SRI string (``sha512-<base64>``) from a hex digest."""
+    return f"{algorithm}-{base64.b64encode(bytes.fromhex(hex_digest)).decode()}"
+
+
+def _hash_algorithm(integrity: str | None) -> tuple[str, ...]:
+    if not integrity:
+        return ()
+    return ("sha1",) if integrity.lower().startswith("sha1-") else ("sha512",)
+
+
+def _discard(_chunk: bytes) -> None:
+    """The sink of a hash-only download: nothing is kept."""
+
+
+def _hash(
+    client: httpx.Client,
+    url: str,
+    name: str,
+    size: int | None,
+    integrity: str | None,
+    sleep: Callable[[float], None],
+) -> Digests:
+    return download(
+        client,
+        url,
+        _discard,
+        expected_size=size,
+        label=name,
+        sleep=sleep,
+        extra_hashes=_hash_algorithm(integrity),
+    )
+
+
+# --- generate ---
+
+
+def pin_release(
+    release: Release,
+    targets: Sequence[str],
+    *,
+    client: httpx.Client,
+    sleep: Callable[[float], None] = time.sleep,
+    notice: Notice = lambda _m: None,
+) -> list[ManifestAsset]:
+    """Download and hash the planned archives of a GitHub or mirror release."""
+    from codex_install.resolve import with_sums
+
+    planned = plan_release(release, targets)
+    sums: dict[str, str] | None = None
+    sums_asset = release.asset(assets.SUMS_NAME)
+    if sums_asset is not None and any(p.layout == "package" for p in planned):
+        first = planned[0]
+        probe = Selection(release.version, first.target, "package", first.asset, sums=sums_asset)
+        sums = with_sums(probe, client, sleep).sums
+    pinned: list[ManifestAsset] = []
+    for item in planned:
+        expected = expected_digest(item.asset, item.layout, sums)
+        digests = _hash(client, item.asset.url, item.asset.name, item.asset.size, None, sleep)
+        assets.check_sha256(item.asset.name, digests.sha256, expected)
+        notice(f"  {item.asset.name}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
+        pinned.append(
+            ManifestAsset(
+                target=item.target,
+                layout=item.layout,
+                name=item.asset.name,
+                url=item.asset.url,
+                size=digests.size,
+                sha256=digests.sha256,
+            )
+        )
+    return pinned
+
+
+def pin_npm(
+    resolver: NpmResolver,
+    spec: VersionSpec,
+    targets: Sequence[str],
+    *,
+    client: httpx.Client,
+    sleep: Callable[[float], None] = time.sleep,
+    notice: Notice = lambda _m: None,
+) -> tuple[str, list[ManifestAsset]]:
+    """Download and hash each target's npm platform tarball; (version, entries)."""
+    pinned: list[ManifestAsset] = []
+    version = spec.version
+    for target in targets:
+        # "latest" is resolved once, so every target pins the same version.
+        sel = resolver(VersionSpec(version), target)
+        version = sel.version
+        digests = _hash(client, sel.archive.url, sel.archive.name, None, sel.integrity, sleep)
+        if not sel.integrity:
+            raise VerificationError(f"{sel.archive.name}: the registry publishes no integrity")
+        assets.check_integrity(sel.archive.name, sel.integrity, digests.sha512, digests.sha1)
+        notice(f"  {sel.archive.name}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
+        pinned.append(
+            ManifestAsset(
+                target=target,
+                layout=sel.layout,
+                name=sel.archive.name,
+                url=sel.archive.url,
+                size=digests.size,
+                sha256=digests.sha256,
+                # A sha1 shasum is weaker than the sha256 pinned beside it: keep only sha512.
+                integrity=sel.integrity if sel.integrity.startswith("sha512-") else None,
+                npm_spec=sel.extra.get("npm_spec"),
+            )
+        )
+    assert version is not None
+    return version, pinned
+
+
+@dataclass(frozen=True)
+class Generated:
+    manifest: Manifest
+    path: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "version": self.manifest.version,
+            "path": str(self.path),
+            "targets": list(self.manifest.targets),
+            "assets": [a.to_table() for a in self.manifest.assets],
+        }
+
+
+def run_generate(env: Mapping[str, str], options: Mapping[str, Any]) -> Generated:
+    """``manifest generate``: resolve, download, cross-check, write ``codex-<ver>.toml``."""
+    from codex_install.commands import fetch_release_for
+    from codex_install.httpclient import make_client
+    from codex_install.platforms import SUPPORTED_TARGETS, validate_target
+    from codex_install.ui import Reporter
+    from codex_install.versions import parse_version
+
+    reporter = Reporter(quiet=bool(options.get("quiet")))
+    targets = [validate_target(t) for t in options.get("target") or ()] or list(SUPPORTED_TARGETS)
+    spec = parse_version(options.get("version") or "latest")
+    chosen = list(dict.fromkeys(options.get("source") or ()))
+    if not chosen:
+        mirrored = options.get("mirror") or env.get("CODEX_INSTALL_MIRROR")
+        chosen = ["mirror" if mirrored else "github"]
+    pinned: list[ManifestAsset] = []
+    with make_client() as client:
+        for source in chosen:
+            opts = {**options, "source": source, "version": spec.version or "latest"}
+            if source == "npm":
+                factory = _npm_factory(env, options, reporter.info)
+                if factory is None:
+                    raise UsageError("no npm registry is configured (pass --npm-registry URL)")
+                reporter.info(f"pinning the npm tarballs of Codex {spec} ({len(targets)} targets)")
+                version, entries = pin_npm(
+                    factory(client), spec, targets, client=client, notice=reporter.info
+                )
+            else:
+                if source == "mirror" and not (
+                    opts.get("mirror") or env.get("CODEX_INSTALL_MIRROR")
+                ):
+                    raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
+                release, _ = fetch_release_for(env, opts, client)
+                version = release.version
+                reporter.info(
+                    f"pinning the {release.source} archives of Codex {version} "
+                    f"({len(targets)} targets)"
+                )
+                entries = pin_release(release, targets, client=client, notice=reporter.info)
+            # Every source after the first pins the version the first one resolved.
+            spec = VersionSpec(version)
+            pinned.extend(entries)
+    assert spec.version is not None
+    manifest = build_manifest(spec.version, pinned)
+    output = Path(options.get("output") or "manifests")
+    path = output / manifest_filename(manifest.version)
+    write_manifest(manifest, path)
+    reporter.info(
+        f"wrote {path} ({len(manifest.assets)} archives for {len(manifest.targets)} targets)"
+    )
+    return Generated(manifest, path)
+
+
+# --- verify ---
+
+
+@dataclass(frozen=True)
+class Verified:
+    manifest: Manifest
+    path: Path
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "manifest": str(self.path),
+            "version": self.manifest.version,
+            "checked": len(self.manifest.assets),
+            "problems": list(self.problems),
+        }
+
+
+def _npm_factory(
+    env: Mapping[str, str], options: Mapping[str, Any], notice: Notice
+) -> Callable[[httpx.Client], NpmResolver] | None:
+    from codex_install.sources.npm import resolver_factory
+
+    return resolver_factory(env, options.get("npm_registry") or None, notice=notice)
+
+
+def verify_asset(
+    asset: ManifestAsset,
+    version: str,
+    *,
+    client: httpx.Client,
+    npm_resolver: Callable[[], NpmResolver | None] = lambda: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """Re-download one pinned archive and list how it differs from the pin (flit-style)."""
+    url = asset.url
+    if url is None:
+        resolver = npm_resolver()
+        if resolver is None:
+            return [f"{asset.label}: has no url and no npm registry is configured to find it"]
+        url = resolver(VersionSpec(version), asset.target).archive.url
+    try:
+        digests = _hash(client, url, asset.name, asset.size, asset.integrity, sleep)
+    except (VerificationError, NotFoundError) as err:
+        return [f"{asset.label}: {err}"]
+    observed_integrity = None
+    if asset.integrity is not None:
+        algorithm = _hash_algorithm(asset.integrity)[0]
+        hex_digest = digests.sha512 if algorithm == "sha512" else digests.sha1
+        observed_integrity = sri(algorithm, hex_digest) if hex_digest else None
+    return asset_drift(
+        asset, size=digests.size, sha256=digests.sha256, integrity=observed_integrity
+    )
+
+
+def verify_manifest(
+    manifest: Manifest,
+    *,
+    client: httpx.Client,
+    npm_resolver: Callable[[], NpmResolver | None] = lambda: None,
+    sleep: Callable[[float], None] = time.sleep,
+    notice: Notice = lambda _m: None,
+) -> list[str]:
+    problems: list[str] = []
+    for asset in manifest.assets:
+        found = verify_asset(
+            asset, manifest.version, client=client, npm_resolver=npm_resolver, sleep=sleep
+        )
+        notice(f"  {'drift ' if found else 'ok    '} {asset.name}")
+        problems.extend(found)
+    return problems
+
+
+def run_verify(env: Mapping[str, str], options: Mapping[str, Any]) -> Verified:
+    """``manifest verify FILE``: re-download and re-hash every entry."""
+    from codex_install.httpclient import make_client
+    from codex_install.manifest import load_manifest
+    from codex_install.ui import Reporter
+
+    reporter = Reporter(quiet=bool(options.get("quiet")), verbose=bool(options.get("verbose")))
+    path = Path(options["manifest_file"])
+    manifest = load_manifest(path)
+    reporter.debug(f"verifying {len(manifest.assets)} archives of Codex {manifest.version}")
+    with make_client() as client:
+
+        def npm_resolver() -> NpmResolver | None:
+            factory = _npm_factory(env, options, reporter.info)
+            return factory(client) if factory is not None else None
+
+        problems = verify_manifest(
+            manifest, client=client, npm_resolver=npm_resolver, notice=reporter.debug
+        )
+    return Verified(manifest, path, tuple(problems))
+
+
+__all__ = [
+    "Generated",
+    "Planned",
+    "Verified",
+    "expected_digest",
+    "pin_npm",
+    "pin_release",
+    "plan_release",
+    "run_generate",
+    "run_verify",
+    "sri",
+    "verify_asset",
+    "verify_manifest",
+]

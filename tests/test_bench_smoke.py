@@ -1,0 +1,77 @@
+"""The bench scripts still run (with a tiny release and one run each); the benchmarks
+themselves are not part of the test run (bench/README.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+TOOLS = ("curl", "sha256sum", "tar", "zstd", "sh")
+
+
+def run(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, *argv], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return proc
+
+
+def test_make_release_builds_a_runnable_release(tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    run(str(BENCH / "make_release.py"), "--size-mb", "1", "--zstd-level", "1", "--out", str(out))
+    meta = json.loads((out / "meta.json").read_text())
+    names = {a["name"] for a in json.loads((out / "release.json").read_text())["assets"]}
+    gz_only = {a["name"] for a in json.loads((out / "release-gz.json").read_text())["assets"]}
+    assert set(meta["archives"]) == {"tar.gz", "tar.zst"}
+    assert meta["archives"]["tar.zst"]["name"] in names - gz_only
+    sums = (out / "codex-package_SHA256SUMS").read_text()
+    assert meta["archives"]["tar.gz"]["sha256"] in sums
+
+
+@pytest.mark.skipif(
+    any(shutil.which(t) is None for t in TOOLS), reason=f"the baselines need {', '.join(TOOLS)}"
+)
+def test_run_smoke_measures_every_case(tmp_path: Path) -> None:
+    run(str(BENCH / "run.py"), "--smoke", "--work", str(tmp_path), timeout=120)
+    results = json.loads((tmp_path / "results-smoke.json").read_text())
+    for case in ("shell_gz", "ours_gz", "ours_zst", "shell_zst", "noop", "version", "help"):
+        assert results["series"][case]["runs"], case
+    assert set(results["holds"]) == {
+        "install_gz_ratio",
+        "install_zst_ratio",
+        "noop_s",
+        "version_ratio",
+        "peak_rss_mb",
+        "launch_overhead_ms",
+    }
+    assert results["values"]["peak_rss_mb"] > 0
+
+
+@pytest.mark.skipif(not (BENCH / "bench_launch.py").exists(), reason="no launcher bench yet")
+def test_bench_launch_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_launch.py"), "--runs", "20", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]  # 1: over its target, still measured
+    assert "overhead_ms" in json.loads(proc.stdout)["version"]
+
+
+@pytest.mark.skipif(
+    not (BENCH / "bench_extract.py").exists()
+    or any(shutil.which(t) is None for t in ("gzip", "zstd", "tar")),
+    reason="no extraction bench, or no gzip/zstd/tar",
+)
+def test_bench_extract_runs() -> None:
+    proc = run(str(BENCH / "bench_extract.py"), "--size-mb", "1", "--runs", "1", timeout=120)
+    assert "tar.gz" in proc.stdout and "tar.zst" in proc.stdout

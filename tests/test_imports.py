@@ -1,0 +1,43 @@
+"""Cold start stays cheap: `--version` and `--help` never import the network or zstd stacks
+(SPEC §11). Checked in a fresh interpreter with ``python -X importtime``, which lists every
+module a process imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+INSTALLER = Path(__file__).resolve().parent.parent / "installer"
+HEAVY = ("httpx", "httpcore", "requests", "requests_cache", "urllib3", "zstandard")
+
+
+def imported_modules(*args: str) -> tuple[set[str], str]:
+    env = {**os.environ, "PYTHONPATH": str(INSTALLER), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "codex_install", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    return names, proc.stdout
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("install", "--help")], ids=" ".join)
+def test_cold_start_imports_no_network_or_zstd_module(args: tuple[str, ...]) -> None:
+    names, stdout = imported_modules(*args)
+    assert "codex_install" in names  # the listing is real, not empty
+    heavy = sorted(n for n in names if n.split(".")[0] in HEAVY)
+    assert heavy == [], f"`codex-install {' '.join(args)}` imported {heavy}"
+    assert stdout.startswith("codex-install ") if args == ("--version",) else "Usage:" in stdout
