@@ -25,7 +25,7 @@ class FaultPlan:
     """Weights per action; ``stall`` durations are drawn from ``stall_seconds``."""
 
     weights: dict[str, float] = field(default_factory=lambda: {"ok": 1.0})
-    stall_seconds: tuple[float, float] = (0.05, 0.6)
+    stall_seconds: tuple[float, float] = (0.05, 1.0)
     max_consecutive: int | None = None  # faults in a row per path before one "ok" is forced
 
 

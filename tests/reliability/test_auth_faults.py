@@ -121,8 +121,9 @@ def _die_at(crash_at: int, home: Path, endpoint: FakeTokenEndpoint) -> int:
         code = 99
         try:
             install_child.instrument(None, crash_at=crash_at, root=str(home))
-            with manager(home, endpoint) as mgr:
-                mgr.ensure_fresh()
+            # trust_env=False: no system-proxy lookup in a forked child (not fork-safe on macOS)
+            with httpx.Client(trust_env=False) as client:
+                manager(home, endpoint, client=client).ensure_fresh()
             code = 0
         except BaseException:
             traceback.print_exc()

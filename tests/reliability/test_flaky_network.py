@@ -24,7 +24,7 @@ from .helpers import (
 )
 
 TRIALS = 30
-TIMEOUT = 0.4  # client timeout; FLAKY stalls reach past it so timeouts are part of the mix
+TIMEOUT = 0.75  # client timeout; FLAKY stalls reach past it so timeouts are part of the mix
 NO_FAULTS = FaultPlan()
 
 

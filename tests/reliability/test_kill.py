@@ -27,6 +27,7 @@ from .helpers import (
     install_inprocess,
     leftovers,
     publish_github,
+    publish_mirror,
     read_marks,
     release,
     run_codex,
@@ -37,7 +38,9 @@ OLD, NEW = "0.168.0", "0.169.0"
 PHASES = ("resolve", "download", "smoke", "promote", "swap")  # where kills are aimed
 ORDER = ("start", *PHASES, "link", "done")
 KILL_TRIALS = 30
-RATE = 3 << 20  # bytes/s: a 1 MiB archive takes ~1/3 s to arrive, extraction streams alongside
+# bytes/s: the 3 MiB archive takes ~0.4 s to arrive; extraction streams alongside it (zstd
+# hands the untar thread 1 MiB at a time, so files appear after the first MiB).
+RATE = 8 << 20
 WIDEN = 0.1
 SMOKE_SLEEP = "0.25"
 # The fake codex sleeps in its smoke test only inside the killed child (the env var is set there).
@@ -55,7 +58,7 @@ def setup() -> Iterator[Setup]:
     tars = {}
     with FlakyServer() as server:
         for i, version in enumerate((OLD, NEW)):
-            rel, tar = release(version, blob_size=1 << 20, seed=i,
+            rel, tar = release(version, blob_size=3 << 20, seed=i,
                                script=SCRIPT.format(v=version).encode())
             publish_github(server.add, server.url, rel, latest=version == NEW)
             tars[version] = tar
@@ -96,9 +99,11 @@ def _check_after_death(paths: Paths, tars: dict[str, bytes], reached: list[str])
     return version
 
 
-def _recover(server: FlakyServer, paths: Paths, tars: dict[str, bytes]) -> None:
+def _recover(
+    server: FlakyServer, paths: Paths, tars: dict[str, bytes], source: str = "github"
+) -> None:
     """The next install cleans leftovers and completes."""
-    assert install_inprocess(server.url, paths, NEW) == 0
+    assert install_inprocess(server.url, paths, NEW, source=source) == 0
     assert leftovers(paths) == []
     assert assert_consistent(paths, tars) == NEW
 
@@ -161,7 +166,7 @@ def test_sigkill_at_any_moment_keeps_a_working_codex(setup, tmp_path):
     # Every phase the issue names was really interrupted (download and extraction overlap: the
     # staging dir held extracted files when the download was cut).
     assert {"download", "smoke", "promote", "swap"} <= set(hit), hit
-    assert staged_at_kill > 0
+    assert staged_at_kill > 0, (hit, durations)
     print(f"kill trials: {KILL_TRIALS}; died in: {hit}; phase durations: "
           + ", ".join(f"{p} {d:.2f}s" for p, d in durations.items()))
 
@@ -172,7 +177,7 @@ def small() -> Iterator[Setup]:
     with FlakyServer() as server:
         for i, version in enumerate((OLD, NEW)):
             rel, tar = release(version, seed=i)
-            publish_github(server.add, server.url, rel, latest=version == NEW)
+            publish_mirror(server.add, rel)
             tars[version] = tar
         yield Setup(server, tars)
 
@@ -187,7 +192,9 @@ def _die_at(crash_at: int, setup: Setup, paths: Paths, marks: Path, force: bool)
             paths.codex_home.parent.mkdir(parents=True, exist_ok=True)
             root = str(paths.codex_home.parent)
             install_child.instrument(str(marks), crash_at=crash_at, root=root)
-            code = install_inprocess(setup.server.url, paths, NEW, force=force)
+            # The mirror source: only httpx with trust_env=False in a forked child (requests'
+            # system-proxy lookup is not fork-safe on macOS).
+            code = install_inprocess(setup.server.url, paths, NEW, source="mirror", force=force)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -211,7 +218,7 @@ def test_death_before_each_filesystem_step_keeps_a_working_codex(small, tmp_path
         root = tmp_path / f"crash-{crash_at}"
         paths = _paths(root)
         if before:
-            assert install_inprocess(small.server.url, paths, before) == 0
+            assert install_inprocess(small.server.url, paths, before, source="mirror") == 0
         marks = root / "marks"
         code = _die_at(crash_at, small, paths, marks, force)
         reached = [name for name, _ in _marks(marks)]
@@ -230,7 +237,7 @@ def test_death_before_each_filesystem_step_keeps_a_working_codex(small, tmp_path
                     assert_release_matches(paths, version, small.tars[version])
                 if paths.bin_link.is_symlink():
                     assert run_codex(paths) == f"codex-cli {version}"
-            _recover(small.server, paths, small.tars)
+            _recover(small.server, paths, small.tars, source="mirror")
         except AssertionError as e:
             raise AssertionError(f"{where}: {e}") from e
     assert crash_at > 10, "the child never reached the interesting steps"
