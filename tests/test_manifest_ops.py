@@ -798,3 +798,41 @@ def test_verify_finds_spec_only_npm_entries_on_the_configured_registry(npm_env, 
     result = run(npm_env, "manifest", "verify", str(path))
     assert result.exit_code == 0, result.output
     assert sorted(archive_requests(server)) == sorted(npm_path(VERSION, t) for t in ALL_TARGETS)
+
+
+def test_unreachable_host_of_a_shipped_manifest_falls_back_to_the_usual_sources(
+    env, server, tmp_path
+):
+    """A shipped manifest speeds up and pins an install; it must not make a network that
+    blocks its download host fail where an unpinned install would work."""
+    from dataclasses import replace
+
+    from codex_install.errors import NetworkError
+    from codex_install.install import Hooks, install
+    from codex_install.paths import resolve_paths
+
+    rel = full_release()
+    rel.publish_github(server)
+    dead = release_manifest(server, rel)
+    dead_assets = tuple(
+        replace(a, url=a.url.replace(server.url, "http://127.0.0.1:9")) for a in dead.assets
+    )
+    manifest = replace(dead, assets=dead_assets)
+    request = replace(
+        _request(api=server.url),
+        manifest=manifest,
+        manifest_optional=True,
+    )
+    notices: list[str] = []
+    paths = resolve_paths(env)
+    result = install(request, paths, Hooks(notice=notices.append, sleep=lambda _s: None))
+    assert result.fell_back_from == "manifest"
+    assert result.source == "github"
+    assert any("unreachable" in n for n in notices)
+    # an explicit --manifest never falls back
+    with pytest.raises(NetworkError):
+        install(
+            replace(request, manifest_optional=False, force=True),
+            paths,
+            Hooks(sleep=lambda _s: None),
+        )

@@ -106,7 +106,8 @@ def run_install(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str,
     signin = _sign_in(paths, env, options, reporter)
     data = result.to_json()
     data["ok"] = True
-    data["pinned_by"] = "manifest" if pin is not None else request_pin(options)
+    pinned = pin is not None and result.fell_back_from != "manifest"
+    data["pinned_by"] = "manifest" if pinned else request_pin(options)
     data["manifest"] = pin.to_json() if pin is not None else None
     data["path"] = path_state
     data["sign_in"] = signin

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
 from codex_install.download import Progress, download
 from codex_install.errors import (
     CodexInstallError,
+    NetworkError,
     SmokeTestError,
     UsageError,
     VerificationError,
@@ -53,6 +54,10 @@ class InstallRequest:
     force: bool = False
     # Pinned by a release manifest: its digests are the source of truth (manifest_pin.py).
     manifest: Manifest | None = None
+    # A shipped manifest pins an exact download host; when that host is unreachable the
+    # install resolves through the usual sources instead of failing (an explicit --manifest
+    # never does this).
+    manifest_optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,19 +123,41 @@ def install(req: InstallRequest, paths: Paths, hooks: Hooks | None = None) -> In
             return _install_archive(req, paths, hooks, t0, timings)
         client = _client(hooks)
         try:
-            resolved = _resolve(req, client, hooks)
-            timings["resolve"] = hooks.clock() - t0
-            sel = resolved.selection
-            if not req.force:
-                done = _reuse(paths, sel.version, req.target, hooks, t0, timings, sel.source)
-                if done is not None:
-                    return done
-            expected = _expected(sel, resolved, req.sha256)
-            return _fetch_and_install(
-                sel, expected, paths, hooks, client, t0, timings, resolved.fell_back_from, req
-            )
+            try:
+                return _resolve_and_fetch(req, paths, hooks, client, t0, timings)
+            except NetworkError as err:
+                if req.manifest is None or not req.manifest_optional or not err.connection_level:
+                    raise
+                hooks.notice(
+                    f"the shipped manifest's download host is unreachable ({err}); "
+                    "resolving through the usual sources instead"
+                )
+                unpinned = replace(req, manifest=None, manifest_optional=False)
+                result = _resolve_and_fetch(unpinned, paths, hooks, client, t0, timings)
+                return replace(result, fell_back_from=result.fell_back_from or "manifest")
         finally:
             client.close()
+
+
+def _resolve_and_fetch(
+    req: InstallRequest,
+    paths: Paths,
+    hooks: Hooks,
+    client: httpx.Client,
+    t0: float,
+    timings: dict[str, float],
+) -> InstallResult:
+    resolved = _resolve(req, client, hooks)
+    timings["resolve"] = hooks.clock() - t0
+    sel = resolved.selection
+    if not req.force:
+        done = _reuse(paths, sel.version, req.target, hooks, t0, timings, sel.source)
+        if done is not None:
+            return done
+    expected = _expected(sel, resolved, req.sha256)
+    return _fetch_and_install(
+        sel, expected, paths, hooks, client, t0, timings, resolved.fell_back_from, req
+    )
 
 
 def _client(hooks: Hooks) -> httpx.Client:

@@ -96,7 +96,7 @@ def apply_pin(request: InstallRequest, pin: Pin) -> InstallRequest:
             )
         return replace(request, version=version, sha256=asset.sha256)
     pinned_candidates(manifest, request.target, request.sources, origin=pin.origin)
-    return replace(request, version=version, manifest=manifest)
+    return replace(request, version=version, manifest=manifest, manifest_optional=pin.shipped)
 
 
 def archive_entry(manifest: Manifest, name: str, target: str, origin: str) -> ManifestAsset:
