@@ -206,9 +206,9 @@ def _total_size(response: httpx.Response, status: int) -> int | None:
     if status == 206:
         value = response.headers.get("content-range", "")
         tail = value.rsplit("/", 1)[-1]
-        return int(tail) if tail.isdigit() else None
+        return int(tail) if tail.isascii() and tail.isdigit() else None
     length = response.headers.get("content-length")
-    return int(length) if length and length.isdigit() else None
+    return int(length) if length and length.isascii() and length.isdigit() else None
 
 
 def _read_local(

@@ -223,3 +223,33 @@ def test_every_json_rpc_line_gets_an_answer_and_the_server_keeps_serving(lines):
             assert ("result" in answer) != ("error" in answer)
     status = session.handle_line('{"id": 9, "method": "getAuthStatus"}')
     assert status is not None and status["result"]["requiresOpenaiAuth"] is True
+
+
+def test_auth_serve_process_answers_hostile_lines_and_keeps_serving(tmp_path):
+    """The real `codex-install auth serve` on stdio: bytes that are not UTF-8, nesting deeper
+    than the recursion limit, NULs, a 1 MB line — each gets -32700, the next request an answer."""
+    import os
+    import subprocess
+    import sys
+
+    from .helpers import INSTALLER
+
+    hostile = [b"\xff\xfe\x00garbage", b"[" * 200_000,
+               b'{"id": 1, "method": "initialize"' + b" " * 1_000_000,  # never closed
+               b"\x00\x00", b'{"id": "\xed\xa0\x80", "method": "getAuthStatus"}']
+    requests = [b'{"id": 10, "method": "initialize", "params": {"clientInfo": {}}}',
+                b'{"method": "initialized"}',
+                b'{"id": 11, "method": "getAuthStatus", "params": {"includeToken": true}}']
+    stdin = b"\n".join([*hostile, *requests]) + b"\n"
+    env = {"PATH": os.environ.get("PATH", ""), "CODEX_HOME": str(tmp_path),
+           "PYTHONPATH": str(INSTALLER), "LANG": "C.UTF-8"}
+    done = subprocess.run([sys.executable, "-m", "codex_install", "auth", "serve"], input=stdin,
+                          capture_output=True, env=env, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    errors = [a for a in answers if "error" in a]
+    assert len(errors) >= len(hostile) - 1 and all(
+        a["error"]["code"] in (-32700, -32600) for a in errors), answers
+    assert answers[-2] == {"id": 10, "result": answers[-2]["result"]}
+    assert answers[-1] == {"id": 11, "result": {"authMethod": None, "authToken": None,
+                                                "requiresOpenaiAuth": True}}

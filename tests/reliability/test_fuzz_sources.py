@@ -219,3 +219,75 @@ def test_manifest_toml_is_parsed_or_refused(text):
         assert manifest.validate_manifest(parsed) == []
         # What we accept, we can write back and read again unchanged.
         assert manifest.parse_manifest(manifest.render_manifest(parsed), "again") == parsed
+
+
+# --- hostile HTTP headers on downloads and API answers -------------------------------------
+
+# What a server can put in a header: any text but CR/LF (httpx decodes UTF-8, else latin-1).
+header_text = st.text(st.characters(max_codepoint=255, blacklist_characters="\r\n"),
+                      max_size=24)
+header_values = st.one_of(header_text, st.sampled_from(
+    ["0", "120", "¹", "²³", "١٢", "-1", "bytes 0-9/10", "bytes 5-9/¹", "bytes ¹-9/10",
+     "bytes */10", "bytes 0-9/*", "Wed, 21 Oct 2015 07:28:00 GMT", "99999999999999999999"]))
+
+
+@FAST
+@given(header_values)
+def test_retry_after_from_any_server_parses_or_is_none(value):
+    from codex_install.netpolicy import parse_retry_after
+
+    delay = parse_retry_after(value, now=1_790_000_000.0)
+    assert delay is None or delay >= 0
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([200, 206, 206, 416, 429, 403, 503, 500, 302]),
+            st.fixed_dictionaries({}, optional={
+                "content-range": header_values, "retry-after": header_values,
+                "x-ratelimit-remaining": st.sampled_from(["0", "1", "¹"]),
+            }),
+            st.binary(max_size=32),
+        ),
+        min_size=1, max_size=4,
+    ),
+    st.one_of(st.none(), st.integers(0, 64)),
+)
+@example([(206, {"content-range": "bytes 0-9/¹"}, b"0123456789")], 10)
+@example([(503, {"retry-after": "¹"}, b"")], None)
+def test_download_with_hostile_headers_returns_or_refuses(answers, expected_size):
+    from codex_install.download import download
+
+    replies = iter(answers)
+
+    def handler(_request: httpx.Request) -> httpx.Response:
+        status, headers, body = next(replies, answers[-1])
+        raw = [(k.encode(), v.encode()) for k, v in headers.items()]  # UTF-8 bytes on the wire
+        # A stream, not content=: download() reads raw bytes, like from a real socket.
+        return httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
+
+    received: list[bytes] = []
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        digests = accepts_or_refuses(download, client, "https://cdn.example/a.tar.gz",
+                                     received.append, expected_size=expected_size,
+                                     sleep=lambda _s: None)
+    if digests is not None:
+        assert digests.size == len(b"".join(received))
+        assert expected_size is None or digests.size == expected_size
+
+
+@FAST
+@given(st.sampled_from([403, 429]), st.fixed_dictionaries({}, optional={
+    "x-ratelimit-remaining": st.sampled_from(["0", "5"]),
+    "x-ratelimit-reset": header_values, "retry-after": header_values}))
+@example(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "¹"})
+def test_github_rate_limit_answers_with_hostile_headers_are_reported(status, headers):
+    session = _Session(b"{}")
+    response = _Response(b'{"message": "API rate limit exceeded"}')
+    response.status_code, response.headers = status, headers
+    session.get = lambda url, **_kw: response  # type: ignore[method-assign]
+    config = GitHubConfig(api_url="https://api.example.invalid")
+    accepts_or_refuses(github.fetch_release, config, VersionSpec("0.169.0"), session=session,
+                       sleep=lambda _s: None)  # type: ignore[arg-type]

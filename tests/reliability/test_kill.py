@@ -167,7 +167,8 @@ def test_sigkill_at_any_moment_keeps_a_working_codex(setup, tmp_path):
     # staging dir held extracted files when the download was cut).
     assert {"download", "smoke", "promote", "swap"} <= set(hit), hit
     assert staged_at_kill > 0, (hit, durations)
-    print(f"kill trials: {KILL_TRIALS}; died in: {hit}; phase durations: "
+    print(f"kill trials: {KILL_TRIALS}; died in: {hit}; files extracted at download kills: "
+          f"{staged_at_kill}; phase durations: "
           + ", ".join(f"{p} {d:.2f}s" for p, d in durations.items()))
 
 

@@ -124,7 +124,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "¹".isdigit() is true, float("¹") fails
         return float(text)
     import email.utils  # lazily: this module is on the launcher's import path
 

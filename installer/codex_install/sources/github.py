@@ -153,10 +153,14 @@ def _rate_limit_error(
 ) -> RateLimitError:
     reset = response.headers.get("x-ratelimit-reset", "")
     when = ""
-    if reset.isdigit():
-        at = datetime.fromtimestamp(int(reset), tz=timezone.utc)
-        minutes = max(0, int((int(reset) - clock()) // 60) + 1)
-        when = f"; resets at {at:%H:%M:%S} UTC (in ~{minutes} min)"
+    if reset.isascii() and reset.isdigit():  # "¹".isdigit() is true, int("¹") fails
+        try:
+            at = datetime.fromtimestamp(int(reset), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # a reset time no clock can show
+            at = None
+        if at is not None:
+            minutes = max(0, int((int(reset) - clock()) // 60) + 1)
+            when = f"; resets at {at:%H:%M:%S} UTC (in ~{minutes} min)"
     hint = (
         "your GITHUB_TOKEN's limit is exhausted; wait, or use --mirror / --source npm"
         if have_token
