@@ -615,3 +615,28 @@ def test_two_concurrent_installs_serialise_on_the_lock(env, server):
     reused = sorted(json.loads(o[0])["reused"] for o in outs)
     assert reused == [False, True]  # the second waited, then found it complete
     assert codex_version(env) == "codex-cli 0.169.0"
+
+
+# --- the last resort of the CLI ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "text"),
+    [
+        (RuntimeError("boom"), 1, "unexpected RuntimeError: boom"),
+        (PermissionError(13, "Permission denied", "/opt/x"), 7, "Permission denied (/opt/x)"),
+    ],
+)
+def test_untranslated_errors_are_one_line_with_an_exit_code(env, monkeypatch, raised, code, text):
+    import codex_install.commands
+
+    def explode(*_a: object, **_k: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(codex_install.commands, "run_install", explode)
+    result = run(env, "install", "--json")
+    assert result.exit_code == code
+    assert text in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert json.loads(result.stdout)["exit_code"] == code

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from codex_install import __version__
-from codex_install.errors import CodexInstallError
+from codex_install.errors import CodexInstallError, FilesystemError
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SHOW_VERSION = "\0show"
@@ -45,11 +45,28 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CodexInstallError as err:
-            as_json = isinstance(ctx.obj, dict) and bool(ctx.obj.get("json"))
-            fail(err, as_json=as_json)
+            fail(err, as_json=_json_mode(ctx))
         except KeyboardInterrupt:
             click.echo("codex-install: interrupted", err=True)
             sys.exit(130)
+        except OSError as err:
+            # A filesystem or permission problem no step translated: still exit 7, one line.
+            where = f" ({err.filename})" if err.filename else ""
+            fail(FilesystemError(f"{err.strerror or err}{where}"), as_json=_json_mode(ctx))
+        except Exception as err:  # the last resort: SPEC §6 exit 1, one line
+            if _env(ctx).get("CODEX_INSTALL_DEBUG"):
+                raise
+            fail(
+                CodexInstallError(
+                    f"unexpected {type(err).__name__}: {err}",
+                    hint="this is a bug; rerun with CODEX_INSTALL_DEBUG=1 for the traceback",
+                ),
+                as_json=_json_mode(ctx),
+            )
+
+
+def _json_mode(ctx: click.Context) -> bool:
+    return isinstance(ctx.obj, dict) and bool(ctx.obj.get("json"))
 
 
 def install_options(f: F) -> F:
