@@ -49,6 +49,8 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("codex-install: interrupted", err=True)
             sys.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # click's own control flow (ctx.exit, usage errors) is not a failure of ours
         except OSError as err:
             # A filesystem or permission problem no step translated: still exit 7, one line.
             where = f" ({err.filename})" if err.filename else ""

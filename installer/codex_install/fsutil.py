@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import shutil
 from pathlib import Path
 
 from codex_install.errors import FilesystemError
@@ -13,7 +11,7 @@ from codex_install.errors import FilesystemError
 
 def atomic_symlink(target: str | os.PathLike[str], link: Path) -> None:
     """Point ``link`` at ``target`` in one rename: readers see the old or the new link."""
-    tmp = link.with_name(f".{link.name}.tmp-{secrets.token_hex(4)}")
+    tmp = link.with_name(f".{link.name}.tmp-{os.urandom(4).hex()}")
     try:
         os.symlink(target, tmp)
         os.replace(tmp, link)
@@ -24,18 +22,33 @@ def atomic_symlink(target: str | os.PathLike[str], link: Path) -> None:
 
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
+    """Temp file in the same directory (``.<name>.*.tmp``, mode 0600 from its first byte), fsync,
+    chmod to ``mode``, rename, fsync the directory: readers see the old file or the new one."""
+    import tempfile
+
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise FilesystemError(f"cannot write {path}: {err.strerror}") from err
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        _unlink_quietly(tmp)
         raise FilesystemError(f"cannot write {path}: {err.strerror or err}") from err
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def remove_tree(path: Path) -> None:
@@ -45,11 +58,13 @@ def remove_tree(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()
         return
-    trash = path.with_name(f".trash-{secrets.token_hex(6)}")
+    trash = path.with_name(f".trash-{os.urandom(6).hex()}")
     try:
         os.rename(path, trash)
     except OSError as err:
         raise FilesystemError(f"cannot remove {path}: {err.strerror}") from err
+    import shutil
+
     shutil.rmtree(trash, ignore_errors=True)
 
 

@@ -9,7 +9,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from codex_install.errors import FilesystemError
+from codex_install.errors import CodexInstallError, FilesystemError
+
+
+def _busy(path: Path, timeout: float) -> CodexInstallError:
+    return FilesystemError(f"another codex-install holds {path} (waited {timeout:.0f}s)")
 
 
 @contextmanager
@@ -20,12 +24,16 @@ def file_lock(
     on_wait: Callable[[], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    poll: float = 0.05,
+    mode: int = 0o644,
+    busy: Callable[[Path, float], CodexInstallError] = _busy,
 ) -> Iterator[None]:
+    """Hold ``path`` exclusively; ``busy(path, timeout)`` is raised when waiting runs out."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
     except OSError as err:
-        raise FilesystemError(f"cannot create lock file {path}: {err.strerror}") from err
+        raise FilesystemError(f"cannot open lock file {path}: {err.strerror}") from err
     try:
         deadline = clock() + timeout
         waited = False
@@ -38,10 +46,8 @@ def file_lock(
                     on_wait()
                 waited = True
                 if clock() >= deadline:
-                    raise FilesystemError(
-                        f"another codex-install holds {path} (waited {timeout:.0f}s)"
-                    ) from None
-                sleep(0.05)
+                    raise busy(path, timeout) from None
+                sleep(poll)
         try:
             yield
         finally:

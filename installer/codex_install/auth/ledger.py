@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_install.auth.store import atomic_write_text
+from codex_install.fsutil import atomic_write_text
 
 LEDGER_FILE = "codex-install-auth-state.json"
 LEDGER_VERSION = 1
@@ -95,7 +95,9 @@ def read_ledger(codex_home: Path) -> Ledger:
 
 def write_ledger(codex_home: Path, ledger: Ledger) -> None:
     """Atomic, so readers that take no lock never see half a file."""
-    atomic_write_text(ledger_path(codex_home), json.dumps(ledger.to_json(), indent=2) + "\n")
+    atomic_write_text(
+        ledger_path(codex_home), json.dumps(ledger.to_json(), indent=2) + "\n", mode=0o600
+    )
 
 
 def _number(value: object) -> float | None:

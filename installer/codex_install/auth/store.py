@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from codex_install.auth import jwt
 from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
-from codex_install.errors import AuthFileError, FilesystemError
+from codex_install.errors import AuthFileError
+from codex_install.fsutil import atomic_write_text
 
 AUTH_FILE = "auth.json"
 AuthMode = Literal["apikey", "chatgpt"]
@@ -155,32 +156,8 @@ def merge_tokens(
 
 
 def write_auth(codex_home: Path, data: Mapping[str, Any]) -> AuthSnapshot:
-    atomic_write_text(auth_path(codex_home), json.dumps(data, indent=2) + "\n")
+    atomic_write_text(auth_path(codex_home), json.dumps(data, indent=2) + "\n", mode=0o600)
     return AuthSnapshot.from_data(data)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, rename; mode 0600 from the first byte."""
-    import tempfile
-
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as err:
-        raise FilesystemError(f"cannot write {path}: {err.strerror}") from err
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError as err:
-        _unlink_quietly(tmp)
-        raise FilesystemError(f"cannot write {path}: {err.strerror}") from err
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def sweep_temp_files(codex_home: Path, names: tuple[str, ...]) -> None:
@@ -195,16 +172,3 @@ def sweep_temp_files(codex_home: Path, names: tuple[str, ...]) -> None:
 def _unlink_quietly(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
