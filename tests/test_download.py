@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import socket
 
@@ -110,3 +111,60 @@ def test_local_file_urls(tmp_path):
     assert b"".join(parts) == DATA and digests.size == len(DATA)
     with pytest.raises(NotFoundError):
         download(None, (tmp_path / "nope").as_uri(), parts.append)
+
+
+def test_a_refused_certificate_fails_at_once_and_names_ssl_cert_file(tmp_path, monkeypatch):
+    from servers.tls import tls_server
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with tls_server(tmp_path) as (srv, _cert):
+        srv.add("/f", DATA)
+        sleeps: list[float] = []
+        with make_client() as client, pytest.raises(NetworkError) as err:
+            download(client, srv.url + "/f", lambda _b: None, sleep=sleeps.append)
+        assert srv.count("/f") == 0  # the handshake failed: nothing reached the server
+    assert sleeps == []  # no retry can make a certificate trusted
+    assert "SSL_CERT_FILE" in str(err.value)
+    assert err.value.connection_level
+
+
+def test_ssl_cert_file_makes_the_certificate_trusted(tmp_path, monkeypatch):
+    from servers.tls import tls_server
+
+    with tls_server(tmp_path) as (srv, cert):
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        srv.add("/f", DATA)
+        body, _digests, sleeps = fetch(srv)
+    assert body == DATA and sleeps == []
+
+
+def test_an_unreadable_local_file_is_a_permission_error_not_a_missing_one(tmp_path, monkeypatch):
+    # SPEC §6: exit 7 for permissions; 3 would send the user looking for a file that is there.
+    import codex_install.download as download_module
+    from codex_install.errors import FilesystemError
+
+    f = tmp_path / "codex-package.tar.zst"
+    f.write_bytes(DATA)
+
+    def denied(*_a: object, **_k: object) -> None:
+        raise PermissionError(13, "Permission denied", str(f))
+
+    monkeypatch.setattr(download_module, "open", denied, raising=False)  # root reads anything
+    with pytest.raises(FilesystemError, match="permission denied") as err:
+        download(None, f.as_uri(), lambda _b: None)
+    assert err.value.exit_code == 7
+
+
+@pytest.mark.parametrize(
+    "proxy", ["http://127.0.0.1:notaport", "ftp://proxy.example:21", "socks5://127.0.0.1:1080"]
+)
+def test_an_unusable_proxy_setting_is_bad_input_not_a_bug(monkeypatch, proxy):
+    from codex_install.errors import UsageError
+
+    if proxy.startswith("socks") and importlib.util.find_spec("socksio") is not None:
+        pytest.skip("socksio is installed: a SOCKS proxy works")
+    monkeypatch.setenv("ALL_PROXY", proxy)
+    with pytest.raises(UsageError, match="proxy set in the environment") as err:
+        make_client()
+    assert err.value.exit_code == 2

@@ -134,6 +134,13 @@ def test_mirror_pinned_version_and_env_variable(env, server):
     assert codex_version(env) == "codex-cli 0.168.0"
 
 
+def test_a_mirror_failure_names_the_file_that_failed(env, server):
+    server.add("/mirror/channels/latest", "denied", status=403)
+    result = install(env, "--mirror", server.url + "/mirror")
+    assert result.exit_code == 4
+    assert "downloading channels/latest failed" in result.stderr  # release.json was never asked
+
+
 def test_file_url_mirror_installs_offline(env, tmp_path):
     rel = package_release("0.169.0")
     root = tmp_path / "mirror"
@@ -400,6 +407,85 @@ def test_unreachable_github_is_exit_4(env):
     assert "cannot" in result.stderr
 
 
+@pytest.fixture
+def tls_server(tmp_path: Path):
+    from servers.tls import tls_server
+
+    with tls_server(tmp_path) as srv:
+        yield srv
+
+
+def test_ssl_cert_file_is_trusted_for_the_api_and_the_downloads(env, tls_server, monkeypatch):
+    # SPEC §4: behind a TLS-inspecting proxy SSL_CERT_FILE names the CA; the GitHub API call
+    # (requests) must honour it as well as the downloads (httpx).
+    srv, cert = tls_server
+    package_release("0.169.0").publish_github(srv)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # httpx reads the process environment
+    env = {**env, "GITHUB_API_URL": srv.url, "SSL_CERT_FILE": str(cert)}
+    result = install(env, "--version", "0.169.0", "--source", "github")
+    assert result.exit_code == 0, result.output
+    assert codex_version(env) == "codex-cli 0.169.0"
+
+
+def test_a_corrupt_metadata_cache_does_not_stop_an_install(env, server):
+    # The cache only saves API requests; a killed writer or a full disk must not turn every
+    # later install into "unexpected DatabaseError".
+    package_release("0.169.0").publish_github(server)
+    cache = Path(env["CODEX_INSTALL_CACHE_DIR"]) / "github-api.sqlite"
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"not a database\n")
+    result = install(env, "--version", "0.169.0")
+    assert result.exit_code == 0, result.output
+    assert cache.read_bytes().startswith(b"SQLite format 3")  # rebuilt, so caching goes on
+
+
+def test_a_metadata_cache_with_broken_pages_does_not_stop_an_install(env, server):
+    package_release("0.169.0").publish_github(server)
+    assert install(env, "--version", "0.169.0").exit_code == 0
+    cache = Path(env["CODEX_INSTALL_CACHE_DIR"]) / "github-api.sqlite"
+    data = bytearray(cache.read_bytes())
+    data[4096:] = b"\xab" * (len(data) - 4096)  # the header survives, the pages do not
+    cache.write_bytes(bytes(data))
+    result = install(env, "--version", "0.169.0", "--force")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("bypass", [False, True])
+def test_proxy_variables_are_honoured_by_the_api_call_and_the_downloads(
+    env, monkeypatch, bypass
+):
+    # SPEC §4: the GitHub API call (requests) and the SUMS/archive downloads (httpx) both go
+    # through HTTP_PROXY; NO_PROXY sends them direct (to a host that does not resolve here).
+    origin = "http://codex.example.invalid"
+    proxy = FakeHTTPServer().start()
+    try:
+        rel = package_release("0.169.0")
+        urls = {name: f"{origin}/dl/{name}" for name in rel.files}
+        for name, data in rel.files.items():
+            proxy.add(urls[name], data)
+        proxy.add(
+            f"{origin}/repos/{REPO}/releases/tags/{rel.tag}", json.dumps(rel.release_json(urls))
+        )
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "codex.example.invalid" if bypass else "localhost")
+        env = {**env, "GITHUB_API_URL": origin}
+        result = install(env, "--version", "0.169.0", "--source", "github")
+        if bypass:
+            assert result.exit_code == 4
+            assert proxy.log == []
+            return
+        assert result.exit_code == 0, result.output
+        assert codex_version(env) == "codex-cli 0.169.0"
+        asked = {r.path for r in proxy.log}
+        assert f"{origin}/repos/{REPO}/releases/tags/{rel.tag}" in asked
+        assert f"{origin}/dl/codex-package_SHA256SUMS" in asked
+        assert f"{origin}/dl/codex-package-{TARGET}.tar.zst" in asked
+    finally:
+        proxy.stop()
+
+
 def test_malformed_release_json_is_a_clean_error(env, server):
     server.add(f"/repos/{REPO}/releases/latest", "<html>oops</html>")
     result = install(env)
@@ -558,6 +644,117 @@ def test_use_and_uninstall_round_trip(env, server):
     assert run(env, "list").stdout == ""
 
 
+def test_use_refuses_a_foreign_codex_before_switching_and_force_replaces_it(env, server):
+    package_release("0.168.0").publish_github(server, latest=False)
+    package_release("0.169.0").publish_github(server)
+    assert install(env, "--version", "0.168.0").exit_code == 0
+    assert install(env, "--version", "0.169.0").exit_code == 0
+    link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
+    link.unlink()
+    link.write_text("#!/bin/sh\necho someone else's codex\n")
+    result = run(env, "use", "0.168.0", "--target", TARGET)
+    assert result.exit_code == 7
+    assert "--force" in result.stderr
+    assert current(env) == f"releases/0.169.0-{TARGET}"  # nothing moved
+    # the hint names an option `use` really has
+    assert run(env, "use", "0.168.0", "--target", TARGET, "--force").exit_code == 0
+    assert current(env) == f"releases/0.168.0-{TARGET}"
+    assert codex_version(env) == "codex-cli 0.168.0"
+
+
+def test_uninstall_latest_is_refused_and_removes_nothing(env, server):
+    package_release("0.169.0").publish_github(server)
+    assert install(env, "--version", "0.169.0").exit_code == 0
+    result = run(env, "uninstall", "latest")
+    assert result.exit_code == 2
+    assert codex_version(env) == "codex-cli 0.169.0"  # not "everything" by accident
+
+
+def test_uninstall_of_a_version_is_exit_3_even_when_nothing_is_installed(env):
+    result = run(env, "uninstall", "0.1.0")
+    assert result.exit_code == 3
+    assert "not installed" in result.stderr
+    assert not Path(env["CODEX_HOME"]).exists()  # and it created nothing
+
+
+def test_an_explicit_target_never_matches_a_release_of_another_target(env, server):
+    package_release("0.168.0").publish_github(server, latest=False)
+    package_release("0.169.0").publish_github(server)
+    assert install(env, "--version", "0.168.0").exit_code == 0
+    assert install(env, "--version", "0.169.0").exit_code == 0
+    other = "aarch64-apple-darwin" if TARGET != "aarch64-apple-darwin" else "x86_64-apple-darwin"
+    result = run(env, "uninstall", "0.168.0", "--target", other)
+    assert result.exit_code == 3
+    assert f"not installed for {other}" in result.stderr
+    result = run(env, "use", "0.168.0", "--target", other)
+    assert result.exit_code == 3
+    listing = run(env, "list").stdout
+    assert "0.168.0" in listing and "* 0.169.0" in listing  # nothing removed, nothing switched
+
+
+def test_uninstall_removes_our_links_left_on_path_by_another_bin_dir(env, server, tmp_path):
+    package_release("0.169.0").publish_github(server)
+    other_bin = tmp_path / "usr-local-bin"
+    assert install(env, "--version", "0.169.0", "--bin-dir", str(other_bin)).exit_code == 0
+    assert install(env, "--version", "0.169.0").exit_code == 0  # and the default bin dir
+    foreign = tmp_path / "elsewhere"
+    foreign.mkdir()
+    (foreign / "codex").symlink_to(tmp_path / "some-other-codex")  # dangling, but not ours
+    env = {**env, "PATH": f"{foreign}:{other_bin}:{env['PATH']}"}
+    result = run(env, "uninstall")
+    assert result.exit_code == 0
+    assert not (other_bin / "codex").is_symlink()  # it would point nowhere now
+    assert f"removed {other_bin / 'codex'}" in result.stderr
+    assert (foreign / "codex").is_symlink()
+
+
+def test_relative_codex_home_and_bin_dir_give_a_working_link(env, server, tmp_path, monkeypatch):
+    # `--codex-home ch --bin-dir b` must not leave b/codex -> ch/... (relative to b/: nowhere).
+    package_release("0.169.0").publish_github(server)
+    monkeypatch.chdir(tmp_path)
+    result = install(env, "--version", "0.169.0", "--codex-home", "ch", "--bin-dir", "b")
+    assert result.exit_code == 0, result.output
+    out = subprocess.run(
+        [str(tmp_path / "b" / "codex"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "codex-cli 0.169.0"
+    assert "0.169.0" in run({**env, "CODEX_HOME": "ch"}, "list").stdout
+
+
+def test_a_link_to_an_npm_codex_in_the_bin_dir_is_not_hijacked(env, server, tmp_path):
+    # e.g. --bin-dir /usr/local/bin where npm -g put its codex: replace it only with --force.
+    rel = package_release("0.169.0")
+    rel.publish_github(server)
+    npm_codex = tmp_path / "lib/node_modules/@openai/codex/bin/codex.js"
+    npm_codex.parent.mkdir(parents=True)
+    npm_codex.write_text("#!/bin/sh\n")
+    link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(npm_codex)
+    result = install(env, "--version", "0.169.0")
+    assert result.exit_code == 7
+    assert "npm uninstall -g @openai/codex" in result.stderr and "--force" in result.stderr
+    assert link.resolve() == npm_codex.resolve()
+    assert server.count(f"/{REPO}/releases/download/") == 0  # refused before any download
+    assert install(env, "--version", "0.169.0", "--force").exit_code == 0
+    assert codex_version(env) == "codex-cli 0.169.0"
+
+
+def test_a_dangling_or_standalone_link_in_the_bin_dir_is_simply_replaced(env, server, tmp_path):
+    package_release("0.169.0").publish_github(server)
+    link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "gone")
+    assert install(env, "--version", "0.169.0").exit_code == 0
+    other_home = tmp_path / "other/.codex/packages/standalone/current/bin/codex"
+    other_home.parent.mkdir(parents=True)
+    other_home.write_text("#!/bin/sh\n")
+    link.unlink()
+    link.symlink_to(other_home)  # what Codex's own installer makes
+    assert install(env, "--version", "0.169.0").exit_code == 0
+    assert codex_version(env) == "codex-cli 0.169.0"
+
+
 def test_path_hint_and_github_path(env, server, tmp_path):
     package_release("0.169.0").publish_github(server)
     gh_path = tmp_path / "github_path"
@@ -565,6 +762,28 @@ def test_path_hint_and_github_path(env, server, tmp_path):
     assert result.exit_code == 0
     assert gh_path.read_text() == env["CODEX_INSTALL_DIR"] + "\n"
     assert "is not on your PATH" in result.stderr
+
+
+def test_in_github_actions_no_shell_profile_advice_is_given(env, server, tmp_path):
+    package_release("0.169.0").publish_github(server)
+    gh_path = tmp_path / "github_path"
+    env = {**env, "GITHUB_PATH": str(gh_path)}
+    for _ in range(2):  # the second run finds the bin dir in GITHUB_PATH already
+        result = install(env, "--version", "0.169.0")
+        assert result.exit_code == 0
+        assert "later steps get it from GITHUB_PATH" in result.stderr
+        assert "--modify-path" not in result.stderr and "export PATH" not in result.stderr
+    assert gh_path.read_text() == env["CODEX_INSTALL_DIR"] + "\n"
+
+
+def test_a_codex_on_path_while_ours_is_not_is_not_said_to_come_first(env, server, tmp_path):
+    package_release("0.169.0").publish_github(server)
+    npm_bin = tmp_path / "node_modules" / ".bin"
+    npm_bin.mkdir(parents=True)
+    (npm_bin / "codex").write_text("#!/bin/sh\n")
+    (npm_bin / "codex").chmod(0o755)
+    result = install({**env, "PATH": f"{npm_bin}:/usr/bin:/bin"}, "--version", "0.169.0")
+    assert f"another codex at {npm_bin / 'codex'} is on PATH;" in result.stderr
 
 
 def test_modify_path_appends_marked_block_once(env, server, home):
@@ -640,3 +859,44 @@ def test_untranslated_errors_are_one_line_with_an_exit_code(env, monkeypatch, ra
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
     assert json.loads(result.stdout)["exit_code"] == code
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("install", "--json", "--bogus"),
+        ("--json", "--source", "nowhere"),
+        ("resolve", "--json", "--version"),
+        ("manifest", "verify", "--json"),
+    ],
+)
+def test_usage_errors_under_json_still_print_one_json_object(env, args):
+    # SPEC §6: a CI job that passes --json parses stdout; a typo must not leave it empty.
+    result = run(env, *args)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["exit_code"] == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("codex-install: error: ")
+
+
+def test_usage_errors_without_json_keep_clicks_usage_text(env):
+    result = run(env, "install", "--bogus")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "No such option '--bogus'" in result.stderr and "--help' for help" in result.stderr
+
+
+def test_every_install_option_and_variable_the_readme_lists_is_in_the_help(env):
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Install options") : readme.index("Other environment")]
+    help_text = " ".join(run(env, "install", "--help").stdout.split())
+    rows = [line for line in table.splitlines() if line.startswith("| `-")]
+    assert len(rows) >= 15
+    for row in rows:
+        option_cell, env_cell = row.split(" | ")[:2]
+        for option in re.findall(r"`(-[-\w]+)", option_cell):
+            assert option in help_text, option
+        for variable in re.findall(r"`([A-Z][A-Z_]+)", env_cell):
+            assert variable in help_text, f"{option_cell}: {variable}"

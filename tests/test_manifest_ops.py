@@ -206,6 +206,15 @@ def test_generate_pins_every_archive_of_every_target(env, server, tmp_path):
     assert f"wrote {path} (12 archives for 4 targets)" in result.stderr
 
 
+def test_generate_into_an_unwritable_place_fails_before_downloading(env, server, tmp_path):
+    full_release().publish_github(server)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = run(env, "manifest", "generate", "--version", VERSION, "--output", str(blocker / "m"))
+    assert result.exit_code == 7
+    assert archive_requests(server) == []  # not a dozen archives hashed for nothing
+
+
 def test_generate_is_deterministic_and_keeps_no_archive(env, server, tmp_path):
     full_release().publish_github(server)
     first, second = tmp_path / "out" / "a", tmp_path / "out" / "b"

@@ -123,3 +123,36 @@ def test_older_pinned_sync_does_not_move_latest(env, server, tmp_path):
     latest = json.loads((out / "channels" / "latest").read_text())
     assert latest["tag_name"] == "rust-v0.169.0"
     assert (out / "releases" / "0.168.0" / "release.json").exists()
+
+
+def test_syncing_targets_one_at_a_time_keeps_the_earlier_ones(env, server, tmp_path):
+    # A fleet with two architectures syncs each in its own job: the second must not take the
+    # first one's archive out of the mirror.
+    rel = full_release("0.169.0")
+    rel.publish_github(server)
+    out = tmp_path / "mirror"
+    first, second = ALL_TARGETS[0], ALL_TARGETS[1]
+    for target in (first, second):
+        result = run(env, "mirror", "sync", "--output", str(out), "--target", target)
+        assert result.exit_code == 0, result.output
+    rdir = out / "releases" / "0.169.0"
+    assert (rdir / f"codex-package-{first}.tar.zst").read_bytes() == rel.files[
+        f"codex-package-{first}.tar.zst"
+    ]
+    listed = {a["name"] for a in json.loads((rdir / "release.json").read_text())["assets"]}
+    assert {f"codex-package-{first}.tar.zst", f"codex-package-{second}.tar.zst"} <= listed
+    latest = json.loads((out / "channels" / "latest").read_text())
+    assert f"codex-package-{first}.tar.zst" in {a["name"] for a in latest["assets"]}
+
+
+def test_a_kept_archive_that_changed_on_disk_is_dropped(env, server, tmp_path):
+    rel = full_release("0.169.0")
+    rel.publish_github(server)
+    out = tmp_path / "mirror"
+    first, second = ALL_TARGETS[0], ALL_TARGETS[1]
+    assert run(env, "mirror", "sync", "--output", str(out), "--target", first).exit_code == 0
+    (out / "releases/0.169.0" / f"codex-package-{first}.tar.zst").write_bytes(b"tampered")
+    result = run(env, "mirror", "sync", "--output", str(out), "--target", second)
+    assert result.exit_code == 0, result.output
+    assert not (out / "releases/0.169.0" / f"codex-package-{first}.tar.zst").exists()
+    assert "dropping" in result.stderr

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from codex_install import __version__
-from codex_install.errors import CodexInstallError, FilesystemError
+from codex_install.errors import CodexInstallError, FilesystemError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SHOW_VERSION = "\0show"
@@ -41,6 +41,14 @@ def fail(err: CodexInstallError, *, as_json: bool = False) -> None:
 class _Group(click.Group):
     """Translate expected failures into one line and an exit code; never a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = argv = list(args)  # click consumes ``args`` while parsing
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:
+            _usage_failure(err, argv)
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -49,6 +57,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("codex-install: interrupted", err=True)
             sys.exit(130)
+        except click.UsageError as err:
+            _usage_failure(err, ctx.meta.get(_ARGV, []))
+            raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # click's own control flow (ctx.exit, usage errors) is not a failure of ours
         except OSError as err:
@@ -71,6 +82,18 @@ def _json_mode(ctx: click.Context) -> bool:
     return isinstance(ctx.obj, dict) and bool(ctx.obj.get("json"))
 
 
+_ARGV = "codex_install.argv"
+
+
+def _usage_failure(err: click.UsageError, args: list[str]) -> None:
+    """A bad flag or value under ``--json``: the caller parses stdout, so it still gets the one
+    JSON object (and one stderr line) instead of click's usage text. Without ``--json``, click
+    prints its usage help as usual."""
+    options = args[: args.index("--")] if "--" in args else args
+    if "--json" in options:
+        fail(UsageError(err.format_message()), as_json=True)
+
+
 def install_options(f: F) -> F:
     """Options shared by ``install`` and the bare ``codex-install`` (SPEC §6)."""
     options = [
@@ -79,12 +102,17 @@ def install_options(f: F) -> F:
             "--source",
             type=click.Choice(["auto", "github", "mirror", "npm"]),
             default=None,
-            help="Where releases come from (default: auto = github, npm fallback).",
+            help="Where releases come from (env CODEX_INSTALL_SOURCE; default auto = github, "
+            "npm fallback).",
         ),
         click.option("--github-api-url", metavar="URL", help="GitHub API (env GITHUB_API_URL)."),
         click.option("--repo", metavar="OWNER/NAME", help="Release repository (openai/codex)."),
         click.option("--mirror", metavar="URL", help="Mirror tree (env CODEX_INSTALL_MIRROR)."),
-        click.option("--npm-registry", metavar="URL", help="npm registry for the npm source."),
+        click.option(
+            "--npm-registry",
+            metavar="URL",
+            help="npm registry for the npm source (env NPM_CONFIG_REGISTRY, else .npmrc).",
+        ),
         click.option(
             "--archive",
             type=click.Path(dir_okay=False, path_type=Path),
@@ -97,10 +125,19 @@ def install_options(f: F) -> F:
             help="Pin to a release manifest (TOML).",
         ),
         click.option(
-            "--bin-dir", type=click.Path(path_type=Path), help="Where the codex link goes."
+            "--bin-dir",
+            type=click.Path(path_type=Path),
+            help="Where the codex link goes (env CODEX_INSTALL_DIR, XDG_BIN_HOME; "
+            "default ~/.local/bin).",
         ),
-        click.option("--codex-home", type=click.Path(path_type=Path), help="CODEX_HOME."),
-        click.option("--no-login", is_flag=True, help="Skip the first sign-in."),
+        click.option(
+            "--codex-home",
+            type=click.Path(path_type=Path),
+            help="Codex's home (env CODEX_HOME; default ~/.codex).",
+        ),
+        click.option(
+            "--no-login", is_flag=True, help="Skip the first sign-in (env CODEX_NON_INTERACTIVE=1)."
+        ),
         click.option(
             "--modify-path/--no-modify-path",
             default=False,
@@ -108,7 +145,7 @@ def install_options(f: F) -> F:
         ),
         click.option("--force", is_flag=True, help="Download and reinstall even if installed."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout."),
-        click.option("-q", "--quiet", is_flag=True, help="Only errors."),
+        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
         click.option("-v", "--verbose", is_flag=True, help="More detail."),
     ]
     for option in reversed(options):
@@ -154,7 +191,12 @@ def _paths(ctx: click.Context, codex_home: Path | None, bin_dir: Path | None) ->
 
 
 @cli.command("install")
-@click.option("--version", "version", metavar="VERSION", help="latest, X.Y.Z, vX.Y.Z, rust-vX.Y.Z.")
+@click.option(
+    "--version",
+    "version",
+    metavar="VERSION",
+    help="latest, X.Y.Z, vX.Y.Z, rust-vX.Y.Z (env CODEX_RELEASE; default latest).",
+)
 @install_options
 @click.pass_context
 def install_cmd(ctx: click.Context, /, **options: Any) -> None:
@@ -233,6 +275,7 @@ def list_cmd(ctx: click.Context, codex_home: Path | None, as_json: bool) -> None
 @click.option("--target", metavar="TRIPLE")
 @click.option("--codex-home", type=click.Path(path_type=Path))
 @click.option("--bin-dir", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a codex in the bin dir that is not our link.")
 @click.pass_context
 def use_cmd(
     ctx: click.Context,
@@ -240,11 +283,13 @@ def use_cmd(
     target: str | None,
     codex_home: Path | None,
     bin_dir: Path | None,
+    force: bool,
 ) -> None:
     """Switch `current` to an installed release (rollback)."""
     from codex_install.commands import run_use
 
-    click.echo(run_use(_paths(ctx, codex_home, bin_dir), version, target), err=True)
+    paths = _paths(ctx, codex_home, bin_dir)
+    click.echo(run_use(paths, version, target, force=force), err=True)
 
 
 @cli.command("uninstall")
@@ -263,7 +308,7 @@ def uninstall_cmd(
     """Remove one release, or everything codex-install installed (credentials are kept)."""
     from codex_install.commands import run_uninstall
 
-    for line in run_uninstall(_paths(ctx, codex_home, bin_dir), version, target):
+    for line in run_uninstall(_paths(ctx, codex_home, bin_dir), version, target, _env(ctx)):
         click.echo(line, err=True)
 
 
@@ -313,7 +358,7 @@ def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
     from codex_install.auth.rpc import serve
 
     with _auth_manager(ctx, codex_home) as manager:
-        sys.exit(serve(manager, sys.stdin, sys.stdout))
+        sys.exit(serve(manager, sys.stdin.buffer, sys.stdout))
 
 
 # --- login command ---
@@ -343,6 +388,10 @@ def login_cmd(
     env = _env(ctx)
     paths = _paths(ctx, codex_home, bin_dir)
     result = first_sign_in(paths, codex=find_codex(paths, env), env=env)
+    if result.state == "skipped":
+        # first_sign_in is silent about a skip (install's --no-login asked for it), but this
+        # command was asked to sign in: CODEX_NON_INTERACTIVE=1 must not make exit 8 wordless.
+        click.echo(result.message, err=True)
     if as_json:
         _emit_json({"ok": result.signed_in, "sign_in": result.to_json()})
     if not result.signed_in:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex_install import pathenv, standalone
-from codex_install.errors import UnsupportedPlatformError, UsageError
+from codex_install.errors import NotFoundError, UnsupportedPlatformError, UsageError
 from codex_install.install import Hooks, InstallRequest, InstallResult, install
 from codex_install.paths import Paths, github_token, resolve_paths
 from codex_install.platforms import resolve_target
@@ -40,6 +40,7 @@ def source_options(
             repo=options.get("repo") or DEFAULT_REPO,
             token=github_token(env),
             cache_dir=cache,
+            ca_bundle=env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR") or None,
         ),
         mirror=options.get("mirror") or env.get("CODEX_INSTALL_MIRROR") or None,
         npm_registry=options.get("npm_registry") or None,
@@ -136,10 +137,9 @@ def _path_setup(
 ) -> dict[str, Any]:
     state: dict[str, Any] = {"bin_dir": str(paths.bin_dir), "on_path": False, "conflicts": []}
     conflicts = pathenv.find_conflicts(paths.bin_dir, env)
+    where = "comes first on PATH" if pathenv.on_path(paths.bin_dir, env) else "is on PATH"
     for c in conflicts:
-        reporter.warn(
-            f"another codex at {c.path} comes first on PATH; remove it with: {c.remove_with}"
-        )
+        reporter.warn(f"another codex at {c.path} {where}; remove it with: {c.remove_with}")
     state["conflicts"] = [{"path": str(c.path), "remove_with": c.remove_with} for c in conflicts]
     if pathenv.add_to_github_path(paths.bin_dir, env):
         reporter.info(f"added {paths.bin_dir} to GITHUB_PATH for later steps")
@@ -147,11 +147,20 @@ def _path_setup(
     if pathenv.on_path(paths.bin_dir, env):
         state["on_path"] = True
         return state
+    if env.get("GITHUB_PATH") and not modify:
+        # GitHub Actions: later steps have it; a shell profile is no use on a runner.
+        reporter.info(
+            f"{paths.bin_dir} is not on your PATH in this step; later steps get it from "
+            f"GITHUB_PATH (here, run {paths.bin_link})"
+        )
+        return state
     home = Path(env.get("HOME") or Path.home())
     profile = pathenv.profile_for(env, home)
     if modify:
         if pathenv.modify_profile(profile, paths.bin_dir):
             reporter.info(f"added {paths.bin_dir} to PATH in {profile}; open a new shell")
+        else:
+            reporter.info(f"{profile} already adds {paths.bin_dir} to PATH; open a new shell")
         state["profile"] = str(profile)
     else:
         reporter.info(
@@ -252,28 +261,47 @@ def run_mirror_sync(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[
     return result.to_json()
 
 
-def run_use(paths: Paths, version: str, target: str | None) -> str:
+def run_use(paths: Paths, version: str, target: str | None, *, force: bool = False) -> str:
     from codex_install.lock import file_lock
 
     spec = parse_version(version)
     if spec.version is None:
         raise UsageError("use needs a version, e.g. `codex-install use 0.169.0`")
     with file_lock(paths.lock_file):
-        release = standalone.find_release(paths, spec.version, target or _host_or_none())
+        release = standalone.find_release(
+            paths, spec.version, target or _host_or_none(), exact=target is not None
+        )
+        # A bin link that cannot be written fails here, before `current` has moved on.
+        standalone.check_writable(paths, force=force)
         standalone.activate(paths, release.path)
-        standalone.link_bin(paths)
+        standalone.link_bin(paths, force=force)
     return f"codex {release.version} ({release.target}) is now current"
 
 
-def run_uninstall(paths: Paths, version: str | None, target: str | None) -> list[str]:
+def run_uninstall(
+    paths: Paths, version: str | None, target: str | None, env: Mapping[str, str] | None = None
+) -> list[str]:
     from codex_install.lock import file_lock
 
-    spec = parse_version(version) if version else None
+    pinned: str | None = None
+    if version:
+        pinned = parse_version(version).version
+        if pinned is None:  # "latest" must not fall through to removing everything
+            raise UsageError(
+                "uninstall takes an installed version (see `codex-install list`), "
+                "or no version to remove everything"
+            )
     if paths.standalone.exists() or paths.bin_link.is_symlink():
         with file_lock(paths.lock_file):
             removed = standalone.uninstall(
-                paths, spec.version if spec else None, target or _host_or_none()
+                paths, pinned, target or _host_or_none(), exact=target is not None
             )
+            if pinned is None and env is not None:
+                for link in pathenv.dangling_links(paths.standalone, env):
+                    link.unlink(missing_ok=True)
+                    removed.append(str(link))
+    elif pinned is not None:
+        raise NotFoundError(f"codex {pinned} is not installed (see `codex-install list`)")
     else:
         removed = []
     if not removed:

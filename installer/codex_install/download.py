@@ -12,12 +12,19 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from codex_install.errors import (
+    FilesystemError,
     NetworkError,
     NotFoundError,
     RateLimitError,
     VerificationError,
 )
-from codex_install.netpolicy import RETRYABLE_HTTP_STATUS, RetryPolicy, parse_retry_after
+from codex_install.netpolicy import (
+    RETRYABLE_HTTP_STATUS,
+    TLS_HINT,
+    RetryPolicy,
+    parse_retry_after,
+    tls_verification_failed,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -162,6 +169,12 @@ def download(
             last_error = f"timed out ({type(err).__name__})"
         except httpx.TransportError as err:
             last_error = _describe(err)
+            if tls_verification_failed(err):
+                raise NetworkError(
+                    f"downloading {name} failed: {last_error}",
+                    hint=TLS_HINT,
+                    connection_level=True,
+                ) from err
         if attempt >= policy.attempts:
             break
         sleep(policy.delay(attempt, retry_after))
@@ -234,8 +247,8 @@ def _read_local(
         raise NotFoundError(f"{name} not found: {path}") from err
     except IsADirectoryError as err:
         raise NotFoundError(f"{name}: {path} is a directory") from err
-    except PermissionError as err:
-        raise NotFoundError(f"{name}: cannot read {path}: permission denied") from err
+    except PermissionError as err:  # it is there: a permission problem (exit 7), not a 404
+        raise FilesystemError(f"{name}: cannot read {path}: permission denied") from err
     if expected_size is not None and hasher.size != expected_size:
         raise VerificationError(f"{name}: size {hasher.size} != expected {expected_size}")
     return hasher.result()

@@ -14,7 +14,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from codex_install.errors import CodexInstallError, NotFoundError, RefreshError
+from codex_install.errors import (
+    CodexInstallError,
+    FilesystemError,
+    NotFoundError,
+    RefreshError,
+)
 from codex_install.paths import Paths, resolve_paths
 
 # Not `typing.TYPE_CHECKING`: importing typing costs milliseconds on every launch, and mypy
@@ -32,6 +37,16 @@ IsattyFn = Callable[[int], bool]
 # blocked by (or wait on) a sign-in check.
 PASSTHROUGH_COMMANDS = frozenset({"login", "logout", "completion", "help"})
 PASSTHROUGH_FLAGS = frozenset({"--version", "-V", "--help", "-h"})
+# codex's global options that take exactly one separate value (`codex -c k=v login`,
+# `codex -p work logout`): skipped to find the subcommand. An option missing here only makes
+# the check stricter, so `-i/--image` (which takes several values) is left out on purpose.
+_VALUE_OPTIONS = frozenset(
+    {
+        *("-c", "--config", "--enable", "--disable", "-m", "--model", "--local-provider"),
+        *("-p", "--profile", "-s", "--sandbox", "-a", "--ask-for-approval", "-C", "--cd"),
+        "--add-dir",
+    }
+)
 
 _OTHER_WAYS = (
     "(`codex login --device-auth` without a browser), "
@@ -44,9 +59,10 @@ EXIT_SIGN_IN_REQUIRED = 8
 def needs_credentials(args: Sequence[str]) -> bool:
     """False for invocations that only print help/version or manage sign-in themselves.
 
-    Only the first argument can name a subcommand; the help/version flags count anywhere before
-    ``--`` (after it they are a prompt's text, which codex passes on)."""
-    if args and args[0] in PASSTHROUGH_COMMANDS:
+    Only the first argument that is not a global option (or its value) can name a subcommand;
+    the help/version flags count anywhere before ``--`` (after it they are a prompt's text,
+    which codex passes on)."""
+    if _subcommand(args) in PASSTHROUGH_COMMANDS:
         return False
     for arg in args:
         if arg == "--":
@@ -54,6 +70,18 @@ def needs_credentials(args: Sequence[str]) -> bool:
         if arg in PASSTHROUGH_FLAGS:
             return False
     return True
+
+
+def _subcommand(args: Sequence[str]) -> str | None:
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return None
+        if not arg.startswith("-") or arg == "-":
+            return arg
+        i += 2 if arg in _VALUE_OPTIONS else 1
+    return None
 
 
 def is_interactive(env: Mapping[str, str], isatty: IsattyFn = os.isatty) -> bool:
@@ -123,13 +151,17 @@ def _refresh(
     """Refresh a stale ChatGPT token under §9's rules (single flight, poison, shared backoff).
 
     A transient failure does not block the run: the token may still be valid for a few
-    minutes, and codex retries the refresh itself — so warn and go on with what we have."""
+    minutes, and codex retries the refresh itself — so warn and go on with what we have. The
+    same holds when CODEX_HOME cannot take the refresh lock or state (a read-only mount)."""
     from codex_install.auth.manager import AuthManager
     from codex_install.auth.state import read_credential_state
 
     try:
         with AuthManager(paths.codex_home, env=env, clock=clock) as manager:
             return manager.ensure_fresh()
+    except FilesystemError as e:
+        err.write(f"codex-launch: warning: could not refresh the sign-in token: {e}\n")
+        return read_credential_state(paths.codex_home, env=env, now=clock())
     except RefreshError as e:
         if e.permanent:
             # ensure_fresh has persisted the poison; read it back for the stored reason.
@@ -199,7 +231,15 @@ def _flush_and_execv(path: str, argv: list[str]) -> None:
     # exec discards Python's buffers: anything said so far must reach the terminal first.
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(path, argv)
+    try:
+        os.execv(path, argv)
+    except OSError as err:
+        # find_codex saw an executable file, yet the kernel refused it: a build for another
+        # machine (ENOEXEC), a broken interpreter line, a noexec mount. One line, not a traceback.
+        raise FilesystemError(
+            f"cannot run {path}: {err.strerror or err}",
+            hint="reinstall it with `codex-install --force`",
+        ) from err
 
 
 def _is_executable(path: Path) -> bool:

@@ -9,6 +9,8 @@ cross-checks each against what the source publishes (release ``digest`` and
 from __future__ import annotations
 
 import base64
+import errno
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from codex_install import assets
 from codex_install.download import Digests, download
-from codex_install.errors import NotFoundError, UsageError, VerificationError
+from codex_install.errors import FilesystemError, NotFoundError, UsageError, VerificationError
 from codex_install.manifest import (
     Manifest,
     ManifestAsset,
@@ -227,6 +229,8 @@ def run_generate(env: Mapping[str, str], options: Mapping[str, Any]) -> Generate
     if not chosen:
         mirrored = options.get("mirror") or env.get("CODEX_INSTALL_MIRROR")
         chosen = ["mirror" if mirrored else "github"]
+    output = Path(options.get("output") or "manifests")
+    _check_writable_dir(output)  # before hashing a dozen archives, not after
     pinned: list[ManifestAsset] = []
     with make_client() as client:
         for source in chosen:
@@ -256,13 +260,29 @@ def run_generate(env: Mapping[str, str], options: Mapping[str, Any]) -> Generate
             pinned.extend(entries)
     assert spec.version is not None
     manifest = build_manifest(spec.version, pinned)
-    output = Path(options.get("output") or "manifests")
     path = output / manifest_filename(manifest.version)
     write_manifest(manifest, path)
     reporter.info(
         f"wrote {path} ({len(manifest.assets)} archives for {len(manifest.targets)} targets)"
     )
     return Generated(manifest, path)
+
+
+def _check_writable_dir(directory: Path) -> None:
+    """Whether the manifest could be written there (creating nothing: a failed generate leaves
+    no directory behind); the nearest existing ancestor stands in for a missing directory."""
+    import tempfile
+
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".codex-install-probe-"):
+            pass
+    except OSError as err:
+        raise FilesystemError(f"cannot write in {directory}: {err.strerror or err}") from err
 
 
 # --- verify ---

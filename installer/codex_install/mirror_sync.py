@@ -4,6 +4,7 @@ so that a web server serving the directory never shows a half-written release.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -19,6 +20,7 @@ from codex_install.errors import FilesystemError, NotFoundError
 from codex_install.fetch import fetch_to_file
 from codex_install.fsutil import atomic_write_text
 from codex_install.models import Asset, Release
+from codex_install.releases import parse_digest
 from codex_install.versions import version_key
 
 if TYPE_CHECKING:
@@ -116,6 +118,7 @@ def sync(
                 client, asset, staging / asset.name, expected_sha256=expected, sleep=sleep
             )
             synced.append(SyncedAsset(asset.name, d.size, d.sha256))
+        synced += _carry_over(release, final, staging, {a.name for a in synced}, notice)
         doc = release_document(release.tag, synced, "")
         atomic_write_text(staging / "release.json", json.dumps(doc, indent=2) + "\n")
         _swap_in(staging, final)
@@ -133,6 +136,54 @@ def sync(
         atomic_write_text(channel, json.dumps(doc, indent=2) + "\n")
         updated = True
     return SyncResult(release.version, final, tuple(synced), updated)
+
+
+def _carry_over(
+    release: Release,
+    final: Path,
+    staging: Path,
+    fresh: set[str],
+    notice: Callable[[str], None],
+) -> list[SyncedAsset]:
+    """Archives an earlier sync of this release put there for other targets stay: syncing one
+    target at a time must not take the others away. Each is re-hashed first and kept only when
+    it still matches both the mirror's release.json and the release itself."""
+    try:
+        doc = json.loads((final / "release.json").read_text(encoding="utf-8"))
+        entries = doc.get("assets") if doc.get("tag_name") == release.tag else None
+    except (OSError, ValueError, AttributeError):
+        return []
+    published = {a.name: a for a in release.assets}
+    kept: list[SyncedAsset] = []
+    for entry in entries if isinstance(entries, list) else []:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name in fresh or name not in published:
+            continue
+        path = final / name
+        try:
+            size, digest = _hash_file(path)
+        except OSError:
+            continue
+        upstream = published[name].sha256
+        if digest != parse_digest(entry.get("digest")) or upstream not in (None, digest):
+            notice(f"  dropping {name}: it no longer matches the release")
+            continue
+        try:
+            os.link(path, staging / name)
+        except OSError:
+            shutil.copy2(path, staging / name)
+        kept.append(SyncedAsset(name, size, digest))
+    return kept
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
 
 
 def _expected(asset: Asset, sums: dict[str, str] | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -28,6 +29,24 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(attempts=1)
+
+# A certificate no trust store accepts is most often a TLS-inspecting corporate proxy. Retrying
+# cannot fix it, so it fails at once, saying what to set.
+TLS_HINT = "behind a TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle"
+
+
+def tls_verification_failed(err: BaseException) -> bool:
+    """Whether ``err`` (or what it wraps) is a refused server certificate."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

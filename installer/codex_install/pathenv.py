@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,7 @@ def path_entries(env: Mapping[str, str]) -> list[str]:
 
 
 def on_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
-    want = _norm(bin_dir)
-    return any(_norm(Path(p)) == want for p in path_entries(env))
+    return any(_same_dir(Path(p), bin_dir) for p in path_entries(env))
 
 
 def removal_command(path: Path) -> str:
@@ -35,7 +35,13 @@ def removal_command(path: Path) -> str:
     both = text + " " + real
     if "/.bun/" in both:
         return "bun remove -g @openai/codex"
-    if "node_modules" in both or "/npm" in both or "/.nvm/" in both or "/.volta/" in both:
+    if "/pnpm/" in both or "/.pnpm/" in both:
+        return "pnpm remove -g @openai/codex"
+    if "/.yarn/" in both or "/yarn/global/" in both:
+        return "yarn global remove @openai/codex"
+    if "/.volta/" in both:
+        return "volta uninstall @openai/codex"
+    if "node_modules" in both or "/npm" in both or "/.nvm/" in both:
         return "npm uninstall -g @openai/codex"
     if "Cellar" in both or "Caskroom" in both or "homebrew" in both or "linuxbrew" in both:
         return "brew uninstall codex"
@@ -44,12 +50,11 @@ def removal_command(path: Path) -> str:
 
 def find_conflicts(bin_dir: Path, env: Mapping[str, str]) -> list[Conflict]:
     """Every ``codex`` that a shell would find before (or instead of) ours."""
-    ours = _norm(bin_dir)
     ours_target = _real(bin_dir / "codex")
     conflicts: list[Conflict] = []
     for entry in path_entries(env):
         d = Path(entry)
-        if _norm(d) == ours:
+        if _same_dir(d, bin_dir):
             break
         candidate = d / "codex"
         if candidate.is_file() and os.access(candidate, os.X_OK):
@@ -59,13 +64,34 @@ def find_conflicts(bin_dir: Path, env: Mapping[str, str]) -> list[Conflict]:
     return conflicts
 
 
+def dangling_links(standalone: Path, env: Mapping[str, str]) -> list[Path]:
+    """``codex`` links on PATH into ``standalone`` that lead nowhere any more: after an
+    uninstall, those a ``--bin-dir`` other than today's got (or Codex's own installer made)."""
+    root = _norm(standalone) + os.sep
+    found: list[Path] = []
+    for entry in dict.fromkeys(path_entries(env)):
+        link = Path(_norm(Path(entry))) / "codex"
+        try:
+            target = os.path.join(link.parent, os.readlink(link))
+        except OSError:
+            continue  # not a symlink, or not there
+        if os.path.normpath(target).startswith(root) and not link.exists():
+            found.append(link)
+    return found
+
+
 def profile_for(env: Mapping[str, str], home: Path) -> Path:
     shell = Path(env.get("SHELL", "")).name
     if shell == "zsh":
         return Path(env.get("ZDOTDIR", str(home))) / ".zshrc"
     if shell == "bash":
-        bash_profile = home / ".bash_profile"
-        return bash_profile if bash_profile.exists() and _is_macos() else home / ".bashrc"
+        if not _is_macos():
+            return home / ".bashrc"
+        # Terminal.app starts login shells: bash reads the first of these and never .bashrc.
+        for name in (".bash_profile", ".bash_login"):
+            if (home / name).exists():
+                return home / name
+        return home / ".profile"
     if shell == "fish":
         return home / ".config" / "fish" / "config.fish"
     return home / ".profile"
@@ -78,14 +104,21 @@ def path_line(bin_dir: Path, profile: Path) -> str:
 
 
 def modify_profile(profile: Path, bin_dir: Path) -> bool:
-    """Append the marked block once; returns False when it was already there."""
+    """Append the marked block once; a block an earlier install wrote for another bin dir is
+    rewritten to this one. Returns False when the block already adds ``bin_dir``."""
     try:
         existing = profile.read_text(encoding="utf-8") if profile.exists() else ""
     except OSError as err:
         raise FilesystemError(f"cannot read {profile}: {err.strerror}") from err
-    if BLOCK_START in existing:
-        return False
-    block = f"\n{BLOCK_START}\n{path_line(bin_dir, profile)}\n{BLOCK_END}\n"
+    line = path_line(bin_dir, profile)
+    start = existing.find(BLOCK_START)
+    if start != -1:
+        end = existing.find(BLOCK_END, start)
+        if end == -1 or line in existing[start:end].splitlines():
+            return False
+        _rewrite(profile, existing[:start] + f"{BLOCK_START}\n{line}\n" + existing[end:])
+        return True
+    block = f"\n{BLOCK_START}\n{line}\n{BLOCK_END}\n"
     try:
         profile.parent.mkdir(parents=True, exist_ok=True)
         with open(profile, "a", encoding="utf-8") as f:
@@ -93,6 +126,19 @@ def modify_profile(profile: Path, bin_dir: Path) -> bool:
     except OSError as err:
         raise FilesystemError(f"cannot update {profile}: {err.strerror}") from err
     return True
+
+
+def _rewrite(profile: Path, text: str) -> None:
+    """Replace the profile atomically, keeping its mode; a symlinked profile (dotfiles repos)
+    is rewritten where it points, so the link survives."""
+    from codex_install.fsutil import atomic_write_text
+
+    real = profile.resolve()
+    try:
+        mode = stat.S_IMODE(real.stat().st_mode)
+    except OSError as err:
+        raise FilesystemError(f"cannot update {profile}: {err.strerror}") from err
+    atomic_write_text(real, text, mode=mode)
 
 
 def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
@@ -113,6 +159,17 @@ def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
 
 def _norm(p: Path) -> str:
     return os.path.normpath(os.path.expanduser(str(p)))
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    """Equal as written, or the same directory reached through a symlink (``/bin`` and
+    ``/usr/bin`` on merged-/usr systems, a symlinked ``~/.local/bin``)."""
+    if _norm(a) == _norm(b):
+        return True
+    try:
+        return os.path.samefile(_norm(a), _norm(b))
+    except OSError:
+        return False
 
 
 def _real(p: Path) -> Path:

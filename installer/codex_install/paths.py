@@ -45,20 +45,20 @@ class Paths:
 def codex_home(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
     """--codex-home, else CODEX_HOME, else ~/.codex."""
     if explicit:
-        return Path(explicit).expanduser()
+        return _absolute(explicit)
     if env.get("CODEX_HOME"):
-        return Path(env["CODEX_HOME"]).expanduser()
-    return _home(env) / ".codex"
+        return _absolute(env["CODEX_HOME"])
+    return _absolute(_home(env) / ".codex")
 
 
 def bin_dir(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
     """--bin-dir, else CODEX_INSTALL_DIR, else XDG_BIN_HOME, else ~/.local/bin."""
     if explicit:
-        return Path(explicit).expanduser()
+        return _absolute(explicit)
     for name in ("CODEX_INSTALL_DIR", "XDG_BIN_HOME"):
         if env.get(name):
-            return Path(env[name]).expanduser()
-    return _home(env) / ".local" / "bin"
+            return _absolute(env[name])
+    return _absolute(_home(env) / ".local" / "bin")
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:
@@ -94,6 +94,12 @@ def github_token(env: Mapping[str, str]) -> str | None:
         if value:
             return value
     return None
+
+
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    """Links are written with these paths in them: a relative one (``--codex-home ch``) would
+    make ``<bin-dir>/codex`` point at a path relative to the bin dir, i.e. nowhere."""
+    return Path(path).expanduser().absolute()
 
 
 def _home(env: Mapping[str, str]) -> Path:

@@ -201,6 +201,22 @@ def _check_bin_dir(paths: Paths, force: bool) -> None:
             f"{link} exists and is not a link made by codex-install",
             hint="remove it or pass --force to replace it",
         )
+    if link.is_symlink() and not force and not _replaceable_link(link):
+        from codex_install.pathenv import removal_command
+
+        raise FilesystemError(
+            f"{link} is a link to another install of codex ({os.readlink(link)})",
+            hint=f"remove it with `{removal_command(link)}`, or pass --force to replace it",
+        )
+
+
+def _replaceable_link(link: Path) -> bool:
+    """A link into a standalone layout (ours, or Codex's own installer's) or to nothing at all;
+    a link to an npm or Homebrew codex (``--bin-dir /usr/local/bin``) belongs to them."""
+    if not link.exists():
+        return True
+    target = os.path.normpath(os.path.join(link.parent, os.readlink(link)))
+    return f"{os.sep}packages{os.sep}standalone{os.sep}" in target
 
 
 def _bin_link_is_current(paths: Paths) -> bool:
@@ -208,13 +224,18 @@ def _bin_link_is_current(paths: Paths) -> bool:
     return link.is_symlink() and os.readlink(link) == str(paths.current / "bin" / "codex")
 
 
-def find_release(paths: Paths, version: str, target: str | None) -> InstalledRelease:
+def find_release(
+    paths: Paths, version: str, target: str | None, *, exact: bool = False
+) -> InstalledRelease:
+    """The installed release of ``version``: for ``target`` when there is one, else (unless
+    ``exact``: the user named the target) the only one installed."""
     matches = [r for r in list_releases(paths) if r.version == version]
     if target is not None:
         preferred = [r for r in matches if r.target == target]
-        matches = preferred or matches
+        matches = preferred if exact else preferred or matches
     if not matches:
-        raise NotFoundError(f"codex {version} is not installed (see `codex-install list`)")
+        where = f" for {target}" if exact and target else ""
+        raise NotFoundError(f"codex {version} is not installed{where} (see `codex-install list`)")
     if len(matches) > 1:
         raise UsageError(
             f"codex {version} is installed for several targets; pass --target "
@@ -230,12 +251,14 @@ def bin_link_is_ours(paths: Paths) -> bool:
     return os.readlink(link).startswith(str(paths.standalone))
 
 
-def uninstall(paths: Paths, version: str | None, target: str | None) -> list[str]:
+def uninstall(
+    paths: Paths, version: str | None, target: str | None, *, exact: bool = False
+) -> list[str]:
     """Remove one release (not the current one), or everything codex-install installed —
     never anything else in CODEX_HOME (it holds the user's sessions and credentials)."""
     removed: list[str] = []
     if version is not None:
-        release = find_release(paths, version, target)
+        release = find_release(paths, version, target, exact=exact)
         if release.current:
             others = [r for r in list_releases(paths) if not r.current]
             raise UsageError(

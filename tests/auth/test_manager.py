@@ -152,6 +152,27 @@ def test_failure_recorded_for_snapshot_a_does_not_apply_to_a_prime(home, oauth) 
     assert oauth.count == 2
 
 
+def test_a_reformatting_rewrite_of_auth_json_is_not_material_and_keeps_the_poison(
+    home, oauth
+) -> None:
+    # Another writer (Codex, jq, an editor) re-serialises the same content: other key order,
+    # other whitespace, escaped non-ASCII. Same snapshot, so still poisoned and no new request.
+    data = stale_login(home, oauth, note="caf\u00e9")
+    oauth.respond(401, {"error": {"code": "refresh_token_reused"}})
+    with make_manager(home, oauth) as manager:
+        assert manager.ensure_fresh().kind == "poisoned"
+        reordered = {key: data[key] for key in reversed(list(data))}
+        reordered["tokens"] = {key: data["tokens"][key] for key in reversed(list(data["tokens"]))}
+        write_auth(home, json.dumps(reordered, separators=(",", ":"), ensure_ascii=True))
+        assert manager.ensure_fresh().kind == "poisoned"
+        status = manager.get_auth_status(include_token=True, refresh_token=True)
+        # ...while one changed character is a new snapshot, tried once more.
+        write_auth(home, {**data, "note": "cafe"})
+        assert manager.ensure_fresh().kind == "poisoned"
+    assert status == POISONED_STATUS
+    assert oauth.count == 2
+
+
 # --- status protocol over the manager ---
 
 
@@ -321,6 +342,18 @@ def test_connection_refused_is_transient(home, oauth) -> None:
         manager.ensure_fresh()
     assert not err.value.permanent
     assert read_ledger(home).backoff is not None
+
+
+@pytest.mark.parametrize("url", ["http://[::1/oauth/token", "http://127.0.0.1:1\x00/t"])
+def test_malformed_token_url_override_is_a_transient_refresh_error(home, oauth, url) -> None:
+    stale_login(home, oauth)
+    env = auth_env(home, oauth) | {"CODEX_REFRESH_TOKEN_URL_OVERRIDE": url}
+    with AuthManager(home, env=env) as manager:
+        with pytest.raises(RefreshError) as err:
+            manager.ensure_fresh()
+        assert not err.value.permanent
+        # the status protocol still answers, with the not-yet-expired token
+        assert manager.get_auth_status(include_token=True, refresh_token=True)["authToken"]
 
 
 def test_slow_response_times_out_as_transient(home, oauth) -> None:

@@ -204,3 +204,30 @@ def test_serve_answers_each_line_as_it_arrives(home: Path, oauth: FakeTokenEndpo
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("locale_encoding", ["utf-8:strict", "latin-1"])
+def test_serve_reads_utf8_whatever_the_locale_and_survives_bytes_that_are_not(
+    home: Path, oauth: FakeTokenEndpoint, locale_encoding: str
+) -> None:
+    # A strict UTF-8 locale (en_US.UTF-8, the usual desktop) made one stray byte end the session
+    # with "unexpected UnicodeDecodeError"; a latin-1 locale garbled every non-ASCII id.
+    write_auth(home, {"auth_mode": "apikey", "OPENAI_API_KEY": "sk-live-key"})
+    lines = [
+        json.dumps(INIT).encode(),
+        b"\xff\xfe not utf-8",
+        '{"id": "\u00e9", "method": "account/read"}'.encode(),
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "codex_install", "auth", "serve"],
+        input=b"".join(line + b"\n" for line in lines),
+        env={**auth_env(home, oauth), "PYTHONIOENCODING": locale_encoding},
+        capture_output=True,
+        timeout=30,
+    )
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert run.returncode == 0, run.stderr
+    assert answers[1] == {"id": None, "error": {"code": -32700, "message": "Parse error"}}
+    account = {"account": {"type": "apiKey"}, "requiresOpenaiAuth": True}
+    assert answers[2] == {"id": "\u00e9", "result": account}
+    assert len(answers) == 3

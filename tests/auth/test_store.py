@@ -88,6 +88,17 @@ def test_write_is_atomic_mode_0600_and_keeps_key_order(home: Path) -> None:
     assert [p.name for p in home.iterdir()] == ["auth.json"]
 
 
+def test_write_goes_through_a_symlinked_auth_json(home: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared" / "auth.json"
+    shared.parent.mkdir()
+    write_auth(shared.parent, chatgpt_auth("rt-old"))
+    (home / "auth.json").symlink_to(shared)
+    store.write_auth(home, chatgpt_auth("rt-new"))
+    assert (home / "auth.json").is_symlink()
+    assert json.loads(shared.read_text())["tokens"]["refresh_token"] == "rt-new"
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o600
+
+
 def test_merge_tokens_keeps_everything_it_does_not_replace() -> None:
     data = chatgpt_auth("rt-old", extra_field=[1])
     data["tokens"]["unknown"] = "u"

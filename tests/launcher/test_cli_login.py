@@ -43,6 +43,13 @@ def test_login_without_key_or_terminal_prints_instructions_and_exits_8(sandbox: 
     assert sandbox.runs() == []
 
 
+def test_login_under_codex_non_interactive_says_how_to_sign_in(sandbox: Sandbox) -> None:
+    result = invoke(sandbox, env={**sandbox.env, "CODEX_NON_INTERACTIVE": "1"})
+    assert result.exit_code == 8
+    assert "codex login" in result.stderr and "OPENAI_API_KEY" in result.stderr
+    assert sandbox.runs() == []
+
+
 def test_login_when_already_signed_in_says_who(sandbox: Sandbox) -> None:
     sandbox.sign_in_chatgpt()
     result = invoke(sandbox)

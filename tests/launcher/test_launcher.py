@@ -115,6 +115,16 @@ def test_codex_missing_is_exit_3_with_install_hint(sandbox: Sandbox) -> None:
     assert "codex-install" in proc.stderr
 
 
+def test_codex_the_kernel_cannot_run_is_one_line_and_exit_7(sandbox: Sandbox) -> None:
+    # An executable file built for another machine: execv fails with ENOEXEC.
+    sandbox.codex.write_bytes(b"\x7fELF not for this machine")
+    proc = run_launcher(sandbox, "--version")
+    assert proc.returncode == 7
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("codex-launch: error: cannot run ")
+    assert "Exec format error" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
 def test_codex_is_found_on_path_when_not_installed_here(sandbox: Sandbox, tmp_path: Path) -> None:
     (sandbox.bin_dir / "codex").unlink()
     (sandbox.codex_home / "packages" / "standalone" / "current").unlink()
@@ -216,6 +226,20 @@ def test_transient_refresh_failure_warns_and_still_starts_codex(
     assert proc.returncode == 0, proc.stderr
     assert "could not refresh" in proc.stderr
     assert proc.stdout == 'codex ran: ["hi"]\n'
+
+
+def test_refresh_that_cannot_lock_codex_home_warns_and_still_starts_codex(
+    sandbox: Sandbox, token_server: FakeTokenEndpoint
+) -> None:
+    # As with a read-only CODEX_HOME: the refresh lock cannot be opened. The token is stale but
+    # not expired, so codex must still start rather than the launcher failing with exit 7.
+    sandbox.sign_in_chatgpt(expires_in=120)
+    (sandbox.codex_home / "codex-install-auth.lock").mkdir()
+    proc = run_launcher(sandbox, "hi")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: could not refresh" in proc.stderr
+    assert proc.stdout == 'codex ran: ["hi"]\n'
+    assert token_server.requests == []
 
 
 # --- interactive (pseudo-terminal) ---

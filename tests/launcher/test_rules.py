@@ -36,6 +36,14 @@ from codex_install.signin import SignInResult, api_key_from_env, has_local_brows
         # A subcommand name only counts in first position.
         (["exec", "login"], True),
         (["explain --help please"], True),
+        # Global options (and their values) may come before the subcommand.
+        (["-c", "model=o3", "login", "--with-api-key"], False),
+        (["--profile", "work", "logout"], False),
+        (["--config=model=o3", "--full-auto", "completion", "bash"], False),
+        (["-m", "login"], True),  # "login" is the model's name here, then no prompt: a session
+        (["-m", "o3", "fix the login"], True),
+        (["--", "login"], True),
+        (["-i", "a.png", "login"], True),  # -i takes several values: "login" may be an image
     ],
 )
 def test_needs_credentials(args: list[str], needed: bool) -> None:

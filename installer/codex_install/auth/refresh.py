@@ -52,8 +52,10 @@ def post_refresh(
 
     try:
         response = client.post(url, json=request_body(refresh_token))
-    except httpx.HTTPError as err:
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
         # The exception text can carry the URL but never the body, so no token leaks here.
+        # InvalidURL (a mistyped CODEX_REFRESH_TOKEN_URL_OVERRIDE) is no HTTPError, and would
+        # otherwise escape as a crash from the launcher and from `auth serve`.
         raise RefreshError(transient_message(type(err).__name__), permanent=False) from err
     return interpret_response(
         response.status_code, _json_or_none(response), response.headers.get("retry-after"), now

@@ -95,13 +95,22 @@ class RpcSession:
             raise _RpcError(INTERNAL_ERROR, str(err)) from err
 
 
-def serve(source: AuthStatusSource, stdin: IO[str], stdout: IO[str]) -> int:
-    """Answer one line at a time until EOF; returns the exit status."""
+def serve(source: AuthStatusSource, stdin: IO[bytes], stdout: IO[str]) -> int:
+    """Answer one line at a time until EOF; returns the exit status.
+
+    ``stdin`` is binary: the protocol is UTF-8 whatever the locale says, and a line that is not
+    UTF-8 must be one parse error, not a decode error that ends the session."""
     session = RpcSession(source)
-    for line in stdin:
-        if not line.strip():
+    for raw in stdin:
+        if not raw.strip():
             continue
-        response = session.handle_line(line)
+        response: dict[str, Any] | None
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            response = _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
+        else:
+            response = session.handle_line(line)
         if response is not None:
             stdout.write(json.dumps(response, separators=(",", ":")) + "\n")
             stdout.flush()

@@ -156,7 +156,11 @@ def merge_tokens(
 
 
 def write_auth(codex_home: Path, data: Mapping[str, Any]) -> AuthSnapshot:
-    atomic_write_text(auth_path(codex_home), json.dumps(data, indent=2) + "\n", mode=0o600)
+    # Through a symlink, as Codex's own in-place write goes: an auth.json linked into several
+    # CODEX_HOMEs must stay one file, or the other copies keep a refresh token that this
+    # refresh has just spent (and their next refresh is `refresh_token_reused`).
+    path = Path(os.path.realpath(auth_path(codex_home)))
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n", mode=0o600)
     return AuthSnapshot.from_data(data)
 
 

@@ -3,7 +3,9 @@ revalidated with ETags, with the token sent only to the API host."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +16,12 @@ from urllib.parse import urlsplit
 
 from codex_install.errors import NetworkError, NotFoundError, RateLimitError
 from codex_install.models import Release
-from codex_install.netpolicy import RETRYABLE_HTTP_STATUS, RetryPolicy, parse_retry_after
+from codex_install.netpolicy import (
+    RETRYABLE_HTTP_STATUS,
+    TLS_HINT,
+    RetryPolicy,
+    parse_retry_after,
+)
 from codex_install.releases import parse_release
 from codex_install.versions import VersionSpec
 
@@ -25,6 +32,7 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_REPO = "openai/codex"
 USER_AGENT = "codex-install"
 _CONNECT_ATTEMPTS = 2
+CACHE_NAME = "github-api"  # requests-cache adds ".sqlite"
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,9 @@ class GitHubConfig:
     token: str | None = None
     cache_dir: Path | None = None
     timeout: float = 30.0
+    # SSL_CERT_FILE / SSL_CERT_DIR: httpx honours them by itself, requests only its own
+    # REQUESTS_CA_BUNDLE, so behind a TLS-inspecting proxy the API call needs them passed.
+    ca_bundle: str | None = None
 
     def release_url(self, spec: VersionSpec) -> str:
         base = f"{self.api_url.rstrip('/')}/repos/{self.repo}/releases"
@@ -46,19 +57,24 @@ def make_session(cache_dir: Path | None) -> requests.Session:
     import requests
 
     if cache_dir is not None:
-        try:
-            import requests_cache
+        for _ in range(2):
+            try:
+                import requests_cache
 
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            return requests_cache.CachedSession(
-                str(cache_dir / "github-api"),
-                backend="sqlite",
-                expire_after=0,
-                allowable_codes=(200,),
-                stale_if_error=False,
-            )
-        except OSError:
-            pass  # an unwritable cache dir must not stop an install
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                return requests_cache.CachedSession(
+                    str(cache_dir / CACHE_NAME),
+                    backend="sqlite",
+                    expire_after=0,
+                    allowable_codes=(200,),
+                    stale_if_error=False,
+                )
+            except OSError:
+                break  # an unwritable cache dir must not stop an install
+            except sqlite3.Error as err:  # nor a corrupt cache file: drop it, start afresh
+                if isinstance(err, sqlite3.OperationalError):
+                    break
+                _drop_cache(cache_dir, err)
     return requests.Session()
 
 
@@ -85,21 +101,40 @@ def fetch_release(
     # Only the API host ever sees the token; requests drops it on cross-host redirects too.
     if config.token and urlsplit(url).netloc == urlsplit(config.api_url).netloc:
         headers["Authorization"] = f"Bearer {config.token}"
+    verify: str | bool = config.ca_bundle or True
     attempt = 0
     connected = False
+    tls_hint: str | None = None
     try:
         while True:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = sess.get(url, headers=headers, timeout=config.timeout)
+                try:
+                    response = sess.get(
+                        url, headers=headers, timeout=config.timeout, verify=verify
+                    )
+                except sqlite3.Error as err:
+                    # The metadata cache only saves requests: a corrupt (or locked) one must
+                    # not stop an install. Go on without it; a corrupt file goes away.
+                    _drop_cache(config.cache_dir, err)
+                    if own_session:
+                        sess.close()
+                    sess, own_session = requests.Session(), True
+                    response = sess.get(
+                        url, headers=headers, timeout=config.timeout, verify=verify
+                    )
             except requests.exceptions.ConnectionError as err:
                 last = f"cannot connect to {_host(url)} ({_root_cause(err)})"
+                if isinstance(err, requests.exceptions.SSLError):
+                    tls_hint = TLS_HINT
                 if not connected and attempt >= _CONNECT_ATTEMPTS:
                     # A host that never answered (DNS, firewall) rarely comes back within
                     # seconds; give up early so --source auto can fall back to npm.
                     raise NetworkError(
-                        f"cannot fetch {what} from GitHub: {last}", connection_level=True
+                        f"cannot fetch {what} from GitHub: {last}",
+                        connection_level=True,
+                        hint=tls_hint,
                     ) from err
             except requests.exceptions.Timeout:
                 last = f"timed out talking to {_host(url)}"
@@ -135,11 +170,19 @@ def fetch_release(
                 raise NetworkError(
                     f"cannot fetch {what} from GitHub after {attempt} attempts: {last}",
                     connection_level=not connected,
+                    hint=tls_hint,
                 )
             sleep(policy.delay(attempt, retry_after))
     finally:
         if own_session:
             sess.close()
+
+
+def _drop_cache(cache_dir: Path | None, err: sqlite3.Error) -> None:
+    if cache_dir is None or isinstance(err, sqlite3.OperationalError):  # locked: not broken
+        return
+    with contextlib.suppress(OSError):
+        (cache_dir / f"{CACHE_NAME}.sqlite").unlink()
 
 
 def _rate_limited(response: requests.Response) -> bool:

@@ -44,7 +44,8 @@ def fetch_release(
 ) -> Release:
     url = release_json_url(base, spec)
     try:
-        body, _ = fetch_bytes(client, url, label="release.json", policy=policy, sleep=sleep)
+        label = url.removeprefix(normalize_base(base))  # the file a mirror admin looks for
+        body, _ = fetch_bytes(client, url, label=label, policy=policy, sleep=sleep)
     except NotFoundError as err:
         what = f"release {spec.version}" if spec.version else "the latest channel"
         raise NotFoundError(f"{what} not found on mirror {normalize_base(base)}") from err

@@ -39,7 +39,13 @@ from codex_install.errors import (
     VerificationError,
 )
 from codex_install.models import Asset, Selection
-from codex_install.netpolicy import RETRYABLE_HTTP_STATUS, RetryPolicy, parse_retry_after
+from codex_install.netpolicy import (
+    RETRYABLE_HTTP_STATUS,
+    TLS_HINT,
+    RetryPolicy,
+    parse_retry_after,
+    tls_verification_failed,
+)
 from codex_install.platforms import NPM_PLATFORMS
 from codex_install.versions import VersionSpec, parse_version
 
@@ -599,6 +605,12 @@ def fetch_packument(
             last = f"timed out talking to {host}"
         except httpx.TransportError as err:
             last = f"cannot connect to {host} ({_first_line(err)})"
+            if tls_verification_failed(err):
+                raise NetworkError(
+                    f"cannot fetch {PACKAGE} from the npm registry {registry.display}: {last}",
+                    hint=TLS_HINT,
+                    connection_level=True,
+                ) from err
         if attempt >= policy.attempts:
             raise NetworkError(
                 f"cannot fetch {PACKAGE} from the npm registry {registry.display} after {attempt} "

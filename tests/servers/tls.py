@@ -1,0 +1,39 @@
+"""The fake HTTP server behind TLS, with a throwaway self-signed certificate (made with the
+``openssl`` command) that no default trust store accepts."""
+
+from __future__ import annotations
+
+import shutil
+import ssl
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from servers.fake_http import FakeHTTPServer
+
+
+@contextmanager
+def tls_server(directory: Path) -> Iterator[tuple[FakeHTTPServer, Path]]:
+    """A started server on https://127.0.0.1 and the path of its certificate (PEM)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    srv = FakeHTTPServer()
+    srv.httpd.socket = context.wrap_socket(srv.httpd.socket, server_side=True)
+    srv.url = f"https://127.0.0.1:{srv.port}"
+    srv.start()
+    try:
+        yield srv, cert
+    finally:
+        srv.stop()

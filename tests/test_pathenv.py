@@ -1,0 +1,106 @@
+"""PATH detection and the shell-profile block (SPEC §5)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from codex_install import pathenv
+
+
+def test_a_block_for_another_bin_dir_is_rewritten_not_left_stale(tmp_path):
+    # Reinstalling with another --bin-dir and --modify-path must not keep the old directory
+    # in the profile while reporting nothing.
+    profile = tmp_path / ".zshrc"
+    profile.write_text("alias ll='ls -l'\n")
+    assert pathenv.modify_profile(profile, tmp_path / "old-bin")
+    assert pathenv.modify_profile(profile, tmp_path / "new-bin")
+    text = profile.read_text()
+    assert text.count(pathenv.BLOCK_START) == 1 and text.count(pathenv.BLOCK_END) == 1
+    assert str(tmp_path / "new-bin") in text and str(tmp_path / "old-bin") not in text
+    assert text.startswith("alias ll='ls -l'\n")
+    assert not pathenv.modify_profile(profile, tmp_path / "new-bin")  # once is enough
+
+
+def test_rewriting_a_symlinked_profile_keeps_the_link_and_its_mode(tmp_path):
+    dotfiles = tmp_path / "dotfiles" / "zshrc"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text("")
+    dotfiles.chmod(0o600)
+    profile = tmp_path / ".zshrc"
+    profile.symlink_to(dotfiles)
+    pathenv.modify_profile(profile, tmp_path / "a")
+    pathenv.modify_profile(profile, tmp_path / "b")
+    assert profile.is_symlink()
+    assert str(tmp_path / "b") in dotfiles.read_text()
+    assert dotfiles.stat().st_mode & 0o777 == 0o600
+
+
+def test_bin_dir_reached_through_a_symlinked_path_entry_is_on_path(tmp_path):
+    real = tmp_path / "real-bin"
+    real.mkdir()
+    alias = tmp_path / "alias-bin"
+    alias.symlink_to(real)
+    env = {"PATH": f"{alias}{os.pathsep}/usr/bin"}
+    assert pathenv.on_path(real, env)
+
+
+def test_codex_after_our_bin_dir_under_another_spelling_is_no_conflict(tmp_path):
+    ours = tmp_path / "bin"
+    ours.mkdir()
+    alias = tmp_path / "alias-bin"
+    alias.symlink_to(ours)
+    (ours / "codex").write_text("#!/bin/sh\n")
+    (ours / "codex").chmod(0o755)
+    other = tmp_path / "node_modules" / ".bin"
+    other.mkdir(parents=True)
+    (other / "codex").write_text("#!/bin/sh\n")
+    (other / "codex").chmod(0o755)
+    env = {"PATH": f"{alias}{os.pathsep}{other}"}
+    assert pathenv.find_conflicts(ours, env) == []
+
+
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        ((), ".profile"),  # bash login shells read .profile when neither of the others exists
+        ((".bash_login",), ".bash_login"),
+        ((".bash_profile", ".bash_login"), ".bash_profile"),
+        ((".bashrc",), ".profile"),  # a macOS login shell never reads .bashrc by itself
+    ],
+)
+def test_bash_on_macos_edits_the_file_a_login_shell_reads(
+    tmp_path, monkeypatch, existing, expected
+):
+    monkeypatch.setattr(pathenv, "_is_macos", lambda: True)
+    for name in existing:
+        (tmp_path / name).write_text("")
+    assert pathenv.profile_for({"SHELL": "/bin/bash"}, tmp_path) == tmp_path / expected
+
+
+def test_bash_on_linux_edits_bashrc(tmp_path, monkeypatch):
+    monkeypatch.setattr(pathenv, "_is_macos", lambda: False)
+    (tmp_path / ".bash_profile").write_text("")
+    assert pathenv.profile_for({"SHELL": "/bin/bash"}, tmp_path) == Path(tmp_path / ".bashrc")
+
+
+@pytest.mark.parametrize(
+    ("path", "command"),
+    [
+        ("/home/u/.bun/bin/codex", "bun remove -g @openai/codex"),
+        ("/home/u/.local/share/pnpm/codex", "pnpm remove -g @openai/codex"),
+        ("/Users/u/Library/pnpm/codex", "pnpm remove -g @openai/codex"),
+        ("/home/u/.yarn/bin/codex", "yarn global remove @openai/codex"),
+        ("/home/u/.volta/bin/codex", "volta uninstall @openai/codex"),
+        ("/home/u/.nvm/versions/node/v22.0.0/bin/codex", "npm uninstall -g @openai/codex"),
+        ("/usr/lib/node_modules/@openai/codex/bin/codex.js", "npm uninstall -g @openai/codex"),
+        ("/opt/homebrew/Caskroom/codex/0.169.0/codex", "brew uninstall codex"),
+        ("/opt/somewhere/codex", "rm /opt/somewhere/codex"),
+    ],
+)
+def test_the_removal_command_fits_the_tool_that_installed_codex(path, command):
+    # SPEC §5: name the command that removes the other install; `npm uninstall -g` does not
+    # remove what pnpm, yarn or Volta put on PATH.
+    assert pathenv.removal_command(Path(path)) == command
