@@ -587,8 +587,7 @@ def test_cli_rejects_an_unknown_kind() -> None:
 
 def test_committed_cask_is_rendered_from_a_committed_manifest() -> None:
     cask = REPO / "homebrew" / "codex.rb"
-    if not cask.exists():
-        pytest.skip("homebrew/codex.rb is not committed yet")
+    assert cask.exists(), "homebrew/codex.rb must be committed (issue 5)"
     version = re.search(r'^  version "([^"]+)"$', cask.read_text(encoding="utf-8"), re.M)
     assert version is not None
     manifest = load_manifest(REPO / "manifests" / f"codex-{version.group(1)}.toml")
