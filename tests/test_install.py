@@ -847,12 +847,12 @@ def test_two_concurrent_installs_serialise_on_the_lock(env, server):
     ],
 )
 def test_untranslated_errors_are_one_line_with_an_exit_code(env, monkeypatch, raised, code, text):
-    import codex_install.commands
+    import codex_install.commands.install
 
     def explode(*_a: object, **_k: object) -> None:
         raise raised
 
-    monkeypatch.setattr(codex_install.commands, "run_install", explode)
+    monkeypatch.setattr(codex_install.commands.install, "run", explode)
     result = run(env, "install", "--json")
     assert result.exit_code == code
     assert text in result.stderr

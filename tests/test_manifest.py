@@ -20,6 +20,7 @@ from codex_install.manifest import (
     load_manifest,
     manifest_filename,
     parse_manifest,
+    preferred_asset,
     remote_drift,
     render_manifest,
     selection_for,
@@ -318,20 +319,20 @@ def test_asset_for_prefers_package_then_zstd() -> None:
         target, "package", f"codex-package-{target}.tar.zst", f"{BASE}/z", 9, "3c" * 32
     )
     manifest = build_manifest(VERSION, [*sample_assets(), zst])
-    assert manifest.asset_for(target) == zst
+    assert preferred_asset(manifest, target) == zst
     assert [a.name for a in manifest.assets_for(target)] == [
         f"codex-package-{target}.tar.zst",
         f"codex-package-{target}.tar.gz",
         f"codex-{VERSION}-linux-x64.tgz",
         f"codex-{target}.tar.gz",
     ]
-    assert manifest.asset_for(target, "legacy").name == f"codex-{target}.tar.gz"
+    assert preferred_asset(manifest, target, "legacy").name == f"codex-{target}.tar.gz"
 
 
 def test_asset_for_a_missing_target_names_what_the_manifest_covers() -> None:
     manifest = build_manifest(VERSION, sample_assets()[:2])
     with pytest.raises(UsageError) as info:
-        manifest.asset_for("x86_64-unknown-linux-musl")
+        preferred_asset(manifest, "x86_64-unknown-linux-musl")
     assert info.value.exit_code == 2
     assert str(info.value) == (
         "the manifest for Codex 1.2.3 has no archive for x86_64-unknown-linux-musl "
@@ -342,7 +343,7 @@ def test_asset_for_a_missing_target_names_what_the_manifest_covers() -> None:
 def test_asset_for_a_missing_layout_says_which_layout() -> None:
     manifest = build_manifest(VERSION, sample_assets()[:1])
     with pytest.raises(UsageError, match="no legacy archive for aarch64-apple-darwin"):
-        manifest.asset_for("aarch64-apple-darwin", "legacy")
+        preferred_asset(manifest, "aarch64-apple-darwin", "legacy")
 
 
 def test_selection_for_pins_url_size_and_digest_without_metadata() -> None:

@@ -15,15 +15,16 @@ from click.testing import CliRunner, Result
 
 from builders import ALL_TARGETS, TARGET, FakeRelease, gz, legacy_tar, package_tar, sha256, zst
 from codex_install.cli import cli
+from codex_install.commands.install import shipped_pin
 from codex_install.install import InstallRequest
 from codex_install.manifest import (
     Manifest,
     ManifestAsset,
     build_manifest,
     load_manifest,
+    preferred_asset,
     render_manifest,
 )
-from codex_install.manifest_pin import MANIFEST_DIR_ENV, shipped_pin
 from codex_install.resolve import SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, GitHubConfig
 from codex_install.versions import VersionSpec
@@ -751,20 +752,19 @@ def test_shipped_manifest_applies_only_to_a_plain_pinned_install(
         npm_manifest(server, {TARGET: npm_tarball(VERSION, TARGET)}),
         tmp_path / f"codex-{VERSION}.toml",
     )
-    pin = shipped_pin(_request(**request_kw), {MANIFEST_DIR_ENV: str(tmp_path)})
+    pin = shipped_pin(_request(**request_kw), str(tmp_path))
     assert (pin is not None) == applies
     if pin is not None:
         assert (pin.shipped, pin.origin) == (True, f"{tmp_path}/codex-{VERSION}.toml")
 
 
 def test_the_committed_manifest_is_what_install_pins_0_169_0_to() -> None:
-    from codex_install.manifest import shipped_manifest
-    from codex_install.manifest_pin import shipped_dirs
+    from codex_install.manifest import manifest_dirs, shipped_manifest
 
-    assert shipped_dirs({}) is None
+    assert manifest_dirs(None) is None
     manifest = shipped_manifest(VERSION)
     assert manifest is not None
-    sel = manifest.asset_for(TARGET)
+    sel = preferred_asset(manifest, TARGET)
     assert sel.is_npm and sel.url == (
         "https://registry.npmjs.org/@openai/codex/-/codex-0.169.0-linux-x64.tgz"
     )

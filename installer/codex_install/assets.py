@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from codex_install.errors import NotFoundError, VerificationError
+from codex_install.errors import NotFoundError, UsageError, VerificationError
 from codex_install.models import Layout, Release, Selection
 
 SUMS_NAME = "codex-package_SHA256SUMS"
@@ -114,3 +114,13 @@ def check_integrity(name: str, sri: str, sha512_hex: str | None, sha1_hex: str |
         raise VerificationError(f"{name}: malformed integrity string") from err
     if actual != expected:
         raise VerificationError(f"{name}: {algo} integrity mismatch")
+
+
+def parse_sha256_pin(value: str | None) -> str | None:
+    """``--sha256 HEX`` (``sha256:`` prefix allowed) as lower-case hex; UsageError otherwise."""
+    if value is None:
+        return None
+    value = value.strip().lower().removeprefix("sha256:")
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise UsageError("--sha256 must be 64 hex digits")
+    return value

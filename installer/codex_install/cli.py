@@ -1,5 +1,6 @@
-"""The command line: the only click module. Each command parses options and calls the core;
-every CodexInstallError becomes one stderr line and its exit code here (SPEC §6)."""
+"""The command line: the only click module. Each command turns its flags into one frozen value
+and calls ``commands.<verb>``; every CodexInstallError becomes one stderr line and its exit
+code here, and nowhere else (SPEC §6)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,21 @@ from typing import Any, TypeVar
 import click
 
 from codex_install import __version__
+from codex_install.commands import auth as auth_command
+from codex_install.commands import homebrew as homebrew_command
+from codex_install.commands import install as install_command
+from codex_install.commands import login as login_command
+from codex_install.commands import manifest as manifest_command
+from codex_install.commands import mirror as mirror_command
+from codex_install.commands import releases as releases_command
+from codex_install.commands import resolve as resolve_command
+from codex_install.config import Flags, Settings
 from codex_install.errors import CodexInstallError, FilesystemError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SHOW_VERSION = "\0show"
+_ARGV = "codex_install.argv"
+SOURCE_CHOICE = click.Choice(["auto", "github", "mirror", "npm"])
 
 
 def _env(ctx: click.Context) -> Mapping[str, str]:
@@ -27,8 +39,19 @@ def _env(ctx: click.Context) -> Mapping[str, str]:
     return os.environ
 
 
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    """Settings from this command's shared flags (see config.Flags) and the environment."""
+    return Settings.from_env(_env(ctx), Flags(**flags))
+
+
 def _emit_json(data: Mapping[str, Any]) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def _set_json_mode(ctx: click.Context, as_json: bool) -> None:
+    """Failures after this point also print the one JSON object ``--json`` promises."""
+    ctx.ensure_object(dict)
+    ctx.obj["json"] = as_json
 
 
 def fail(err: CodexInstallError, *, as_json: bool = False) -> None:
@@ -53,7 +76,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CodexInstallError as err:
-            fail(err, as_json=_json_mode(ctx))
+            fail(err, as_json=_in_json_mode(ctx))
         except KeyboardInterrupt:
             click.echo("codex-install: interrupted", err=True)
             sys.exit(130)
@@ -65,7 +88,7 @@ class _Group(click.Group):
         except OSError as err:
             # A filesystem or permission problem no step translated: still exit 7, one line.
             where = f" ({err.filename})" if err.filename else ""
-            fail(FilesystemError(f"{err.strerror or err}{where}"), as_json=_json_mode(ctx))
+            fail(FilesystemError(f"{err.strerror or err}{where}"), as_json=_in_json_mode(ctx))
         except Exception as err:  # the last resort: SPEC §6 exit 1, one line
             if _env(ctx).get("CODEX_INSTALL_DEBUG"):
                 raise
@@ -74,15 +97,12 @@ class _Group(click.Group):
                     f"unexpected {type(err).__name__}: {err}",
                     hint="this is a bug; rerun with CODEX_INSTALL_DEBUG=1 for the traceback",
                 ),
-                as_json=_json_mode(ctx),
+                as_json=_in_json_mode(ctx),
             )
 
 
-def _json_mode(ctx: click.Context) -> bool:
+def _in_json_mode(ctx: click.Context) -> bool:
     return isinstance(ctx.obj, dict) and bool(ctx.obj.get("json"))
-
-
-_ARGV = "codex_install.argv"
 
 
 def _usage_failure(err: click.UsageError, args: list[str]) -> None:
@@ -94,63 +114,78 @@ def _usage_failure(err: click.UsageError, args: list[str]) -> None:
         fail(UsageError(err.format_message()), as_json=True)
 
 
-def install_options(f: F) -> F:
-    """Options shared by ``install`` and the bare ``codex-install`` (SPEC §6)."""
-    options = [
-        click.option("--target", metavar="TRIPLE", help="Override platform detection."),
-        click.option(
-            "--source",
-            type=click.Choice(["auto", "github", "mirror", "npm"]),
-            default=None,
-            help="Where releases come from (env CODEX_INSTALL_SOURCE; default auto = github, "
-            "npm fallback).",
-        ),
-        click.option("--github-api-url", metavar="URL", help="GitHub API (env GITHUB_API_URL)."),
-        click.option("--repo", metavar="OWNER/NAME", help="Release repository (openai/codex)."),
-        click.option("--mirror", metavar="URL", help="Mirror tree (env CODEX_INSTALL_MIRROR)."),
-        click.option(
-            "--npm-registry",
-            metavar="URL",
-            help="npm registry for the npm source (env NPM_CONFIG_REGISTRY, else .npmrc).",
-        ),
-        click.option(
-            "--archive",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Install this local archive (needs --sha256 or --manifest).",
-        ),
-        click.option("--sha256", metavar="HEX", help="Pin the archive's SHA-256."),
-        click.option(
-            "--manifest",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Pin to a release manifest (TOML).",
-        ),
-        click.option(
-            "--bin-dir",
-            type=click.Path(path_type=Path),
-            help="Where the codex link goes (env CODEX_INSTALL_DIR, XDG_BIN_HOME; "
-            "default ~/.local/bin).",
-        ),
-        click.option(
-            "--codex-home",
-            type=click.Path(path_type=Path),
-            help="Codex's home (env CODEX_HOME; default ~/.codex).",
-        ),
-        click.option(
-            "--no-login", is_flag=True, help="Skip the first sign-in (env CODEX_NON_INTERACTIVE=1)."
-        ),
-        click.option(
-            "--modify-path/--no-modify-path",
-            default=False,
-            help="Add the bin dir to your shell profile.",
-        ),
-        click.option("--force", is_flag=True, help="Download and reinstall even if installed."),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout."),
-        click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors."),
-        click.option("-v", "--verbose", is_flag=True, help="More detail."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+def _options(*options: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(f: F) -> F:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
+
+
+_codex_home = click.option(
+    "--codex-home", type=click.Path(path_type=Path), help="Codex's home (env CODEX_HOME; ~/.codex)."
+)
+_bin_dir = click.option(
+    "--bin-dir",
+    type=click.Path(path_type=Path),
+    help="Where the codex link goes (env CODEX_INSTALL_DIR, XDG_BIN_HOME; default ~/.local/bin).",
+)
+_target = click.option("--target", metavar="TRIPLE", help="Override platform detection.")
+_json = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+_quiet = click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+_verbose = click.option("-v", "--verbose", is_flag=True, help="More detail.")
+_api_url = click.option("--github-api-url", metavar="URL", help="GitHub API (env GITHUB_API_URL).")
+_repo = click.option("--repo", metavar="OWNER/NAME", help="Release repository (openai/codex).")
+_mirror = click.option("--mirror", metavar="URL", help="Mirror tree (env CODEX_INSTALL_MIRROR).")
+_npm_registry = click.option(
+    "--npm-registry",
+    metavar="URL",
+    help="npm registry for the npm source (env NPM_CONFIG_REGISTRY, else .npmrc).",
+)
+_source = click.option(
+    "--source",
+    type=SOURCE_CHOICE,
+    default=None,
+    help="Where releases come from (env CODEX_INSTALL_SOURCE; default auto = github, "
+    "npm fallback).",
+)
+
+install_options = _options(
+    _target,
+    _source,
+    _api_url,
+    _repo,
+    _mirror,
+    _npm_registry,
+    click.option(
+        "--archive",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Install this local archive (needs --sha256 or --manifest).",
+    ),
+    click.option("--sha256", metavar="HEX", help="Pin the archive's SHA-256."),
+    click.option(
+        "--manifest",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Pin to a release manifest (TOML).",
+    ),
+    _bin_dir,
+    _codex_home,
+    click.option(
+        "--no-login",
+        is_flag=True,
+        help="Skip the first sign-in (CODEX_NON_INTERACTIVE=1: no prompt).",
+    ),
+    click.option(
+        "--modify-path/--no-modify-path",
+        default=False,
+        help="Add the bin dir to your shell profile.",
+    ),
+    click.option("--force", is_flag=True, help="Download and reinstall even if installed."),
+    _json,
+    _quiet,
+    _verbose,
+)
 
 
 @click.group(cls=_Group, invoke_without_command=True)
@@ -181,13 +216,7 @@ def cli(ctx: click.Context, /, version: str | None, **options: Any) -> None:
         ctx.invoke(install_cmd, version=version, **options)
 
 
-# --- install commands (install, list, use, uninstall, resolve) ---
-
-
-def _paths(ctx: click.Context, codex_home: Path | None, bin_dir: Path | None) -> Any:
-    from codex_install.paths import resolve_paths
-
-    return resolve_paths(_env(ctx), codex_home_opt=codex_home, bin_dir_opt=bin_dir)
+# --- install commands (install, resolve, list, use, uninstall) ---
 
 
 @cli.command("install")
@@ -199,7 +228,20 @@ def _paths(ctx: click.Context, codex_home: Path | None, bin_dir: Path | None) ->
 )
 @install_options
 @click.pass_context
-def install_cmd(ctx: click.Context, /, **options: Any) -> None:
+def install_cmd(
+    ctx: click.Context,
+    /,
+    as_json: bool,
+    codex_home: Path | None,
+    bin_dir: Path | None,
+    version: str | None,
+    source: str | None,
+    github_api_url: str | None,
+    repo: str | None,
+    mirror: str | None,
+    npm_registry: str | None,
+    **args: Any,
+) -> None:
     """Resolve, download, verify and install Codex, then offer sign-in.
 
     \b
@@ -207,74 +249,56 @@ def install_cmd(ctx: click.Context, /, **options: Any) -> None:
         codex-install install --mirror https://mirror.example/codex
         codex-install install --archive codex-package-x86_64-unknown-linux-musl.tar.zst --sha256 HEX
     """
-    from codex_install.commands import run_install
-
-    ctx.ensure_object(dict)
-    ctx.obj["json"] = bool(options.get("as_json"))
-    result = run_install(_env(ctx), options)
-    if options.get("as_json"):
+    _set_json_mode(ctx, as_json)
+    settings = _settings(
+        ctx,
+        codex_home=codex_home,
+        bin_dir=bin_dir,
+        version=version,
+        source=source,
+        github_api_url=github_api_url,
+        repo=repo,
+        mirror=mirror,
+        npm_registry=npm_registry,
+    )
+    result = install_command.run(install_command.InstallArgs(**args), settings)
+    if as_json:
         _emit_json(result)
 
 
 @cli.command("resolve")
 @click.option("--version", "version", metavar="VERSION", help="latest, X.Y.Z, vX.Y.Z, rust-vX.Y.Z.")
-@click.option("--target", metavar="TRIPLE", help="Override platform detection.")
-@click.option("--source", type=click.Choice(["auto", "github", "mirror", "npm"]), default=None)
-@click.option("--github-api-url", metavar="URL")
-@click.option("--repo", metavar="OWNER/NAME")
-@click.option("--mirror", metavar="URL")
-@click.option("--npm-registry", metavar="URL")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@_options(_target, _source, _api_url, _repo, _mirror, _npm_registry, _json)
 @click.pass_context
-def resolve_cmd(ctx: click.Context, /, **options: Any) -> None:
+def resolve_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
     """Print target, layout, asset, URL, size and digest; download no archive."""
-    from codex_install.commands import run_resolve
-
-    ctx.ensure_object(dict)
-    ctx.obj["json"] = bool(options.get("as_json"))
-    data = run_resolve(_env(ctx), options)
-    if options.get("as_json"):
+    _set_json_mode(ctx, as_json)
+    data = resolve_command.run(target, _settings(ctx, **flags))
+    if as_json:
         _emit_json(data)
-    else:
-        for key, value in data.items():
-            click.echo(f"{key}: {value if value is not None else '-'}")
+        return
+    for key, value in data.items():
+        click.echo(f"{key}: {value if value is not None else '-'}")
 
 
 @cli.command("list")
-@click.option("--codex-home", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True)
+@_options(_codex_home, _json)
 @click.pass_context
 def list_cmd(ctx: click.Context, codex_home: Path | None, as_json: bool) -> None:
     """List installed releases; * marks current."""
-    from codex_install import standalone
-
-    releases = standalone.list_releases(_paths(ctx, codex_home, None))
+    releases = releases_command.list_releases(_settings(ctx, codex_home=codex_home))
     if as_json:
-        _emit_json(
-            {
-                "releases": [
-                    {
-                        "version": r.version,
-                        "target": r.target,
-                        "current": r.current,
-                        "path": str(r.path),
-                    }
-                    for r in releases
-                ]
-            }
-        )
+        _emit_json({"releases": releases})
         return
     if not releases:
         click.echo("no Codex release installed by codex-install", err=True)
     for r in releases:
-        click.echo(f"{'*' if r.current else ' '} {r.version}  {r.target}")
+        click.echo(f"{'*' if r['current'] else ' '} {r['version']}  {r['target']}")
 
 
 @cli.command("use")
 @click.argument("version")
-@click.option("--target", metavar="TRIPLE")
-@click.option("--codex-home", type=click.Path(path_type=Path))
-@click.option("--bin-dir", type=click.Path(path_type=Path))
+@_options(_target, _codex_home, _bin_dir)
 @click.option("--force", is_flag=True, help="Replace a codex in the bin dir that is not our link.")
 @click.pass_context
 def use_cmd(
@@ -286,17 +310,13 @@ def use_cmd(
     force: bool,
 ) -> None:
     """Switch `current` to an installed release (rollback)."""
-    from codex_install.commands import run_use
-
-    paths = _paths(ctx, codex_home, bin_dir)
-    click.echo(run_use(paths, version, target, force=force), err=True)
+    settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
+    click.echo(releases_command.use(version, target, settings, force=force), err=True)
 
 
 @cli.command("uninstall")
 @click.argument("version", required=False)
-@click.option("--target", metavar="TRIPLE")
-@click.option("--codex-home", type=click.Path(path_type=Path))
-@click.option("--bin-dir", type=click.Path(path_type=Path))
+@_options(_target, _codex_home, _bin_dir)
 @click.pass_context
 def uninstall_cmd(
     ctx: click.Context,
@@ -306,67 +326,16 @@ def uninstall_cmd(
     bin_dir: Path | None,
 ) -> None:
     """Remove one release, or everything codex-install installed (credentials are kept)."""
-    from codex_install.commands import run_uninstall
-
-    for line in run_uninstall(_paths(ctx, codex_home, bin_dir), version, target, _env(ctx)):
+    settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
+    for line in releases_command.uninstall(version, target, settings):
         click.echo(line, err=True)
 
 
-# --- auth commands (auth status, auth serve) ---
-
-
-def _auth_manager(ctx: click.Context, codex_home: Path | None) -> Any:
-    from codex_install.auth.manager import AuthManager
-    from codex_install.paths import codex_home as resolve_codex_home
-
-    env = _env(ctx)
-    return AuthManager(resolve_codex_home(codex_home, env), env=env)
-
-
-@cli.group("auth")
-def auth_group() -> None:
-    """Show or serve the Codex sign-in state (auth.json in CODEX_HOME)."""
-
-
-@auth_group.command("status")
-@click.option("--codex-home", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the getAuthStatus object.")
-@click.option("--include-token", is_flag=True, help="Include the bearer token or API key.")
-@click.option("--refresh", is_flag=True, help="Refresh a stale ChatGPT token first.")
-@click.pass_context
-def auth_status_cmd(
-    ctx: click.Context, codex_home: Path | None, as_json: bool, include_token: bool, refresh: bool
-) -> None:
-    """Print how Codex is signed in.
-
-    \b
-        codex-install auth status --json --refresh
-    """
-    from codex_install.auth.status import auth_status
-
-    with _auth_manager(ctx, codex_home) as manager:
-        click.echo(
-            auth_status(manager, include_token=include_token, refresh=refresh, as_json=as_json)
-        )
-
-
-@auth_group.command("serve")
-@click.option("--codex-home", type=click.Path(path_type=Path))
-@click.pass_context
-def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
-    """Answer getAuthStatus and account/read as JSON-RPC on stdin/stdout until EOF."""
-    from codex_install.auth.rpc import serve
-
-    with _auth_manager(ctx, codex_home) as manager:
-        sys.exit(serve(manager, sys.stdin.buffer, sys.stdout))
-
-
-# --- login command ---
+# --- sign-in commands (login, auth status, auth serve) ---
 
 
 @cli.command("login")
-@click.option("--codex-home", type=click.Path(path_type=Path), help="CODEX_HOME.")
-@click.option("--bin-dir", type=click.Path(path_type=Path), help="Where the codex link is.")
+@_options(_codex_home, _bin_dir)
 @click.option("--json", "as_json", is_flag=True, help="Print the sign-in state as one JSON object.")
 @click.pass_context
 def login_cmd(
@@ -380,25 +349,52 @@ def login_cmd(
         codex-install login
         OPENAI_API_KEY=sk-... codex-install login --json   # the key goes to codex on stdin
     """
-    from codex_install.launcher import find_codex
-    from codex_install.signin import first_sign_in
-
-    ctx.ensure_object(dict)
-    ctx.obj["json"] = as_json
-    env = _env(ctx)
-    paths = _paths(ctx, codex_home, bin_dir)
-    result = first_sign_in(paths, codex=find_codex(paths, env), env=env)
+    _set_json_mode(ctx, as_json)
+    result = login_command.run(_settings(ctx, codex_home=codex_home, bin_dir=bin_dir))
     if result.state == "skipped":
         # first_sign_in is silent about a skip (install's --no-login asked for it), but this
-        # command was asked to sign in: CODEX_NON_INTERACTIVE=1 must not make exit 8 wordless.
+        # command was asked to sign in: it must not make exit 8 wordless.
         click.echo(result.message, err=True)
     if as_json:
         _emit_json({"ok": result.signed_in, "sign_in": result.to_json()})
-    if not result.signed_in:
-        ctx.exit(1 if result.state == "failed" else 8)
+    ctx.exit(login_command.exit_code(result))
 
 
-# --- distribution commands (manifest, homebrew, mirror) ---
+@cli.group("auth")
+def auth_group() -> None:
+    """Show or serve the Codex sign-in state (auth.json in CODEX_HOME)."""
+
+
+@auth_group.command("status")
+@_codex_home
+@click.option("--json", "as_json", is_flag=True, help="Print the getAuthStatus object.")
+@click.option("--include-token", is_flag=True, help="Include the bearer token or API key.")
+@click.option("--refresh", is_flag=True, help="Refresh a stale ChatGPT token first.")
+@click.pass_context
+def auth_status_cmd(
+    ctx: click.Context, codex_home: Path | None, as_json: bool, include_token: bool, refresh: bool
+) -> None:
+    """Print how Codex is signed in.
+
+    \b
+        codex-install auth status --json --refresh
+    """
+    settings = _settings(ctx, codex_home=codex_home)
+    click.echo(
+        auth_command.status(settings, include_token=include_token, refresh=refresh, as_json=as_json)
+    )
+
+
+@auth_group.command("serve")
+@_codex_home
+@click.pass_context
+def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
+    """Answer getAuthStatus and account/read as JSON-RPC on stdin/stdout until EOF."""
+    settings = _settings(ctx, codex_home=codex_home)
+    sys.exit(auth_command.serve(settings, sys.stdin.buffer, sys.stdout))
+
+
+# --- distribution commands (mirror, manifest, homebrew) ---
 
 
 @cli.group("mirror")
@@ -409,27 +405,33 @@ def mirror_group() -> None:
 @mirror_group.command("sync")
 @click.option("--version", "version", default="latest", show_default=True, metavar="VERSION")
 @click.option("--output", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--target", multiple=True, metavar="TRIPLE", help="Repeatable; default all.")
+@click.option(
+    "--target", "targets", multiple=True, metavar="TRIPLE", help="Repeatable; default all."
+)
 @click.option("--source", type=click.Choice(["auto", "github", "mirror"]), default=None)
-@click.option("--github-api-url", metavar="URL")
-@click.option("--repo", metavar="OWNER/NAME")
+@_options(_api_url, _repo)
 @click.option("--mirror", metavar="URL", help="Sync from another mirror.")
-@click.option("--json", "as_json", is_flag=True)
-@click.option("-q", "--quiet", is_flag=True)
+@_options(_json, _quiet)
 @click.pass_context
-def mirror_sync_cmd(ctx: click.Context, /, **options: Any) -> None:
+def mirror_sync_cmd(
+    ctx: click.Context,
+    /,
+    output: Path,
+    targets: tuple[str, ...],
+    as_json: bool,
+    quiet: bool,
+    **flags: Any,
+) -> None:
     """Download, verify and write the mirror tree (release.json, archives, SUMS, channels/latest).
 
     \b
         codex-install mirror sync --version latest --output /srv/codex-mirror
         codex-install install --mirror https://mirror.internal/codex
     """
-    from codex_install.commands import run_mirror_sync
-
-    ctx.ensure_object(dict)
-    ctx.obj["json"] = bool(options.get("as_json"))
-    data = run_mirror_sync(_env(ctx), options)
-    if options.get("as_json"):
+    _set_json_mode(ctx, as_json)
+    args = mirror_command.SyncArgs(output=output, targets=targets, quiet=quiet)
+    data = mirror_command.run(args, _settings(ctx, **flags))
+    if as_json:
         _emit_json(data)
 
 
@@ -442,6 +444,7 @@ def manifest_group() -> None:
 @click.option("--version", "version", default="latest", show_default=True, metavar="VERSION")
 @click.option(
     "--source",
+    "sources",
     type=click.Choice(["github", "mirror", "npm"]),
     multiple=True,
     help="Where the archives come from; repeat to pin several (default github, or mirror).",
@@ -453,27 +456,36 @@ def manifest_group() -> None:
     show_default=True,
     help="Directory for codex-<ver>.toml.",
 )
-@click.option("--target", multiple=True, metavar="TRIPLE", help="Repeatable; default all four.")
-@click.option("--github-api-url", metavar="URL")
-@click.option("--repo", metavar="OWNER/NAME")
+@click.option(
+    "--target", "targets", multiple=True, metavar="TRIPLE", help="Repeatable; default all four."
+)
+@_options(_api_url, _repo)
 @click.option("--mirror", metavar="URL", help="Pin a mirror's archives (with --source mirror).")
 @click.option("--npm-registry", metavar="URL", help="npm registry for --source npm.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("-q", "--quiet", is_flag=True)
+@_options(_json, _quiet)
 @click.pass_context
-def manifest_generate_cmd(ctx: click.Context, /, **options: Any) -> None:
+def manifest_generate_cmd(
+    ctx: click.Context,
+    /,
+    sources: tuple[str, ...],
+    output: Path,
+    targets: tuple[str, ...],
+    as_json: bool,
+    quiet: bool,
+    **flags: Any,
+) -> None:
     """Download, hash and cross-check a release's archives; write codex-<ver>.toml.
 
     \b
         codex-install manifest generate --version 0.169.0
         codex-install manifest generate --version 0.169.0 --source github --source npm
     """
-    from codex_install.manifest_ops import run_generate
-
-    ctx.ensure_object(dict)
-    ctx.obj["json"] = bool(options.get("as_json"))
-    generated = run_generate(_env(ctx), options)
-    if options.get("as_json"):
+    _set_json_mode(ctx, as_json)
+    args = manifest_command.GenerateArgs(
+        sources=sources, output=output, targets=targets, quiet=quiet
+    )
+    generated = manifest_command.run_generate(args, _settings(ctx, **flags))
+    if as_json:
         _emit_json(generated.to_json())
 
 
@@ -484,21 +496,27 @@ def manifest_generate_cmd(ctx: click.Context, /, **options: Any) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Only problems.")
 @click.option("-v", "--verbose", is_flag=True, help="One line per archive.")
 @click.pass_context
-def manifest_verify_cmd(ctx: click.Context, /, **options: Any) -> None:
+def manifest_verify_cmd(
+    ctx: click.Context,
+    /,
+    manifest_file: Path,
+    npm_registry: str | None,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Re-download and re-hash every archive a manifest pins; exit 5 on any drift.
 
     \b
         codex-install manifest verify manifests/codex-0.169.0.toml
     """
-    from codex_install.manifest_ops import run_verify
-
-    ctx.ensure_object(dict)
-    ctx.obj["json"] = bool(options.get("as_json"))
-    verified = run_verify(_env(ctx), options)
-    if options.get("as_json"):
+    _set_json_mode(ctx, as_json)
+    args = manifest_command.VerifyArgs(manifest_file, quiet=quiet, verbose=verbose)
+    verified = manifest_command.run_verify(args, _settings(ctx, npm_registry=npm_registry))
+    if as_json:
         _emit_json(verified.to_json())
     if verified.ok:
-        if not options.get("quiet"):
+        if not quiet:
             click.echo(
                 f"codex-install: {verified.path}: all {len(verified.manifest.assets)} archives "
                 "match the manifest",
@@ -545,20 +563,10 @@ def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str | None, k
         codex-install homebrew --manifest manifests/codex-0.169.0.toml --output homebrew/codex.rb
         codex-install homebrew --manifest manifests/codex-0.169.0.toml --kind formula
     """
-    from codex_install.fsutil import atomic_write_text
-    from codex_install.homebrew import choose_layout, render_homebrew
-    from codex_install.manifest import load_manifest
-
-    manifest = load_manifest(manifest_file)
-    chosen, why = choose_layout(manifest, layout)
-    if why:
-        click.echo(f"codex-install: {why}", err=True)
-    text = render_homebrew(manifest, kind=kind, layout=chosen)
-    if output is None:
+    args = homebrew_command.HomebrewArgs(manifest_file, output, layout, kind)  # type: ignore[arg-type]
+    text = homebrew_command.run(args, lambda line: click.echo(f"codex-install: {line}", err=True))
+    if text is not None:
         click.echo(text, nl=False)
-    else:
-        atomic_write_text(output, text)
-        click.echo(f"codex-install: wrote {output}", err=True)
 
 
 def main() -> None:

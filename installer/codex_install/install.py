@@ -1,6 +1,10 @@
 """The install orchestration: lock → resolve → stream (download + hash + extract) → verify →
 smoke test → promote → swap ``current`` → link. Every step that can fail leaves the previous
-install as it was (SPEC §3, §5)."""
+install as it was (SPEC §3, §5).
+
+One :class:`_Run` carries what every step needs (request, paths, hooks, clock, timings), so the
+steps are short methods instead of helpers with ten parameters.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,29 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codex_install import assets, standalone
+from codex_install import assets, layout
 from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
-from codex_install.download import Progress, download
-from codex_install.errors import (
-    CodexInstallError,
-    NetworkError,
-    SmokeTestError,
-    UsageError,
-    VerificationError,
-)
-from codex_install.lock import file_lock
-from codex_install.models import Asset, Layout, Selection
+from codex_install.download import Digests, Progress, download
+from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
+from codex_install.fs import file_lock
+from codex_install.httpclient import make_client
+from codex_install.models import Asset, Layout, Manifest, Selection
+from codex_install.pathenv import removal_command
 from codex_install.paths import Paths
 from codex_install.resolve import Resolved, SourceOptions, resolve
+from codex_install.sources.pinned import resolve_pinned
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
     import httpx
 
-    from codex_install.manifest import Manifest
-
 Runner = Callable[[list[str], float], tuple[int, str]]
+NpmResolverFactory = Callable[["httpx.Client"], Callable[[VersionSpec, str], Selection]]
 
 
 def run_command(argv: list[str], timeout: float) -> tuple[int, str]:
@@ -52,7 +52,7 @@ class InstallRequest:
     archive: Path | None = None
     sha256: str | None = None
     force: bool = False
-    # Pinned by a release manifest: its digests are the source of truth (manifest_pin.py).
+    # Pinned by a release manifest: its digests are the source of truth (sources/pinned.py).
     manifest: Manifest | None = None
     # A shipped manifest pins an exact download host; when that host is unreachable the
     # install resolves through the usual sources instead of failing (an explicit --manifest
@@ -89,177 +89,120 @@ class InstallResult:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hooks:
     """The I/O an install needs, with production defaults; tests pass their own."""
 
-    client_factory: Callable[[], httpx.Client] | None = None
+    client_factory: Callable[[], httpx.Client] = make_client
     runner: Runner = run_command
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     notice: Callable[[str], None] = lambda _msg: None
     progress: Callable[[str, int | None], Progress | None] = lambda _name, _total: None
-    npm_resolver_factory: Callable[[httpx.Client], Any] | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    npm_resolver_factory: NpmResolverFactory | None = None
 
 
 def install(req: InstallRequest, paths: Paths, hooks: Hooks | None = None) -> InstallResult:
-    hooks = hooks or Hooks()
-    t0 = hooks.clock()
-    timings: dict[str, float] = {}
+    """Install what ``req`` asks for into ``paths``, holding the install lock throughout."""
+    run = _Run(req, paths, hooks or Hooks())
     with file_lock(
         paths.lock_file,
-        on_wait=lambda: hooks.notice(f"waiting for another codex-install ({paths.lock_file})"),
+        on_wait=lambda: run.hooks.notice(f"waiting for another codex-install ({paths.lock_file})"),
     ):
-        timings["lock"] = hooks.clock() - t0
-        standalone.clean_leftovers(paths)
-        standalone.check_writable(paths, force=req.force)
-        pinned = req.version.version
-        if pinned and not req.force:
-            done = _reuse(paths, pinned, req.target, hooks, t0, timings, "installed")
+        run.mark("lock")
+        return run.install()
+
+
+class _Run:
+    """One install inside the lock."""
+
+    def __init__(self, req: InstallRequest, paths: Paths, hooks: Hooks) -> None:
+        self.req = req
+        self.paths = paths
+        self.hooks = hooks
+        self.t0 = hooks.clock()
+        self.timings: dict[str, float] = {}
+
+    def mark(self, step: str) -> None:
+        self.timings[step] = self.hooks.clock() - self.t0
+
+    def install(self) -> InstallResult:
+        layout.clean_leftovers(self.paths)
+        layout.check_writable(self.paths, force=self.req.force, remove_with=removal_command)
+        pinned = self.req.version.version
+        if pinned and not self.req.force:
+            done = self.reuse(pinned, self.req.target, "installed")
             if done is not None:
                 return done
-        if req.archive is not None:
-            return _install_archive(req, paths, hooks, t0, timings)
-        client = _client(hooks)
+        if self.req.archive is not None:
+            return self.from_archive(self.req.archive)
+        with self.hooks.client_factory() as client:
+            return self.from_sources(client)
+
+    def from_sources(self, client: httpx.Client) -> InstallResult:
         try:
-            try:
-                return _resolve_and_fetch(req, paths, hooks, client, t0, timings)
-            except NetworkError as err:
-                if req.manifest is None or not req.manifest_optional or not err.connection_level:
-                    raise
-                hooks.notice(
-                    f"the shipped manifest's download host is unreachable ({err}); "
-                    "resolving through the usual sources instead"
-                )
-                unpinned = replace(req, manifest=None, manifest_optional=False)
-                result = _resolve_and_fetch(unpinned, paths, hooks, client, t0, timings)
-                return replace(result, fell_back_from=result.fell_back_from or "manifest")
-        finally:
-            client.close()
+            return self.resolve_and_fetch(self.req, client)
+        except NetworkError as err:
+            req = self.req
+            if req.manifest is None or not req.manifest_optional or not err.connection_level:
+                raise
+            self.hooks.notice(
+                f"the shipped manifest's download host is unreachable ({err}); "
+                "resolving through the usual sources instead"
+            )
+            unpinned = replace(req, manifest=None, manifest_optional=False)
+            result = self.resolve_and_fetch(unpinned, client)
+            return replace(result, fell_back_from=result.fell_back_from or "manifest")
 
+    def resolve_and_fetch(self, req: InstallRequest, client: httpx.Client) -> InstallResult:
+        resolved = self.resolve(req, client)
+        self.mark("resolve")
+        sel = resolved.selection
+        if not req.force:
+            done = self.reuse(sel.version, req.target, sel.source)
+            if done is not None:
+                return done
+        expected = _expected_sha256(sel, resolved, req.sha256)
+        staging = layout.new_staging_dir(self.paths)
+        try:
+            digests = self.stream(client, sel, staging, expected)
+            return self.finish(sel, staging, digests, resolved.fell_back_from)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
-def _resolve_and_fetch(
-    req: InstallRequest,
-    paths: Paths,
-    hooks: Hooks,
-    client: httpx.Client,
-    t0: float,
-    timings: dict[str, float],
-) -> InstallResult:
-    resolved = _resolve(req, client, hooks)
-    timings["resolve"] = hooks.clock() - t0
-    sel = resolved.selection
-    if not req.force:
-        done = _reuse(paths, sel.version, req.target, hooks, t0, timings, sel.source)
-        if done is not None:
-            return done
-    expected = _expected(sel, resolved, req.sha256)
-    return _fetch_and_install(
-        sel, expected, paths, hooks, client, t0, timings, resolved.fell_back_from, req
-    )
-
-
-def _client(hooks: Hooks) -> httpx.Client:
-    if hooks.client_factory is not None:
-        return hooks.client_factory()
-    from codex_install.httpclient import make_client
-
-    return make_client()
-
-
-def _resolve(req: InstallRequest, client: httpx.Client, hooks: Hooks) -> Resolved:
-    if req.manifest is not None:
-        from codex_install.manifest_pin import resolve_pinned
-
-        return resolve_pinned(
-            req.manifest,
+    def resolve(self, req: InstallRequest, client: httpx.Client) -> Resolved:
+        factory = self.hooks.npm_resolver_factory
+        npm_resolver = factory(client) if factory is not None else None
+        if req.manifest is not None:
+            return resolve_pinned(
+                req.manifest,
+                req.sources,
+                req.target,
+                client=client,
+                sleep=self.hooks.sleep,
+                npm_resolver=npm_resolver,
+            )
+        return resolve(
             req.sources,
+            req.version,
             req.target,
             client=client,
-            sleep=hooks.sleep,
-            npm_resolver=_npm_resolver(hooks, client),
+            notice=self.hooks.notice,
+            sleep=self.hooks.sleep,
+            npm_resolver=npm_resolver,
         )
-    return resolve(
-        req.sources,
-        req.version,
-        req.target,
-        client=client,
-        notice=hooks.notice,
-        sleep=hooks.sleep,
-        npm_resolver=_npm_resolver(hooks, client),
-    )
 
-
-def _npm_resolver(hooks: Hooks, client: httpx.Client) -> Any:
-    return hooks.npm_resolver_factory(client) if hooks.npm_resolver_factory else None
-
-
-def _expected(sel: Selection, resolved: Resolved, pinned: str | None) -> str | None:
-    if sel.integrity and not (sel.archive.sha256 or pinned):
-        return None  # npm: dist.integrity is the source of truth
-    sha, _ = assets.expected_sha256(sel, resolved.sums, pinned)
-    return sha
-
-
-def _reuse(
-    paths: Paths,
-    version: str,
-    target: str,
-    hooks: Hooks,
-    t0: float,
-    timings: dict[str, float],
-    source: str,
-) -> InstallResult | None:
-    release_dir = paths.release_dir(version, target)
-    if not standalone.is_complete(release_dir):
-        return None
-    standalone.activate(paths, release_dir)
-    link = standalone.link_bin(paths)
-    timings["total"] = hooks.clock() - t0
-    hooks.notice(f"codex {version} ({target}) is already installed; nothing to download")
-    return InstallResult(
-        version=version,
-        target=target,
-        layout=_installed_layout(release_dir),
-        source=source,
-        sha256=None,
-        release_dir=release_dir,
-        bin_link=link,
-        reused=True,
-        downloaded_bytes=0,
-        timings=timings,
-    )
-
-
-def _installed_layout(release_dir: Path) -> Layout:
-    try:
-        data = json.loads((release_dir / "codex-package.json").read_text())
-        return "legacy" if data.get("installedFrom") == "legacy" else "package"
-    except (OSError, ValueError, AttributeError):
-        return "package"
-
-
-def _fetch_and_install(
-    sel: Selection,
-    expected_sha256: str | None,
-    paths: Paths,
-    hooks: Hooks,
-    client: httpx.Client,
-    t0: float,
-    timings: dict[str, float],
-    fell_back_from: str | None,
-    req: InstallRequest,
-) -> InstallResult:
-    staging = standalone.new_staging_dir(paths)
-    try:
+    def stream(
+        self, client: httpx.Client, sel: Selection, staging: Path, expected: str | None
+    ) -> Digests:
+        """Download into the extractor, verifying the digests before the extraction counts."""
         spec = ExtractSpec(
             format=archive_format(sel.archive.name),
             layout=sel.layout,
             target=sel.target,
             strip_prefix=sel.npm_subdir,
         )
-        extra = _extra_hashes(sel.integrity)
         with StreamExtractor(staging, spec) as extractor:
             digests = download(
                 client,
@@ -267,34 +210,110 @@ def _fetch_and_install(
                 extractor.feed,
                 expected_size=sel.archive.size,
                 label=sel.archive.name,
-                sleep=hooks.sleep,
-                progress=hooks.progress(sel.archive.name, sel.archive.size),
-                extra_hashes=extra,
+                sleep=self.hooks.sleep,
+                progress=self.hooks.progress(sel.archive.name, sel.archive.size),
+                extra_hashes=_extra_hashes(sel.integrity),
             )
-            # Verify before the extractor's result is trusted: a bad digest aborts the stream.
-            if expected_sha256 is not None:
-                assets.check_sha256(sel.archive.name, digests.sha256, expected_sha256)
+            if expected is not None:
+                assets.check_sha256(sel.archive.name, digests.sha256, expected)
             if sel.integrity:
                 assets.check_integrity(
                     sel.archive.name, sel.integrity, digests.sha512, digests.sha1
                 )
             extractor.finish()
-        timings["download_extract"] = hooks.clock() - t0
-        return _finish(
-            sel,
-            staging,
-            digests.sha256,
-            digests.size,
-            paths,
-            hooks,
-            t0,
-            timings,
-            fell_back_from,
-            req.force,
+        self.mark("download_extract")
+        return digests
+
+    def from_archive(self, archive: Path) -> InstallResult:
+        """``--archive FILE``: no network; the pin (``--sha256``) is the only source of truth."""
+        if not self.req.sha256:
+            raise UsageError("--archive needs --sha256 HEX (or --manifest FILE) to verify the file")
+        if not archive.is_file():
+            raise UsageError(f"--archive {archive}: no such file")
+        kind, prefix = _archive_shape(archive.name, self.req.target)
+        url = archive.resolve().as_uri()
+        staging = layout.new_staging_dir(self.paths)
+        try:
+            spec = ExtractSpec(
+                format=archive_format(archive.name),
+                layout=kind,
+                target=self.req.target,
+                strip_prefix=prefix,
+            )
+            with StreamExtractor(staging, spec) as extractor:
+                digests = download(None, url, extractor.feed, label=archive.name)
+                assets.check_sha256(archive.name, digests.sha256, self.req.sha256)
+                extractor.finish()
+            version = _archive_version(staging, self.req.version)
+            done = None if self.req.force else self.reuse(version, self.req.target, "archive")
+            if done is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+                return done
+            self.mark("download_extract")
+            sel = Selection(
+                version=version,
+                target=self.req.target,
+                layout=kind,
+                archive=Asset(name=archive.name, url=url, size=digests.size),
+                source="archive",
+            )
+            return self.finish(sel, staging, digests, None)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def reuse(self, version: str, target: str, source: str) -> InstallResult | None:
+        release_dir = self.paths.release_dir(version, target)
+        if not layout.is_complete(release_dir):
+            return None
+        layout.activate(self.paths, release_dir)
+        link = layout.link_bin(self.paths, remove_with=removal_command)
+        self.mark("total")
+        self.hooks.notice(f"codex {version} ({target}) is already installed; nothing to download")
+        return InstallResult(
+            version=version,
+            target=target,
+            layout=layout.installed_layout(release_dir),
+            source=source,
+            sha256=None,
+            release_dir=release_dir,
+            bin_link=link,
+            reused=True,
+            downloaded_bytes=0,
+            timings=self.timings,
         )
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    def finish(
+        self, sel: Selection, staging: Path, digests: Digests, fell_back_from: str | None
+    ) -> InstallResult:
+        _check_package_json(staging, sel)
+        smoke_test(staging / "bin" / "codex", sel.version, self.hooks.runner)
+        self.mark("smoke_test")
+        release_dir = self.paths.release_dir(sel.version, sel.target)
+        layout.promote(staging, release_dir, paths=self.paths)
+        layout.activate(self.paths, release_dir)
+        link = layout.link_bin(self.paths, force=self.req.force, remove_with=removal_command)
+        self.mark("total")
+        return InstallResult(
+            version=sel.version,
+            target=sel.target,
+            layout=sel.layout,
+            source=sel.source,
+            sha256=digests.sha256,
+            release_dir=release_dir,
+            bin_link=link,
+            reused=False,
+            downloaded_bytes=digests.size,
+            timings=self.timings,
+            fell_back_from=fell_back_from,
+        )
+
+
+def _expected_sha256(sel: Selection, resolved: Resolved, pinned: str | None) -> str | None:
+    if sel.integrity and not (sel.archive.sha256 or pinned):
+        return None  # npm: dist.integrity is the source of truth
+    sha, _ = assets.expected_sha256(sel, resolved.sums, pinned)
+    return sha
 
 
 def _extra_hashes(integrity: str | None) -> tuple[str, ...]:
@@ -303,49 +322,10 @@ def _extra_hashes(integrity: str | None) -> tuple[str, ...]:
     return ("sha1",) if integrity.lower().startswith("sha1-") else ("sha512",)
 
 
-def _finish(
-    sel: Selection,
-    staging: Path,
-    sha256: str,
-    size: int,
-    paths: Paths,
-    hooks: Hooks,
-    t0: float,
-    timings: dict[str, float],
-    fell_back_from: str | None,
-    force: bool,
-) -> InstallResult:
-    _check_package_json(staging, sel)
-    smoke_test(staging / "bin" / "codex", sel.version, hooks.runner)
-    timings["smoke_test"] = hooks.clock() - t0
-    release_dir = paths.release_dir(sel.version, sel.target)
-    standalone.promote(staging, release_dir, paths=paths)
-    standalone.activate(paths, release_dir)
-    link = standalone.link_bin(paths, force=force)
-    timings["total"] = hooks.clock() - t0
-    return InstallResult(
-        version=sel.version,
-        target=sel.target,
-        layout=sel.layout,
-        source=sel.source,
-        sha256=sha256,
-        release_dir=release_dir,
-        bin_link=link,
-        reused=False,
-        downloaded_bytes=size,
-        timings=timings,
-        fell_back_from=fell_back_from,
-    )
-
-
 def _check_package_json(staging: Path, sel: Selection) -> None:
     pkg = staging / "codex-package.json"
     if sel.layout == "legacy" or not pkg.exists():
-        standalone.write_package_json(staging, sel.version, sel.target)
-        if sel.layout == "legacy":
-            data = json.loads(pkg.read_text())
-            data["installedFrom"] = "legacy"
-            pkg.write_text(json.dumps(data, indent=2) + "\n")
+        layout.write_package_json(staging, sel.version, sel.target, legacy=sel.layout == "legacy")
         return
     try:
         data = json.loads(pkg.read_text(encoding="utf-8"))
@@ -381,59 +361,14 @@ def smoke_test(entry: Path, version: str, runner: Runner) -> None:
         )
 
 
-def _install_archive(
-    req: InstallRequest,
-    paths: Paths,
-    hooks: Hooks,
-    t0: float,
-    timings: dict[str, float],
-) -> InstallResult:
-    """``--archive FILE``: no network; the pin (``--sha256``) is the only source of truth."""
-    archive = req.archive
-    assert archive is not None
-    if not req.sha256:
-        raise UsageError("--archive needs --sha256 HEX (or --manifest FILE) to verify the file")
-    if not archive.is_file():
-        raise UsageError(f"--archive {archive}: no such file")
-    layout, target, prefix = _archive_shape(archive.name, req.target)
-    staging = standalone.new_staging_dir(paths)
-    try:
-        spec = ExtractSpec(
-            format=archive_format(archive.name), layout=layout, target=target, strip_prefix=prefix
-        )
-        with StreamExtractor(staging, spec) as extractor:
-            digests = download(None, archive.resolve().as_uri(), extractor.feed, label=archive.name)
-            assets.check_sha256(archive.name, digests.sha256, req.sha256)
-            extractor.finish()
-        version = _archive_version(staging, req.version)
-        sel = Selection(
-            version=version,
-            target=target,
-            layout=layout,
-            archive=Asset(name=archive.name, url=archive.resolve().as_uri(), size=digests.size),
-            source="archive",
-        )
-        if not req.force:
-            done = _reuse(paths, version, target, hooks, t0, timings, "archive")
-            if done is not None:
-                shutil.rmtree(staging, ignore_errors=True)
-                return done
-        timings["download_extract"] = hooks.clock() - t0
-        return _finish(
-            sel, staging, digests.sha256, digests.size, paths, hooks, t0, timings, None, req.force
-        )
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _archive_shape(name: str, target: str) -> tuple[Layout, str, str | None]:
+def _archive_shape(name: str, target: str) -> tuple[Layout, str | None]:
+    """The layout of a local archive and the npm prefix to strip, from its file name."""
     if name.startswith("codex-package-"):
-        return "package", target, None
+        return "package", None
     if name.endswith(".tgz"):
-        return "package", target, f"package/vendor/{target}/"
+        return "package", f"package/vendor/{target}/"
     if name == f"codex-{target}.tar.gz":
-        return "legacy", target, None
+        return "legacy", None
     if name.startswith("codex-") and name.endswith(".tar.gz"):
         raise UsageError(f"--archive {name} is for another target than {target} (see --target)")
     raise UsageError(
@@ -444,24 +379,24 @@ def _archive_shape(name: str, target: str) -> tuple[Layout, str, str | None]:
 
 def _archive_version(staging: Path, spec: VersionSpec) -> str:
     pkg = staging / "codex-package.json"
+    version = None
     if pkg.exists():
         try:
             version = json.loads(pkg.read_text()).get("version")
         except (OSError, ValueError, AttributeError) as err:
             raise VerificationError("codex-package.json in the archive is not valid") from err
-        if isinstance(version, str):
-            if spec.version and spec.version != version:
-                raise VerificationError(
-                    f"archive holds codex {version}, but --version says {spec.version}"
-                )
-            return version
+    if isinstance(version, str):
+        if spec.version and spec.version != version:
+            raise VerificationError(
+                f"archive holds codex {version}, but --version says {spec.version}"
+            )
+        return version
     if spec.version:
         return spec.version
     raise UsageError("this archive does not say its version; pass --version")
 
 
 __all__ = [
-    "CodexInstallError",
     "Hooks",
     "InstallRequest",
     "InstallResult",

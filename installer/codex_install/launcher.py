@@ -17,10 +17,9 @@ from pathlib import Path
 from codex_install.errors import (
     CodexInstallError,
     FilesystemError,
-    NotFoundError,
     RefreshError,
 )
-from codex_install.paths import Paths, resolve_paths
+from codex_install.paths import Paths, find_codex, resolve_paths
 
 # Not `typing.TYPE_CHECKING`: importing typing costs milliseconds on every launch, and mypy
 # treats any constant of this name the same way.
@@ -93,22 +92,6 @@ def is_interactive(env: Mapping[str, str], isatty: IsattyFn = os.isatty) -> bool
         return isatty(0) and isatty(2)
     except OSError:
         return False
-
-
-def find_codex(paths: Paths, env: Mapping[str, str], *, exclude: Sequence[str] = ()) -> Path:
-    """The installed codex: the bin-dir link, else ``current/bin/codex``, else the first
-    ``codex`` on PATH — skipping any file that is this launcher itself (``exclude``), so a
-    ``codex -> codex-launch`` alias never execs itself in a loop."""
-    own = {_real(p) for p in exclude if p}
-    candidates = [paths.bin_link, paths.current / "bin" / "codex"]
-    candidates += [Path(d) / "codex" for d in env.get("PATH", "").split(os.pathsep) if d]
-    for candidate in candidates:
-        if _is_executable(candidate) and _real(str(candidate)) not in own:
-            return candidate
-    raise NotFoundError(
-        f"Codex is not installed (no codex in the bin dir, in {paths.current / 'bin'} or on PATH)",
-        hint="install it with `codex-install`",
-    )
 
 
 def launch(
@@ -240,14 +223,6 @@ def _flush_and_execv(path: str, argv: list[str]) -> None:
             f"cannot run {path}: {err.strerror or err}",
             hint="reinstall it with `codex-install --force`",
         ) from err
-
-
-def _is_executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
-def _real(path: str) -> str:
-    return os.path.realpath(path)
 
 
 if __name__ == "__main__":

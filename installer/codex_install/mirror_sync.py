@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from codex_install import assets
 from codex_install.errors import FilesystemError, NotFoundError
 from codex_install.fetch import fetch_to_file
-from codex_install.fsutil import atomic_write_text
+from codex_install.fs import atomic_write_text, replace_dir
 from codex_install.models import Asset, Release
 from codex_install.releases import parse_digest
 from codex_install.versions import version_key
@@ -121,7 +121,7 @@ def sync(
         synced += _carry_over(release, final, staging, {a.name for a in synced}, notice)
         doc = release_document(release.tag, synced, "")
         atomic_write_text(staging / "release.json", json.dumps(doc, indent=2) + "\n")
-        _swap_in(staging, final)
+        replace_dir(staging, final, what="publish")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -195,22 +195,6 @@ def _expected(asset: Asset, sums: dict[str, str] | None) -> str:
 
         raise VerificationError(f"{asset.name}: release digest and SUMS disagree")
     return claims[0]
-
-
-def _swap_in(staging: Path, final: Path) -> None:
-    """Publish the complete directory in one rename; an older copy is moved aside first."""
-    old: Path | None = None
-    try:
-        if final.exists():
-            old = final.with_name(f".old-{final.name}-{secrets.token_hex(4)}")
-            os.rename(final, old)
-        os.rename(staging, final)
-    except OSError as err:
-        if old is not None and not final.exists():
-            os.rename(old, final)
-        raise FilesystemError(f"cannot publish {final}: {err.strerror}") from err
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _newer_than_channel(output: Path, release: Release) -> bool:

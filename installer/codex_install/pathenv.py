@@ -131,7 +131,7 @@ def modify_profile(profile: Path, bin_dir: Path) -> bool:
 def _rewrite(profile: Path, text: str) -> None:
     """Replace the profile atomically, keeping its mode; a symlinked profile (dotfiles repos)
     is rewritten where it points, so the link survives."""
-    from codex_install.fsutil import atomic_write_text
+    from codex_install.fs import atomic_write_text
 
     real = profile.resolve()
     try:

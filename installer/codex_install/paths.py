@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from codex_install.errors import NotFoundError
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,27 @@ def _absolute(path: str | os.PathLike[str]) -> Path:
 
 def _home(env: Mapping[str, str]) -> Path:
     return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+def find_codex(paths: Paths, env: Mapping[str, str], *, exclude: Sequence[str] = ()) -> Path:
+    """The installed codex: the bin-dir link, else ``current/bin/codex``, else the first
+    ``codex`` on PATH — skipping any file that is this launcher itself (``exclude``), so a
+    ``codex -> codex-launch`` alias never execs itself in a loop."""
+    own = {_real(p) for p in exclude if p}
+    candidates = [paths.bin_link, paths.current / "bin" / "codex"]
+    candidates += [Path(d) / "codex" for d in env.get("PATH", "").split(os.pathsep) if d]
+    for candidate in candidates:
+        if _is_executable(candidate) and _real(str(candidate)) not in own:
+            return candidate
+    raise NotFoundError(
+        f"Codex is not installed (no codex in the bin dir, in {paths.current / 'bin'} or on PATH)",
+        hint="install it with `codex-install`",
+    )
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)

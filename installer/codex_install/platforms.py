@@ -99,3 +99,11 @@ def host_target(
 
 def resolve_target(override: str | None) -> str:
     return validate_target(override) if override else host_target()
+
+
+def host_target_or_none() -> str | None:
+    """This machine's target, or None where Codex has no build (to match any installed one)."""
+    try:
+        return resolve_target(None)
+    except UnsupportedPlatformError:
+        return None

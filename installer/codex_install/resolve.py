@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 from codex_install import assets
 from codex_install.download import fetch_bytes
-from codex_install.errors import NetworkError
-from codex_install.models import Selection
+from codex_install.errors import NetworkError, UsageError, VerificationError
+from codex_install.models import Release, Selection
 from codex_install.sources import github, mirror
 from codex_install.sources.github import GitHubConfig
 from codex_install.versions import VersionSpec
@@ -50,34 +50,39 @@ def resolve(
     npm_resolver: Callable[[VersionSpec, str], Selection] | None = None,
 ) -> Resolved:
     """Pick the source and return the selection, with the SUMS table for package layouts."""
-    source = opts.source
-    if source == "auto" and opts.mirror:
-        source = "mirror"
-    if source == "mirror":
-        if not opts.mirror:
-            from codex_install.errors import UsageError
-
-            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-        release = mirror.fetch_release(client, opts.mirror, spec, sleep=sleep)
-        return with_sums(assets.select_asset(release, target), client, sleep)
-    if source == "npm":
+    if opts.source == "npm":
         return Resolved(_npm(npm_resolver, spec, target), None)
     try:
-        release = github.fetch_release(opts.github, spec, session=session, sleep=sleep)
+        release = fetch_release(opts, spec, client=client, session=session, sleep=sleep)
     except NetworkError as err:
-        if source == "auto" and err.connection_level and npm_resolver is not None:
+        from_github = opts.source == "auto" and not opts.mirror
+        if from_github and err.connection_level and npm_resolver is not None:
             notice(f"GitHub is unreachable ({err}); falling back to the npm registry")
             return Resolved(_npm(npm_resolver, spec, target), None, fell_back_from="github")
         raise
     return with_sums(assets.select_asset(release, target), client, sleep)
 
 
+def fetch_release(
+    opts: SourceOptions,
+    spec: VersionSpec,
+    *,
+    client: httpx.Client | None,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Release:
+    """The release from the mirror (``--mirror``, or ``--source mirror``) or from GitHub."""
+    if opts.source == "mirror" or (opts.source == "auto" and opts.mirror):
+        if not opts.mirror:
+            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
+        return mirror.fetch_release(client, opts.mirror, spec, sleep=sleep)
+    return github.fetch_release(opts.github, spec, session=session, sleep=sleep)
+
+
 def _npm(
     npm_resolver: Callable[[VersionSpec, str], Selection] | None, spec: VersionSpec, target: str
 ) -> Selection:
     if npm_resolver is None:
-        from codex_install.errors import UsageError
-
         raise UsageError("no npm registry is configured (pass --npm-registry URL)")
     return npm_resolver(spec, target)
 
@@ -101,7 +106,5 @@ def with_sums(
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as err:
-        from codex_install.errors import VerificationError
-
         raise VerificationError(f"{selection.sums.name} is not text") from err
     return Resolved(selection, assets.parse_sums(text))

@@ -70,14 +70,14 @@ def instrument(marks: str | None, widen: float = 0.0, crash_at: int = 0, root: s
     global _marks_fd
     if marks:
         _marks_fd = os.open(marks, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    from codex_install import install, standalone
+    from codex_install import install, layout
 
     install.resolve = _phase("resolve", install.resolve)
     install.download = _phase("download", install.download)
     install.smoke_test = _phase("smoke", install.smoke_test)
-    standalone.promote = _phase("promote", standalone.promote, widen)
-    standalone.activate = _phase("swap", standalone.activate, widen)
-    standalone.link_bin = _phase("link", standalone.link_bin)
+    layout.promote = _phase("promote", layout.promote, widen)
+    layout.activate = _phase("swap", layout.activate, widen)
+    layout.link_bin = _phase("link", layout.link_bin)
     if crash_at:
         for name in MUTATORS:
             setattr(os, name, _crashing(name, getattr(os, name), crash_at, root))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_install.fsutil import atomic_write_text
+from codex_install.fs import atomic_write_text
 
 LEDGER_FILE = "codex-install-auth-state.json"
 LEDGER_VERSION = 1

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from codex_install.errors import CodexInstallError, RefreshError
-from codex_install.lock import file_lock
+from codex_install.fs import file_lock
 
 LOCK_FILE = "codex-install-auth.lock"
 _POLL_S = 0.01

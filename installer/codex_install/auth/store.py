@@ -19,7 +19,7 @@ from typing import Any, Literal
 from codex_install.auth import jwt
 from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
 from codex_install.errors import AuthFileError
-from codex_install.fsutil import atomic_write_text
+from codex_install.fs import atomic_write_text
 
 AUTH_FILE = "auth.json"
 AuthMode = Literal["apikey", "chatgpt"]

@@ -11,32 +11,36 @@ from __future__ import annotations
 import base64
 import errno
 import os
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from codex_install import assets
+from codex_install.config import Settings
 from codex_install.download import Digests, download
 from codex_install.errors import FilesystemError, NotFoundError, UsageError, VerificationError
+from codex_install.httpclient import make_client
 from codex_install.manifest import (
-    Manifest,
-    ManifestAsset,
     asset_drift,
     build_manifest,
+    load_manifest,
     manifest_filename,
     write_manifest,
 )
-from codex_install.models import Asset, Layout, Release, Selection
-from codex_install.versions import VersionSpec
+from codex_install.models import Asset, Layout, Manifest, ManifestAsset, Release, Selection
+from codex_install.platforms import SUPPORTED_TARGETS, validate_target
+from codex_install.resolve import SourceChoice, fetch_release, with_sums
+from codex_install.ui import Reporter
+from codex_install.versions import VersionSpec, parse_version
 
 if TYPE_CHECKING:
     import httpx
 
 Notice = Callable[[str], None]
 NpmResolver = Callable[[VersionSpec, str], Selection]
-GENERATE_SOURCES = ("github", "mirror", "npm")
 
 
 # --- what to pin (pure) ---
@@ -133,8 +137,6 @@ def pin_release(
     notice: Notice = lambda _m: None,
 ) -> list[ManifestAsset]:
     """Download and hash the planned archives of a GitHub or mirror release."""
-    from codex_install.resolve import with_sums
-
     planned = plan_release(release, targets)
     sums: dict[str, str] | None = None
     sums_asset = release.asset(assets.SUMS_NAME)
@@ -214,53 +216,32 @@ class Generated:
         }
 
 
-def run_generate(env: Mapping[str, str], options: Mapping[str, Any]) -> Generated:
-    """``manifest generate``: resolve, download, cross-check, write ``codex-<ver>.toml``."""
-    from codex_install.commands import fetch_release_for
-    from codex_install.httpclient import make_client
-    from codex_install.platforms import SUPPORTED_TARGETS, validate_target
-    from codex_install.ui import Reporter
-    from codex_install.versions import parse_version
+@dataclass(frozen=True)
+class GenerateArgs:
+    sources: tuple[str, ...] = ()
+    output: Path = Path("manifests")
+    targets: tuple[str, ...] = ()
+    quiet: bool = False
 
-    reporter = Reporter(quiet=bool(options.get("quiet")))
-    targets = [validate_target(t) for t in options.get("target") or ()] or list(SUPPORTED_TARGETS)
-    spec = parse_version(options.get("version") or "latest")
-    chosen = list(dict.fromkeys(options.get("source") or ()))
-    if not chosen:
-        mirrored = options.get("mirror") or env.get("CODEX_INSTALL_MIRROR")
-        chosen = ["mirror" if mirrored else "github"]
-    output = Path(options.get("output") or "manifests")
-    _check_writable_dir(output)  # before hashing a dozen archives, not after
+
+def run_generate(args: GenerateArgs, settings: Settings) -> Generated:
+    """``manifest generate``: resolve, download, cross-check, write ``codex-<ver>.toml``."""
+    reporter = Reporter(quiet=args.quiet)
+    targets = _targets(args.targets)
+    spec = parse_version(settings.version or "latest")
+    chosen = list(dict.fromkeys(args.sources)) or [
+        "mirror" if settings.sources.mirror else "github"
+    ]
+    _check_writable_dir(args.output)  # before hashing a dozen archives, not after
     pinned: list[ManifestAsset] = []
     with make_client() as client:
         for source in chosen:
-            opts = {**options, "source": source, "version": spec.version or "latest"}
-            if source == "npm":
-                factory = _npm_factory(env, options, reporter.info)
-                if factory is None:
-                    raise UsageError("no npm registry is configured (pass --npm-registry URL)")
-                reporter.info(f"pinning the npm tarballs of Codex {spec} ({len(targets)} targets)")
-                version, entries = pin_npm(
-                    factory(client), spec, targets, client=client, notice=reporter.info
-                )
-            else:
-                if source == "mirror" and not (
-                    opts.get("mirror") or env.get("CODEX_INSTALL_MIRROR")
-                ):
-                    raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-                release, _ = fetch_release_for(env, opts, client)
-                version = release.version
-                reporter.info(
-                    f"pinning the {release.source} archives of Codex {version} "
-                    f"({len(targets)} targets)"
-                )
-                entries = pin_release(release, targets, client=client, notice=reporter.info)
+            version, entries = _pin_source(source, spec, targets, settings, client, reporter)
             # Every source after the first pins the version the first one resolved.
             spec = VersionSpec(version)
             pinned.extend(entries)
-    assert spec.version is not None
-    manifest = build_manifest(spec.version, pinned)
-    path = output / manifest_filename(manifest.version)
+    manifest = build_manifest(version, pinned)
+    path = args.output / manifest_filename(manifest.version)
     write_manifest(manifest, path)
     reporter.info(
         f"wrote {path} ({len(manifest.assets)} archives for {len(manifest.targets)} targets)"
@@ -268,11 +249,36 @@ def run_generate(env: Mapping[str, str], options: Mapping[str, Any]) -> Generate
     return Generated(manifest, path)
 
 
+def _targets(given: Sequence[str]) -> list[str]:
+    return [validate_target(t) for t in given] or list(SUPPORTED_TARGETS)
+
+
+def _pin_source(
+    source: str,
+    spec: VersionSpec,
+    targets: Sequence[str],
+    settings: Settings,
+    client: httpx.Client,
+    reporter: Reporter,
+) -> tuple[str, list[ManifestAsset]]:
+    """(version, entries) pinned from one source."""
+    if source == "npm":
+        factory = settings.npm_factory(reporter.info)
+        if factory is None:
+            raise UsageError("no npm registry is configured (pass --npm-registry URL)")
+        reporter.info(f"pinning the npm tarballs of Codex {spec} ({len(targets)} targets)")
+        return pin_npm(factory(client), spec, targets, client=client, notice=reporter.info)
+    options = replace(settings.sources, source=cast(SourceChoice, source))
+    release = fetch_release(options, spec, client=client)
+    reporter.info(
+        f"pinning the {release.source} archives of Codex {release.version} ({len(targets)} targets)"
+    )
+    return release.version, pin_release(release, targets, client=client, notice=reporter.info)
+
+
 def _check_writable_dir(directory: Path) -> None:
     """Whether the manifest could be written there (creating nothing: a failed generate leaves
     no directory behind); the nearest existing ancestor stands in for a missing directory."""
-    import tempfile
-
     existing = directory
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -306,14 +312,6 @@ class Verified:
             "checked": len(self.manifest.assets),
             "problems": list(self.problems),
         }
-
-
-def _npm_factory(
-    env: Mapping[str, str], options: Mapping[str, Any], notice: Notice
-) -> Callable[[httpx.Client], NpmResolver] | None:
-    from codex_install.sources.npm import resolver_factory
-
-    return resolver_factory(env, options.get("npm_registry") or None, notice=notice)
 
 
 def verify_asset(
@@ -363,26 +361,28 @@ def verify_manifest(
     return problems
 
 
-def run_verify(env: Mapping[str, str], options: Mapping[str, Any]) -> Verified:
-    """``manifest verify FILE``: re-download and re-hash every entry."""
-    from codex_install.httpclient import make_client
-    from codex_install.manifest import load_manifest
-    from codex_install.ui import Reporter
+@dataclass(frozen=True)
+class VerifyArgs:
+    manifest_file: Path
+    quiet: bool = False
+    verbose: bool = False
 
-    reporter = Reporter(quiet=bool(options.get("quiet")), verbose=bool(options.get("verbose")))
-    path = Path(options["manifest_file"])
-    manifest = load_manifest(path)
+
+def run_verify(args: VerifyArgs, settings: Settings) -> Verified:
+    """``manifest verify FILE``: re-download and re-hash every entry."""
+    reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
+    manifest = load_manifest(args.manifest_file)
     reporter.debug(f"verifying {len(manifest.assets)} archives of Codex {manifest.version}")
     with make_client() as client:
 
         def npm_resolver() -> NpmResolver | None:
-            factory = _npm_factory(env, options, reporter.info)
+            factory = settings.npm_factory(reporter.info)
             return factory(client) if factory is not None else None
 
         problems = verify_manifest(
             manifest, client=client, npm_resolver=npm_resolver, notice=reporter.debug
         )
-    return Verified(manifest, path, tuple(problems))
+    return Verified(manifest, args.manifest_file, tuple(problems))
 
 
 __all__ = [

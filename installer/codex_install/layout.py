@@ -6,16 +6,25 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from codex_install.errors import FilesystemError, NotFoundError, UsageError
-from codex_install.fsutil import atomic_symlink, remove_tree
+from codex_install.fs import atomic_symlink, remove_tree, replace_dir
 from codex_install.paths import Paths
 from codex_install.versions import version_key
 
 STAGING_PREFIX = ".staging-"
 KEEP_PREFIX = ".keep-"  # hard-linked stand-in for the release ``current`` runs (see promote)
+# How the user removes another tool's codex found in the bin dir (pathenv.removal_command):
+# passed in, so the layout does not depend on PATH inspection.
+RemoveWith = Callable[[Path], str]
+
+
+def _rm(path: Path) -> str:
+    return f"rm {path}"
 
 
 @dataclass(frozen=True)
@@ -119,27 +128,20 @@ def promote(staging: Path, release_dir: Path, *, paths: Paths | None = None) -> 
     the release being replaced, it first moves to a hard-linked stand-in (no bytes copied), so
     a kill between the renames never leaves ``current`` pointing at nothing.
     """
-    old: Path | None = None
     keep: Path | None = None
+    if paths is not None and release_dir.exists() and current_dir(paths) == release_dir.resolve():
+        keep = release_dir.with_name(f"{KEEP_PREFIX}{secrets.token_hex(6)}")
+        try:
+            shutil.copytree(release_dir, keep, symlinks=True, copy_function=_link_or_copy)
+        except OSError as err:
+            shutil.rmtree(keep, ignore_errors=True)
+            raise FilesystemError(f"cannot move release into {release_dir}: {err}") from err
+        activate(paths, keep)
     try:
-        if release_dir.exists():
-            if paths is not None and current_dir(paths) == release_dir.resolve():
-                keep = release_dir.with_name(f"{KEEP_PREFIX}{secrets.token_hex(6)}")
-                shutil.copytree(release_dir, keep, symlinks=True, copy_function=_link_or_copy)
-                activate(paths, keep)
-            old = release_dir.with_name(f".trash-{secrets.token_hex(6)}")
-            os.rename(release_dir, old)
-        os.rename(staging, release_dir)
-    except OSError as err:
-        if old is not None and not release_dir.exists():
-            os.rename(old, release_dir)
+        replace_dir(staging, release_dir, what="move release into")
+    finally:
         if keep is not None and paths is not None:
             activate(paths, release_dir)
-        raise FilesystemError(f"cannot move release into {release_dir}: {err.strerror}") from err
-    if keep is not None and paths is not None:
-        activate(paths, release_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def activate(paths: Paths, release_dir: Path) -> None:
@@ -152,7 +154,7 @@ def activate(paths: Paths, release_dir: Path) -> None:
         and previous.name.startswith(KEEP_PREFIX)
         and previous != release_dir.resolve()
     ):
-            shutil.rmtree(previous, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)
 
 
 def _link_or_copy(src: str, dst: str) -> None:
@@ -162,21 +164,21 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst, follow_symlinks=False)
 
 
-def link_bin(paths: Paths, *, force: bool = False) -> Path:
+def link_bin(paths: Paths, *, force: bool = False, remove_with: RemoveWith = _rm) -> Path:
     """Point ``<bin-dir>/codex`` at ``current/bin/codex``. A regular file there is somebody
     else's codex: replace it only with ``--force``."""
     link = paths.bin_link
-    _check_bin_dir(paths, force)
+    _check_bin_dir(paths, force, remove_with)
     if _bin_link_is_current(paths):
         return link
     atomic_symlink(paths.current / "bin" / "codex", link)
     return link
 
 
-def check_writable(paths: Paths, *, force: bool = False) -> None:
+def check_writable(paths: Paths, *, force: bool = False, remove_with: RemoveWith = _rm) -> None:
     """Fail before any download if the ``current`` or bin-dir link could not be written.
     Found out at the end, the command would fail after ``current`` had already moved on."""
-    _check_bin_dir(paths, force)
+    _check_bin_dir(paths, force, remove_with)
     places = [(paths.standalone, paths.current.name)]
     if not _bin_link_is_current(paths):
         places.append((paths.bin_dir, paths.bin_link.name))
@@ -190,7 +192,7 @@ def check_writable(paths: Paths, *, force: bool = False) -> None:
             raise FilesystemError(f"cannot write in {where}: {err.strerror}") from err
 
 
-def _check_bin_dir(paths: Paths, force: bool) -> None:
+def _check_bin_dir(paths: Paths, force: bool, remove_with: RemoveWith) -> None:
     try:
         paths.bin_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -202,11 +204,9 @@ def _check_bin_dir(paths: Paths, force: bool) -> None:
             hint="remove it or pass --force to replace it",
         )
     if link.is_symlink() and not force and not _replaceable_link(link):
-        from codex_install.pathenv import removal_command
-
         raise FilesystemError(
             f"{link} is a link to another install of codex ({os.readlink(link)})",
-            hint=f"remove it with `{removal_command(link)}`, or pass --force to replace it",
+            hint=f"remove it with `{remove_with(link)}`, or pass --force to replace it",
         )
 
 
@@ -283,9 +283,12 @@ def uninstall(
     return removed
 
 
-def write_package_json(release_dir: Path, version: str, target: str) -> None:
-    """Legacy archives carry no codex-package.json; write the one the package layout has."""
-    data = {
+def write_package_json(
+    release_dir: Path, version: str, target: str, *, legacy: bool = False
+) -> None:
+    """Legacy archives carry no codex-package.json; write the one the package layout has
+    (marked ``installedFrom: legacy`` so ``installed_layout`` can tell later)."""
+    data: dict[str, object] = {
         "layoutVersion": 1,
         "version": version,
         "target": target,
@@ -294,4 +297,15 @@ def write_package_json(release_dir: Path, version: str, target: str) -> None:
         "resourcesDir": "codex-resources",
         "pathDir": "codex-path",
     }
+    if legacy:
+        data["installedFrom"] = "legacy"
     (release_dir / "codex-package.json").write_text(json.dumps(data, indent=2) + "\n")
+
+
+def installed_layout(release_dir: Path) -> Literal["package", "legacy"]:
+    """Which kind of archive an installed release came from (see write_package_json)."""
+    try:
+        data = json.loads((release_dir / "codex-package.json").read_text())
+        return "legacy" if data.get("installedFrom") == "legacy" else "package"
+    except (OSError, ValueError, AttributeError):
+        return "package"

@@ -6,24 +6,31 @@ The model, its TOML form and its validation are pure. Reading and writing files 
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast, get_args
+from typing import TYPE_CHECKING, Any, cast
 
 import tomli_w
 
 from codex_install.errors import FilesystemError, UsageError
-from codex_install.fsutil import atomic_write_text
-from codex_install.models import Asset, Layout, Selection
+from codex_install.fs import atomic_write_text
+from codex_install.models import (
+    ASSET_KEYS,
+    LAYOUTS,
+    Asset,
+    Layout,
+    Manifest,
+    ManifestAsset,
+    Selection,
+    sort_key,
+)
 from codex_install.platforms import KNOWN_TARGETS
 from codex_install.versions import TAG_PREFIX, parse_version
 
 if TYPE_CHECKING:
-    from importlib.abc import Traversable
+    pass
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,8 +38,6 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 SCHEMA = 1
-LAYOUTS: tuple[Layout, ...] = get_args(Layout)
-SHIPPED_PACKAGE_DIR = "manifests"  # inside the codex_install package (wheel force-include)
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _SRI_RE = re.compile(r"^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$")
@@ -40,97 +45,24 @@ _NPM_SPEC_RE = re.compile(r"^(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*@[^@\s/]+$")
 _URL_SCHEMES = ("https://", "http://", "file://")
 _MANIFEST_KEYS = ("schema", "version", "tag", "assets")
 # TOML key order of one [[assets]] table; optional keys are left out when None.
-_ASSET_KEYS = ("target", "layout", "name", "url", "size", "sha256", "integrity", "npm_spec")
+_ASSET_KEYS = ASSET_KEYS
 _REQUIRED_ASSET_KEYS = ("target", "layout", "name", "size", "sha256")
 # Within one layout the installer prefers zstd (smaller) over gzip; npm tarballs come last.
-_SUFFIX_RANK = (".tar.zst", ".tar.gz", ".tgz")
 
 
-@dataclass(frozen=True)
-class ManifestAsset:
-    """One archive pinned by a manifest. npm entries carry ``integrity`` and ``npm_spec``."""
-
-    target: str
-    layout: Layout
-    name: str
-    url: str | None
-    size: int
-    sha256: str
-    integrity: str | None = None
-    npm_spec: str | None = None
-
-    @property
-    def is_npm(self) -> bool:
-        return self.npm_spec is not None
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.target}, {self.layout})"
-
-    def to_table(self) -> dict[str, Any]:
-        values = {key: getattr(self, key) for key in _ASSET_KEYS}
-        return {key: value for key, value in values.items() if value is not None}
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """A release pinned to exact bytes. Assets are kept in canonical order (see ``sort_key``),
-    so two manifests with the same content compare equal whatever order they were built in."""
-
-    schema: int
-    version: str
-    tag: str
-    assets: tuple[ManifestAsset, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "assets", tuple(sorted(self.assets, key=sort_key)))
-
-    @property
-    def targets(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(a.target for a in self.assets))
-
-    def assets_for(self, target: str, layout: Layout | None = None) -> tuple[ManifestAsset, ...]:
-        """Every asset for ``target`` (and ``layout``), most preferred first."""
-        found = [
-            a for a in self.assets if a.target == target and (layout is None or a.layout == layout)
-        ]
-        return tuple(sorted(found, key=_preference))
-
-    def asset_for(self, target: str, layout: Layout | None = None) -> ManifestAsset:
-        """The preferred asset for ``target``: package before legacy, .tar.zst before .tar.gz."""
-        found = self.assets_for(target, layout)
-        if not found:
-            what = f"{layout} archive" if layout else "archive"
-            covered = (
-                ", ".join(sorted({f"{a.target} ({a.layout})" for a in self.assets})) or "nothing"
-            )
-            raise UsageError(
-                f"the manifest for Codex {self.version} has no {what} for {target} "
-                f"(it covers: {covered})"
-            )
-        return found[0]
-
-    def asset_named(self, name: str, target: str | None = None) -> ManifestAsset | None:
-        for asset in self.assets:
-            if asset.name == name and (target is None or asset.target == target):
-                return asset
-        return None
-
-
-def sort_key(asset: ManifestAsset) -> tuple[str, int, str]:
-    """Canonical file order: by target, then layout (package before legacy), then name."""
-    return (asset.target, _layout_rank(asset.layout), asset.name)
-
-
-def _layout_rank(layout: str) -> int:
-    return LAYOUTS.index(layout) if layout in LAYOUTS else len(LAYOUTS)
-
-
-def _preference(asset: ManifestAsset) -> tuple[int, int, str]:
-    suffix = next(
-        (i for i, s in enumerate(_SUFFIX_RANK) if asset.name.endswith(s)), len(_SUFFIX_RANK)
-    )
-    return (_layout_rank(asset.layout), suffix, asset.name)
+def preferred_asset(manifest: Manifest, target: str, layout: Layout | None = None) -> ManifestAsset:
+    """The preferred asset for ``target``: package before legacy, .tar.zst before .tar.gz."""
+    found = manifest.assets_for(target, layout)
+    if not found:
+        what = f"{layout} archive" if layout else "archive"
+        covered = (
+            ", ".join(sorted({f"{a.target} ({a.layout})" for a in manifest.assets})) or "nothing"
+        )
+        raise UsageError(
+            f"the manifest for Codex {manifest.version} has no {what} for {target} "
+            f"(it covers: {covered})"
+        )
+    return found[0]
 
 
 def build_manifest(version: str, assets: Iterable[ManifestAsset]) -> Manifest:
@@ -396,7 +328,7 @@ def diff_manifests(pinned: Manifest, observed: Manifest) -> list[str]:
 
 def selection_for(manifest: Manifest, target: str, layout: Layout | None = None) -> Selection:
     """A download plan straight from the manifest: no release metadata request at all."""
-    asset = manifest.asset_for(target, layout)
+    asset = preferred_asset(manifest, target, layout)
     if asset.url is None:
         raise UsageError(
             f"the manifest's asset {asset.label} has no url",
@@ -439,34 +371,3 @@ def write_manifest(manifest: Manifest, path: Path) -> None:
     except OSError as err:
         raise FilesystemError(f"cannot create {path.parent}: {err.strerror or err}") from err
     atomic_write_text(path, render_manifest(manifest))
-
-
-def shipped_manifest_dirs() -> tuple[Traversable, ...]:
-    """Where shipped manifests live: the wheel's package data, else the source checkout's
-    top-level ``manifests/`` (editable installs do not apply the wheel's force-include)."""
-    dirs: list[Traversable] = [importlib.resources.files("codex_install") / SHIPPED_PACKAGE_DIR]
-    package_dir = Path(__file__).resolve().parent
-    repo = package_dir.parent.parent
-    if package_dir.parent.name == "installer" and (repo / "pyproject.toml").is_file():
-        dirs.append(repo / "manifests")
-    return tuple(dirs)
-
-
-def shipped_manifest(version: str, dirs: Sequence[Traversable] | None = None) -> Manifest | None:
-    """The manifest shipped for ``version``, or None when there is none (or it is "latest")."""
-    spec = parse_version(version)
-    if spec.version is None:
-        return None
-    name = manifest_filename(spec.version)
-    for directory in shipped_manifest_dirs() if dirs is None else dirs:
-        candidate = directory / name
-        if candidate.is_file():
-            manifest = parse_manifest(
-                candidate.read_text(encoding="utf-8"), f"{SHIPPED_PACKAGE_DIR}/{name}"
-            )
-            if manifest.version != spec.version:
-                raise UsageError(
-                    f"shipped manifest {name} pins version {manifest.version}, not {spec.version}"
-                )
-            return manifest
-    return None

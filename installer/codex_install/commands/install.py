@@ -1,0 +1,250 @@
+"""``codex-install [install]``: pin the request (``--manifest`` or a shipped manifest), install,
+set up PATH, then the first sign-in (SPEC §6, §7, §10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from codex_install import pathenv
+from codex_install.assets import parse_sha256_pin
+from codex_install.config import Settings
+from codex_install.errors import UsageError
+from codex_install.install import Hooks, InstallRequest, InstallResult, install
+from codex_install.manifest import load_manifest, shipped_manifest, shipped_origin
+from codex_install.manifest.shipped import manifest_dirs
+from codex_install.models import Manifest, ManifestAsset
+from codex_install.paths import Paths
+from codex_install.platforms import resolve_target
+from codex_install.signin import first_sign_in
+from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
+from codex_install.sources.pinned import effective_source, pinned_candidates, usable_candidates
+from codex_install.ui import Reporter
+from codex_install.versions import VersionSpec, parse_version
+
+
+@dataclass(frozen=True)
+class InstallArgs:
+    """The install command's own flags (the shared ones are in :class:`config.Flags`)."""
+
+    target: str | None = None
+    archive: Path | None = None
+    sha256: str | None = None
+    manifest: Path | None = None
+    no_login: bool = False
+    modify_path: bool = False
+    force: bool = False
+    quiet: bool = False
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class Pin:
+    """The manifest an install is pinned to, and where it came from (for messages and --json)."""
+
+    manifest: Manifest
+    origin: str
+    shipped: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"file": self.origin, "shipped": self.shipped, "version": self.manifest.version}
+
+
+def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
+    """Install and report: the ``--json`` object of SPEC §6."""
+    reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
+    request = InstallRequest(
+        version=parse_version(settings.version),
+        target=resolve_target(args.target),
+        sources=settings.sources,
+        archive=args.archive,
+        sha256=parse_sha256_pin(args.sha256),
+        force=args.force,
+    )
+    request, pin = pin_install(request, args.manifest, settings)
+    if pin is not None:
+        reporter.info(f"pinned to Codex {pin.manifest.version} by the manifest {pin.origin}")
+    hooks = Hooks(
+        notice=reporter.info,
+        progress=reporter.progress,
+        npm_resolver_factory=settings.npm_factory(reporter.info),
+    )
+    result = install(request, settings.paths, hooks)
+    _report(result, reporter)
+    data = result.to_json()
+    data["ok"] = True
+    pinned = pin is not None and result.fell_back_from != "manifest"
+    data["pinned_by"] = "manifest" if pinned else _request_pin(args)
+    data["manifest"] = pin.to_json() if pin is not None else None
+    data["path"] = path_setup(settings, args.modify_path, reporter)
+    data["sign_in"] = _sign_in(settings, args).to_json()
+    return data
+
+
+def _report(result: InstallResult, reporter: Reporter) -> None:
+    if result.reused:
+        return
+    reporter.info(
+        f"installed codex {result.version} ({result.target}, {result.layout} layout, "
+        f"from {result.source}) in {result.timings.get('total', 0):.1f}s"
+    )
+    reporter.debug(f"  sha256 {result.sha256}")
+    reporter.debug(f"  release {result.release_dir}")
+
+
+def _request_pin(args: InstallArgs) -> str | None:
+    if args.manifest:
+        return "manifest"
+    if args.sha256:
+        return "sha256"
+    return None
+
+
+def _sign_in(settings: Settings, args: InstallArgs) -> Any:
+    # CODEX_NON_INTERACTIVE means "never prompt", not "skip": an API key in the environment
+    # still signs in (SPEC §6, §10). Only --no-login skips the step.
+    return first_sign_in(
+        settings.paths,
+        codex=settings.paths.current / "bin" / "codex",
+        env=settings.env,
+        interactive=False if settings.non_interactive else None,
+        no_login=args.no_login,
+        echo=(lambda _line: None) if args.quiet else None,
+    )
+
+
+# --- PATH (SPEC §5) ---
+
+
+def path_setup(settings: Settings, modify: bool, reporter: Reporter) -> dict[str, Any]:
+    """Warn about other codex on PATH, add the bin dir where asked; the ``path`` JSON."""
+    paths, env = settings.paths, settings.env
+    state: dict[str, Any] = {"bin_dir": str(paths.bin_dir), "on_path": False}
+    conflicts = pathenv.find_conflicts(paths.bin_dir, env)
+    where = "comes first on PATH" if pathenv.on_path(paths.bin_dir, env) else "is on PATH"
+    for c in conflicts:
+        reporter.warn(f"another codex at {c.path} {where}; remove it with: {c.remove_with}")
+    state["conflicts"] = [{"path": str(c.path), "remove_with": c.remove_with} for c in conflicts]
+    if pathenv.add_to_github_path(paths.bin_dir, env):
+        reporter.info(f"added {paths.bin_dir} to GITHUB_PATH for later steps")
+        state["github_path"] = True
+    if pathenv.on_path(paths.bin_dir, env):
+        state["on_path"] = True
+    elif settings.github_path and not modify:
+        # GitHub Actions: later steps have it; a shell profile is no use on a runner.
+        reporter.info(
+            f"{paths.bin_dir} is not on your PATH in this step; later steps get it from "
+            f"GITHUB_PATH (here, run {paths.bin_link})"
+        )
+    else:
+        _profile_setup(paths, settings, modify, reporter, state)
+    return state
+
+
+def _profile_setup(
+    paths: Paths, settings: Settings, modify: bool, reporter: Reporter, state: dict[str, Any]
+) -> None:
+    home = Path(settings.env.get("HOME") or Path.home())
+    profile = pathenv.profile_for(settings.env, home)
+    if not modify:
+        reporter.info(
+            f"{paths.bin_dir} is not on your PATH; add it with:\n"
+            f"  {pathenv.path_line(paths.bin_dir, profile)}\n"
+            "  (or rerun with --modify-path)"
+        )
+        return
+    if pathenv.modify_profile(profile, paths.bin_dir):
+        reporter.info(f"added {paths.bin_dir} to PATH in {profile}; open a new shell")
+    else:
+        reporter.info(f"{profile} already adds {paths.bin_dir} to PATH; open a new shell")
+    state["profile"] = str(profile)
+
+
+# --- pinning the request (before the lock: a bad manifest fails fast, with exit 2) ---
+
+
+def pin_install(
+    request: InstallRequest, manifest_file: Path | None, settings: Settings
+) -> tuple[InstallRequest, Pin | None]:
+    """Pin ``request`` to ``manifest_file``, or to the shipped manifest for its version when
+    one applies (see :func:`shipped_pin`); unchanged and ``None`` otherwise."""
+    if manifest_file is not None:
+        pin: Pin | None = Pin(load_manifest(manifest_file), str(manifest_file), shipped=False)
+    else:
+        pin = shipped_pin(request, settings.manifest_override)
+    if pin is None:
+        return request, None
+    return apply_pin(request, pin), pin
+
+
+def apply_pin(request: InstallRequest, pin: Pin) -> InstallRequest:
+    """The request with the manifest's version and pins; UsageError (exit 2) when the request
+    and the manifest cannot go together."""
+    manifest = pin.manifest
+    wanted = request.version.version
+    if wanted is not None and wanted != manifest.version:
+        raise UsageError(
+            f"--version {wanted} does not match the manifest {pin.origin}, "
+            f"which pins Codex {manifest.version}"
+        )
+    version = VersionSpec(manifest.version)
+    if request.archive is not None:
+        asset = archive_entry(manifest, request.archive.name, request.target, pin.origin)
+        if request.sha256 is not None and request.sha256 != asset.sha256:
+            raise UsageError(
+                f"--sha256 {request.sha256[:12]}… disagrees with the manifest {pin.origin}, "
+                f"which pins {asset.name} to {asset.sha256[:12]}…"
+            )
+        return replace(request, version=version, sha256=asset.sha256)
+    pinned_candidates(manifest, request.target, request.sources, origin=pin.origin)
+    return replace(request, version=version, manifest=manifest, manifest_optional=pin.shipped)
+
+
+def archive_entry(manifest: Manifest, name: str, target: str, origin: str) -> ManifestAsset:
+    """The manifest entry for a local ``--archive`` file, matched by file name."""
+    asset = manifest.asset_named(name, target) or manifest.asset_named(name)
+    if asset is None:
+        pinned = ", ".join(a.name for a in manifest.assets_for(target)) or "nothing"
+        raise UsageError(
+            f"the manifest {origin} pins no archive named {name} (for {target} it pins: {pinned})"
+        )
+    if asset.target != target:
+        raise UsageError(
+            f"{name} is the {asset.target} archive in the manifest {origin}",
+            hint=f"pass --target {asset.target}",
+        )
+    return asset
+
+
+def shipped_pin(request: InstallRequest, override: str | None) -> Pin | None:
+    """The shipped manifest for the requested version, when it applies.
+
+    It applies to a pinned version (not latest) with no other pin (--sha256, --archive) and no
+    mirror, when the manifest covers the target for the source in use. With the auto or github
+    source it only applies to the official ``openai/codex`` on api.github.com: a shipped manifest
+    says nothing about another repository or GitHub host (--repo, --github-api-url).
+    """
+    version = request.version.version
+    if version is None or not _may_use_shipped(request):
+        return None
+    manifest = shipped_manifest(version, manifest_dirs(override))
+    if manifest is None:
+        return None
+    source = effective_source(request.sources)
+    if not usable_candidates(manifest, request.target, source, need_url=source == "auto"):
+        return None
+    return Pin(manifest, shipped_origin(manifest.version, override), shipped=True)
+
+
+def _may_use_shipped(request: InstallRequest) -> bool:
+    sources = request.sources
+    if request.archive is not None or request.sha256 is not None:
+        return False
+    if sources.mirror or sources.source == "mirror":
+        return False
+    official = (
+        sources.github.api_url.rstrip("/") == DEFAULT_API_URL
+        and sources.github.repo == DEFAULT_REPO
+    )
+    return official or sources.source == "npm"

@@ -1,0 +1,106 @@
+"""Settings: every environment variable the installer reads, and its precedence against the
+command-line flags, in one place (flag, then environment, then default), read once per command.
+
+The launcher's hot path reads its few variables through ``paths`` and ``terminal`` directly:
+this module builds the source options, which it need not import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from codex_install.errors import UsageError
+from codex_install.paths import Paths, github_token, resolve_paths
+from codex_install.resolve import SOURCES, SourceChoice, SourceOptions
+from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
+from codex_install.sources.npm import resolver_factory
+from codex_install.terminal import env_flag
+
+if TYPE_CHECKING:
+    import httpx
+
+    from codex_install.sources.npm import Resolver
+
+# Variables named here so that `grep` finds every one of them in this file.
+RELEASE_ENV = "CODEX_RELEASE"
+SOURCE_ENV = "CODEX_INSTALL_SOURCE"
+MIRROR_ENV = "CODEX_INSTALL_MIRROR"
+API_URL_ENV = "GITHUB_API_URL"
+MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
+NON_INTERACTIVE_ENV = "CODEX_NON_INTERACTIVE"
+DEBUG_ENV = "CODEX_INSTALL_DEBUG"
+GITHUB_PATH_ENV = "GITHUB_PATH"
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The command-line values that have an environment or default counterpart (None: not
+    given on the command line)."""
+
+    codex_home: Path | None = None
+    bin_dir: Path | None = None
+    version: str | None = None
+    source: str | None = None
+    github_api_url: str | None = None
+    repo: str | None = None
+    mirror: str | None = None
+    npm_registry: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one command runs with: flags over environment over defaults."""
+
+    env: Mapping[str, str] = field(repr=False)  # as given: children and npm discovery see it
+    paths: Paths
+    version: str | None
+    sources: SourceOptions
+    manifest_override: str | None = None
+    non_interactive: bool = False
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], flags: Flags | None = None) -> Settings:
+        flags = flags or Flags()
+        paths = resolve_paths(environ, codex_home_opt=flags.codex_home, bin_dir_opt=flags.bin_dir)
+        return cls(
+            env=environ,
+            paths=paths,
+            version=flags.version or environ.get(RELEASE_ENV) or None,
+            sources=_sources(environ, flags, paths.cache_dir),
+            manifest_override=environ.get(MANIFEST_DIR_ENV) or None,
+            non_interactive=env_flag(environ.get(NON_INTERACTIVE_ENV)),
+            debug=bool(environ.get(DEBUG_ENV)),
+        )
+
+    def npm_factory(
+        self, notice: Callable[[str], None]
+    ) -> Callable[[httpx.Client], Resolver] | None:
+        """The npm source for this environment (None when no registry is configured)."""
+        return resolver_factory(self.env, self.sources.npm_registry, notice=notice)
+
+    @property
+    def github_path(self) -> str | None:
+        """GitHub Actions' file of directories to add to PATH for later steps."""
+        return self.env.get(GITHUB_PATH_ENV) or None
+
+
+def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions:
+    source = flags.source or env.get(SOURCE_ENV) or "auto"
+    if source not in SOURCES:
+        raise UsageError(f"unknown source {source!r} ({', '.join(SOURCES)})")
+    return SourceOptions(
+        source=cast(SourceChoice, source),
+        github=GitHubConfig(
+            api_url=flags.github_api_url or env.get(API_URL_ENV) or DEFAULT_API_URL,
+            repo=flags.repo or DEFAULT_REPO,
+            token=github_token(env),
+            cache_dir=cache,
+            ca_bundle=env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR") or None,
+        ),
+        mirror=flags.mirror or env.get(MIRROR_ENV) or None,
+        npm_registry=flags.npm_registry or None,
+    )

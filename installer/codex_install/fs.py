@@ -1,0 +1,146 @@
+"""Atomic filesystem operations and the exclusive file lock: every write the installer, the
+mirror and the auth manager make goes through here."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from codex_install.errors import CodexInstallError, FilesystemError
+
+
+def atomic_symlink(target: str | os.PathLike[str], link: Path) -> None:
+    """Point ``link`` at ``target`` in one rename: readers see the old or the new link."""
+    tmp = link.with_name(f".{link.name}.tmp-{os.urandom(4).hex()}")
+    try:
+        os.symlink(target, tmp)
+        os.replace(tmp, link)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise FilesystemError(f"cannot update {link}: {err.strerror or err}") from err
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+    """Temp file in the same directory (``.<name>.*.tmp``, mode 0600 from its first byte), fsync,
+    chmod to ``mode``, rename, fsync the directory: readers see the old file or the new one."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise FilesystemError(f"cannot write {path}: {err.strerror}") from err
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as err:
+        _unlink_quietly(tmp)
+        raise FilesystemError(f"cannot write {path}: {err.strerror or err}") from err
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def remove_tree(path: Path) -> None:
+    """Rename out of sight first, then delete: a kill mid-delete leaves no half tree visible."""
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+        return
+    trash = path.with_name(f".trash-{os.urandom(6).hex()}")
+    try:
+        os.rename(path, trash)
+    except OSError as err:
+        raise FilesystemError(f"cannot remove {path}: {err.strerror}") from err
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def replace_dir(staging: Path, final: Path, *, what: str = "move into") -> None:
+    """Rename the complete ``staging`` tree to ``final``; an existing ``final`` is moved aside
+    first and put back if the rename fails, then deleted. Readers see the old tree or the new."""
+    old: Path | None = None
+    try:
+        if final.exists():
+            old = final.with_name(f".trash-{final.name}-{secrets.token_hex(4)}")
+            os.rename(final, old)
+        os.rename(staging, final)
+    except OSError as err:
+        if old is not None and not final.exists():
+            os.rename(old, final)
+        raise FilesystemError(f"cannot {what} {final}: {err.strerror}") from err
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _busy(path: Path, timeout: float) -> CodexInstallError:
+    return FilesystemError(f"another codex-install holds {path} (waited {timeout:.0f}s)")
+
+
+@contextmanager
+def file_lock(
+    path: Path,
+    *,
+    timeout: float = 600.0,
+    on_wait: Callable[[], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    poll: float = 0.05,
+    mode: int = 0o644,
+    busy: Callable[[Path, float], CodexInstallError] = _busy,
+) -> Iterator[None]:
+    """Hold ``path`` exclusively; ``busy(path, timeout)`` is raised when waiting runs out."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+    except OSError as err:
+        raise FilesystemError(f"cannot open lock file {path}: {err.strerror}") from err
+    try:
+        deadline = clock() + timeout
+        waited = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not waited and on_wait is not None:
+                    on_wait()
+                waited = True
+                if clock() >= deadline:
+                    raise busy(path, timeout) from None
+                sleep(poll)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

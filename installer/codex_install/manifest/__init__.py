@@ -1,0 +1,53 @@
+"""Release manifests (SPEC §7): the TOML document (``document``) and the manifests that ship
+with codex-install (``shipped``). The values are ``models.Manifest`` and ``ManifestAsset``."""
+
+from codex_install.manifest.document import (
+    SCHEMA,
+    asset_drift,
+    build_manifest,
+    diff_manifests,
+    load_manifest,
+    manifest_filename,
+    parse_manifest,
+    preferred_asset,
+    remote_drift,
+    render_manifest,
+    selection_for,
+    validate_asset,
+    validate_manifest,
+    write_manifest,
+)
+from codex_install.manifest.shipped import (
+    MANIFEST_DIR_ENV,
+    SHIPPED_PACKAGE_DIR,
+    manifest_dirs,
+    shipped_manifest,
+    shipped_manifest_dirs,
+    shipped_origin,
+)
+from codex_install.models import Manifest, ManifestAsset
+
+__all__ = [
+    "MANIFEST_DIR_ENV",
+    "SCHEMA",
+    "SHIPPED_PACKAGE_DIR",
+    "Manifest",
+    "ManifestAsset",
+    "asset_drift",
+    "build_manifest",
+    "diff_manifests",
+    "load_manifest",
+    "manifest_dirs",
+    "manifest_filename",
+    "parse_manifest",
+    "preferred_asset",
+    "remote_drift",
+    "render_manifest",
+    "selection_for",
+    "shipped_manifest",
+    "shipped_manifest_dirs",
+    "shipped_origin",
+    "validate_asset",
+    "validate_manifest",
+    "write_manifest",
+]
