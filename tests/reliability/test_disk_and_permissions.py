@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from builders import TARGET
-from codex_install import archive
+from codex_install.archive import writer as archive
 from codex_install.cli import cli
 from codex_install.paths import Paths
 

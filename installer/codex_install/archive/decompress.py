@@ -1,0 +1,203 @@
+"""Streaming decompression of gzip and zstd, with truncation and garbage told apart from a
+complete stream (zstd's reader alone cannot: hence the frame walker)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+
+from .spec import ArchiveFormat, corrupt
+
+# A chunk source: the next chunk of compressed bytes, b"" at the end of input.
+Read = Callable[[], bytes]
+
+_CHUNK = 1 << 20  # decompressed chunk size; big buffers keep per-chunk Python overhead negligible
+# zlib copies the unconsumed input after every capped call; small slices keep that cheap.
+_GZIP_SLICE = 256 << 10
+_GZIP_WBITS = 31  # a gzip header and trailer around the deflate stream
+_ZSTD_MAGIC = 0xFD2FB528
+_ZSTD_SKIPPABLE = 0x184D2A50  # ..0x184D2A5F: skippable frames
+_FCS_SIZES = (0, 2, 4, 8)
+_DICT_SIZES = (0, 1, 2, 4)
+
+
+def decompress(fmt: ArchiveFormat, read: Read) -> Iterator[bytes]:
+    """The plain tar bytes of a compressed archive (``fmt`` is "tar.gz" or "tar.zst")."""
+    return unzstd(read) if fmt == "tar.zst" else gunzip(read)
+
+
+class _Gunzip:
+    """Inflates (possibly multi-member) gzip; output is capped per call so bombs stay small."""
+
+    def __init__(self) -> None:
+        self._inflater = zlib.decompressobj(_GZIP_WBITS)
+        self._start = b""
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        self._start = self._start or chunk[:64]
+        view = memoryview(chunk)
+        for pos in range(0, len(view), _GZIP_SLICE):
+            yield from self._inflate(view[pos : pos + _GZIP_SLICE])
+
+    def finish(self) -> Iterator[bytes]:
+        try:
+            tail = self._inflater.flush()
+        except zlib.error as e:
+            raise corrupt(f"bad gzip data ({e})", self._start) from e
+        if tail:
+            yield tail
+        if not self._inflater.eof:
+            detail = "gzip stream ended early" if self._start else "empty download"
+            raise corrupt(detail, self._start)
+
+    def _inflate(self, data: bytes | memoryview) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self._inflater.decompress(data, _CHUNK)
+            except zlib.error as e:
+                raise corrupt(f"bad gzip data ({e})", self._start) from e
+            if out:
+                yield out
+            if not self._inflater.eof:
+                data = self._inflater.unconsumed_tail
+                continue
+            data = self._inflater.unused_data
+            if data:  # the next member of a concatenated gzip file
+                self._inflater = zlib.decompressobj(_GZIP_WBITS)
+
+
+def gunzip(read: Read) -> Iterator[bytes]:
+    stream = _Gunzip()
+    for chunk in iter(read, b""):
+        yield from stream.feed(chunk)
+    yield from stream.finish()
+
+
+class ZstdFrameWalker:
+    """Follows zstd frame and block headers over the compressed bytes, skipping contents.
+
+    zstandard's stream_reader returns EOF quietly on a cut-off frame; this tells a complete
+    stream (every frame reached its last block and checksum) from a truncated one.
+    """
+
+    def __init__(self) -> None:
+        self._want = 4
+        self._header = bytearray()
+        self._skip = 0
+        self._on_header: Callable[[bytes], None] = self._magic
+        self._checksum = 0
+        self.frames = 0
+
+    def update(self, data: bytes) -> None:
+        pos, n = 0, len(data)
+        while pos < n:
+            if self._skip:
+                step = min(self._skip, n - pos)
+                self._skip -= step
+                pos += step
+                continue
+            step = min(self._want - len(self._header), n - pos)
+            self._header += data[pos : pos + step]
+            pos += step
+            if len(self._header) == self._want:
+                header = bytes(self._header)
+                self._header.clear()
+                self._on_header(header)
+
+    @property
+    def complete(self) -> bool:
+        return (
+            self.frames > 0
+            and self._on_header == self._magic
+            and not self._header
+            and not self._skip
+        )
+
+    @property
+    def started(self) -> bool:
+        """Whether any frame was seen or begun (an empty download is neither)."""
+        return self.frames > 0 or bool(self._header)
+
+    def _expect(self, want: int, handler: Callable[[bytes], None], skip: int = 0) -> None:
+        self._want, self._on_header, self._skip = want, handler, skip
+
+    def _magic(self, header: bytes) -> None:
+        magic = int.from_bytes(header, "little")
+        if magic == _ZSTD_MAGIC:
+            self._expect(1, self._frame_descriptor)
+        elif magic & 0xFFFFFFF0 == _ZSTD_SKIPPABLE:
+            self._expect(4, self._skippable_size)
+        else:
+            raise corrupt("not a zstd stream", header if self.frames == 0 else b"")
+
+    def _skippable_size(self, header: bytes) -> None:
+        self._expect(4, self._magic, skip=int.from_bytes(header, "little"))
+
+    def _frame_descriptor(self, header: bytes) -> None:
+        fhd = header[0]
+        if fhd & 0x08:
+            raise corrupt("bad zstd frame header")
+        single_segment = bool(fhd & 0x20)
+        fcs = _FCS_SIZES[fhd >> 6] or (1 if single_segment else 0)
+        self._checksum = 4 if fhd & 0x04 else 0
+        rest = (0 if single_segment else 1) + _DICT_SIZES[fhd & 0x03] + fcs
+        self._expect(3, self._block, skip=rest)
+
+    def _block(self, header: bytes) -> None:
+        value = int.from_bytes(header, "little")
+        last, block_type, size = value & 1, (value >> 1) & 3, value >> 3
+        if block_type == 3:
+            raise corrupt("bad zstd block header")
+        skip = 1 if block_type == 1 else size
+        if last:
+            self.frames += 1
+            self._expect(4, self._magic, skip=skip + self._checksum)
+        else:
+            self._expect(3, self._block, skip=skip)
+
+
+class _ChunkReader:
+    """File-like ``read(n)`` over a chunk source, for zstandard's stream_reader; hands chunks
+    over without copying when they fit."""
+
+    def __init__(self, read: Read, observe: Callable[[bytes], None]) -> None:
+        self._next = read
+        self._observe = observe
+        self._chunk = b""
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self._pos >= len(self._chunk):
+            self._chunk, self._pos = self._next(), 0
+            self._observe(self._chunk)
+        if self._pos == 0 and (size < 0 or size >= len(self._chunk)):
+            out, self._chunk = self._chunk, b""
+            return out
+        end = len(self._chunk) if size < 0 else self._pos + size
+        out = self._chunk[self._pos : end]
+        self._pos += len(out)
+        return out
+
+
+def unzstd(read: Read) -> Iterator[bytes]:
+    import zstandard  # lazy: keeps `codex-install --version` fast
+
+    walker = ZstdFrameWalker()
+    reader = _ChunkReader(read, walker.update)
+    decompressor = zstandard.ZstdDecompressor()
+    try:
+        stream = decompressor.stream_reader(
+            reader,  # type: ignore[arg-type]  # any object with read() will do
+            read_size=_CHUNK,
+            read_across_frames=True,
+            closefd=False,
+        )
+        with stream:
+            while chunk := stream.read(_CHUNK):
+                yield chunk
+            while reader.read(_CHUNK):  # let the walker see everything past the last frame
+                pass
+    except zstandard.ZstdError as e:
+        raise corrupt(f"bad zstd data ({e})") from e
+    if not walker.complete:
+        raise corrupt("zstd stream ended early" if walker.started else "empty download")

@@ -1,0 +1,172 @@
+"""Our own streaming tar reader (``tarfile`` only parses single header blocks): 512-byte
+blocks over decompressed chunks, pax and GNU long-name headers, one ``Member`` per entry."""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+
+from .spec import BLOCK, Kind, Member, corrupt
+
+_MAX_META = 1 << 20  # pax / GNU long-name payloads are names, never megabytes
+_MAX_MTIME = 1 << 33  # year 2242; anything else is junk we do not hand to utime()
+_ZERO_BLOCK = bytes(BLOCK)
+_KINDS: dict[bytes, Kind] = {
+    tarfile.REGTYPE: "file",
+    tarfile.AREGTYPE: "file",
+    tarfile.CONTTYPE: "file",
+    tarfile.LNKTYPE: "hardlink",
+    tarfile.SYMTYPE: "symlink",
+    tarfile.DIRTYPE: "dir",
+    tarfile.CHRTYPE: "device",
+    tarfile.BLKTYPE: "device",
+    tarfile.FIFOTYPE: "device",
+}
+# Headers that describe the next entry rather than being one, and the pax key each sets
+# (None: records parsed as pax; global "g" headers carry comments, never names).
+_META: dict[bytes, str | None] = {
+    tarfile.XHDTYPE: None,
+    tarfile.XGLTYPE: None,
+    tarfile.GNUTYPE_LONGNAME: "path",
+    tarfile.GNUTYPE_LONGLINK: "linkpath",
+}
+
+
+class Blocks:
+    """Reads a tar byte stream from decompressed chunks; member data is handed out as
+    memoryview slices of those chunks (no copies)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._view = memoryview(b"")
+        self._pos = 0
+
+    def _fill(self) -> bool:
+        for chunk in self._chunks:
+            self._view, self._pos = memoryview(chunk), 0
+            return True
+        return False
+
+    def take(self, n: int) -> bytes:
+        if len(self._view) - self._pos >= n:  # the common case: one header inside one chunk
+            out = bytes(self._view[self._pos : self._pos + n])
+            self._pos += n
+            return out
+        parts: list[bytes] = []
+        for piece in self.pieces(n):
+            parts.append(bytes(piece))
+        return b"".join(parts)
+
+    def pieces(self, n: int) -> Iterator[memoryview]:
+        """Exactly ``n`` bytes, as views valid until the next call; truncation raises."""
+        while n:
+            if self._pos >= len(self._view) and not self._fill():
+                raise corrupt("tar stream ended inside an entry")
+            step = min(n, len(self._view) - self._pos)
+            yield self._view[self._pos : self._pos + step]
+            self._pos += step
+            n -= step
+
+    def skip(self, n: int) -> None:
+        for _ in self.pieces(n):
+            pass
+
+    def drain(self) -> int:
+        count = len(self._view) - self._pos
+        self._view, self._pos = memoryview(b""), 0
+        for chunk in self._chunks:
+            count += len(chunk)
+        return count
+
+
+def _padding(size: int) -> int:
+    return -size % BLOCK
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def parse_pax(data: bytes) -> dict[str, str]:
+    """Records of a pax extended header: ``"<len> <key>=<value>\\n"``."""
+    records: dict[str, str] = {}
+    pos = 0
+    while pos < len(data) and data[pos] != 0:
+        space = data.find(b" ", pos)
+        try:
+            length = int(data[pos:space]) if space > pos else 0
+        except ValueError:
+            length = 0
+        if length <= space - pos:
+            raise corrupt("malformed pax header")
+        record = data[space + 1 : pos + length]
+        if pos + length > len(data) or not record.endswith(b"\n") or b"=" not in record:
+            raise corrupt("malformed pax header")
+        key, _, value = record[:-1].partition(b"=")
+        records[_text(key)] = _text(value)
+        pos += length
+    return records
+
+
+def read_members(blocks: Blocks) -> Iterator[tuple[Member, int]]:
+    """Yields each member and the size of its data, which the caller must consume (padding
+    is handled here). Returns at the end-of-archive marker."""
+    pax: dict[str, str] = {}
+    while True:
+        header = blocks.take(BLOCK)
+        if header == _ZERO_BLOCK:
+            return
+        info = _header(header)
+        if info.type in _META:
+            _read_meta(blocks, info, pax)
+            continue
+        member = _member(info, pax)
+        pax = {}
+        size = member.size if member.kind == "file" else 0
+        yield member, size
+        blocks.skip(_padding(size))
+
+
+def _header(block: bytes) -> tarfile.TarInfo:
+    try:
+        info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except tarfile.HeaderError as e:
+        raise corrupt(f"bad tar header ({e})", block) from e
+    if info.size < 0:
+        raise corrupt("negative size in tar header")
+    return info
+
+
+def _read_meta(blocks: Blocks, info: tarfile.TarInfo, pax: dict[str, str]) -> None:
+    """Reads an extended header's payload into ``pax``, the overrides for the next entry."""
+    if info.size > _MAX_META:
+        raise corrupt("oversized tar extended header")
+    payload = blocks.take(info.size)
+    blocks.skip(_padding(info.size))
+    key = _META[info.type]
+    if key is not None:
+        pax[key] = _text(payload.split(b"\0", 1)[0])
+    elif info.type == tarfile.XHDTYPE:
+        pax.update(parse_pax(payload))
+
+
+def _member(info: tarfile.TarInfo, pax: dict[str, str]) -> Member:
+    name = pax.get("path", info.name)
+    kind = _KINDS.get(info.type, "unsupported")
+    if any(key.startswith("GNU.sparse") for key in pax):
+        kind = "unsupported"
+    size = _pax_size(pax) if "size" in pax else info.size
+    if kind == "file" and name.endswith("/") and info.type == tarfile.AREGTYPE:
+        kind = "dir"
+    mtime = int(info.mtime) if 0 <= info.mtime < _MAX_MTIME else 0
+    return Member(name, kind, size, info.mode, pax.get("linkpath", info.linkname), mtime)
+
+
+def _pax_size(pax: dict[str, str]) -> int:
+    try:
+        size = int(pax["size"])
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise corrupt("malformed pax size")
+    return size

@@ -1,0 +1,116 @@
+"""gzip and zstd streams: concatenated members, truncation, corruption, error pages
+(archive/decompress.py)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from codex_install.archive import ArchiveFormat
+from codex_install.archive.decompress import ZstdFrameWalker
+from codex_install.errors import VerificationError
+
+from .helpers import (
+    assert_package_installed,
+    binary,
+    build,
+    extract,
+    file,
+    good,
+    make_tar,
+    package_entries,
+    random_chunks,
+    spec,
+)
+
+
+def zstd_frames() -> bytes:
+    checked = zstandard.ZstdCompressor(write_checksum=True)
+    plain = zstandard.ZstdCompressor(write_content_size=False)
+    skippable = (0x184D2A53).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"abc"
+    return checked.compress(binary(3000)) + skippable + plain.compress(b"tail" * 100)
+
+
+def test_zstd_frame_walker_accepts_only_whole_streams() -> None:
+    data = zstd_frames()
+    for cut in range(len(data) + 1):
+        walker = ZstdFrameWalker()
+        for chunk in random_chunks(data[:cut], cut):
+            walker.update(chunk)
+        # a cut right after a complete frame is a valid (shorter) stream; the tar layer and
+        # the digest catch those
+        assert walker.complete == (cut in frame_ends(data)), cut
+
+
+def frame_ends(data: bytes) -> set[int]:
+    ends = set()
+    walker = ZstdFrameWalker()
+    for i in range(len(data)):
+        walker.update(data[i : i + 1])
+        if walker.complete:
+            ends.add(i + 1)
+    return ends
+
+
+def test_zstd_frame_walker_refuses_html() -> None:
+    with pytest.raises(VerificationError, match="HTML"):
+        ZstdFrameWalker().update(b"<!DOCTYPE html><html>")
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "tar.zst"])
+def test_multi_megabyte_binary_in_two_mib_chunks(dest: Path, fmt: ArchiveFormat) -> None:
+    big = binary(5 << 20, seed=7)
+    data = build([file("./bin/codex", big, mode=0o755)], fmt)
+    chunks = (data[i : i + (2 << 20)] for i in range(0, len(data), 2 << 20))
+    assert extract(data, dest, spec(fmt), chunks).unpacked_bytes == len(big)
+    assert (dest / "bin" / "codex").read_bytes() == big
+
+
+def test_concatenated_gzip_members_and_zstd_frames(dest: Path, tmp_path: Path) -> None:
+    raw = make_tar(package_entries())
+    half = len(raw) // 2
+    gz = gzip.compress(raw[:half]) + gzip.compress(raw[half:])
+    assert_package_installed(dest, extract(gz, dest, spec("tar.gz")))
+    other = tmp_path / "zst"
+    other.mkdir()
+    cctx = zstandard.ZstdCompressor(write_checksum=True)
+    zst = cctx.compress(raw[:half]) + cctx.compress(raw[half:])
+    assert_package_installed(other, extract(zst, other, spec("tar.zst")))
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "tar.zst", "tar"])
+@pytest.mark.parametrize("keep", [0.0, 0.1, 0.5, 0.9, 0.999, -4, -1])
+def test_truncated_stream_is_refused(dest: Path, fmt: ArchiveFormat, keep: float) -> None:
+    data = good(fmt)
+    cut = int(len(data) * keep) if keep >= 0 else len(data) + int(keep)
+    with pytest.raises(VerificationError, match="archive is truncated or corrupt") as info:
+        extract(data[:cut], dest, spec(fmt))
+    assert type(info.value) is VerificationError
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "tar.zst"])
+@pytest.mark.parametrize("where", [0.3, 0.6, 0.95])
+def test_corrupted_bytes_are_refused(dest: Path, fmt: ArchiveFormat, where: float) -> None:
+    data = bytearray(good(fmt))
+    pos = int(len(data) * where)
+    data[pos : pos + 8] = bytes(b ^ 0x5A for b in data[pos : pos + 8])
+    with pytest.raises(VerificationError, match="archive is truncated or corrupt"):
+        extract(bytes(data), dest, spec(fmt))
+
+
+HTML = b"<!DOCTYPE html>\n<html><head><title>Rate limited</title></head><body>...</body></html>\n"
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "tar.zst", "tar"])
+def test_html_page_instead_of_an_archive(dest: Path, fmt: ArchiveFormat) -> None:
+    with pytest.raises(VerificationError, match="got an HTML/XML page, not an archive"):
+        extract(HTML * 20, dest, spec(fmt))
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "tar.zst", "tar"])
+def test_empty_download(dest: Path, fmt: ArchiveFormat) -> None:
+    with pytest.raises(VerificationError, match="archive is truncated or corrupt"):
+        extract(b"", dest, spec(fmt))
