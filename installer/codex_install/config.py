@@ -89,18 +89,23 @@ class Settings:
 
 
 def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions:
-    source = flags.source or env.get(SOURCE_ENV) or "auto"
+    source = _first(flags.source, env.get(SOURCE_ENV)) or "auto"
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r} ({', '.join(SOURCES)})")
     return SourceOptions(
         source=cast(SourceChoice, source),
         github=GitHubConfig(
-            api_url=flags.github_api_url or env.get(API_URL_ENV) or DEFAULT_API_URL,
+            api_url=_first(flags.github_api_url, env.get(API_URL_ENV)) or DEFAULT_API_URL,
             repo=flags.repo or DEFAULT_REPO,
             token=github_token(env),
             cache_dir=cache,
-            ca_bundle=env.get("SSL_CERT_FILE") or env.get("SSL_CERT_DIR") or None,
+            ca_bundle=_first(env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")),
         ),
-        mirror=flags.mirror or env.get(MIRROR_ENV) or None,
+        mirror=_first(flags.mirror, env.get(MIRROR_ENV)),
         npm_registry=flags.npm_registry or None,
     )
+
+
+def _first(*values: str | None) -> str | None:
+    """The first value that is set and not empty: flag before environment."""
+    return next((v for v in values if v), None)

@@ -229,19 +229,26 @@ def find_release(
 ) -> InstalledRelease:
     """The installed release of ``version``: for ``target`` when there is one, else (unless
     ``exact``: the user named the target) the only one installed."""
-    matches = [r for r in list_releases(paths) if r.version == version]
-    if target is not None:
-        preferred = [r for r in matches if r.target == target]
-        matches = preferred if exact else preferred or matches
+    matches = _installed(paths, version, target, exact=exact)
+    if len(matches) == 1:
+        return matches[0]
     if not matches:
         where = f" for {target}" if exact and target else ""
         raise NotFoundError(f"codex {version} is not installed{where} (see `codex-install list`)")
-    if len(matches) > 1:
-        raise UsageError(
-            f"codex {version} is installed for several targets; pass --target "
-            f"({', '.join(r.target for r in matches)})"
-        )
-    return matches[0]
+    raise UsageError(
+        f"codex {version} is installed for several targets; pass --target "
+        f"({', '.join(r.target for r in matches)})"
+    )
+
+
+def _installed(
+    paths: Paths, version: str, target: str | None, *, exact: bool
+) -> list[InstalledRelease]:
+    matches = [r for r in list_releases(paths) if r.version == version]
+    if target is None:
+        return matches
+    preferred = [r for r in matches if r.target == target]
+    return preferred if exact else preferred or matches
 
 
 def bin_link_is_ours(paths: Paths) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex_install import assets
-from codex_install.errors import FilesystemError, NotFoundError
+from codex_install.errors import FilesystemError, NotFoundError, VerificationError
 from codex_install.fetch import fetch_to_file
 from codex_install.fs import atomic_write_text, replace_dir
 from codex_install.models import Asset, Release
@@ -156,24 +156,41 @@ def _carry_over(
     published = {a.name: a for a in release.assets}
     kept: list[SyncedAsset] = []
     for entry in entries if isinstance(entries, list) else []:
-        name = entry.get("name") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or name in fresh or name not in published:
+        name = _entry_name(entry)
+        if name is None or name in fresh or name not in published:
             continue
-        path = final / name
-        try:
-            size, digest = _hash_file(path)
-        except OSError:
-            continue
-        upstream = published[name].sha256
-        if digest != parse_digest(entry.get("digest")) or upstream not in (None, digest):
-            notice(f"  dropping {name}: it no longer matches the release")
-            continue
-        try:
-            os.link(path, staging / name)
-        except OSError:
-            shutil.copy2(path, staging / name)
-        kept.append(SyncedAsset(name, size, digest))
+        synced = _still_valid(final / name, entry, published[name], notice)
+        if synced is not None:
+            _link_or_copy(final / name, staging / name)
+            kept.append(synced)
     return kept
+
+
+def _entry_name(entry: object) -> str | None:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _still_valid(
+    path: Path, entry: dict[str, object], upstream: Asset, notice: Callable[[str], None]
+) -> SyncedAsset | None:
+    """The earlier copy at ``path``, re-hashed, if it matches the mirror's and the release's
+    digests."""
+    try:
+        size, digest = _hash_file(path)
+    except OSError:
+        return None
+    if digest != parse_digest(entry.get("digest")) or upstream.sha256 not in (None, digest):
+        notice(f"  dropping {path.name}: it no longer matches the release")
+        return None
+    return SyncedAsset(path.name, size, digest)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def _hash_file(path: Path) -> tuple[int, str]:
@@ -191,8 +208,6 @@ def _expected(asset: Asset, sums: dict[str, str] | None) -> str:
     if not claims:
         raise NotFoundError(f"no digest published for {asset.name}; refusing to mirror it")
     if len(set(claims)) > 1:
-        from codex_install.errors import VerificationError
-
         raise VerificationError(f"{asset.name}: release digest and SUMS disagree")
     return claims[0]
 

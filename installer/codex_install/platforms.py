@@ -31,25 +31,21 @@ NPM_PLATFORMS: dict[str, str] = {
     "aarch64-unknown-linux-gnu": "linux-arm64",
 }
 
+_ARCH = {"arm64": "aarch64", "aarch64": "aarch64", "x86_64": "x86_64", "amd64": "x86_64"}
 _SUPPORTED_TEXT = "macOS (arm64, x86_64) and Linux (x86_64, arm64)"
 
 
 def detect_target(system: str, machine: str, translated: bool = False) -> str:
     """Map ``uname -s``/``uname -m`` (and the Rosetta flag) to a Codex target triple."""
     system_l = system.lower()
-    machine_l = machine.lower()
-    if system_l == "darwin":
-        if machine_l in ("arm64", "aarch64"):
-            return "aarch64-apple-darwin"
-        if machine_l in ("x86_64", "amd64"):
-            # Under Rosetta 2 an x86_64 Python runs on Apple silicon: the native build is faster.
-            return "aarch64-apple-darwin" if translated else "x86_64-apple-darwin"
-    elif system_l == "linux":
+    arch = _ARCH.get(machine.lower())
+    if system_l == "darwin" and arch is not None:
+        # Under Rosetta 2 an x86_64 Python runs on Apple silicon: the native build is faster.
+        native = "aarch64" if translated else arch
+        return f"{native}-apple-darwin"
+    if system_l == "linux" and arch is not None:
         # musl builds are static and run on every distribution, Alpine included.
-        if machine_l in ("x86_64", "amd64"):
-            return "x86_64-unknown-linux-musl"
-        if machine_l in ("aarch64", "arm64"):
-            return "aarch64-unknown-linux-musl"
+        return f"{arch}-unknown-linux-musl"
     if system_l.startswith(("windows", "cygwin", "msys", "mingw")):
         raise UnsupportedPlatformError(
             f"Windows is not supported by codex-install (supported: {_SUPPORTED_TEXT})",

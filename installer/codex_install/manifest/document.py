@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -101,15 +101,7 @@ def parse_manifest(text: str, origin: str) -> Manifest:
     except RecursionError as err:  # tomllib recurses per nesting level: hostile, not a crash
         raise _bad(origin, "not valid TOML: arrays or tables nested too deeply") from err
 
-    if "schema" not in data:
-        raise _bad(origin, "missing key 'schema' (expected schema = 1)")
-    schema = data["schema"]
-    if type(schema) is not int or schema != SCHEMA:
-        raise _bad(
-            origin,
-            f"unsupported manifest schema {schema!r}; this codex-install reads schema {SCHEMA}",
-            hint="a newer codex-install may read it" if type(schema) is int else None,
-        )
+    schema = _schema(origin, data)
     _reject_unknown_keys(origin, "the top level", data, _MANIFEST_KEYS)
     version = _string(origin, data, "version", "")
     tag = _string(origin, data, "tag", "")
@@ -126,6 +118,19 @@ def parse_manifest(text: str, origin: str) -> Manifest:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise _bad(origin, problems[0] + more)
     return manifest
+
+
+def _schema(origin: str, data: Mapping[str, Any]) -> int:
+    if "schema" not in data:
+        raise _bad(origin, "missing key 'schema' (expected schema = 1)")
+    schema = data["schema"]
+    if type(schema) is not int or schema != SCHEMA:
+        raise _bad(
+            origin,
+            f"unsupported manifest schema {schema!r}; this codex-install reads schema {SCHEMA}",
+            hint="a newer codex-install may read it" if type(schema) is int else None,
+        )
+    return schema
 
 
 def _parse_asset(origin: str, index: int, raw: object) -> ManifestAsset:
@@ -230,35 +235,61 @@ def validate_manifest(manifest: Manifest) -> list[str]:
     return problems
 
 
-def validate_asset(asset: ManifestAsset) -> list[str]:
-    where = f"asset {asset.name!r}"
-    problems: list[str] = []
-    if asset.target not in KNOWN_TARGETS:
-        problems.append(
-            f"{where}: unknown target {asset.target!r} (known: {', '.join(KNOWN_TARGETS)})"
-        )
-    if asset.layout not in LAYOUTS:
-        problems.append(f"{where}: unknown layout {asset.layout!r} (expected package or legacy)")
+def _bad_name(asset: ManifestAsset) -> str | None:
     if not asset.name or "/" in asset.name or asset.name in (".", ".."):
-        problems.append(f"{where}: name must be a plain file name")
-    if type(asset.size) is not int or asset.size < 0:
-        problems.append(f"{where}: size must be a non-negative integer, not {asset.size!r}")
-    if not _SHA256_RE.match(asset.sha256):
-        problems.append(f"{where}: sha256 must be 64 lower-case hex digits, not {asset.sha256!r}")
+        return "name must be a plain file name"
+    return None
+
+
+def _bad_source(asset: ManifestAsset) -> str | None:
     if asset.url is None and asset.npm_spec is None:
-        problems.append(f"{where}: needs a url (or an npm_spec for npm entries)")
+        return "needs a url (or an npm_spec for npm entries)"
     if asset.url is not None and not asset.url.startswith(_URL_SCHEMES):
-        problems.append(f"{where}: url {asset.url!r} must start with https://, http:// or file://")
-    if asset.integrity is not None and not _SRI_RE.match(asset.integrity):
-        problems.append(
-            f"{where}: integrity {asset.integrity!r} is not an SRI hash like 'sha512-<base64>'"
-        )
-    if asset.npm_spec is not None and not _NPM_SPEC_RE.match(asset.npm_spec):
-        problems.append(
-            f"{where}: npm_spec {asset.npm_spec!r} is not a package spec like "
-            "'@openai/codex@0.169.0-linux-x64'"
-        )
-    return problems
+        return f"url {asset.url!r} must start with https://, http:// or file://"
+    return None
+
+
+def _mismatch(value: str | None, pattern: re.Pattern[str], problem: str) -> str | None:
+    return problem if value is not None and not pattern.match(value) else None
+
+
+# Each check returns what is wrong with one field, or None (flit's validate.py shape).
+_ASSET_CHECKS: tuple[Callable[[ManifestAsset], str | None], ...] = (
+    lambda a: (
+        None
+        if a.target in KNOWN_TARGETS
+        else f"unknown target {a.target!r} (known: {', '.join(KNOWN_TARGETS)})"
+    ),
+    lambda a: (
+        None if a.layout in LAYOUTS else f"unknown layout {a.layout!r} (expected package or legacy)"
+    ),
+    _bad_name,
+    lambda a: (
+        None
+        if type(a.size) is int and a.size >= 0
+        else f"size must be a non-negative integer, not {a.size!r}"
+    ),
+    lambda a: _mismatch(
+        a.sha256, _SHA256_RE, f"sha256 must be 64 lower-case hex digits, not {a.sha256!r}"
+    ),
+    _bad_source,
+    lambda a: _mismatch(
+        a.integrity,
+        _SRI_RE,
+        f"integrity {a.integrity!r} is not an SRI hash like 'sha512-<base64>'",
+    ),
+    lambda a: _mismatch(
+        a.npm_spec,
+        _NPM_SPEC_RE,
+        f"npm_spec {a.npm_spec!r} is not a package spec like '@openai/codex@0.169.0-linux-x64'",
+    ),
+)
+
+
+def validate_asset(asset: ManifestAsset) -> list[str]:
+    """Every problem of one entry, each prefixed with the entry's name."""
+    where = f"asset {asset.name!r}"
+    return [f"{where}: {problem}" for check in _ASSET_CHECKS if (problem := check(asset))]
 
 
 # --- drift: what `manifest verify` and `install --manifest` compare ---

@@ -169,17 +169,7 @@ def _through_npm(
     """The pinned npm tarball as the registry publishes it: ``dist.integrity`` must be the
     manifest's, checked before the tarball is downloaded."""
     remote = npm_resolver(VersionSpec(manifest.version), target)
-    spec = remote.extra.get("npm_spec")
-    npm_entries = [a for a in candidates if a.is_npm]
-    pinned = next(
-        (a for a in npm_entries if a.npm_spec == spec or a.name == remote.archive.name), None
-    )
-    if pinned is None:
-        pins = ", ".join(a.npm_spec or a.name for a in npm_entries) or "no npm tarball"
-        raise NotFoundError(
-            f"the npm registry's {spec or remote.archive.name} is not what the manifest pins "
-            f"for {target} ({pins})"
-        )
+    pinned = _npm_entry(candidates, remote, target)
     if remote.integrity and pinned.integrity and same_algorithm(remote.integrity, pinned.integrity):
         _refuse_drift(asset_drift(pinned, integrity=remote.integrity, observed="npm registry"))
     selection = Selection(
@@ -195,6 +185,22 @@ def _through_npm(
         extra=dict(remote.extra),
     )
     return Resolved(selection, None)
+
+
+def _npm_entry(
+    candidates: Sequence[ManifestAsset], remote: Selection, target: str
+) -> ManifestAsset:
+    """The manifest's npm entry for the tarball the registry offers (by spec or file name)."""
+    spec = remote.extra.get("npm_spec")
+    npm_entries = [a for a in candidates if a.is_npm]
+    for entry in npm_entries:
+        if entry.npm_spec == spec or entry.name == remote.archive.name:
+            return entry
+    pins = ", ".join(a.npm_spec or a.name for a in npm_entries) or "no npm tarball"
+    raise NotFoundError(
+        f"the npm registry's {spec or remote.archive.name} is not what the manifest pins "
+        f"for {target} ({pins})"
+    )
 
 
 def same_algorithm(a: str, b: str) -> bool:
