@@ -1,0 +1,82 @@
+"""Settings.from_env: flag over environment over default, for every variable it reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codex_install.config import Flags, Settings
+from codex_install.errors import UsageError
+from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
+
+HOME = {"HOME": "/home/u"}
+
+
+def test_defaults_come_from_home() -> None:
+    settings = Settings.from_env(HOME)
+    assert settings.paths.codex_home == Path("/home/u/.codex")
+    assert settings.paths.bin_dir == Path("/home/u/.local/bin")
+    assert settings.version is None
+    assert settings.sources.source == "auto"
+    assert settings.sources.github.api_url == DEFAULT_API_URL
+    assert settings.sources.github.repo == DEFAULT_REPO
+    assert settings.sources.mirror is None
+    assert settings.non_interactive is False
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "field", "expected"),
+    [
+        ({"CODEX_RELEASE": "0.1.0"}, Flags(), "version", "0.1.0"),
+        ({"CODEX_RELEASE": "0.1.0"}, Flags(version="0.2.0"), "version", "0.2.0"),
+        ({"CODEX_RELEASE": ""}, Flags(), "version", None),
+        ({"CODEX_INSTALL_SOURCE": "npm"}, Flags(), "source", "npm"),
+        ({"CODEX_INSTALL_SOURCE": "npm"}, Flags(source="github"), "source", "github"),
+        ({"CODEX_INSTALL_MIRROR": "file:///m"}, Flags(), "mirror", "file:///m"),
+        ({"CODEX_INSTALL_MIRROR": "file:///m"}, Flags(mirror="file:///f"), "mirror", "file:///f"),
+        ({"GITHUB_API_URL": "http://ghe"}, Flags(), "api_url", "http://ghe"),
+        ({"GITHUB_API_URL": "http://ghe"}, Flags(github_api_url="http://x"), "api_url", "http://x"),
+        ({"GH_TOKEN": "t2"}, Flags(), "token", "t2"),
+        ({"GH_TOKEN": "t2", "GITHUB_TOKEN": "t1"}, Flags(), "token", "t1"),
+        ({"SSL_CERT_DIR": "/certs"}, Flags(), "ca_bundle", "/certs"),
+        ({"SSL_CERT_FILE": "/ca.pem", "SSL_CERT_DIR": "/c"}, Flags(), "ca_bundle", "/ca.pem"),
+        ({"CODEX_NON_INTERACTIVE": "1"}, Flags(), "non_interactive", True),
+        ({"CODEX_NON_INTERACTIVE": "true"}, Flags(), "non_interactive", True),
+        ({"CODEX_NON_INTERACTIVE": "0"}, Flags(), "non_interactive", False),
+        ({"CODEX_INSTALL_MANIFEST_DIR": "/m"}, Flags(), "manifest_override", "/m"),
+    ],
+)
+def test_flag_beats_environment_beats_default(
+    env: dict[str, str], flags: Flags, field: str, expected: object
+) -> None:
+    settings = Settings.from_env({**HOME, **env}, flags)
+    where: dict[str, object] = {
+        "version": settings.version,
+        "source": settings.sources.source,
+        "mirror": settings.sources.mirror,
+        "api_url": settings.sources.github.api_url,
+        "token": settings.sources.github.token,
+        "ca_bundle": settings.sources.github.ca_bundle,
+        "non_interactive": settings.non_interactive,
+        "manifest_override": settings.manifest_override,
+    }
+    assert where[field] == expected
+
+
+def test_paths_follow_the_flags_first(tmp_path: Path) -> None:
+    env = {**HOME, "CODEX_HOME": "/env/home", "CODEX_INSTALL_DIR": "/env/bin"}
+    assert Settings.from_env(env).paths.codex_home == Path("/env/home")
+    flags = Flags(codex_home=tmp_path / "h", bin_dir=tmp_path / "b")
+    settings = Settings.from_env(env, flags)
+    assert (settings.paths.codex_home, settings.paths.bin_dir) == (tmp_path / "h", tmp_path / "b")
+
+
+def test_an_unknown_source_in_the_environment_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown source 'ftp'"):
+        Settings.from_env({**HOME, "CODEX_INSTALL_SOURCE": "ftp"})
+
+
+def test_github_path_is_read_from_the_environment() -> None:
+    assert Settings.from_env(HOME).github_path is None
+    assert Settings.from_env({**HOME, "GITHUB_PATH": "/gh/path"}).github_path == "/gh/path"
