@@ -23,14 +23,15 @@ from codex_install.manifest import (
     preferred_asset,
     remote_drift,
     render_manifest,
-    selection_for,
     shipped_manifest,
     shipped_manifest_dirs,
     validate_manifest,
     write_manifest,
 )
-from codex_install.models import Asset
+from codex_install.models import Asset, Selection
 from codex_install.platforms import SUPPORTED_TARGETS
+from codex_install.resolve import SourceOptions
+from codex_install.sources.pinned import resolve_pinned
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_MANIFEST = GOLDEN / "codex-1.2.3.toml"
@@ -346,17 +347,24 @@ def test_asset_for_a_missing_layout_says_which_layout() -> None:
         preferred_asset(manifest, "aarch64-apple-darwin", "legacy")
 
 
-def test_selection_for_pins_url_size_and_digest_without_metadata() -> None:
-    sel = selection_for(sample_manifest(), "aarch64-apple-darwin")
+def _direct(manifest: Manifest, target: str) -> Selection:
+    """The pinned plan of the default source: no metadata request, so no client is needed."""
+    plan = resolve_pinned(manifest, SourceOptions(), target, client=None)  # type: ignore[arg-type]
+    return plan.selection
+
+
+def test_a_pinned_plan_has_url_size_and_digest_without_metadata() -> None:
+    sel = _direct(sample_manifest(), "aarch64-apple-darwin")
     name = "codex-package-aarch64-apple-darwin.tar.gz"
     assert sel.archive == Asset(name, f"{BASE}/{name}", 1000, _FIRST_SHA)
     assert (sel.version, sel.layout, sel.source, sel.sums) == (VERSION, "package", "manifest", None)
 
 
-def test_selection_for_an_npm_entry_without_url_points_to_the_npm_source() -> None:
+def test_a_pinned_npm_entry_without_url_points_to_the_npm_source() -> None:
     npm_only = build_manifest(VERSION, [sample_assets()[-1]])
-    with pytest.raises(UsageError, match=r"has no url \(install it with --source npm"):
-        selection_for(npm_only, "x86_64-unknown-linux-musl")
+    with pytest.raises(UsageError, match="by npm_spec only") as caught:
+        _direct(npm_only, "x86_64-unknown-linux-musl")
+    assert "--source npm" in str(caught.value)
 
 
 # --- drift: verify and pinned installs ---

@@ -23,7 +23,6 @@ from codex_install.models import (
     Layout,
     Manifest,
     ManifestAsset,
-    Selection,
     sort_key,
 )
 from codex_install.platforms import KNOWN_TARGETS
@@ -355,25 +354,6 @@ def diff_manifests(pinned: Manifest, observed: Manifest) -> list[str]:
         if key not in pinned_keys:
             problems.append(f"{asset.label}: not in the pinned manifest")
     return problems
-
-
-def selection_for(manifest: Manifest, target: str, layout: Layout | None = None) -> Selection:
-    """A download plan straight from the manifest: no release metadata request at all."""
-    asset = preferred_asset(manifest, target, layout)
-    if asset.url is None:
-        raise UsageError(
-            f"the manifest's asset {asset.label} has no url",
-            hint=f"install it with --source npm ({asset.npm_spec})",
-        )
-    return Selection(
-        version=manifest.version,
-        target=asset.target,
-        layout=asset.layout,
-        archive=Asset(name=asset.name, url=asset.url, size=asset.size, sha256=asset.sha256),
-        integrity=asset.integrity,
-        npm_subdir=f"package/vendor/{asset.target}/" if asset.is_npm else None,
-        source="manifest",
-    )
 
 
 # --- I/O edges ---
