@@ -6,11 +6,11 @@
 
 from __future__ import annotations
 
-from .admission import link_escapes, split_member_name
-from .decompress import ZstdFrameWalker
-from .extract import StreamExtractor, extract_file
-from .spec import ArchiveFormat, ExtractResult, ExtractSpec, archive_format
-from .tar import parse_pax
+from codex_install.archive.admission import link_escapes, split_member_name
+from codex_install.archive.decompress import ZstdFrameWalker
+from codex_install.archive.extract import StreamExtractor, extract_file
+from codex_install.archive.spec import ArchiveFormat, ExtractResult, ExtractSpec, archive_format
+from codex_install.archive.tar import parse_pax
 
 __all__ = [
     "ArchiveFormat",

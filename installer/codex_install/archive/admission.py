@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from codex_install.archive.spec import (
+    BLOCK,
+    ENTRYPOINT,
+    ExtractSpec,
+    Kind,
+    Member,
+    Planned,
+    corrupt,
+    unsafe,
+)
 from codex_install.errors import UnsafeArchiveError
-
-from .spec import BLOCK, ENTRYPOINT, ExtractSpec, Kind, Member, Planned, corrupt, unsafe
 
 _PACKAGE_DIRS = frozenset({"bin", "codex-path", "codex-resources"})
 _PACKAGE_FILES = frozenset({"codex-package.json"})

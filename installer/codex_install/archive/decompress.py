@@ -6,7 +6,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator
 
-from .spec import ArchiveFormat, corrupt
+import zstandard
+
+from codex_install.archive.spec import ArchiveFormat, corrupt
 
 # A chunk source: the next chunk of compressed bytes, b"" at the end of input.
 Read = Callable[[], bytes]
@@ -180,8 +182,6 @@ class _ChunkReader:
 
 
 def unzstd(read: Read) -> Iterator[bytes]:
-    import zstandard  # lazy: keeps `codex-install --version` fast
-
     walker = ZstdFrameWalker()
     reader = _ChunkReader(read, walker.update)
     decompressor = zstandard.ZstdDecompressor()

@@ -21,13 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
+from codex_install.archive.admission import Admission
+from codex_install.archive.decompress import decompress
+from codex_install.archive.spec import ExtractResult, ExtractSpec, Member, Planned
+from codex_install.archive.tar import Blocks, read_members
+from codex_install.archive.writer import Writer, check_symlinks
 from codex_install.errors import UsageError
-
-from .admission import Admission
-from .decompress import decompress
-from .spec import ExtractResult, ExtractSpec, Member, Planned
-from .tar import Blocks, read_members
-from .writer import Writer, check_symlinks
 
 _PIPE_LIMIT = 4 << 20  # bytes buffered per pipe before the writer side blocks
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tarfile
 from collections.abc import Iterator
 
-from .spec import BLOCK, Kind, Member, corrupt
+from codex_install.archive.spec import BLOCK, Kind, Member, corrupt
 
 _MAX_META = 1 << 20  # pax / GNU long-name payloads are names, never megabytes
 _MAX_MTIME = 1 << 33  # year 2242; anything else is junk we do not hand to utime()

@@ -9,9 +9,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from codex_install.archive.spec import Planned, unsafe
 from codex_install.errors import FilesystemError
-
-from .spec import Planned, unsafe
 
 _MODE_MASK = 0o755  # setuid, setgid, sticky and group/other write never survive extraction
 
