@@ -1,0 +1,93 @@
+"""fs: atomic writes, links and directory swaps, and the install lock."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from codex_install.errors import FilesystemError
+from codex_install.fs import (
+    atomic_symlink,
+    atomic_write_text,
+    file_lock,
+    remove_tree,
+    replace_dir,
+)
+
+
+def _tree(root: Path, name: str, text: str) -> Path:
+    root.mkdir(parents=True)
+    (root / name).write_text(text)
+    return root
+
+
+def test_atomic_write_text_sets_the_mode_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "auth.json"
+    atomic_write_text(target, "{}", mode=0o600)
+    assert target.read_text() == "{}"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["auth.json"]
+
+
+def test_atomic_write_text_into_a_missing_directory_is_a_filesystem_error(tmp_path: Path) -> None:
+    with pytest.raises(FilesystemError, match="cannot write"):
+        atomic_write_text(tmp_path / "missing" / "f", "x")
+
+
+def test_atomic_symlink_replaces_an_existing_link(tmp_path: Path) -> None:
+    link = tmp_path / "current"
+    atomic_symlink("a", link)
+    atomic_symlink("b", link)
+    assert os.readlink(link) == "b"
+    assert [p.name for p in tmp_path.iterdir()] == ["current"]
+
+
+def test_replace_dir_publishes_the_new_tree_and_drops_the_old(tmp_path: Path) -> None:
+    final = _tree(tmp_path / "final", "old.txt", "old")
+    staging = _tree(tmp_path / "staging", "new.txt", "new")
+    replace_dir(staging, final)
+    assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["final"]
+
+
+def test_replace_dir_puts_the_old_tree_back_when_the_rename_fails(tmp_path: Path) -> None:
+    final = _tree(tmp_path / "final", "old.txt", "old")
+    with pytest.raises(FilesystemError, match="cannot publish"):
+        replace_dir(tmp_path / "no-such-staging", final, what="publish")
+    assert (final / "old.txt").read_text() == "old"
+
+
+def test_remove_tree_removes_files_links_and_trees(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "tree", "f", "x")
+    link = tmp_path / "link"
+    link.symlink_to(tree)
+    remove_tree(link)
+    assert tree.exists() and not link.is_symlink()
+    remove_tree(tree)
+    remove_tree(tmp_path / "absent")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_lock_waits_then_gives_up_with_a_filesystem_error(tmp_path: Path) -> None:
+    lock = tmp_path / "install.lock"
+    waited: list[bool] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with file_lock(lock), pytest.raises(FilesystemError, match="another codex-install holds"):
+        with file_lock(
+            lock,
+            timeout=1.0,
+            on_wait=lambda: waited.append(True),
+            clock=lambda: now[0],
+            sleep=sleep,
+        ):
+            pass  # pragma: no cover - the lock is held above
+    assert waited == [True]
+    with file_lock(lock, timeout=0.0):  # released by the first holder
+        pass

@@ -1,0 +1,92 @@
+"""layout: the releases tree, the ``current`` swap and the bin-dir link (SPEC §5)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from codex_install import layout
+from codex_install.errors import FilesystemError, NotFoundError, UsageError
+from codex_install.paths import Paths
+
+TARGET = "x86_64-unknown-linux-musl"
+
+
+def _paths(tmp_path: Path) -> Paths:
+    return Paths(tmp_path / "home", tmp_path / "bin", tmp_path / "cache")
+
+
+def _release(paths: Paths, version: str, target: str = TARGET, *, legacy: bool = False) -> Path:
+    release = paths.release_dir(version, target)
+    (release / "bin").mkdir(parents=True)
+    entry = release / "bin" / "codex"
+    entry.write_text(f"#!/bin/sh\necho codex-cli {version}\n")
+    entry.chmod(0o755)
+    layout.write_package_json(release, version, target, legacy=legacy)
+    return release
+
+
+def test_releases_are_listed_in_version_order_with_current_marked(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    _release(paths, "0.10.0")
+    old = _release(paths, "0.9.0")
+    layout.activate(paths, old)
+    listed = [(r.version, r.current) for r in layout.list_releases(paths)]
+    assert listed == [("0.9.0", True), ("0.10.0", False)]
+
+
+def test_promote_over_the_current_release_never_leaves_current_dangling(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    release = _release(paths, "1.0.0")
+    layout.activate(paths, release)
+    staging = layout.new_staging_dir(paths)
+    (staging / "bin").mkdir()
+    (staging / "bin" / "codex").write_text("new")
+    layout.promote(staging, release, paths=paths)
+    assert (paths.current / "bin" / "codex").read_text() == "new"
+    assert sorted(p.name for p in paths.releases.iterdir()) == ["1.0.0-" + TARGET]
+
+
+def test_find_release_prefers_the_target_and_names_the_choices(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    _release(paths, "1.0.0", TARGET)
+    _release(paths, "1.0.0", "aarch64-unknown-linux-musl")
+    assert layout.find_release(paths, "1.0.0", TARGET).target == TARGET
+    with pytest.raises(UsageError, match="several targets"):
+        layout.find_release(paths, "1.0.0", None)
+    with pytest.raises(NotFoundError, match="not installed for x86_64-apple-darwin"):
+        layout.find_release(paths, "1.0.0", "x86_64-apple-darwin", exact=True)
+
+
+def test_installed_layout_remembers_a_legacy_archive(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    assert layout.installed_layout(_release(paths, "1.0.0", legacy=True)) == "legacy"
+    assert layout.installed_layout(_release(paths, "2.0.0")) == "package"
+    assert layout.installed_layout(tmp_path / "nowhere") == "package"
+
+
+def test_a_link_to_another_tools_codex_is_refused_with_its_removal_command(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    paths.bin_dir.mkdir(parents=True)
+    paths.standalone.mkdir(parents=True)
+    npm_codex = tmp_path / "lib" / "node_modules" / "codex"
+    npm_codex.parent.mkdir(parents=True)
+    npm_codex.write_text("#!/usr/bin/env node\n")
+    os.symlink(npm_codex, paths.bin_link)
+    with pytest.raises(FilesystemError) as caught:
+        layout.check_writable(paths, remove_with=lambda p: f"npm uninstall -g ({p.name})")
+    assert "npm uninstall -g (codex)" in str(caught.value)
+    layout.check_writable(paths, force=True)  # --force replaces it
+
+
+def test_clean_leftovers_removes_staging_and_trash_but_not_current(tmp_path: Path) -> None:
+    paths = _paths(tmp_path)
+    release = _release(paths, "1.0.0")
+    layout.activate(paths, release)
+    (paths.releases / ".staging-abc").mkdir()
+    (paths.releases / ".trash-1.0.0-def").mkdir()
+    paths.bin_dir.mkdir(parents=True)
+    assert layout.clean_leftovers(paths) == 2
+    assert [p.name for p in paths.releases.iterdir()] == [release.name]
