@@ -79,15 +79,15 @@ def test_file_lock_waits_then_gives_up_with_a_filesystem_error(tmp_path: Path) -
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
-    with file_lock(lock), pytest.raises(FilesystemError, match="another codex-install holds"):
-        with file_lock(
-            lock,
-            timeout=1.0,
-            on_wait=lambda: waited.append(True),
-            clock=lambda: now[0],
-            sleep=sleep,
-        ):
-            pass  # pragma: no cover - the lock is held above
+    second = file_lock(
+        lock, timeout=1.0, on_wait=lambda: waited.append(True), clock=lambda: now[0], sleep=sleep
+    )
+    with (
+        file_lock(lock),
+        pytest.raises(FilesystemError, match="another codex-install holds"),
+        second,
+    ):
+        pass  # pragma: no cover - the lock is held above
     assert waited == [True]
     with file_lock(lock, timeout=0.0):  # released by the first holder
         pass
