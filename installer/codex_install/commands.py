@@ -13,7 +13,7 @@ from codex_install.errors import NotFoundError, UnsupportedPlatformError, UsageE
 from codex_install.install import Hooks, InstallRequest, InstallResult, install
 from codex_install.paths import Paths, github_token, resolve_paths
 from codex_install.platforms import resolve_target
-from codex_install.resolve import SourceOptions
+from codex_install.sources.dispatch import SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
 from codex_install.ui import Reporter
 from codex_install.versions import parse_version
@@ -188,8 +188,8 @@ def _sign_in(
 
 
 def run_resolve(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str, Any]:
-    from codex_install.httpclient import make_client
-    from codex_install.resolve import resolve
+    from codex_install.http.client import make_client
+    from codex_install.sources.dispatch import resolve
 
     paths = resolve_paths(env)
     version = parse_version(options.get("version") or env.get("CODEX_RELEASE"))
@@ -229,23 +229,18 @@ def fetch_release_for(
 ) -> tuple[Any, bool]:
     """The Release a distribution command works on (github or mirror source), and whether it
     is the latest release."""
-    from codex_install.sources import github, mirror
+    from codex_install.sources.dispatch import fetch_release
 
     paths = resolve_paths(env)
     spec = parse_version(options.get("version") or "latest")
     sources = source_options(env, options, paths.cache_dir)
-    if sources.source == "npm":
-        raise UsageError("this command needs release archives: use --source github or mirror")
-    if sources.mirror and sources.source in ("auto", "mirror"):
-        release = mirror.fetch_release(client, sources.mirror, spec)
-    else:
-        release = github.fetch_release(sources.github, spec)
+    release = fetch_release(sources, spec, client=client)
     return release, spec.is_latest
 
 
 def run_mirror_sync(env: Mapping[str, str], options: Mapping[str, Any]) -> dict[str, Any]:
     from codex_install import mirror_sync
-    from codex_install.httpclient import make_client
+    from codex_install.http.client import make_client
     from codex_install.platforms import SUPPORTED_TARGETS, validate_target
 
     reporter = Reporter(quiet=bool(options.get("quiet")))

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codex_install import assets, standalone
+from codex_install import standalone, verify
 from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
-from codex_install.download import Progress, download
 from codex_install.errors import (
     CodexInstallError,
     NetworkError,
@@ -23,10 +22,11 @@ from codex_install.errors import (
     UsageError,
     VerificationError,
 )
+from codex_install.http.download import Progress, download
 from codex_install.lock import file_lock
 from codex_install.models import Asset, Layout, Selection
 from codex_install.paths import Paths
-from codex_install.resolve import Resolved, SourceOptions, resolve
+from codex_install.sources.dispatch import Resolved, SourceOptions, resolve
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _resolve_and_fetch(
 def _client(hooks: Hooks) -> httpx.Client:
     if hooks.client_factory is not None:
         return hooks.client_factory()
-    from codex_install.httpclient import make_client
+    from codex_install.http.client import make_client
 
     return make_client()
 
@@ -198,7 +198,7 @@ def _npm_resolver(hooks: Hooks, client: httpx.Client) -> Any:
 def _expected(sel: Selection, resolved: Resolved, pinned: str | None) -> str | None:
     if sel.integrity and not (sel.archive.sha256 or pinned):
         return None  # npm: dist.integrity is the source of truth
-    sha, _ = assets.expected_sha256(sel, resolved.sums, pinned)
+    sha, _ = verify.expected_sha256(sel, resolved.sums, pinned)
     return sha
 
 
@@ -259,7 +259,7 @@ def _fetch_and_install(
             target=sel.target,
             strip_prefix=sel.npm_subdir,
         )
-        extra = _extra_hashes(sel.integrity)
+        extra = verify.hashes_for(sel.integrity)
         with StreamExtractor(staging, spec) as extractor:
             digests = download(
                 client,
@@ -272,12 +272,9 @@ def _fetch_and_install(
                 extra_hashes=extra,
             )
             # Verify before the extractor's result is trusted: a bad digest aborts the stream.
-            if expected_sha256 is not None:
-                assets.check_sha256(sel.archive.name, digests.sha256, expected_sha256)
-            if sel.integrity:
-                assets.check_integrity(
-                    sel.archive.name, sel.integrity, digests.sha512, digests.sha1
-                )
+            verify.check_stream(
+                sel.archive.name, digests, sha256=expected_sha256, integrity=sel.integrity
+            )
             extractor.finish()
         timings["download_extract"] = hooks.clock() - t0
         return _finish(
@@ -295,12 +292,6 @@ def _fetch_and_install(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def _extra_hashes(integrity: str | None) -> tuple[str, ...]:
-    if not integrity:
-        return ()
-    return ("sha1",) if integrity.lower().startswith("sha1-") else ("sha512",)
 
 
 def _finish(
@@ -403,7 +394,7 @@ def _install_archive(
         )
         with StreamExtractor(staging, spec) as extractor:
             digests = download(None, archive.resolve().as_uri(), extractor.feed, label=archive.name)
-            assets.check_sha256(archive.name, digests.sha256, req.sha256)
+            verify.check_sha256(archive.name, digests.sha256, req.sha256)
             extractor.finish()
         version = _archive_version(staging, req.version)
         sel = Selection(

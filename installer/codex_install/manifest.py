@@ -20,6 +20,7 @@ from codex_install.errors import FilesystemError, UsageError
 from codex_install.fsutil import atomic_write_text
 from codex_install.models import Asset, Layout, Selection
 from codex_install.platforms import KNOWN_TARGETS
+from codex_install.verify import Claim, disagreements, is_sri
 from codex_install.versions import TAG_PREFIX, parse_version
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 SHIPPED_PACKAGE_DIR = "manifests"  # inside the codex_install package (wheel force-include)
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_SRI_RE = re.compile(r"^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$")
+_SRI_ALGORITHMS = ("sha256", "sha384", "sha512")
 _NPM_SPEC_RE = re.compile(r"^(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*@[^@\s/]+$")
 _URL_SCHEMES = ("https://", "http://", "file://")
 _MANIFEST_KEYS = ("schema", "version", "tag", "assets")
@@ -317,7 +318,7 @@ def validate_asset(asset: ManifestAsset) -> list[str]:
         problems.append(f"{where}: needs a url (or an npm_spec for npm entries)")
     if asset.url is not None and not asset.url.startswith(_URL_SCHEMES):
         problems.append(f"{where}: url {asset.url!r} must start with https://, http:// or file://")
-    if asset.integrity is not None and not _SRI_RE.match(asset.integrity):
+    if asset.integrity is not None and not is_sri(asset.integrity, _SRI_ALGORITHMS):
         problems.append(
             f"{where}: integrity {asset.integrity!r} is not an SRI hash like 'sha512-<base64>'"
         )
@@ -349,16 +350,12 @@ def asset_drift(
         problems.append(
             f"{asset.label}: {observed} size {size} differs from the manifest's {asset.size}"
         )
-    if sha256 is not None and sha256.lower() != asset.sha256:
-        problems.append(
-            f"{asset.label}: {observed} sha256 {sha256.lower()} differs from the manifest's "
-            f"{asset.sha256}"
-        )
-    if integrity is not None and asset.integrity is not None and integrity != asset.integrity:
-        problems.append(
-            f"{asset.label}: {observed} integrity {integrity} differs from the manifest's "
-            f"{asset.integrity}"
-        )
+    if sha256 is not None:
+        pin = Claim.sha256("manifest", asset.sha256, pin=True)
+        problems += disagreements(asset.label, [pin, Claim.sha256(observed, sha256)])
+    if integrity is not None and asset.integrity is not None:
+        pin = Claim.sri("manifest", asset.integrity, pin=True)
+        problems += disagreements(asset.label, [pin, Claim.sri(observed, integrity)])
     return problems
 
 

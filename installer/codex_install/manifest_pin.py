@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_install import assets
-from codex_install.errors import NotFoundError, UsageError, VerificationError
+from codex_install import verify
+from codex_install.errors import NotFoundError, UsageError
 from codex_install.models import Asset, Release, Selection
-from codex_install.resolve import Resolved, SourceOptions, with_sums
+from codex_install.sources.dispatch import Resolved, SourceOptions, fetch_release, with_sums
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
 from codex_install.versions import VersionSpec
 
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from codex_install.manifest import Manifest, ManifestAsset
 
 MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
+# A source that disagrees with the pin is an error, never a warning (SPEC §3).
+_PIN_WINS = "the manifest is the source of truth, so nothing was downloaded"
 
 NpmResolver = Callable[[VersionSpec, str], Selection]
 
@@ -229,7 +231,7 @@ def resolve_pinned(
         if npm_resolver is None:
             raise UsageError("no npm registry is configured (pass --npm-registry URL)")
         return _through_npm(manifest, candidates, target, npm_resolver)
-    release = _fetch_release(sources, source, manifest.version, client, sleep)
+    release = fetch_release(sources, VersionSpec(manifest.version), client=client, sleep=sleep)
     return _through_release(manifest, candidates, release, client, sleep)
 
 
@@ -248,23 +250,6 @@ def _direct(manifest: Manifest, pinned: ManifestAsset) -> Selection:
 
 def _npm_subdir(asset: ManifestAsset) -> str | None:
     return f"package/vendor/{asset.target}/" if asset.is_npm else None
-
-
-def _fetch_release(
-    sources: SourceOptions,
-    source: str,
-    version: str,
-    client: httpx.Client,
-    sleep: Callable[[float], None],
-) -> Release:
-    from codex_install.sources import github, mirror
-
-    spec = VersionSpec(version)
-    if source == "mirror":
-        if not sources.mirror:
-            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-        return mirror.fetch_release(client, sources.mirror, spec, sleep=sleep)
-    return github.fetch_release(sources.github, spec, sleep=sleep)
 
 
 def _through_release(
@@ -286,7 +271,7 @@ def _through_release(
             f"release {release.tag} from {release.source} has none of the archives the "
             f"manifest pins for {candidates[0].target} ({names})"
         )
-    sums_asset = release.asset(assets.SUMS_NAME) if pinned.layout == "package" else None
+    sums_asset = release.asset(verify.SUMS_NAME) if pinned.layout == "package" else None
     selection = Selection(
         version=manifest.version,
         target=pinned.target,
@@ -302,8 +287,8 @@ def _through_release(
     )
     sums = with_sums(selection, client, sleep).sums if sums_asset is not None else None
     if sums is not None and pinned.name in sums:
-        problems += asset_drift(pinned, sha256=sums[pinned.name], observed=assets.SUMS_NAME)
-    _refuse_drift(problems)
+        problems += asset_drift(pinned, sha256=sums[pinned.name], observed=verify.SUMS_NAME)
+    verify.refuse(problems, _PIN_WINS)
     return Resolved(replace(selection, sums=None), None)
 
 
@@ -329,8 +314,9 @@ def _through_npm(
         )
     from codex_install.manifest import asset_drift
 
-    if remote.integrity and pinned.integrity and same_algorithm(remote.integrity, pinned.integrity):
-        _refuse_drift(asset_drift(pinned, integrity=remote.integrity, observed="npm registry"))
+    if remote.integrity and pinned.integrity:
+        problems = asset_drift(pinned, integrity=remote.integrity, observed="npm registry")
+        verify.refuse(problems, _PIN_WINS)
     selection = Selection(
         version=manifest.version,
         target=pinned.target,
@@ -344,19 +330,6 @@ def _through_npm(
         extra=dict(remote.extra),
     )
     return Resolved(selection, None)
-
-
-def same_algorithm(a: str, b: str) -> bool:
-    return a.split("-", 1)[0].lower() == b.split("-", 1)[0].lower()
-
-
-def _refuse_drift(problems: Sequence[str]) -> None:
-    """A source that disagrees with the pin is an error, never a warning (SPEC §3)."""
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise VerificationError(
-            f"{problems[0]}{more}; the manifest is the source of truth, so nothing was downloaded"
-        )
 
 
 __all__ = [

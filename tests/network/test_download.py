@@ -10,10 +10,10 @@ import socket
 import httpx
 import pytest
 
-from codex_install.download import download, fetch_bytes
 from codex_install.errors import NetworkError, NotFoundError, VerificationError
-from codex_install.httpclient import make_client
-from codex_install.netpolicy import RetryPolicy
+from codex_install.http.client import make_client
+from codex_install.http.download import download, fetch_bytes
+from codex_install.http.retry import RetryPolicy
 
 DATA = os.urandom(300_000)
 
@@ -141,7 +141,7 @@ def test_ssl_cert_file_makes_the_certificate_trusted(tmp_path, monkeypatch):
 
 def test_an_unreadable_local_file_is_a_permission_error_not_a_missing_one(tmp_path, monkeypatch):
     # SPEC §6: exit 7 for permissions; 3 would send the user looking for a file that is there.
-    import codex_install.download as download_module
+    import codex_install.http.download as download_module
     from codex_install.errors import FilesystemError
 
     f = tmp_path / "codex-package.tar.zst"
