@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import socket
 
@@ -154,17 +153,3 @@ def test_an_unreadable_local_file_is_a_permission_error_not_a_missing_one(tmp_pa
     with pytest.raises(FilesystemError, match="permission denied") as err:
         download(None, f.as_uri(), lambda _b: None)
     assert err.value.exit_code == 7
-
-
-@pytest.mark.parametrize(
-    "proxy", ["http://127.0.0.1:notaport", "ftp://proxy.example:21", "socks5://127.0.0.1:1080"]
-)
-def test_an_unusable_proxy_setting_is_bad_input_not_a_bug(monkeypatch, proxy):
-    from codex_install.errors import UsageError
-
-    if proxy.startswith("socks") and importlib.util.find_spec("socksio") is not None:
-        pytest.skip("socksio is installed: a SOCKS proxy works")
-    monkeypatch.setenv("ALL_PROXY", proxy)
-    with pytest.raises(UsageError, match="proxy set in the environment") as err:
-        make_client()
-    assert err.value.exit_code == 2
