@@ -12,8 +12,7 @@ from builders import TARGET, FakeRelease
 from codex_install.cli import cli
 from codex_install.errors import VerificationError
 from codex_install.http.download import Digests
-from codex_install.models import Asset, Release
-from codex_install.sources.release import select_asset
+from codex_install.models import Asset, Selection
 from codex_install.verify import (
     SUMS_NAME,
     Claim,
@@ -36,12 +35,11 @@ T = "x86_64-unknown-linux-musl"
 H1, H2 = "1" * 64, "2" * 64
 
 
-def release(*names: str, digest: str | None = H1) -> Release:
-    return Release(
-        version="0.169.0",
-        tag="rust-v0.169.0",
-        assets=tuple(Asset(n, f"https://example.invalid/{n}", 10, digest) for n in names),
-    )
+def selection(name: str, *, digest: str | None = H1, sums: bool = False) -> Selection:
+    """What the release picked for T: the archive (with its release digest) and its SUMS."""
+    sums_asset = Asset(SUMS_NAME, f"https://example.invalid/{SUMS_NAME}") if sums else None
+    archive = Asset(name, f"https://example.invalid/{name}", 10, digest)
+    return Selection("0.169.0", T, "package" if sums else "legacy", archive, sums=sums_asset)
 
 
 def hashed(data: bytes) -> Digests:
@@ -64,7 +62,7 @@ def test_bad_sums_files_fail_verification(text):
 
 
 def test_expected_sha256_requires_agreement():
-    sel = select_asset(release(f"codex-package-{T}.tar.gz", SUMS_NAME), T)
+    sel = selection(f"codex-package-{T}.tar.gz", sums=True)
     assert expected_sha256(sel, {sel.archive.name: H1}, None)[0] == H1
     with pytest.raises(VerificationError, match="says"):
         expected_sha256(sel, {sel.archive.name: H2}, None)
@@ -75,7 +73,7 @@ def test_expected_sha256_requires_agreement():
 
 
 def test_no_digest_anywhere_is_refused():
-    sel = select_asset(release(f"codex-{T}.tar.gz", digest=None), T)
+    sel = selection(f"codex-{T}.tar.gz", digest=None)
     with pytest.raises(VerificationError, match="unverified"):
         expected_sha256(sel, None, None)
     assert expected_sha256(sel, None, H2)[0] == H2
