@@ -14,7 +14,6 @@ from codex_install.errors import UsageError
 from codex_install.manifest import (
     Manifest,
     ManifestAsset,
-    asset_drift,
     build_manifest,
     diff_manifests,
     load_manifest,
@@ -30,8 +29,9 @@ from codex_install.manifest import (
 )
 from codex_install.models import Asset, Selection
 from codex_install.platforms import SUPPORTED_TARGETS
-from codex_install.resolve import SourceOptions
+from codex_install.sources.dispatch import SourceOptions
 from codex_install.sources.pinned import resolve_pinned
+from codex_install.verify import asset_drift
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_MANIFEST = GOLDEN / "codex-1.2.3.toml"

@@ -25,7 +25,7 @@ from codex_install.manifest import (
     preferred_asset,
     render_manifest,
 )
-from codex_install.resolve import SourceOptions
+from codex_install.sources.dispatch import SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, GitHubConfig
 from codex_install.versions import VersionSpec
 from servers.fake_http import FakeHTTPServer

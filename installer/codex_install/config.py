@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 
 from codex_install.errors import UsageError
 from codex_install.paths import Paths, github_token, resolve_paths
-from codex_install.resolve import SOURCES, SourceChoice, SourceOptions
+from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
 from codex_install.sources.npm import resolver_factory
 from codex_install.terminal import env_flag

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codex_install import assets, layout
+from codex_install import layout, verify
 from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
-from codex_install.download import Digests, Progress, download
 from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
 from codex_install.fs import file_lock
-from codex_install.httpclient import make_client
+from codex_install.http.client import make_client
+from codex_install.http.download import Digests, Progress, download
 from codex_install.models import Asset, Layout, Manifest, Selection
 from codex_install.pathenv import removal_command
 from codex_install.paths import Paths
-from codex_install.resolve import Resolved, SourceOptions, resolve
+from codex_install.sources.dispatch import Resolved, SourceOptions, resolve
 from codex_install.sources.pinned import resolve_pinned
 from codex_install.versions import VersionSpec
 
@@ -212,14 +212,10 @@ class _Run:
                 label=sel.archive.name,
                 sleep=self.hooks.sleep,
                 progress=self.hooks.progress(sel.archive.name, sel.archive.size),
-                extra_hashes=_extra_hashes(sel.integrity),
+                extra_hashes=verify.hashes_for(sel.integrity),
             )
-            if expected is not None:
-                assets.check_sha256(sel.archive.name, digests.sha256, expected)
-            if sel.integrity:
-                assets.check_integrity(
-                    sel.archive.name, sel.integrity, digests.sha512, digests.sha1
-                )
+            # Verified before the extraction counts: a bad digest aborts the stream.
+            verify.check_stream(sel.archive.name, digests, sha256=expected, integrity=sel.integrity)
             extractor.finish()
         self.mark("download_extract")
         return digests
@@ -242,7 +238,7 @@ class _Run:
             )
             with StreamExtractor(staging, spec) as extractor:
                 digests = download(None, url, extractor.feed, label=archive.name)
-                assets.check_sha256(archive.name, digests.sha256, self.req.sha256)
+                verify.check_sha256(archive.name, digests.sha256, self.req.sha256)
                 extractor.finish()
             version = _archive_version(staging, self.req.version)
             done = None if self.req.force else self.reuse(version, self.req.target, "archive")
@@ -312,14 +308,8 @@ class _Run:
 def _expected_sha256(sel: Selection, resolved: Resolved, pinned: str | None) -> str | None:
     if sel.integrity and not (sel.archive.sha256 or pinned):
         return None  # npm: dist.integrity is the source of truth
-    sha, _ = assets.expected_sha256(sel, resolved.sums, pinned)
+    sha, _ = verify.expected_sha256(sel, resolved.sums, pinned)
     return sha
-
-
-def _extra_hashes(integrity: str | None) -> tuple[str, ...]:
-    if not integrity:
-        return ()
-    return ("sha1",) if integrity.lower().startswith("sha1-") else ("sha512",)
 
 
 def _check_package_json(staging: Path, sel: Selection) -> None:

@@ -12,15 +12,16 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codex_install import assets
-from codex_install.errors import FilesystemError, NotFoundError, VerificationError
-from codex_install.fetch import fetch_to_file
+from codex_install import verify
+from codex_install.errors import FilesystemError
 from codex_install.fs import atomic_write_text, replace_dir
+from codex_install.http.download import fetch_to_file
 from codex_install.models import Asset, Release
-from codex_install.releases import parse_digest
+from codex_install.sources.release import select_asset
 from codex_install.versions import version_key
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def plan(release: Release, targets: Sequence[str]) -> tuple[list[Asset], Asset |
     chosen: list[Asset] = []
     sums: Asset | None = None
     for target in targets:
-        sel = assets.select_asset(release, target)
+        sel = select_asset(release, target)
         chosen.append(sel.archive)
         if sel.sums is not None:
             sums = sel.sums
@@ -106,17 +107,16 @@ def sync(
                 client,
                 sums_asset,
                 staging / sums_asset.name,
-                expected_sha256=sums_asset.sha256,
+                check=partial(verify.check_stream, sums_asset.name, sha256=sums_asset.sha256),
                 sleep=sleep,
             )
-            sums = assets.parse_sums((staging / sums_asset.name).read_text(encoding="utf-8"))
+            sums = verify.parse_sums((staging / sums_asset.name).read_text(encoding="utf-8"))
             synced.append(SyncedAsset(sums_asset.name, d.size, d.sha256))
         for asset in archives:
             expected = _expected(asset, sums)
             notice(f"  {asset.name}")
-            d = fetch_to_file(
-                client, asset, staging / asset.name, expected_sha256=expected, sleep=sleep
-            )
+            check = partial(verify.check_stream, asset.name, sha256=expected)
+            d = fetch_to_file(client, asset, staging / asset.name, check=check, sleep=sleep)
             synced.append(SyncedAsset(asset.name, d.size, d.sha256))
         synced += _carry_over(release, final, staging, {a.name for a in synced}, notice)
         doc = release_document(release.tag, synced, "")
@@ -180,7 +180,7 @@ def _still_valid(
         size, digest = _hash_file(path)
     except OSError:
         return None
-    if digest != parse_digest(entry.get("digest")) or upstream.sha256 not in (None, digest):
+    if digest != verify.parse_digest(entry.get("digest")) or upstream.sha256 not in (None, digest):
         notice(f"  dropping {path.name}: it no longer matches the release")
         return None
     return SyncedAsset(path.name, size, digest)
@@ -204,12 +204,13 @@ def _hash_file(path: Path) -> tuple[int, str]:
 
 
 def _expected(asset: Asset, sums: dict[str, str] | None) -> str:
-    claims = [c for c in (asset.sha256, (sums or {}).get(asset.name)) if c]
-    if not claims:
-        raise NotFoundError(f"no digest published for {asset.name}; refusing to mirror it")
-    if len(set(claims)) > 1:
-        raise VerificationError(f"{asset.name}: release digest and SUMS disagree")
-    return claims[0]
+    claims = verify.release_claims(asset, sums, sums_required=False)
+    return verify.agree(
+        asset.name,
+        claims,
+        missing=f"no digest published for {asset.name}; refusing to mirror it",
+        consequence="refusing to mirror it",
+    ).hex
 
 
 def _newer_than_channel(output: Path, release: Release) -> bool:

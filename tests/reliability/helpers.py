@@ -21,7 +21,7 @@ from codex_install.errors import CodexInstallError
 from codex_install.install import Hooks, InstallRequest, install
 from codex_install.layout import KEEP_PREFIX, current_dir, is_complete
 from codex_install.paths import Paths
-from codex_install.resolve import SourceOptions
+from codex_install.sources.dispatch import SourceOptions
 from codex_install.sources.github import GitHubConfig
 from codex_install.versions import parse_version
 

@@ -9,8 +9,9 @@ import re
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from codex_install import assets, releases
+from codex_install import verify
 from codex_install.errors import NetworkError, UsageError, VerificationError
+from codex_install.sources.release import parse_release
 from codex_install.versions import parse_version, version_from_tag, version_key
 
 from .fuzzing import FAST, accepts_or_refuses, hostile_text, json_values
@@ -70,7 +71,7 @@ release_docs = st.one_of(
           "assets": [{"name": "a", "browser_download_url": "http://["}]}, "https://x/")
 def test_release_json_is_parsed_or_refused(doc, base):
     release = accepts_or_refuses(
-        releases.parse_release, doc, base_url=base, source="github", origin="fuzz"
+        parse_release, doc, base_url=base, source="github", origin="fuzz"
     )
     if release is not None:
         assert VERSION_SHAPE.fullmatch(release.version)
@@ -94,7 +95,7 @@ sums_lines = st.one_of(
 @FAST
 @given(st.lists(sums_lines, max_size=6).map("\n".join))
 def test_sums_file_is_parsed_or_refused(text):
-    table = accepts_or_refuses(assets.parse_sums, text)
+    table = accepts_or_refuses(verify.parse_sums, text)
     if table is not None:
         for name, digest in table.items():
             assert name and name == name.strip()
@@ -109,12 +110,12 @@ names = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"
 @given(st.dictionaries(names, st.text("0123456789abcdef", min_size=64, max_size=64), max_size=5))
 def test_sums_written_like_sha256sum_reads_back(table):
     text = "".join(f"{digest}  {name}\n" for name, digest in table.items())
-    assert assets.parse_sums(text) == table
+    assert verify.parse_sums(text) == table
 
 
 def test_sums_errors_are_verification_errors():
     try:
-        assets.parse_sums("not a sums line")
+        verify.parse_sums("not a sums line")
     except VerificationError as err:
         assert "line 1" in str(err)
     else:
@@ -157,4 +158,4 @@ def test_release_tags_from_the_network_are_network_errors_not_usage_errors(tag):
     """A bad tag in release JSON is the server's fault (exit 4), not the user's (exit 2)."""
     doc = {"tag_name": tag, "assets": []}
     with contextlib.suppress(NetworkError):
-        releases.parse_release(doc, base_url="https://x/", source="github", origin="fuzz")
+        parse_release(doc, base_url="https://x/", source="github", origin="fuzz")

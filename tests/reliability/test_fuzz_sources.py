@@ -234,7 +234,7 @@ header_values = st.one_of(header_text, st.sampled_from(
 @FAST
 @given(header_values)
 def test_retry_after_from_any_server_parses_or_is_none(value):
-    from codex_install.netpolicy import parse_retry_after
+    from codex_install.http.retry import parse_retry_after
 
     delay = parse_retry_after(value, now=1_790_000_000.0)
     assert delay is None or delay >= 0
@@ -258,7 +258,7 @@ def test_retry_after_from_any_server_parses_or_is_none(value):
 @example([(206, {"content-range": "bytes 0-9/¹"}, b"0123456789")], 10)
 @example([(503, {"retry-after": "¹"}, b"")], None)
 def test_download_with_hostile_headers_returns_or_refuses(answers, expected_size):
-    from codex_install.download import download
+    from codex_install.http.download import download
 
     replies = iter(answers)
 

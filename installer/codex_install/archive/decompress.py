@@ -6,8 +6,6 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator
 
-import zstandard
-
 from codex_install.archive.spec import ArchiveFormat, corrupt
 
 # A chunk source: the next chunk of compressed bytes, b"" at the end of input.
@@ -182,6 +180,9 @@ class _ChunkReader:
 
 
 def unzstd(read: Read) -> Iterator[bytes]:
+    # Imported on first use: the CLI's cold start (`--version`, `--help`) loads no zstd stack.
+    import zstandard
+
     walker = ZstdFrameWalker()
     reader = _ChunkReader(read, walker.update)
     decompressor = zstandard.ZstdDecompressor()

@@ -7,6 +7,9 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
+# One Retry-After parser for every network step; re-exported here for the refresh policy.
+from codex_install.http.retry import parse_retry_after as parse_retry_after
+
 STALE_BEFORE_EXPIRY_S = 5 * 60
 STALE_WITHOUT_EXP_S = 8 * 24 * 3600
 
@@ -117,21 +120,3 @@ def backoff_delay(attempt: int, retry_after: float | None, jitter: float) -> flo
     if retry_after is not None and retry_after > 0:
         delay = max(delay, min(retry_after, RETRY_AFTER_MAX_S))
     return delay
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as delta-seconds or an HTTP date, in seconds from ``now``; None if absent."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isascii() and text.isdigit():  # "¹".isdigit() is true, float("¹") fails
-        return float(text)
-    import email.utils  # lazily: this module is on the launcher's import path
-
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, float(when.timestamp()) - now)

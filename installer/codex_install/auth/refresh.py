@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from codex_install.auth.policy import (
 )
 from codex_install.auth.store import TOKEN_FIELDS
 from codex_install.errors import RefreshError
+from codex_install.http.client import make_client
+from codex_install.http.retry import NO_RETRY, Retryable, retrying
 
 if TYPE_CHECKING:
     import httpx
@@ -34,32 +37,37 @@ def request_body(refresh_token: str) -> dict[str, str]:
 
 
 def new_client() -> httpx.Client:
-    import httpx
-
-    # Redirects are not followed: a token endpoint that redirects a POST is misconfigured, and
-    # following it could send the refresh token to another host.
-    return httpx.Client(
-        timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
-        follow_redirects=False,
-    )
+    """The token endpoint's client. Redirects are not followed: a token endpoint that redirects a
+    POST is misconfigured, and following it could send the refresh token to another host."""
+    return make_client(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S, follow_redirects=False)
 
 
 def post_refresh(
     client: httpx.Client, url: str, refresh_token: str, *, now: float
 ) -> dict[str, str]:
-    """POST the refresh request; the new tokens, or RefreshError (permanent or transient)."""
-    import httpx
+    """POST the refresh request; the new tokens, or RefreshError (permanent or transient).
 
-    try:
-        response = client.post(url, json=request_body(refresh_token))
-    except (httpx.HTTPError, httpx.InvalidURL) as err:
-        # The exception text can carry the URL but never the body, so no token leaks here.
-        # InvalidURL (a mistyped CODEX_REFRESH_TOKEN_URL_OVERRIDE) is no HTTPError, and would
-        # otherwise escape as a crash from the launcher and from `auth serve`.
-        raise RefreshError(transient_message(type(err).__name__), permanent=False) from err
-    return interpret_response(
-        response.status_code, _json_or_none(response), response.headers.get("retry-after"), now
-    )
+    One attempt only: whether and when to try again is the AuthManager's cross-process backoff.
+    """
+    import httpx  # heavy: only a refresh pays for it, never the launcher's hot path
+
+    def attempt(_number: int) -> dict[str, str]:
+        try:
+            response = client.post(url, json=request_body(refresh_token))
+        except (httpx.HTTPError, httpx.InvalidURL) as err:
+            # The exception text can carry the URL but never the body, so no token leaks here.
+            # InvalidURL (a mistyped CODEX_REFRESH_TOKEN_URL_OVERRIDE) is no HTTPError, and
+            # would otherwise escape as a crash from the launcher and from `auth serve`.
+            raise Retryable(type(err).__name__) from err
+        return interpret_response(
+            response.status_code, _json_or_none(response), response.headers.get("retry-after"), now
+        )
+
+    return retrying(attempt, policy=NO_RETRY, sleep=time.sleep, exhausted=_transient)
+
+
+def _transient(_attempts: int, last: Retryable) -> RefreshError:
+    return RefreshError(transient_message(last.reason), permanent=False)
 
 
 def interpret_response(

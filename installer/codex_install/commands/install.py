@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from codex_install import pathenv
-from codex_install.assets import parse_sha256_pin
 from codex_install.config import Settings
 from codex_install.errors import UsageError
 from codex_install.install import Hooks, InstallRequest, InstallResult, install
@@ -19,8 +18,9 @@ from codex_install.paths import Paths
 from codex_install.platforms import resolve_target
 from codex_install.signin import first_sign_in
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
-from codex_install.sources.pinned import effective_source, pinned_candidates, usable_candidates
+from codex_install.sources.pinned import pinned_candidates, usable_candidates
 from codex_install.ui import Reporter
+from codex_install.verify import parse_sha256_pin
 from codex_install.versions import VersionSpec, parse_version
 
 
@@ -231,7 +231,7 @@ def shipped_pin(request: InstallRequest, override: str | None) -> Pin | None:
     manifest = shipped_manifest(version, manifest_dirs(override))
     if manifest is None:
         return None
-    source = effective_source(request.sources)
+    source = request.sources.effective
     if not usable_candidates(manifest, request.target, source, need_url=source == "auto"):
         return None
     return Pin(manifest, shipped_origin(manifest.version, override), shipped=True)

@@ -8,7 +8,6 @@ cross-checks each against what the source publishes (release ``digest`` and
 
 from __future__ import annotations
 
-import base64
 import errno
 import os
 import tempfile
@@ -18,13 +17,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from codex_install import assets
+from codex_install import verify
 from codex_install.config import Settings
-from codex_install.download import Digests, download
 from codex_install.errors import FilesystemError, NotFoundError, UsageError, VerificationError
-from codex_install.httpclient import make_client
+from codex_install.http.client import make_client
+from codex_install.http.download import Digests, download
 from codex_install.manifest import (
-    asset_drift,
     build_manifest,
     load_manifest,
     manifest_filename,
@@ -32,8 +30,10 @@ from codex_install.manifest import (
 )
 from codex_install.models import Asset, Layout, Manifest, ManifestAsset, Release, Selection
 from codex_install.platforms import SUPPORTED_TARGETS, validate_target
-from codex_install.resolve import SourceChoice, fetch_release, with_sums
+from codex_install.sources.dispatch import SourceChoice, fetch_release, with_sums
+from codex_install.sources.release import select_asset
 from codex_install.ui import Reporter
+from codex_install.verify import asset_drift
 from codex_install.versions import VersionSpec, parse_version
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def plan_release(release: Release, targets: Sequence[str]) -> list[Planned]:
     Homebrew downloads) and the legacy archive, each when the release has it."""
     planned: dict[str, Planned] = {}
     for target in targets:
-        preferred = assets.select_asset(release, target)  # NotFoundError when there is none
+        preferred = select_asset(release, target)  # NotFoundError when there is none
         names: list[tuple[str, Layout]] = [
             (preferred.archive.name, preferred.layout),
             (f"codex-package-{target}.tar.gz", "package"),
@@ -76,30 +76,16 @@ def plan_release(release: Release, targets: Sequence[str]) -> list[Planned]:
 def expected_digest(asset: Asset, layout: Layout, sums: Mapping[str, str] | None) -> str:
     """The sha256 the source publishes for ``asset``: its release digest and, for package
     archives, its SUMS line — which must agree, and at least one must exist."""
-    claims = {"release digest": asset.sha256}
-    if layout == "package" and sums is not None:
-        claims[assets.SUMS_NAME] = sums.get(asset.name)
-    known = {label: value for label, value in claims.items() if value}
-    if not known:
-        raise VerificationError(
-            f"{asset.name}: the release publishes no digest for it; refusing to pin bytes "
-            "nothing vouches for"
-        )
-    if len(set(known.values())) > 1:
-        said = ", ".join(f"{label} says {value[:12]}…" for label, value in known.items())
-        raise VerificationError(f"{asset.name}: the release disagrees with itself ({said})")
-    return next(iter(known.values()))
-
-
-def sri(algorithm: str, hex_digest: str) -> str:
-    """An npm SRI string (``sha512-<base64>``) from a hex digest."""
-    return f"{algorithm}-{base64.b64encode(bytes.fromhex(hex_digest)).decode()}"
-
-
-def _hash_algorithm(integrity: str | None) -> tuple[str, ...]:
-    if not integrity:
-        return ()
-    return ("sha1",) if integrity.lower().startswith("sha1-") else ("sha512",)
+    claims = verify.release_claims(
+        asset, sums if layout == "package" else None, sums_required=False
+    )
+    return verify.agree(
+        asset.name,
+        claims,
+        missing=f"{asset.name}: the release publishes no digest for it; refusing to pin bytes "
+        "nothing vouches for",
+        consequence="the release disagrees with itself",
+    ).hex
 
 
 def _discard(_chunk: bytes) -> None:
@@ -121,7 +107,7 @@ def _hash(
         expected_size=size,
         label=name,
         sleep=sleep,
-        extra_hashes=_hash_algorithm(integrity),
+        extra_hashes=verify.hashes_for(integrity),
     )
 
 
@@ -139,7 +125,7 @@ def pin_release(
     """Download and hash the planned archives of a GitHub or mirror release."""
     planned = plan_release(release, targets)
     sums: dict[str, str] | None = None
-    sums_asset = release.asset(assets.SUMS_NAME)
+    sums_asset = release.asset(verify.SUMS_NAME)
     if sums_asset is not None and any(p.layout == "package" for p in planned):
         first = planned[0]
         probe = Selection(release.version, first.target, "package", first.asset, sums=sums_asset)
@@ -148,7 +134,7 @@ def pin_release(
     for item in planned:
         expected = expected_digest(item.asset, item.layout, sums)
         digests = _hash(client, item.asset.url, item.asset.name, item.asset.size, None, sleep)
-        assets.check_sha256(item.asset.name, digests.sha256, expected)
+        verify.check_sha256(item.asset.name, digests.sha256, expected)
         notice(f"  {item.asset.name}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
         pinned.append(
             ManifestAsset(
@@ -182,7 +168,7 @@ def pin_npm(
         digests = _hash(client, sel.archive.url, sel.archive.name, None, sel.integrity, sleep)
         if not sel.integrity:
             raise VerificationError(f"{sel.archive.name}: the registry publishes no integrity")
-        assets.check_integrity(sel.archive.name, sel.integrity, digests.sha512, digests.sha1)
+        verify.check_integrity(sel.archive.name, sel.integrity, digests)
         notice(f"  {sel.archive.name}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
         pinned.append(
             ManifestAsset(
@@ -193,7 +179,9 @@ def pin_npm(
                 size=digests.size,
                 sha256=digests.sha256,
                 # A sha1 shasum is weaker than the sha256 pinned beside it: keep only sha512.
-                integrity=sel.integrity if sel.integrity.startswith("sha512-") else None,
+                integrity=sel.integrity
+                if verify.sri_algorithm(sel.integrity) == "sha512"
+                else None,
                 npm_spec=sel.extra.get("npm_spec"),
             )
         )
@@ -335,9 +323,9 @@ def verify_asset(
         return [f"{asset.label}: {err}"]
     observed_integrity = None
     if asset.integrity is not None:
-        algorithm = _hash_algorithm(asset.integrity)[0]
-        hex_digest = digests.sha512 if algorithm == "sha512" else digests.sha1
-        observed_integrity = sri(algorithm, hex_digest) if hex_digest else None
+        algorithm = verify.sri_algorithm(asset.integrity)
+        hex_digest = digests.hexdigest(algorithm)
+        observed_integrity = verify.sri(algorithm, hex_digest) if hex_digest else None
     return asset_drift(
         asset, size=digests.size, sha256=digests.sha256, integrity=observed_integrity
     )
@@ -395,7 +383,6 @@ __all__ = [
     "plan_release",
     "run_generate",
     "run_verify",
-    "sri",
     "verify_asset",
     "verify_manifest",
 ]

@@ -8,9 +8,9 @@ from typing import Any
 
 from codex_install import mirror_sync
 from codex_install.config import Settings
-from codex_install.httpclient import make_client
+from codex_install.http.client import make_client
 from codex_install.platforms import SUPPORTED_TARGETS, validate_target
-from codex_install.resolve import fetch_release
+from codex_install.sources.dispatch import fetch_release
 from codex_install.ui import Reporter
 from codex_install.versions import parse_version
 

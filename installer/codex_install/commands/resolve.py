@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from codex_install.config import Settings
-from codex_install.httpclient import make_client
+from codex_install.http.client import make_client
 from codex_install.platforms import resolve_target
-from codex_install.resolve import resolve
+from codex_install.sources.dispatch import resolve
 from codex_install.ui import Reporter
 from codex_install.versions import parse_version
 

@@ -3,7 +3,6 @@ with codex-install (``shipped``). The values are ``models.Manifest`` and ``Manif
 
 from codex_install.manifest.document import (
     SCHEMA,
-    asset_drift,
     build_manifest,
     diff_manifests,
     load_manifest,
@@ -32,7 +31,6 @@ __all__ = [
     "SHIPPED_PACKAGE_DIR",
     "Manifest",
     "ManifestAsset",
-    "asset_drift",
     "build_manifest",
     "diff_manifests",
     "load_manifest",

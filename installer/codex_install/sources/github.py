@@ -14,15 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from codex_install.errors import NetworkError, NotFoundError, RateLimitError
-from codex_install.models import Release
-from codex_install.netpolicy import (
+from codex_install.errors import NetworkError, NotFoundError, RateLimitError, UsageError
+from codex_install.http.client import TLS_HINT, WEB_SCHEMES, check_url, first_line, host_of
+from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
-    TLS_HINT,
+    Retryable,
     RetryPolicy,
     parse_retry_after,
+    retrying,
 )
-from codex_install.releases import parse_release
+from codex_install.models import Release
+from codex_install.sources.release import parse_release
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
@@ -54,12 +56,12 @@ class GitHubConfig:
 def make_session(cache_dir: Path | None) -> requests.Session:
     """A requests session with an SQLite HTTP cache; cached responses are revalidated with
     ``If-None-Match`` on every use, so "latest" is never stale and a 304 costs no rate limit."""
-    import requests
+    import requests  # heavy: only a GitHub request pays for it
 
     if cache_dir is not None:
         for _ in range(2):
             try:
-                import requests_cache
+                import requests_cache  # heavy: only a GitHub request pays for it
 
                 cache_dir.mkdir(parents=True, exist_ok=True)
                 return requests_cache.CachedSession(
@@ -87,12 +89,133 @@ def fetch_release(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
 ) -> Release:
-    import requests
+    check_url(config.api_url, "the GitHub API URL", WEB_SCHEMES)
+    call = _ApiCall(config, spec, clock, session or make_session(config.cache_dir), session is None)
+    try:
+        return retrying(call.attempt, policy=policy, sleep=sleep, exhausted=call.exhausted)
+    finally:
+        if call.own_session:
+            call.session.close()
 
-    url = config.release_url(spec)
-    what = f"release {spec.tag}" if spec.tag else "the latest release"
-    own_session = session is None
-    sess = session or make_session(config.cache_dir)
+
+@dataclass
+class _ApiCall:
+    """One release request across its attempts (the session may be swapped for one without the
+    cache when the cache breaks)."""
+
+    config: GitHubConfig
+    spec: VersionSpec
+    clock: Callable[[], float]
+    session: requests.Session
+    own_session: bool
+    connected: bool = False
+    tls_hint: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self.config.release_url(self.spec)
+
+    @property
+    def what(self) -> str:
+        return f"release {self.spec.tag}" if self.spec.tag else "the latest release"
+
+    def attempt(self, number: int) -> Release:
+        import requests  # heavy: only a GitHub request pays for it
+
+        host = host_of(self.url)
+        try:
+            response = self._get()
+        except requests.exceptions.ConnectionError as err:
+            raise self._connection_failed(err, number) from err
+        except requests.exceptions.Timeout as err:
+            raise Retryable(f"timed out talking to {host}") from err
+        except requests.exceptions.ChunkedEncodingError as err:
+            # The connection broke mid-body (IncompleteRead): as transient as a 5xx.
+            self.connected = True
+            raise Retryable(f"connection to {host} broke mid-response ({first_line(err)})") from err
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as err:
+            raise UsageError(
+                f"the GitHub API URL {self.config.api_url!r} is not a valid URL: {first_line(err)}"
+            ) from err
+        except requests.exceptions.RequestException as err:
+            raise NetworkError(f"GitHub API request failed: {first_line(err)}") from err
+        self.connected = True
+        return self._answer(response)
+
+    def _connection_failed(
+        self, err: requests.exceptions.ConnectionError, number: int
+    ) -> Exception:
+        import requests  # heavy: only a GitHub request pays for it
+
+        last = f"cannot connect to {host_of(self.url)} ({_root_cause(err)})"
+        if isinstance(err, requests.exceptions.SSLError):
+            self.tls_hint = TLS_HINT
+        if not self.connected and number >= _CONNECT_ATTEMPTS:
+            # A host that never answered (DNS, firewall) rarely comes back within seconds;
+            # give up early so --source auto can fall back to npm.
+            return NetworkError(
+                f"cannot fetch {self.what} from GitHub: {last}",
+                connection_level=True,
+                hint=self.tls_hint,
+            )
+        return Retryable(last)
+
+    def _get(self) -> requests.Response:
+        import requests  # heavy: only a GitHub request pays for it
+
+        try:
+            return self._send()
+        except sqlite3.Error as err:
+            # The metadata cache only saves requests: a corrupt (or locked) one must not stop
+            # an install. Go on without it; a corrupt file goes away.
+            _drop_cache(self.config.cache_dir, err)
+            if self.own_session:
+                self.session.close()
+            self.session, self.own_session = requests.Session(), True
+            return self._send()
+
+    def _send(self) -> requests.Response:
+        verify: str | bool = self.config.ca_bundle or True
+        headers = _headers(self.config, self.url)
+        return self.session.get(
+            self.url, headers=headers, timeout=self.config.timeout, verify=verify
+        )
+
+    def _answer(self, response: requests.Response) -> Release:
+        status = response.status_code
+        host = host_of(self.url)
+        if status in (403, 429) and _rate_limited(response):
+            raise _rate_limit_error(response, self.config.token is not None, self.clock)
+        if status == 404:
+            raise NotFoundError(
+                f"{self.what} not found in {self.config.repo} ({host} answered 404)"
+            )
+        if status in RETRYABLE_HTTP_STATUS:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise Retryable(f"HTTP {status} from {host}", retry_after)
+        if status != 200:
+            hint = "check GITHUB_TOKEN" if status in (401, 403) else None
+            raise NetworkError(f"GitHub API answered HTTP {status} for {self.what}", hint=hint)
+        return parse_release(
+            _json(response, self.url),
+            base_url=self.url,
+            source="github",
+            origin=f"GitHub API ({host})",
+        )
+
+    def exhausted(self, attempts: int, last: Retryable) -> Exception:
+        return NetworkError(
+            f"cannot fetch {self.what} from GitHub after {attempts} attempts: {last.reason}",
+            connection_level=not self.connected,
+            hint=self.tls_hint,
+        )
+
+
+def _headers(config: GitHubConfig, url: str) -> dict[str, str]:
     headers = {
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": "2022-11-28",
@@ -101,81 +224,7 @@ def fetch_release(
     # Only the API host ever sees the token; requests drops it on cross-host redirects too.
     if config.token and urlsplit(url).netloc == urlsplit(config.api_url).netloc:
         headers["Authorization"] = f"Bearer {config.token}"
-    verify: str | bool = config.ca_bundle or True
-    attempt = 0
-    connected = False
-    tls_hint: str | None = None
-    try:
-        while True:
-            attempt += 1
-            retry_after: float | None = None
-            try:
-                try:
-                    response = sess.get(
-                        url, headers=headers, timeout=config.timeout, verify=verify
-                    )
-                except sqlite3.Error as err:
-                    # The metadata cache only saves requests: a corrupt (or locked) one must
-                    # not stop an install. Go on without it; a corrupt file goes away.
-                    _drop_cache(config.cache_dir, err)
-                    if own_session:
-                        sess.close()
-                    sess, own_session = requests.Session(), True
-                    response = sess.get(
-                        url, headers=headers, timeout=config.timeout, verify=verify
-                    )
-            except requests.exceptions.ConnectionError as err:
-                last = f"cannot connect to {_host(url)} ({_root_cause(err)})"
-                if isinstance(err, requests.exceptions.SSLError):
-                    tls_hint = TLS_HINT
-                if not connected and attempt >= _CONNECT_ATTEMPTS:
-                    # A host that never answered (DNS, firewall) rarely comes back within
-                    # seconds; give up early so --source auto can fall back to npm.
-                    raise NetworkError(
-                        f"cannot fetch {what} from GitHub: {last}",
-                        connection_level=True,
-                        hint=tls_hint,
-                    ) from err
-            except requests.exceptions.Timeout:
-                last = f"timed out talking to {_host(url)}"
-            except requests.exceptions.ChunkedEncodingError as err:
-                # The connection broke mid-body (IncompleteRead): as transient as a 5xx.
-                connected = True
-                last = f"connection to {_host(url)} broke mid-response ({_first_line(err)})"
-            except requests.exceptions.RequestException as err:
-                raise NetworkError(f"GitHub API request failed: {_first_line(err)}") from err
-            else:
-                connected = True
-                status = response.status_code
-                if status in (403, 429) and _rate_limited(response):
-                    raise _rate_limit_error(response, config.token is not None, clock)
-                if status == 404:
-                    raise NotFoundError(
-                        f"{what} not found in {config.repo} ({_host(url)} answered 404)"
-                    )
-                if status in RETRYABLE_HTTP_STATUS:
-                    last = f"HTTP {status} from {_host(url)}"
-                    retry_after = parse_retry_after(response.headers.get("retry-after"))
-                elif status != 200:
-                    hint = "check GITHUB_TOKEN" if status in (401, 403) else None
-                    raise NetworkError(f"GitHub API answered HTTP {status} for {what}", hint=hint)
-                else:
-                    return parse_release(
-                        _json(response, url),
-                        base_url=url,
-                        source="github",
-                        origin=f"GitHub API ({_host(url)})",
-                    )
-            if attempt >= policy.attempts:
-                raise NetworkError(
-                    f"cannot fetch {what} from GitHub after {attempt} attempts: {last}",
-                    connection_level=not connected,
-                    hint=tls_hint,
-                )
-            sleep(policy.delay(attempt, retry_after))
-    finally:
-        if own_session:
-            sess.close()
+    return headers
 
 
 def _drop_cache(cache_dir: Path | None, err: sqlite3.Error) -> None:
@@ -216,11 +265,7 @@ def _json(response: requests.Response, url: str) -> Any:
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested
-        raise NetworkError(f"{_host(url)} returned malformed JSON for {url}") from err
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc or url
+        raise NetworkError(f"{host_of(url)} returned malformed JSON for {url}") from err
 
 
 def _root_cause(err: BaseException) -> str:
@@ -232,7 +277,3 @@ def _root_cause(err: BaseException) -> str:
             tail = text.rsplit(marker, 1)[-1]
             return tail.split("'", 1)[0].strip(" ')\"")[:80] or type(err).__name__
     return type(err).__name__
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err) or type(err).__name__).splitlines()[0][:200]

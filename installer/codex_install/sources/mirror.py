@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_install.download import fetch_bytes
 from codex_install.errors import NetworkError, NotFoundError
+from codex_install.http.client import check_url
+from codex_install.http.download import fetch_bytes
+from codex_install.http.retry import RetryPolicy
 from codex_install.models import Release
-from codex_install.netpolicy import RetryPolicy
-from codex_install.releases import parse_release
+from codex_install.sources.release import parse_release
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
@@ -20,10 +22,10 @@ if TYPE_CHECKING:
 
 
 def normalize_base(base: str) -> str:
+    """The mirror's base URL, ending in "/"; a plain path is a local tree."""
     if "://" not in base:
-        from pathlib import Path
-
         return Path(base).resolve().as_uri() + "/"
+    check_url(base, "the mirror URL")
     return base if base.endswith("/") else base + "/"
 
 
@@ -43,12 +45,13 @@ def fetch_release(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Release:
     url = release_json_url(base, spec)
+    root = normalize_base(base)
     try:
-        label = url.removeprefix(normalize_base(base))  # the file a mirror admin looks for
+        label = url.removeprefix(root)  # the file a mirror admin looks for
         body, _ = fetch_bytes(client, url, label=label, policy=policy, sleep=sleep)
     except NotFoundError as err:
         what = f"release {spec.version}" if spec.version else "the latest channel"
-        raise NotFoundError(f"{what} not found on mirror {normalize_base(base)}") from err
+        raise NotFoundError(f"{what} not found on mirror {root}") from err
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested

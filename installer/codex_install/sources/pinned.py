@@ -14,26 +14,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from codex_install import assets
-from codex_install.errors import NotFoundError, UsageError, VerificationError
-from codex_install.manifest.document import asset_drift
+from codex_install import verify
+from codex_install.errors import NotFoundError, UsageError
 from codex_install.models import Asset, Manifest, ManifestAsset, Release, Selection
-from codex_install.resolve import Resolved, SourceOptions, fetch_release, with_sums
+from codex_install.sources.dispatch import Resolved, SourceOptions, fetch_release, with_sums
+from codex_install.verify import asset_drift
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
     import httpx
 
 NpmResolver = Callable[[VersionSpec, str], Selection]
+# A source that disagrees with the pin is an error, never a warning (SPEC §3).
+_PIN_WINS = "the manifest is the source of truth, so nothing was downloaded"
 
 
 # --- which manifest entries a source can serve ---
-
-
-def effective_source(sources: SourceOptions) -> str:
-    if sources.source == "auto" and sources.mirror:
-        return "mirror"
-    return sources.source
 
 
 def _candidates(manifest: Manifest, target: str, source: str) -> tuple[ManifestAsset, ...]:
@@ -62,7 +58,7 @@ def pinned_candidates(
 ) -> tuple[ManifestAsset, ...]:
     """As :func:`_candidates`, or a UsageError naming what the manifest does pin."""
     _covers(manifest, target)
-    source = effective_source(sources)
+    source = sources.effective
     found = _candidates(manifest, target, source)
     if not found:
         kind = "npm tarballs" if source in ("github", "mirror") else "release archives"
@@ -85,7 +81,7 @@ def resolve_pinned(
     npm_resolver: NpmResolver | None = None,
 ) -> Resolved:
     """The download plan for a pinned install, every remote claim checked against the pin."""
-    source = effective_source(sources)
+    source = sources.effective
     candidates = pinned_candidates(manifest, target, sources, origin=f"for {manifest.version}")
     if source == "auto":
         with_url = usable_candidates(manifest, target, source, need_url=True)
@@ -141,7 +137,7 @@ def _through_release(
             f"release {release.tag} from {release.source} has none of the archives the "
             f"manifest pins for {candidates[0].target} ({names})"
         )
-    sums_asset = release.asset(assets.SUMS_NAME) if pinned.layout == "package" else None
+    sums_asset = release.asset(verify.SUMS_NAME) if pinned.layout == "package" else None
     selection = Selection(
         version=manifest.version,
         target=pinned.target,
@@ -155,8 +151,8 @@ def _through_release(
     )
     sums = with_sums(selection, client, sleep).sums if sums_asset is not None else None
     if sums is not None and pinned.name in sums:
-        problems += asset_drift(pinned, sha256=sums[pinned.name], observed=assets.SUMS_NAME)
-    _refuse_drift(problems)
+        problems += asset_drift(pinned, sha256=sums[pinned.name], observed=verify.SUMS_NAME)
+    verify.refuse(problems, _PIN_WINS)
     return Resolved(replace(selection, sums=None), None)
 
 
@@ -170,8 +166,9 @@ def _through_npm(
     manifest's, checked before the tarball is downloaded."""
     remote = npm_resolver(VersionSpec(manifest.version), target)
     pinned = _npm_entry(candidates, remote, target)
-    if remote.integrity and pinned.integrity and same_algorithm(remote.integrity, pinned.integrity):
-        _refuse_drift(asset_drift(pinned, integrity=remote.integrity, observed="npm registry"))
+    if remote.integrity and pinned.integrity:
+        problems = asset_drift(pinned, integrity=remote.integrity, observed="npm registry")
+        verify.refuse(problems, _PIN_WINS)
     selection = Selection(
         version=manifest.version,
         target=pinned.target,
@@ -203,19 +200,6 @@ def _npm_entry(
     )
 
 
-def same_algorithm(a: str, b: str) -> bool:
-    return a.split("-", 1)[0].lower() == b.split("-", 1)[0].lower()
-
-
-def _refuse_drift(problems: Sequence[str]) -> None:
-    """A source that disagrees with the pin is an error, never a warning (SPEC §3)."""
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise VerificationError(
-            f"{problems[0]}{more}; the manifest is the source of truth, so nothing was downloaded"
-        )
-
-
 def _covers(manifest: Manifest, target: str) -> None:
     if not manifest.assets_for(target):
         covered = ", ".join(sorted({f"{a.target} ({a.layout})" for a in manifest.assets}))
@@ -225,4 +209,4 @@ def _covers(manifest: Manifest, target: str) -> None:
         )
 
 
-__all__ = ["effective_source", "pinned_candidates", "resolve_pinned"]
+__all__ = ["pinned_candidates", "resolve_pinned", "usable_candidates"]

@@ -1,4 +1,5 @@
-"""Resolve what to install: a source, a version and a target → a :class:`Selection` (SPEC §4)."""
+"""Which source answers: a source, a version and a target → a :class:`Selection` (SPEC §4),
+and the one mirror-vs-GitHub choice every command that needs release archives makes."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from codex_install import assets
-from codex_install.download import fetch_bytes
 from codex_install.errors import NetworkError, UsageError, VerificationError
+from codex_install.http.download import fetch_bytes
 from codex_install.models import Release, Selection
 from codex_install.sources import github, mirror
 from codex_install.sources.github import GitHubConfig
+from codex_install.sources.release import select_asset
+from codex_install.verify import check_sha256, parse_sums
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 
 SourceChoice = Literal["auto", "github", "mirror", "npm"]
 SOURCES: tuple[str, ...] = ("auto", "github", "mirror", "npm")
+NpmResolver = Callable[[VersionSpec, str], Selection]
 
 
 @dataclass(frozen=True)
@@ -30,12 +33,36 @@ class SourceOptions:
     mirror: str | None = None
     npm_registry: str | None = None
 
+    @property
+    def effective(self) -> SourceChoice:
+        """The source in use: ``auto`` with a mirror configured means the mirror."""
+        return "mirror" if self.source == "auto" and self.mirror else self.source
+
 
 @dataclass(frozen=True)
 class Resolved:
     selection: Selection
     sums: dict[str, str] | None
     fell_back_from: str | None = None
+
+
+def fetch_release(
+    options: SourceOptions,
+    spec: VersionSpec,
+    *,
+    client: httpx.Client | None,
+    sleep: Callable[[float], None] = time.sleep,
+    session: requests.Session | None = None,
+) -> Release:
+    """The release from the mirror (when one is in use) or else from GitHub."""
+    source = options.effective
+    if source == "npm":
+        raise UsageError("this command needs release archives: use --source github or mirror")
+    if source == "mirror":
+        if not options.mirror:
+            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
+        return mirror.fetch_release(client, options.mirror, spec, sleep=sleep)
+    return github.fetch_release(options.github, spec, session=session, sleep=sleep)
 
 
 def resolve(
@@ -47,41 +74,23 @@ def resolve(
     session: requests.Session | None = None,
     notice: Callable[[str], None] = lambda _msg: None,
     sleep: Callable[[float], None] = time.sleep,
-    npm_resolver: Callable[[VersionSpec, str], Selection] | None = None,
+    npm_resolver: NpmResolver | None = None,
 ) -> Resolved:
     """Pick the source and return the selection, with the SUMS table for package layouts."""
-    if opts.source == "npm":
+    if opts.effective == "npm":
         return Resolved(_npm(npm_resolver, spec, target), None)
     try:
-        release = fetch_release(opts, spec, client=client, session=session, sleep=sleep)
+        release = fetch_release(opts, spec, client=client, sleep=sleep, session=session)
     except NetworkError as err:
-        from_github = opts.source == "auto" and not opts.mirror
-        if from_github and err.connection_level and npm_resolver is not None:
+        github_failed = opts.effective == "auto" and err.connection_level
+        if github_failed and npm_resolver is not None:
             notice(f"GitHub is unreachable ({err}); falling back to the npm registry")
             return Resolved(_npm(npm_resolver, spec, target), None, fell_back_from="github")
         raise
-    return with_sums(assets.select_asset(release, target), client, sleep)
+    return with_sums(select_asset(release, target), client, sleep)
 
 
-def fetch_release(
-    opts: SourceOptions,
-    spec: VersionSpec,
-    *,
-    client: httpx.Client | None,
-    session: requests.Session | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Release:
-    """The release from the mirror (``--mirror``, or ``--source mirror``) or from GitHub."""
-    if opts.source == "mirror" or (opts.source == "auto" and opts.mirror):
-        if not opts.mirror:
-            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-        return mirror.fetch_release(client, opts.mirror, spec, sleep=sleep)
-    return github.fetch_release(opts.github, spec, session=session, sleep=sleep)
-
-
-def _npm(
-    npm_resolver: Callable[[VersionSpec, str], Selection] | None, spec: VersionSpec, target: str
-) -> Selection:
+def _npm(npm_resolver: NpmResolver | None, spec: VersionSpec, target: str) -> Selection:
     if npm_resolver is None:
         raise UsageError("no npm registry is configured (pass --npm-registry URL)")
     return npm_resolver(spec, target)
@@ -102,9 +111,9 @@ def with_sums(
         sleep=sleep,
     )
     if selection.sums.sha256:
-        assets.check_sha256(selection.sums.name, digests.sha256, selection.sums.sha256)
+        check_sha256(selection.sums.name, digests.sha256, selection.sums.sha256)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as err:
         raise VerificationError(f"{selection.sums.name} is not text") from err
-    return Resolved(selection, assets.parse_sums(text))
+    return Resolved(selection, parse_sums(text))

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import socket
 
 import httpx
 import pytest
 
-from codex_install.download import download, fetch_bytes
 from codex_install.errors import NetworkError, NotFoundError, VerificationError
-from codex_install.httpclient import make_client
-from codex_install.netpolicy import RetryPolicy
+from codex_install.http.client import make_client
+from codex_install.http.download import download, fetch_bytes
+from codex_install.http.retry import RetryPolicy
 
 DATA = os.urandom(300_000)
 
@@ -141,7 +140,7 @@ def test_ssl_cert_file_makes_the_certificate_trusted(tmp_path, monkeypatch):
 
 def test_an_unreadable_local_file_is_a_permission_error_not_a_missing_one(tmp_path, monkeypatch):
     # SPEC §6: exit 7 for permissions; 3 would send the user looking for a file that is there.
-    import codex_install.download as download_module
+    import codex_install.http.download as download_module
     from codex_install.errors import FilesystemError
 
     f = tmp_path / "codex-package.tar.zst"
@@ -154,17 +153,3 @@ def test_an_unreadable_local_file_is_a_permission_error_not_a_missing_one(tmp_pa
     with pytest.raises(FilesystemError, match="permission denied") as err:
         download(None, f.as_uri(), lambda _b: None)
     assert err.value.exit_code == 7
-
-
-@pytest.mark.parametrize(
-    "proxy", ["http://127.0.0.1:notaport", "ftp://proxy.example:21", "socks5://127.0.0.1:1080"]
-)
-def test_an_unusable_proxy_setting_is_bad_input_not_a_bug(monkeypatch, proxy):
-    from codex_install.errors import UsageError
-
-    if proxy.startswith("socks") and importlib.util.find_spec("socksio") is not None:
-        pytest.skip("socksio is installed: a SOCKS proxy works")
-    monkeypatch.setenv("ALL_PROXY", proxy)
-    with pytest.raises(UsageError, match="proxy set in the environment") as err:
-        make_client()
-    assert err.value.exit_code == 2

@@ -1,0 +1,107 @@
+"""The one place HTTP clients are made (proxies and SSL_CERT_FILE come from the environment),
+and the checks every user-given URL and every TLS failure go through."""
+
+from __future__ import annotations
+
+import ssl
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from codex_install import __version__
+from codex_install.errors import UsageError
+
+if TYPE_CHECKING:
+    import httpx
+
+USER_AGENT = f"codex-install/{__version__}"
+
+# A certificate no trust store accepts is most often a TLS-inspecting corporate proxy. Retrying
+# cannot fix it, so it fails at once, saying what to set.
+TLS_HINT = "behind a TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle"
+
+
+def make_client(
+    timeout: float = 30.0, *, connect: float = 15.0, follow_redirects: bool = True
+) -> httpx.Client:
+    """A client with our User-Agent; ``follow_redirects=False`` for endpoints that must not send
+    a request body on to another host (the OAuth token endpoint)."""
+    import httpx  # heavy: only commands that go on the network pay for it
+
+    try:
+        return httpx.Client(
+            follow_redirects=follow_redirects,
+            timeout=httpx.Timeout(timeout, connect=connect),
+            headers={"User-Agent": USER_AGENT},
+            trust_env=True,
+        )
+    except (ImportError, ValueError, httpx.InvalidURL) as err:
+        # httpx reads the proxy variables here: a malformed URL, an unknown scheme or a SOCKS
+        # proxy (its extra is not installed) is a setting to fix, not a bug of ours.
+        raise UsageError(
+            f"cannot use the proxy set in the environment: {err}",
+            hint="check HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (an http:// proxy URL)",
+        ) from err
+
+
+WEB_SCHEMES = ("http", "https")
+
+
+def url_problem(url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> str | None:
+    """Why ``url`` cannot be used (a bad host, a port that is no number or out of range, a
+    scheme we do not speak), or None."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # ValueError for "host:notaport" and for ports past 65535
+    except ValueError as err:
+        return str(err) or type(err).__name__
+    if parts.scheme not in schemes:
+        return f"the scheme must be {' or '.join(schemes)}"
+    if parts.scheme in WEB_SCHEMES and not parts.hostname:
+        return "it has no host"
+    import httpx  # heavy: only commands that go on the network pay for it
+
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as err:
+        return first_line(err)
+    return None
+
+
+def check_url(url: str, what: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> str:
+    """``url`` unchanged, or a UsageError (exit 2) naming it: every URL a user gives (flag,
+    environment, .npmrc) goes through here before any request is made with it."""
+    problem = url_problem(url, schemes)
+    if problem is not None:
+        raise UsageError(f"{what} {url!r} is not a valid URL: {problem}")
+    return url
+
+
+def tls_verification_failed(err: BaseException) -> bool:
+    """Whether ``err`` (or what it wraps) is a refused server certificate."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def first_line(err: BaseException) -> str:
+    """An exception as one short line, for messages."""
+    return (str(err) or type(err).__name__).splitlines()[0][:200]
+
+
+def host_of(url: str) -> str:
+    try:
+        return urlsplit(url).netloc or url
+    except ValueError:  # a malformed URL is shown as it is
+        return url
+
+
+def redact(url: str) -> str:
+    """Drop query strings (signed CDN URLs carry credentials in them)."""
+    return url.split("?", 1)[0]

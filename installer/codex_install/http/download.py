@@ -1,0 +1,352 @@
+"""Streamed downloads: hash (and size-check) every byte as it arrives, hand it to a sink, retry
+transient failures through the one retry loop and resume with ``Range`` after a dropped
+connection. Checking the digests against what was claimed is the caller's (``verify``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from codex_install.errors import (
+    FilesystemError,
+    NetworkError,
+    NotFoundError,
+    RateLimitError,
+    VerificationError,
+)
+from codex_install.http.client import TLS_HINT, first_line, redact, tls_verification_failed
+from codex_install.http.retry import (
+    RETRYABLE_HTTP_STATUS,
+    Retryable,
+    RetryPolicy,
+    parse_retry_after,
+    retrying,
+)
+from codex_install.models import Asset
+
+if TYPE_CHECKING:
+    import httpx
+
+CHUNK = 1 << 20
+Sink = Callable[[bytes], object]
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Digests:
+    """What was delivered: its size and its hex digests (sha256 always, others on request)."""
+
+    size: int
+    sha256: str
+    sha512: str | None = None
+    sha1: str | None = None
+    others: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def hexdigest(self, algorithm: str) -> str | None:
+        """The hex digest for a hashlib name, when it was computed."""
+        known = {"sha256": self.sha256, "sha512": self.sha512, "sha1": self.sha1}
+        return known.get(algorithm) or self.others.get(algorithm)
+
+
+class _Hasher:
+    def __init__(self, extra: Iterable[str]) -> None:
+        self.size = 0
+        self.hashes = {name: hashlib.new(name) for name in ("sha256", *extra)}
+
+    def update(self, data: bytes) -> None:
+        self.size += len(data)
+        for h in self.hashes.values():
+            h.update(data)
+
+    def result(self) -> Digests:
+        hexes = {name: h.hexdigest() for name, h in self.hashes.items()}
+        return Digests(
+            size=self.size,
+            sha256=hexes["sha256"],
+            sha512=hexes.get("sha512"),
+            sha1=hexes.get("sha1"),
+            others=hexes,
+        )
+
+
+def _looks_like_html(head: bytes) -> bool:
+    start = head.lstrip()[:15].lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml"))
+
+
+def _file_path(url: str, name: str) -> Path | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:  # e.g. "http://[": no request can be made with it
+        raise NetworkError(f"cannot download {name}: malformed URL {redact(url)!r}") from err
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    return None
+
+
+@dataclass
+class _Stream:
+    """One download across its attempts: what the sink already has, and whether the server
+    ever answered (a host that never did is a connection-level failure)."""
+
+    url: str
+    name: str
+    sink: Sink
+    hasher: _Hasher
+    expected_size: int | None
+    progress: Progress | None
+    binary: bool
+    connected: bool = False
+
+    def feed(self, chunk: bytes, total: int | None) -> None:
+        if self.binary and self.hasher.size == 0 and _looks_like_html(chunk[:512]):
+            raise VerificationError(
+                f"{self.name}: the server returned an HTML page instead of the file "
+                f"({redact(self.url)})"
+            )
+        if self.expected_size is not None and self.hasher.size + len(chunk) > self.expected_size:
+            raise VerificationError(
+                f"{self.name}: received more than the expected {self.expected_size} bytes"
+            )
+        self.deliver(chunk, total)
+
+    def deliver(self, chunk: bytes, total: int | None) -> None:
+        self.hasher.update(chunk)
+        self.sink(chunk)
+        if self.progress is not None:
+            self.progress(self.hasher.size, total)
+
+    def exhausted(self, attempts: int, last: Retryable) -> Exception:
+        have, want = self.hasher.size, self.expected_size
+        if want is not None and 0 < have < want:
+            return VerificationError(
+                f"{self.name}: download truncated at {have} of {want} bytes after "
+                f"{attempts} attempts ({last.reason})"
+            )
+        return NetworkError(
+            f"downloading {self.name} failed after {attempts} attempts: {last.reason}",
+            connection_level=not self.connected,
+        )
+
+
+def download(
+    client: httpx.Client | None,
+    url: str,
+    sink: Sink,
+    *,
+    expected_size: int | None = None,
+    label: str | None = None,
+    policy: RetryPolicy = RetryPolicy(),
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Progress | None = None,
+    extra_hashes: Iterable[str] = (),
+    binary: bool = True,
+) -> Digests:
+    """Stream ``url`` into ``sink`` and return the digests of exactly the bytes delivered.
+
+    A dropped connection resumes from the last byte received (``Range``); if the server ignores
+    the range, the bytes already delivered are skipped, so the sink always sees one clean stream.
+    """
+    name = label or url.rsplit("/", 1)[-1]
+    stream = _Stream(url, name, sink, _Hasher(extra_hashes), expected_size, progress, binary)
+    local = _file_path(url, name)
+    if local is not None:
+        return _read_local(local, stream)
+    if client is None:
+        raise NetworkError(f"no HTTP client to download {name}")
+    return retrying(
+        lambda _n: _attempt(client, stream), policy=policy, sleep=sleep, exhausted=stream.exhausted
+    )
+
+
+def _attempt(client: httpx.Client, stream: _Stream) -> Digests:
+    import httpx  # heavy: only commands that go on the network pay for it
+
+    headers = {"Accept-Encoding": "identity"}
+    if stream.hasher.size:
+        headers["Range"] = f"bytes={stream.hasher.size}-"
+    try:
+        with client.stream("GET", stream.url, headers=headers) as response:
+            stream.connected = True
+            return _receive(response, stream)
+    except httpx.TimeoutException as err:
+        raise Retryable(f"timed out ({type(err).__name__})") from err
+    except httpx.TransportError as err:
+        if tls_verification_failed(err):
+            raise NetworkError(
+                f"downloading {stream.name} failed: {first_line(err)}",
+                hint=TLS_HINT,
+                connection_level=True,
+            ) from err
+        raise Retryable(first_line(err)) from err
+    except httpx.InvalidURL as err:
+        raise NetworkError(
+            f"cannot download {stream.name}: malformed URL {redact(stream.url)!r}"
+        ) from err
+
+
+def _receive(response: httpx.Response, stream: _Stream) -> Digests:
+    status = response.status_code
+    if _already_complete(response, stream):
+        return stream.hasher.result()
+    skip = _bytes_to_skip(response, status, stream.hasher.size)
+    total = _total_size(response, status) or stream.expected_size
+    if stream.expected_size is not None and total is not None and total != stream.expected_size:
+        raise VerificationError(
+            f"{stream.name}: server says {total} bytes, release metadata says "
+            f"{stream.expected_size}"
+        )
+    for raw in response.iter_raw():
+        chunk, skip = raw[skip:], max(0, skip - len(raw))
+        if chunk:
+            stream.feed(chunk, total)
+    have, want = stream.hasher.size, stream.expected_size
+    if want is not None and have < want:
+        raise Retryable(f"connection closed after {have} of {want} bytes")
+    return stream.hasher.result()
+
+
+def _already_complete(response: httpx.Response, stream: _Stream) -> bool:
+    """Refuse or retry what is no file; True for a 416 to a resume that already has it all."""
+    status = response.status_code
+    url = redact(stream.url)
+    if status in (404, 410):
+        raise NotFoundError(f"{stream.name} not found at {url} (HTTP {status})")
+    if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
+        raise RateLimitError(
+            f"rate limited while downloading {stream.name} (HTTP {status})",
+            hint="set GITHUB_TOKEN or use --mirror / --source npm",
+        )
+    if status in RETRYABLE_HTTP_STATUS:
+        raise Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
+    have = stream.hasher.size
+    if status == 416 and have and have == stream.expected_size:
+        return True
+    if status not in (200, 206):
+        raise NetworkError(f"downloading {stream.name} failed: HTTP {status} from {url}")
+    return False
+
+
+def _bytes_to_skip(response: httpx.Response, status: int, have: int) -> int:
+    if not have:
+        return 0
+    if status == 206:
+        start = _content_range_start(response.headers.get("content-range"))
+        if start is None or start > have:
+            raise NetworkError(f"server answered a resume with a bad Content-Range: {start}")
+        return have - start
+    return have  # the server ignored Range: skip what the sink already has
+
+
+def _content_range_start(value: str | None) -> int | None:
+    # "bytes 100-199/200"
+    if not value or not value.startswith("bytes "):
+        return None
+    try:
+        return int(value[6:].split("-", 1)[0])
+    except ValueError:
+        return None
+
+
+def _total_size(response: httpx.Response, status: int) -> int | None:
+    if status == 206:
+        value = response.headers.get("content-range", "")
+        tail = value.rsplit("/", 1)[-1]
+        return int(tail) if tail.isascii() and tail.isdigit() else None
+    length = response.headers.get("content-length")
+    return int(length) if length and length.isascii() and length.isdigit() else None
+
+
+def _read_local(path: Path, stream: _Stream) -> Digests:
+    name, hasher = stream.name, stream.hasher
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                if stream.binary and hasher.size == 0 and _looks_like_html(chunk[:512]):
+                    raise VerificationError(f"{name}: {path} is an HTML page, not an archive")
+                stream.deliver(chunk, stream.expected_size)
+    except FileNotFoundError as err:
+        raise NotFoundError(f"{name} not found: {path}") from err
+    except IsADirectoryError as err:
+        raise NotFoundError(f"{name}: {path} is a directory") from err
+    except PermissionError as err:  # it is there: a permission problem (exit 7), not a 404
+        raise FilesystemError(f"{name}: cannot read {path}: permission denied") from err
+    if stream.expected_size is not None and hasher.size != stream.expected_size:
+        raise VerificationError(f"{name}: size {hasher.size} != expected {stream.expected_size}")
+    return hasher.result()
+
+
+def fetch_bytes(
+    client: httpx.Client | None,
+    url: str,
+    *,
+    expected_size: int | None = None,
+    label: str | None = None,
+    policy: RetryPolicy = RetryPolicy(),
+    sleep: Callable[[float], None] = time.sleep,
+    limit: int = 16 << 20,
+) -> tuple[bytes, Digests]:
+    """Download a small file (SUMS, release JSON) into memory."""
+    parts: list[bytes] = []
+    size = 0
+
+    def sink(data: bytes) -> None:
+        nonlocal size
+        size += len(data)
+        if size > limit:
+            raise VerificationError(f"{label or url}: larger than {limit} bytes")
+        parts.append(data)
+
+    digests = download(
+        client,
+        url,
+        sink,
+        expected_size=expected_size,
+        label=label,
+        policy=policy,
+        sleep=sleep,
+        binary=False,
+    )
+    return b"".join(parts), digests
+
+
+def fetch_to_file(
+    client: httpx.Client | None,
+    asset: Asset,
+    dest: Path,
+    *,
+    check: Callable[[Digests], object],
+    extra_hashes: Iterable[str] = (),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Digests:
+    """Download ``asset`` next to ``dest``, ``check`` its digests (raising when they are not what
+    was claimed), then rename it into place: never a half-written or unverified file at ``dest``."""
+    tmp = dest.with_name(f".{dest.name}.part-{secrets.token_hex(4)}")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            digests = download(
+                client,
+                asset.url,
+                f.write,
+                expected_size=asset.size,
+                label=asset.name,
+                sleep=sleep,
+                extra_hashes=extra_hashes,
+            )
+            f.flush()
+            os.fsync(f.fileno())
+        check(digests)
+        os.replace(tmp, dest)
+        return digests
+    except OSError as err:
+        raise FilesystemError(f"cannot write {dest}: {err.strerror or err}") from err
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,300 @@
+"""npm registry discovery for ``@openai/codex`` (SPEC §4): a pure function of
+(``--npm-registry``, environment, project and user ``.npmrc`` texts, ``npm config get`` output) —
+:func:`discover` — behind a thin I/O edge (:func:`read_npmrc_files`, :func:`run_npm`).
+
+Precedence, as npm applies it to a scoped package: the flag; then ``@openai:registry`` from the
+environment, the project ``.npmrc`` or the user ``.npmrc``; then ``registry`` from the same
+places; then ``npm config get`` (which also sees the global npmrc and npm's built-in default).
+The credentials for the chosen registry come from ``//host/path/:_authToken`` (or ``:_auth``)
+keys, matched the way npm-registry-fetch walks up the registry's path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from codex_install.errors import UsageError
+from codex_install.http.client import WEB_SCHEMES, url_problem
+
+PACKAGE = "@openai/codex"
+SCOPE = "@openai"
+# npm-package-arg's escapedName: the scope's slash is encoded, lower-case, as npm requests it.
+ESCAPED_NAME = "@openai%2fcodex"
+SCOPED_KEY = f"{SCOPE}:registry"
+
+NpmRunner = Callable[[Sequence[str], Mapping[str, str], Path, float], str | None]
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The registry to use, where that choice came from, and its credentials (never shown)."""
+
+    url: str  # always ends with "/"
+    origin: str  # e.g. "--npm-registry", "registry in the user .npmrc"
+    authorization: str | None = field(default=None, repr=False)
+
+    @property
+    def packument_url(self) -> str:
+        return self.url + ESCAPED_NAME
+
+    @property
+    def display(self) -> str:
+        """The URL for messages: a ``user:password@`` in it is credentials, so it is dropped."""
+        parts = urlsplit(self.url)
+        return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One npm configuration source, highest precedence first in a list of layers."""
+
+    name: str
+    values: Mapping[str, str]
+
+
+_ENV_REF = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """``${VAR}`` as npm expands it: unset stays literal, ``${VAR?}`` becomes empty, and an odd
+    number of backslashes before ``$`` escapes the reference."""
+
+    def replace(m: re.Match[str]) -> str:
+        escapes, name, optional = m.group(1), m.group(2), m.group(3)
+        if len(escapes) % 2:
+            return m.group(0)[(len(escapes) + 1) // 2 :]
+        fallback = "" if optional else "${" + name + "}"
+        return escapes[: len(escapes) // 2] + env.get(name, fallback)
+
+    return _ENV_REF.sub(replace, text)
+
+
+def _ini_value(raw: str) -> str:
+    """A value as the ``ini`` package reads it: quoted verbatim, else cut at ``;``/``#``."""
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return _quoted(raw)
+    out: list[str] = []
+    escaped = False
+    for ch in raw:
+        if escaped:
+            out.append(ch if ch in "\\;#" else "\\" + ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in ";#":
+            break
+        else:
+            out.append(ch)
+    if escaped:
+        out.append("\\")
+    return "".join(out).strip()
+
+
+def _quoted(raw: str) -> str:
+    """A quoted ini value: JSON rules for double quotes (when they parse), verbatim otherwise."""
+    if raw[0] == '"':
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return raw[1:-1]
+        return value if isinstance(value, str) else raw[1:-1]
+    return raw[1:-1]
+
+
+def parse_npmrc(text: str, env: Mapping[str, str]) -> dict[str, str]:
+    """Top-level ``key=value`` pairs of an ``.npmrc``, keys and values ``${VAR}``-expanded.
+
+    Comment lines, ``[section]`` contents and ``key[]`` arrays are not registry settings and
+    are skipped; a later duplicate wins, as in npm.
+    """
+    values: dict[str, str] = {}
+    in_section = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in ";#":
+            continue
+        if stripped.startswith("[") and stripped.endswith("]"):
+            in_section = True
+            continue
+        if in_section:
+            continue
+        key, sep, raw = stripped.partition("=")
+        key = _ini_value(key)
+        if not key or key.endswith("[]"):
+            continue
+        values[expand_env(key, env)] = expand_env(_ini_value(raw), env) if sep else "true"
+    return values
+
+
+def env_layer(env: Mapping[str, str]) -> dict[str, str]:
+    """``npm_config_*`` variables as npm maps them: case-insensitive prefix, inner ``_`` → ``-``,
+    lower-cased key, empty values ignored. The lower-case spelling (what npm itself exports to
+    scripts) wins over the upper-case one."""
+    values: dict[str, str] = {}
+    for name in sorted(env, key=lambda n: n.startswith("npm_config_")):
+        if name.lower().startswith("npm_config_") and env[name] != "":
+            rest = name[len("npm_config_") :]
+            key = (rest[:1] + rest[1:].replace("_", "-")).lower()
+            values[key] = env[name]
+    return values
+
+
+def parse_npm_config_output(text: str | None) -> dict[str, str]:
+    """Output of ``npm config get registry @openai:registry``: ``key=value`` lines (npm ≥ 7),
+    or just the value for one key (older npm). ``undefined`` means unset."""
+    values: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        line = line.strip()
+        key, sep, value = line.partition("=")
+        if sep and key in ("registry", SCOPED_KEY):
+            pair = (key, value.strip())
+        elif line.startswith(("http://", "https://")):
+            pair = ("registry", line)
+        else:
+            continue
+        if pair[1] and pair[1] != "undefined":
+            values.setdefault(*pair)
+    return values
+
+
+def normalize_registry(url: str, origin: str) -> str:
+    """The registry URL ending in "/"; a UsageError (exit 2) naming it when it is no usable
+    http(s) URL."""
+    text = url.strip()
+    problem = url_problem(text, WEB_SCHEMES)
+    if problem is not None:
+        raise UsageError(f"npm registry {url!r} (from {origin}) is not an http(s) URL: {problem}")
+    return text if text.endswith("/") else text + "/"
+
+
+def _auth_key_prefixes(registry_url: str) -> list[str]:
+    """``//host/a/b/`` → ``//host/a/b/``, ``//host/a/b``, ``//host/a/``, … ``//host/`` — the
+    keys npm-registry-fetch tries, most specific first."""
+    parts = urlsplit(registry_url)
+    key = f"//{parts.netloc.rpartition('@')[2]}{parts.path or '/'}"
+    keys: list[str] = []
+    while len(key) > len("//"):
+        keys.append(key)
+        key = re.sub(r"([^/]+|/)$", "", key)
+    return keys
+
+
+def authorization_for(registry_url: str, layers: Sequence[Layer]) -> str | None:
+    """The ``Authorization`` header npm would send to ``registry_url``, if any."""
+    merged: dict[str, str] = {}
+    for layer in reversed(layers):  # higher-precedence layers override
+        merged.update(layer.values)
+    lowered = {k.lower(): v for k, v in merged.items()}
+    for prefix in _auth_key_prefixes(registry_url):
+        token = lowered.get(f"{prefix}:_authtoken".lower())
+        if token:
+            return f"Bearer {token}"
+        basic = lowered.get(f"{prefix}:_auth".lower())
+        if basic:
+            return f"Basic {basic}"
+    return None
+
+
+def discover(
+    flag: str | None,
+    env: Mapping[str, str],
+    project_npmrc: str | None,
+    user_npmrc: str | None,
+    npm_output: str | None,
+) -> Registry | None:
+    """The registry for ``@openai/codex`` and its credentials; None when nothing is configured.
+
+    The flag is an explicit choice for this tool and beats everything; otherwise a scoped
+    ``@openai:registry`` in any layer beats a plain ``registry`` in any layer, as in npm.
+    """
+    layers = [
+        Layer("the environment", env_layer(env)),
+        Layer("the project .npmrc", parse_npmrc(project_npmrc or "", env)),
+        Layer("the user .npmrc", parse_npmrc(user_npmrc or "", env)),
+        Layer("`npm config get`", parse_npm_config_output(npm_output)),
+    ]
+    chosen: tuple[str, str] | None = (flag, "--npm-registry") if flag else None
+    for key in (SCOPED_KEY, "registry"):
+        for layer in layers:
+            if chosen is None and layer.values.get(key):
+                chosen = (layer.values[key], f"{key} in {layer.name}")
+    if chosen is None:
+        return None
+    url = normalize_registry(*chosen)
+    return Registry(url=url, origin=chosen[1], authorization=authorization_for(url, layers))
+
+
+# --- I/O edge ---
+
+
+def run_npm(argv: Sequence[str], env: Mapping[str, str], cwd: Path, timeout: float) -> str | None:
+    """stdout of an npm command, or None when it fails or hangs (npm is only a hint here)."""
+    try:
+        proc = subprocess.run(
+            list(argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def project_dir(cwd: Path) -> Path:
+    """npm's local prefix: the nearest directory up from ``cwd`` with a package.json or
+    node_modules, else ``cwd`` itself."""
+    for candidate in (cwd, *cwd.parents):
+        try:
+            if (candidate / "package.json").is_file() or (candidate / "node_modules").is_dir():
+                return candidate
+        except OSError:  # an unreadable parent ends the walk, as it would for npm
+            break
+    return cwd
+
+
+def user_npmrc_path(env: Mapping[str, str]) -> Path:
+    for name in ("npm_config_userconfig", "NPM_CONFIG_USERCONFIG"):
+        if env.get(name):
+            return Path(env[name]).expanduser()
+    return Path(env.get("HOME") or Path.home()) / ".npmrc"
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def read_npmrc_files(env: Mapping[str, str], cwd: Path | None) -> tuple[str | None, str | None]:
+    """(project .npmrc text, user .npmrc text); the project one is skipped when it *is* the
+    user one (a project at $HOME), as npm does, or when there is no working directory."""
+    user = user_npmrc_path(env)
+    if cwd is None:
+        return None, _read(user)
+    project = project_dir(cwd) / ".npmrc"
+    try:
+        same = project.resolve() == user.resolve()
+    except (OSError, RuntimeError):  # symlink loops
+        same = False
+    return (None if same else _read(project)), _read(user)
+
+
+def working_dir() -> Path | None:
+    try:
+        return Path(os.getcwd())
+    except OSError:  # the directory was deleted under us
+        return None

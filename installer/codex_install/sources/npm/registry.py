@@ -1,0 +1,224 @@
+"""The npm source's network side: the packument request (through the one retry loop), the
+registry's credentials on the shared client, and the resolver factory install uses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from codex_install.errors import NetworkError, NotFoundError, UsageError
+from codex_install.http.client import TLS_HINT, first_line, tls_verification_failed
+from codex_install.http.retry import (
+    RETRYABLE_HTTP_STATUS,
+    Retryable,
+    RetryPolicy,
+    parse_retry_after,
+    retrying,
+)
+from codex_install.models import Selection
+from codex_install.sources.npm.npmrc import (
+    PACKAGE,
+    SCOPED_KEY,
+    NpmRunner,
+    Registry,
+    discover,
+    read_npmrc_files,
+    run_npm,
+    working_dir,
+)
+from codex_install.sources.npm.packument import malformed, select_from_packument, vendor_target
+from codex_install.versions import VersionSpec
+
+if TYPE_CHECKING:
+    import httpx
+
+# What npm sends for installs: the abbreviated ("corgi") document, full JSON as a fallback.
+ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
+NPM_TIMEOUT = 10.0
+PACKUMENT_LIMIT = 64 << 20
+
+Notice = Callable[[str], None]
+Which = Callable[[str, str | None], str | None]
+Resolver = Callable[[VersionSpec, str], Selection]
+
+
+def resolver_factory(
+    env: Mapping[str, str],
+    registry_flag: str | None,
+    *,
+    notice: Notice = lambda _msg: None,
+    cwd: Path | None = None,
+    runner: NpmRunner = run_npm,
+    which: Which = lambda name, path: shutil.which(name, path=path),
+    policy: RetryPolicy = RetryPolicy(attempts=4),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[[httpx.Client], Resolver] | None:
+    """None when no registry is configured; else ``make(client) -> resolver(spec, target)``.
+
+    ``npm config get`` costs a Node start (~0.3 s), so it only runs when the npm source is
+    actually used (``--source npm`` or a fallback), never on an ordinary GitHub install.
+    """
+    here = cwd or working_dir()
+    project, user = read_npmrc_files(env, here)
+    problem: UsageError | None = None
+    try:
+        static = discover(registry_flag, env, project, user, None)
+    except UsageError as err:
+        # A bad registry setting must not break GitHub installs; it is reported if npm is used.
+        static, problem = None, err
+    npm = None if static is not None or problem else which("npm", env.get("PATH"))
+    if static is None and problem is None and npm is None:
+        return None
+
+    def registry() -> Registry:
+        if problem is not None:
+            raise problem
+        if static is not None:
+            return static
+        assert npm is not None
+        argv = [npm, "config", "get", "registry", SCOPED_KEY]
+        output = runner(argv, env, here or Path(env.get("HOME") or "/"), NPM_TIMEOUT)
+        found = discover(registry_flag, env, project, user, output)
+        if found is None:
+            raise UsageError(
+                "no npm registry is configured and `npm config get registry` gave none",
+                hint="pass --npm-registry URL",
+            )
+        return found
+
+    def make(client: httpx.Client) -> Resolver:
+        def resolve(spec: VersionSpec, target: str) -> Selection:
+            vendor_target(target)  # refuse an impossible target before any request
+            reg = registry()
+            _authorize(client, reg)
+            data = fetch_packument(client, reg, policy=policy, sleep=sleep)
+            choice = select_from_packument(data, spec, target, reg)
+            for line in choice.notices:
+                notice(line)
+            return choice.selection
+
+        return resolve
+
+    return make
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
+
+
+def _authorize(client: httpx.Client, registry: Registry) -> None:
+    """Send the registry's credentials on every request to the registry's origin (packument
+    and, when it lives there, the tarball), and to no other host.
+
+    A request hook on the shared client rather than a header: install.py downloads the tarball
+    with this client, and the hook also runs on each redirect hop, where httpx has already
+    dropped ``Authorization`` for a cross-origin target and this check keeps it dropped.
+    """
+    if registry.authorization is None:
+        return
+    origin = _origin(registry.url)
+    value = registry.authorization
+
+    def add_auth(request: httpx.Request) -> None:
+        if _origin(str(request.url)) == origin and "authorization" not in request.headers:
+            request.headers["Authorization"] = value
+
+    hooks = client.event_hooks
+    hooks["request"] = [*hooks.get("request", []), add_auth]
+    client.event_hooks = hooks
+
+
+def fetch_packument(
+    client: httpx.Client,
+    registry: Registry,
+    *,
+    policy: RetryPolicy = RetryPolicy(attempts=4),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Any:
+    """GET the abbreviated packument, retrying transient failures; parsed JSON."""
+    request = _PackumentRequest(client, registry)
+    return retrying(request.attempt, policy=policy, sleep=sleep, exhausted=request.exhausted)
+
+
+@dataclass
+class _PackumentRequest:
+    client: httpx.Client
+    registry: Registry
+    connected: bool = False
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.registry.display).netloc
+
+    def attempt(self, _number: int) -> Any:
+        import httpx  # heavy: only commands that go on the network pay for it
+
+        url = self.registry.packument_url
+        try:
+            with self.client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
+                self.connected = True
+                return self._answer(response)
+        except httpx.TimeoutException as err:
+            raise Retryable(f"timed out talking to {self.host}") from err
+        except httpx.TransportError as err:
+            last = f"cannot connect to {self.host} ({first_line(err)})"
+            if tls_verification_failed(err):
+                raise NetworkError(
+                    f"cannot fetch {PACKAGE} from the npm registry {self.registry.display}: {last}",
+                    hint=TLS_HINT,
+                    connection_level=True,
+                ) from err
+            raise Retryable(last) from err
+
+    def _answer(self, response: httpx.Response) -> Any:
+        registry, status = self.registry, response.status_code
+        if status == 200:
+            return _parse_json(_read_limited(response, registry), registry)
+        if status in (404, 410):
+            raise NotFoundError(
+                f"{PACKAGE} not found on the npm registry {registry.display} "
+                f"(HTTP {status}; registry from {registry.origin})"
+            )
+        if status in (401, 403):
+            creds = (
+                "its credentials were refused" if registry.authorization else "it needs credentials"
+            )
+            raise NetworkError(
+                f"the npm registry {registry.display} answered HTTP {status}: {creds}",
+                hint=f"check the //{self.host}/:_authToken line in your .npmrc",
+            )
+        if status not in RETRYABLE_HTTP_STATUS:
+            raise NetworkError(f"the npm registry {registry.display} answered HTTP {status}")
+        raise Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
+
+    def exhausted(self, attempts: int, last: Retryable) -> Exception:
+        return NetworkError(
+            f"cannot fetch {PACKAGE} from the npm registry {self.registry.display} after "
+            f"{attempts} attempts: {last.reason}",
+            connection_level=not self.connected,
+        )
+
+
+def _read_limited(response: httpx.Response, registry: Registry) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > PACKUMENT_LIMIT:
+            raise malformed(registry, f"larger than {PACKUMENT_LIMIT >> 20} MiB")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _parse_json(body: bytes, registry: Registry) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested
+        raise malformed(registry, "not JSON") from err
