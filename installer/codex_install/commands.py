@@ -22,10 +22,6 @@ if TYPE_CHECKING:
     from codex_install.manifest_pin import Pin
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def source_options(
     env: Mapping[str, str], options: Mapping[str, Any], cache: Path
 ) -> SourceOptions:
@@ -176,12 +172,13 @@ def _sign_in(
 ) -> dict[str, Any]:
     from codex_install.signin import first_sign_in
 
-    no_login = bool(options.get("no_login")) or _truthy(env.get("CODEX_NON_INTERACTIVE"))
+    # CODEX_NON_INTERACTIVE only means "never prompt": with an API key in the environment the
+    # sign-in still runs (SPEC §6, §10); first_sign_in reads it through codex_install.terminal.
     result = first_sign_in(
         paths,
         codex=paths.current / "bin" / "codex",
         env=env,
-        no_login=no_login,
+        no_login=bool(options.get("no_login")),
         echo=None if not options.get("quiet") else (lambda _line: None),
     )
     return result.to_json()

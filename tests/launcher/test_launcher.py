@@ -167,6 +167,14 @@ def test_signed_out_with_key_signs_in_then_execs(sandbox: Sandbox) -> None:
     assert all(API_KEY not in a for r in runs for a in r["argv"])
 
 
+def test_codex_non_interactive_with_a_key_signs_in_then_execs(sandbox: Sandbox) -> None:
+    # CODEX_NON_INTERACTIVE=1 means "never prompt", not "never sign in" (SPEC §10).
+    env = {**sandbox.env, "CODEX_NON_INTERACTIVE": "1", "OPENAI_API_KEY": API_KEY}
+    proc = run_launcher(sandbox, "exec", "hi", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["argv"] for r in sandbox.runs()] == [["login", "--with-api-key"], ["exec", "hi"]]
+
+
 # --- stale tokens and poison (§9) ---
 
 
