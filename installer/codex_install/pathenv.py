@@ -176,7 +176,7 @@ def _same_dir(a: Path, b: Path) -> bool:
 def _real(p: Path) -> Path:
     try:
         return p.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # Python < 3.13 raises RuntimeError for a symlink loop
         return p
 
 
