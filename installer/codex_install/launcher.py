@@ -120,28 +120,24 @@ def launch(
     execv = _flush_and_execv if execv is None else execv
     paths = resolve_paths(env)
     codex = find_codex(paths, env, exclude=self_paths)
-    if needs_credentials(args) and not _usable_credentials(paths, codex, env, isatty, clock, err):
-        return EXIT_SIGN_IN_REQUIRED
+    if needs_credentials(args):
+        state = _current_state(paths, env, clock, err)
+        if state.kind not in _USABLE:
+            interactive = is_interactive(env, isatty)
+            if not _sign_in(paths, codex, state, env, interactive, clock, err):
+                return EXIT_SIGN_IN_REQUIRED
     execv(str(codex), [str(codex), *args])
     return 0
 
 
-def _usable_credentials(
-    paths: Paths,
-    codex: Path,
-    env: Mapping[str, str],
-    isatty: IsattyFn,
-    clock: Callable[[], float],
-    err: TextIO,
-) -> bool:
-    """Credentials codex can run with: as found, after refreshing a stale token, or after the
-    §10 sign-in. False once the reason has been said on ``err``."""
+def _current_state(
+    paths: Paths, env: Mapping[str, str], clock: Callable[[], float], err: TextIO
+) -> CredentialState:
+    """The credentials as found, a stale token refreshed first."""
     state = _read_state(paths, env, clock)
     if state.kind in _USABLE and state.stale:
-        state = _refresh(paths, env, clock, err)
-    if state.kind in _USABLE:
-        return True
-    return _sign_in(paths, codex, state, env, is_interactive(env, isatty), clock, err)
+        return _refresh(paths, env, clock, err)
+    return state
 
 
 def _read_state(
