@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,11 +134,7 @@ def load_snapshot(
         except AuthFileError:
             if attempt + 1 == _READ_ATTEMPTS:
                 raise
-            if sleep is None:
-                import time
-
-                sleep = time.sleep
-            sleep(_READ_RETRY_S)
+            (time.sleep if sleep is None else sleep)(_READ_RETRY_S)
     raise AssertionError("unreachable")
 
 
