@@ -104,3 +104,9 @@ def test_the_removal_command_fits_the_tool_that_installed_codex(path, command):
     # SPEC §5: name the command that removes the other install; `npm uninstall -g` does not
     # remove what pnpm, yarn or Volta put on PATH.
     assert pathenv.removal_command(Path(path)) == command
+
+
+def test_a_looping_codex_link_in_the_bin_dir_is_no_crash(tmp_path):
+    (tmp_path / "codex").symlink_to("codex")
+    assert pathenv.find_conflicts(tmp_path, {"PATH": "/nonexistent"}) == []
+    assert pathenv.removal_command(tmp_path / "codex") == f"rm {tmp_path / 'codex'}"

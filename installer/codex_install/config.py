@@ -17,7 +17,7 @@ from codex_install.paths import Paths, github_token, resolve_paths
 from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
 from codex_install.sources.npm import resolver_factory
-from codex_install.terminal import env_flag
+from codex_install.terminal import non_interactive_forced
 
 if TYPE_CHECKING:
     import httpx
@@ -30,7 +30,6 @@ SOURCE_ENV = "CODEX_INSTALL_SOURCE"
 MIRROR_ENV = "CODEX_INSTALL_MIRROR"
 API_URL_ENV = "GITHUB_API_URL"
 MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
-NON_INTERACTIVE_ENV = "CODEX_NON_INTERACTIVE"
 DEBUG_ENV = "CODEX_INSTALL_DEBUG"
 GITHUB_PATH_ENV = "GITHUB_PATH"
 
@@ -72,7 +71,7 @@ class Settings:
             version=flags.version or environ.get(RELEASE_ENV) or None,
             sources=_sources(environ, flags, paths.cache_dir),
             manifest_override=environ.get(MANIFEST_DIR_ENV) or None,
-            non_interactive=env_flag(environ.get(NON_INTERACTIVE_ENV)),
+            non_interactive=non_interactive_forced(environ),
             debug=bool(environ.get(DEBUG_ENV)),
         )
 

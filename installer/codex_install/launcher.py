@@ -20,6 +20,7 @@ from codex_install.errors import (
     RefreshError,
 )
 from codex_install.paths import Paths, find_codex, resolve_paths
+from codex_install.terminal import is_interactive
 
 # Not `typing.TYPE_CHECKING`: importing typing costs milliseconds on every launch, and mypy
 # treats any constant of this name the same way.
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from codex_install.auth.state import CredentialState
+    from codex_install.terminal import IsattyFn
 
-ExecFn = Callable[[str, list[str]], object]
-IsattyFn = Callable[[int], bool]
+    ExecFn = Callable[[str, list[str]], object]
 
 # Codex subcommands and flags that work without credentials: starting them must never be
 # blocked by (or wait on) a sign-in check.
@@ -53,6 +54,8 @@ _OTHER_WAYS = (
 )
 SIGN_IN_HINT = f"Sign in with `codex login` {_OTHER_WAYS}"
 EXIT_SIGN_IN_REQUIRED = 8
+# Credential kinds codex can run with as they are.
+_USABLE = ("apikey", "chatgpt")
 
 
 def needs_credentials(args: Sequence[str]) -> bool:
@@ -83,15 +86,6 @@ def _subcommand(args: Sequence[str]) -> str | None:
     return None
 
 
-def is_interactive(env: Mapping[str, str], isatty: IsattyFn = os.isatty) -> bool:
-    """A person can answer a prompt: stdin and stderr are terminals and the environment does not
-    say otherwise (CODEX_NON_INTERACTIVE=1, as CI images set it)."""
-    if env.get("CODEX_NON_INTERACTIVE", "").strip().lower() in {"1", "true", "yes"}:
-        return False
-    try:
-        return isatty(0) and isatty(2)
-    except OSError:
-        return False
 
 
 def launch(
@@ -111,21 +105,33 @@ def launch(
     execv = _flush_and_execv if execv is None else execv
     paths = resolve_paths(env)
     codex = find_codex(paths, env, exclude=self_paths)
-    argv = [str(codex), *args]
-    if not needs_credentials(args):
-        execv(str(codex), argv)
-        return 0
+    if needs_credentials(args):
+        state = _current_state(paths, env, clock, err)
+        if state.kind not in _USABLE:
+            interactive = is_interactive(env, isatty)
+            if not _sign_in(paths, codex, state, env, interactive, clock, err):
+                return EXIT_SIGN_IN_REQUIRED
+    execv(str(codex), [str(codex), *args])
+    return 0
 
-    # Deferred so that the passthrough path above does not even parse auth.json.
+
+def _current_state(
+    paths: Paths, env: Mapping[str, str], clock: Callable[[], float], err: TextIO
+) -> CredentialState:
+    """The credentials as found, a stale token refreshed first."""
+    state = _read_state(paths, env, clock)
+    if state.kind in _USABLE and state.stale:
+        return _refresh(paths, env, clock, err)
+    return state
+
+
+def _read_state(
+    paths: Paths, env: Mapping[str, str], clock: Callable[[], float]
+) -> CredentialState:
+    # Deferred so that the passthrough path does not even import the auth package.
     from codex_install.auth.state import read_credential_state
 
-    state = read_credential_state(paths.codex_home, env=env, now=clock())
-    if state.kind in ("apikey", "chatgpt") and state.stale:
-        state = _refresh(paths, env, clock, err)
-    if state.kind in ("apikey", "chatgpt"):
-        execv(str(codex), argv)
-        return 0
-    return _sign_in_then_launch(paths, codex, argv, state, env, execv, isatty, err)
+    return read_credential_state(paths.codex_home, env=env, now=clock())
 
 
 def _refresh(
@@ -135,46 +141,39 @@ def _refresh(
 
     A transient failure does not block the run: the token may still be valid for a few
     minutes, and codex retries the refresh itself — so warn and go on with what we have. The
-    same holds when CODEX_HOME cannot take the refresh lock or state (a read-only mount)."""
+    same holds when CODEX_HOME cannot take the refresh lock or state (a read-only mount). A
+    permanent failure has been persisted as poison by ensure_fresh: reading the state back
+    gives its stored reason."""
+    # Deferred: the refresh needs the HTTP stack, which the hot path must never import.
     from codex_install.auth.manager import AuthManager
-    from codex_install.auth.state import read_credential_state
 
     try:
         with AuthManager(paths.codex_home, env=env, clock=clock) as manager:
             return manager.ensure_fresh()
-    except FilesystemError as e:
-        err.write(f"codex-launch: warning: could not refresh the sign-in token: {e}\n")
-        return read_credential_state(paths.codex_home, env=env, now=clock())
-    except RefreshError as e:
-        if e.permanent:
-            # ensure_fresh has persisted the poison; read it back for the stored reason.
-            return read_credential_state(paths.codex_home, env=env, now=clock())
-        err.write(f"codex-launch: warning: could not refresh the sign-in token: {e}\n")
-        return read_credential_state(paths.codex_home, env=env, now=clock())
+    except (FilesystemError, RefreshError) as e:
+        if not (isinstance(e, RefreshError) and e.permanent):
+            err.write(f"codex-launch: warning: could not refresh the sign-in token: {e}\n")
+    return _read_state(paths, env, clock)
 
 
-def _sign_in_then_launch(
+def _sign_in(
     paths: Paths,
     codex: Path,
-    argv: list[str],
     state: CredentialState,
     env: Mapping[str, str],
-    execv: ExecFn,
-    isatty: IsattyFn,
+    interactive: bool,
+    clock: Callable[[], float],
     err: TextIO,
-) -> int:
-    """Signed out or poisoned: run the §10 sign-in, and start codex only if it worked."""
+) -> bool:
+    """Signed out or poisoned: run the §10 sign-in; False (said why on ``err``) if it did not
+    sign anyone in, and codex must not be started."""
+    # Deferred: the sign-in flow is needed only when there are no usable credentials.
     from codex_install.signin import api_key_from_env, first_sign_in
 
-    interactive = is_interactive(env, isatty)
     if not interactive and api_key_from_env(env) is None:
         # Nothing can be done without a person or a key: say why, and leave codex unstarted.
-        if state.kind == "poisoned" and state.reason:
-            # The reason already ends in "Sign in again with `codex login`."
-            err.write(f"codex-launch: {state.reason.rstrip('.')} {_OTHER_WAYS}\n")
-        else:
-            err.write(f"codex-launch: Not signed in. {SIGN_IN_HINT}\n")
-        return EXIT_SIGN_IN_REQUIRED
+        err.write(f"codex-launch: {_not_signed_in(state)}\n")
+        return False
     result = first_sign_in(
         paths,
         codex=codex,
@@ -184,12 +183,18 @@ def _sign_in_then_launch(
         echo=lambda line: print(line, file=err, flush=True),
         prompt_in=sys.stdin,
         prompt_out=err,
+        clock=clock,
     )
     if not result.signed_in:
         err.write(f"codex-launch: codex was not started. {SIGN_IN_HINT}\n")
-        return EXIT_SIGN_IN_REQUIRED
-    execv(str(codex), argv)
-    return 0
+    return result.signed_in
+
+
+def _not_signed_in(state: CredentialState) -> str:
+    if state.kind == "poisoned" and state.reason:
+        # The reason already ends in "Sign in again with `codex login`."
+        return f"{state.reason.rstrip('.')} {_OTHER_WAYS}"
+    return f"Not signed in. {SIGN_IN_HINT}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codex_install.errors import FilesystemError
+from codex_install.fs import atomic_write_text
 
 BLOCK_START = "# >>> codex-install >>>"
 BLOCK_END = "# <<< codex-install <<<"
@@ -28,24 +29,26 @@ def on_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     return any(_same_dir(Path(p), bin_dir) for p in path_entries(env))
 
 
+# Where other installers put codex, first match wins (pnpm before npm: a pnpm path holds "/npm"
+# too), and what removes it: `npm uninstall -g` does not remove what pnpm, yarn or Volta put there.
+_REMOVAL_COMMANDS = (
+    (("/.bun/",), "bun remove -g @openai/codex"),
+    (("/pnpm/", "/.pnpm/"), "pnpm remove -g @openai/codex"),
+    (("/.yarn/", "/yarn/global/"), "yarn global remove @openai/codex"),
+    (("/.volta/",), "volta uninstall @openai/codex"),
+    (("node_modules", "/npm", "/.nvm/"), "npm uninstall -g @openai/codex"),
+    (("Cellar", "Caskroom", "homebrew", "linuxbrew"), "brew uninstall codex"),
+)
+
+
 def removal_command(path: Path) -> str:
-    """How the user removes another install of codex, guessed from where it lives."""
-    text = str(path)
-    real = str(_real(path))
-    both = text + " " + real
-    if "/.bun/" in both:
-        return "bun remove -g @openai/codex"
-    if "/pnpm/" in both or "/.pnpm/" in both:
-        return "pnpm remove -g @openai/codex"
-    if "/.yarn/" in both or "/yarn/global/" in both:
-        return "yarn global remove @openai/codex"
-    if "/.volta/" in both:
-        return "volta uninstall @openai/codex"
-    if "node_modules" in both or "/npm" in both or "/.nvm/" in both:
-        return "npm uninstall -g @openai/codex"
-    if "Cellar" in both or "Caskroom" in both or "homebrew" in both or "linuxbrew" in both:
-        return "brew uninstall codex"
-    return f"rm {text}"
+    """How the user removes another install of codex, guessed from where it lives (as written
+    or where its links lead)."""
+    both = f"{path} {_real(path)}"
+    for markers, command in _REMOVAL_COMMANDS:
+        if any(marker in both for marker in markers):
+            return command
+    return f"rm {path}"
 
 
 def find_conflicts(bin_dir: Path, env: Mapping[str, str]) -> list[Conflict]:
@@ -131,8 +134,6 @@ def modify_profile(profile: Path, bin_dir: Path) -> bool:
 def _rewrite(profile: Path, text: str) -> None:
     """Replace the profile atomically, keeping its mode; a symlinked profile (dotfiles repos)
     is rewritten where it points, so the link survives."""
-    from codex_install.fs import atomic_write_text
-
     real = profile.resolve()
     try:
         mode = stat.S_IMODE(real.stat().st_mode)
@@ -175,7 +176,7 @@ def _same_dir(a: Path, b: Path) -> bool:
 def _real(p: Path) -> Path:
     try:
         return p.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # Python < 3.13 raises RuntimeError for a symlink loop
         return p
 
 

@@ -14,22 +14,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, TextIO
 
+from codex_install.auth.state import CredentialState, read_credential_state
 from codex_install.errors import CodexInstallError
 from codex_install.paths import Paths
-
-if TYPE_CHECKING:
-    from codex_install.auth.state import CredentialState
+from codex_install.terminal import is_interactive, non_interactive_forced, stream_isatty
 
 SignInState = Literal[
     "signed_in",  # credentials were already there and usable
     "api_key_login",  # an API key from the environment was handed to `codex login --with-api-key`
     "login_ran",  # interactive `codex login` (browser or device code) signed the user in
-    "skipped",  # --no-login / CODEX_NON_INTERACTIVE=1, and not signed in
+    "skipped",  # --no-login / CODEX_NON_INTERACTIVE=1 without a key, and not signed in
     "instructions",  # nobody to ask and no key: printed how to sign in
     "declined",  # interactive, and the user chose not to sign in now
     "poisoned",  # saved credentials can no longer be refreshed, and no new sign-in happened
@@ -48,12 +47,16 @@ _CI_HOW = (
 )
 HOW_TO_SIGN_IN = f"To sign in, {_INTERACTIVE_HOW}; for CI, {_CI_HOW}."
 INSTRUCTIONS = "Codex is installed but not signed in. " + HOW_TO_SIGN_IN
+_DEFAULT_POISON_REASON = "Your saved Codex sign-in no longer works."
 
 # fd 2 itself, not sys.stderr: a replaced sys.stderr (click's test runner, pytest) has no fd.
 _STDERR_FD = 2
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 Echo = Callable[[str], None]
+ApiKey = tuple[str, str]  # (variable name, key)
+# What to do when nobody is signed in: skip quietly, use the key, print how, or ask.
+_Route = Literal["skip", "key", "instructions", "ask"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,28 @@ class SignInResult:
         }
 
 
+@dataclass(frozen=True)
+class _Flow:
+    """One sign-in's seams and settings, handed to every branch together."""
+
+    paths: Paths
+    codex: Path
+    env: Mapping[str, str]
+    run: Runner
+    say: Echo
+    prompt_in: TextIO
+    prompt_out: TextIO
+    platform: str
+    clock: Callable[[], float]
+
+    def read_state(self) -> CredentialState:
+        return read_credential_state(self.paths.codex_home, env=self.env, now=self.clock())
+
+    def child_env(self) -> dict[str, str]:
+        """codex must write auth.json where we read it back, even with --codex-home."""
+        return {**self.env, "CODEX_HOME": str(self.paths.codex_home)}
+
+
 def first_sign_in(
     paths: Paths,
     *,
@@ -92,30 +117,26 @@ def first_sign_in(
 ) -> SignInResult:
     """Run whichever §10 branch applies and report it; prints progress through ``echo``
     (stderr by default). ``interactive=None`` detects it (TTYs, CODEX_NON_INTERACTIVE)."""
-    say: Echo = echo if echo is not None else _stderr_line
     if interactive is None:
-        from codex_install.launcher import is_interactive
-
-        interactive = is_interactive(env, _stream_isatty if isatty is None else isatty)
-    result = _first_sign_in(
+        interactive = is_interactive(env, stream_isatty if isatty is None else isatty)
+    flow = _Flow(
         paths,
-        codex=codex,
-        env=env,
-        interactive=interactive,
-        no_login=no_login,
-        run=run,
-        say=say,
+        codex,
+        env,
+        run,
+        say=echo if echo is not None else _stderr_line,
         prompt_in=sys.stdin if prompt_in is None else prompt_in,
         prompt_out=sys.stderr if prompt_out is None else prompt_out,
         platform=platform,
         clock=clock,
     )
+    result = _sign_in(flow, interactive=interactive, no_login=no_login)
     if result.state != "skipped":
-        say(result.message)
+        flow.say(result.message)
     return result
 
 
-def api_key_from_env(env: Mapping[str, str]) -> tuple[str, str] | None:
+def api_key_from_env(env: Mapping[str, str]) -> ApiKey | None:
     """(variable name, key) of the first API key set in the environment."""
     for name in API_KEY_VARS:
         value = env.get(name, "").strip()
@@ -152,65 +173,65 @@ def describe(state: CredentialState) -> str | None:
     return None
 
 
-def _first_sign_in(
-    paths: Paths,
-    *,
-    codex: Path,
-    env: Mapping[str, str],
-    interactive: bool,
-    no_login: bool,
-    run: Runner,
-    say: Echo,
-    prompt_in: TextIO,
-    prompt_out: TextIO,
-    platform: str,
-    clock: Callable[[], float],
-) -> SignInResult:
+def _sign_in(flow: _Flow, *, interactive: bool, no_login: bool) -> SignInResult:
     try:
-        state = _read_state(paths, env, clock)
+        state = flow.read_state()
     except CodexInstallError as e:
         return SignInResult("failed", None, f"Could not read the Codex sign-in: {e}")
     who = describe(state)
     if who is not None:
-        return SignInResult("signed_in", who, f"Signed in to Codex as {who}.")
+        return _signed_in("signed_in", who)
+    key = api_key_from_env(flow.env)
+    route = _route(
+        no_login=no_login,
+        forced=non_interactive_forced(flow.env),
+        interactive=interactive,
+        has_key=key is not None,
+    )
+    poison = (state.reason or _DEFAULT_POISON_REASON) if state.kind == "poisoned" else None
+    if route in ("skip", "instructions"):
+        return _not_signed_in(route, poison)
+    if poison is not None:
+        flow.say(poison)
+    if route == "key" and key is not None:
+        return _api_key_login(flow, key)
+    return _offer_login(flow, key, poisoned=poison is not None)
 
-    poisoned = state.kind == "poisoned"
-    reason = state.reason or "Your saved Codex sign-in no longer works."
-    key = api_key_from_env(env)
-    forced_non_interactive = _truthy(env.get("CODEX_NON_INTERACTIVE"))
-    # SPEC §6: CODEX_NON_INTERACTIVE=1 implies --no-login unless an API key is in the environment.
-    if no_login or (forced_non_interactive and key is None):
-        if poisoned:
-            return SignInResult("poisoned", None, reason)
+
+def _not_signed_in(route: _Route, poison: str | None) -> SignInResult:
+    """Nobody will sign in now: say why (the poison reason, if any) and how to do it later."""
+    if route == "skip":
+        if poison is not None:
+            return SignInResult("poisoned", None, poison)
         return SignInResult("skipped", None, "Sign-in skipped. " + HOW_TO_SIGN_IN)
+    if poison is not None:
+        return SignInResult("poisoned", None, f"{poison} For CI, {_CI_HOW}.")
+    return SignInResult("instructions", None, INSTRUCTIONS)
 
-    if key is not None and (not interactive or forced_non_interactive):
-        if poisoned:
-            say(reason)
-        return _api_key_login(paths, codex, env, key, run, say, clock)
-    if not interactive:
-        if poisoned:
-            return SignInResult("poisoned", None, f"{reason} For CI, {_CI_HOW}.")
-        return SignInResult("instructions", None, INSTRUCTIONS)
 
-    if poisoned:
-        say(reason)
-    choice = _ask(key, has_local_browser(env, platform), prompt_in, prompt_out)
+def _route(*, no_login: bool, forced: bool, interactive: bool, has_key: bool) -> _Route:
+    """SPEC §6: --no-login, and CODEX_NON_INTERACTIVE=1 unless an API key is in the
+    environment, skip; with nobody to ask, a key is used, else how to sign in is printed."""
+    if no_login or (forced and not has_key):
+        return "skip"
+    if forced or not interactive:
+        return "key" if has_key else "instructions"
+    return "ask"
+
+
+def _offer_login(flow: _Flow, key: ApiKey | None, *, poisoned: bool) -> SignInResult:
+    choice = _ask(key, has_local_browser(flow.env, flow.platform), flow.prompt_in, flow.prompt_out)
     if choice == "key" and key is not None:
-        return _api_key_login(paths, codex, env, key, run, say, clock)
+        return _api_key_login(flow, key)
     if choice == "no":
         return SignInResult(
             "poisoned" if poisoned else "declined", None, "Not signed in. " + HOW_TO_SIGN_IN
         )
-    return _interactive_login(paths, codex, env, run, platform, clock)
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes"}
+    return _interactive_login(flow)
 
 
 def _ask(
-    key: tuple[str, str] | None, browser: bool, prompt_in: TextIO, prompt_out: TextIO
+    key: ApiKey | None, browser: bool, prompt_in: TextIO, prompt_out: TextIO
 ) -> Literal["login", "key", "no"]:
     how = "opens your browser" if browser else "shows a code to enter in a browser elsewhere"
     options = "[Y/n]" if key is None else f"[Y/n, or k to use the API key in ${key[0]}]"
@@ -228,22 +249,14 @@ def _ask(
     return "no"
 
 
-def _api_key_login(
-    paths: Paths,
-    codex: Path,
-    env: Mapping[str, str],
-    key: tuple[str, str],
-    run: Runner,
-    say: Echo,
-    clock: Callable[[], float],
-) -> SignInResult:
+def _api_key_login(flow: _Flow, key: ApiKey) -> SignInResult:
     name, secret = key
-    say(f"Signing in to Codex with the API key in ${name}…")
+    flow.say(f"Signing in to Codex with the API key in ${name}…")
     try:
-        proc = run(
-            [str(codex), "login", "--with-api-key"],
+        proc = flow.run(
+            [str(flow.codex), "login", "--with-api-key"],
             input=secret + "\n",
-            env=_child_env(paths, env),
+            env=flow.child_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -258,35 +271,26 @@ def _api_key_login(
         return SignInResult(
             "failed", None, _scrub(f"{message}: {detail}" if detail else message, secret)
         )
-    return _verify(paths, env, clock, "api_key_login", expect_last4=secret[-4:], secret=secret)
+    return _verify(flow, "api_key_login", expect_last4=secret[-4:], secret=secret)
 
 
-def _interactive_login(
-    paths: Paths,
-    codex: Path,
-    env: Mapping[str, str],
-    run: Runner,
-    platform: str,
-    clock: Callable[[], float],
-) -> SignInResult:
-    argv = login_command(codex, env, platform)
+def _interactive_login(flow: _Flow) -> SignInResult:
+    argv = login_command(flow.codex, flow.env, flow.platform)
     try:
         # codex talks to the user on the terminal; its stdout goes to our stderr so that a
         # `--json` install keeps exactly one JSON object on stdout.
-        proc = run(argv, env=_child_env(paths, env), stdout=_STDERR_FD, check=False)
+        proc = flow.run(argv, env=flow.child_env(), stdout=_STDERR_FD, check=False)
     except (OSError, subprocess.SubprocessError, ValueError) as e:
         return SignInResult("failed", None, f"Could not run codex login: {e}")
     if proc.returncode != 0:
         return SignInResult(
             "failed", None, f"`{' '.join(['codex', *argv[1:]])}` failed (exit {proc.returncode})."
         )
-    return _verify(paths, env, clock, "login_ran")
+    return _verify(flow, "login_ran")
 
 
 def _verify(
-    paths: Paths,
-    env: Mapping[str, str],
-    clock: Callable[[], float],
+    flow: _Flow,
     success: SignInState,
     *,
     expect_last4: str | None = None,
@@ -294,29 +298,22 @@ def _verify(
 ) -> SignInResult:
     """Trust auth.json, not codex's exit status: sign-in counts only once it is on disk."""
     try:
-        state = _read_state(paths, env, clock)
+        state = flow.read_state()
     except CodexInstallError as e:
         message = f"codex login finished but auth.json is unreadable: {e}"
-        return SignInResult("failed", None, _scrub(message, secret) if secret else message)
+        return SignInResult("failed", None, _scrub(message, secret))
     who = describe(state)
     if who is None or (expect_last4 is not None and state.api_key_last4 != expect_last4):
         return SignInResult(
-            "failed", None, f"codex login finished but {paths.auth_file} has no usable sign-in."
+            "failed",
+            None,
+            f"codex login finished but {flow.paths.auth_file} has no usable sign-in.",
         )
-    return SignInResult(success, who, f"Signed in to Codex as {who}.")
+    return _signed_in(success, who)
 
 
-def _read_state(
-    paths: Paths, env: Mapping[str, str], clock: Callable[[], float]
-) -> CredentialState:
-    from codex_install.auth.state import read_credential_state
-
-    return read_credential_state(paths.codex_home, env=env, now=clock())
-
-
-def _child_env(paths: Paths, env: Mapping[str, str]) -> dict[str, str]:
-    """codex must write auth.json where we read it back, even with --codex-home."""
-    return {**env, "CODEX_HOME": str(paths.codex_home)}
+def _signed_in(state: SignInState, who: str) -> SignInResult:
+    return SignInResult(state, who, f"Signed in to Codex as {who}.")
 
 
 def _scrub(text: str, secret: str | None) -> str:
@@ -324,15 +321,8 @@ def _scrub(text: str, secret: str | None) -> str:
 
 
 def _last_line(text: str | None) -> str:
-    lines: Sequence[str] = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     return lines[-1] if lines else ""
-
-
-def _stream_isatty(fd: int) -> bool:
-    """isatty of the Python stream (not the raw fd), so a replaced sys.stdin — click's test
-    runner, a pipe handed in by a caller — decides, and is the one a prompt would read."""
-    stream = {0: sys.stdin, 1: sys.stdout, 2: sys.stderr}.get(fd)
-    return stream is not None and stream.isatty()
 
 
 def _stderr_line(line: str) -> None:

@@ -90,3 +90,13 @@ def test_login_on_a_terminal_prompts_and_runs_codex_login(sandbox: Sandbox) -> N
     assert p.finish() == 0, p.output
     assert "Signed in to Codex as dev@example.com (plus plan)." in p.output
     assert [r["argv"] for r in sandbox.runs()] == [["login"]]
+
+
+def test_login_under_codex_non_interactive_with_a_key_uses_the_key(sandbox: Sandbox) -> None:
+    env = {**sandbox.env, "CODEX_NON_INTERACTIVE": "1", "CODEX_API_KEY": API_KEY}
+    result = invoke(sandbox, env=env)
+    assert result.exit_code == 0, result.output
+    assert "Signed in to Codex as API key ***WXYZ." in result.stderr
+    assert [(r["argv"], r["stdin"]) for r in sandbox.runs()] == [
+        (["login", "--with-api-key"], API_KEY + "\n")
+    ]

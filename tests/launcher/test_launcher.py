@@ -57,17 +57,38 @@ def test_signals_reach_codex(sandbox: Sandbox) -> None:
     assert proc.stdout.read() == f"codex got signal {signal.SIGTERM.value}\n"
 
 
+def imported_modules(stderr: str) -> set[str]:
+    """Top-level names of the modules a ``python -X importtime`` run listed."""
+    return {
+        m.group(1).strip().split(".")[0]
+        for m in re.finditer(r"^import time:\s+\d+ \|\s+\d+ \|\s*(.+)$", stderr, re.M)
+    }
+
+
 def test_hot_path_imports_no_http_or_cli_library(sandbox: Sandbox) -> None:
     sandbox.sign_in_chatgpt()  # fresh token: read one file, exec
     proc = run_launcher(sandbox, "hello", python_flags=["-X", "importtime"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("codex ran:")
-    imported = {
-        m.group(1).strip().split(".")[0]
-        for m in re.finditer(r"^import time:\s+\d+ \|\s+\d+ \|\s*(.+)$", proc.stderr, re.M)
-    }
+    imported = imported_modules(proc.stderr)
     assert "codex_install" in imported  # the check looked at the right process
     assert imported.isdisjoint(HEAVY_MODULES), sorted(imported & set(HEAVY_MODULES))
+
+
+def test_hot_path_does_not_import_typing(sandbox: Sandbox) -> None:
+    # typing alone costs ~3 ms a launch; only what the bare interpreter loads itself is excused.
+    sandbox.sign_in_api_key()
+    proc = run_launcher(sandbox, "hello", python_flags=["-X", "importtime"])
+    assert proc.returncode == 0, proc.stderr
+    bare = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "pass"],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    added = imported_modules(proc.stderr) - imported_modules(bare.stderr)
+    assert "typing" not in added
 
 
 def test_signed_out_non_interactive_exits_8_without_starting_codex(sandbox: Sandbox) -> None:
@@ -165,6 +186,14 @@ def test_signed_out_with_key_signs_in_then_execs(sandbox: Sandbox) -> None:
     assert runs[0]["stdin"].strip() == API_KEY
     assert API_KEY not in proc.stdout + proc.stderr
     assert all(API_KEY not in a for r in runs for a in r["argv"])
+
+
+def test_codex_non_interactive_with_a_key_signs_in_then_execs(sandbox: Sandbox) -> None:
+    # CODEX_NON_INTERACTIVE=1 means "never prompt", not "never sign in" (SPEC §10).
+    env = {**sandbox.env, "CODEX_NON_INTERACTIVE": "1", "OPENAI_API_KEY": API_KEY}
+    proc = run_launcher(sandbox, "exec", "hi", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["argv"] for r in sandbox.runs()] == [["login", "--with-api-key"], ["exec", "hi"]]
 
 
 # --- stale tokens and poison (§9) ---

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codex_install.errors import NotFoundError
-from codex_install.launcher import find_codex, is_interactive, needs_credentials
+from codex_install.launcher import find_codex, needs_credentials
 from codex_install.paths import Paths
 from codex_install.signin import SignInResult, api_key_from_env, has_local_browser, login_command
 
@@ -77,20 +77,6 @@ def test_codex_api_key_wins_over_openai_api_key() -> None:
         "sk-a",
     )
     assert api_key_from_env({}) is None
-
-
-@pytest.mark.parametrize(
-    ("env", "ttys", "expected"),
-    [
-        ({}, {0, 2}, True),
-        ({}, {0}, False),
-        ({}, {2}, False),
-        ({"CODEX_NON_INTERACTIVE": "1"}, {0, 2}, False),
-        ({"CODEX_NON_INTERACTIVE": "0"}, {0, 2}, True),
-    ],
-)
-def test_is_interactive(env: dict[str, str], ttys: set[int], expected: bool) -> None:
-    assert is_interactive(env, lambda fd: fd in ttys) is expected
 
 
 def test_sign_in_result_json_has_no_secret_fields() -> None:

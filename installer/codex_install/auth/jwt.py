@@ -11,7 +11,10 @@ import binascii
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
+if TYPE_CHECKING:
+    from typing import Any
 
 OPENAI_AUTH_CLAIM = "https://api.openai.com/auth"
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from codex_install.fs import atomic_write_text
+
+TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
+if TYPE_CHECKING:
+    from typing import Any
 
 LEDGER_FILE = "codex-install-auth-state.json"
 LEDGER_VERSION = 1

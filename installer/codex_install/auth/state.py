@@ -10,12 +10,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from codex_install.auth.ledger import Poison, read_ledger
 from codex_install.auth.store import AuthSnapshot, load_snapshot
 
-CredentialKind = Literal["signed_out", "apikey", "chatgpt", "poisoned"]
+TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
+if TYPE_CHECKING:
+    from typing import Literal
+
+    CredentialKind = Literal["signed_out", "apikey", "chatgpt", "poisoned"]
 
 
 @dataclass(frozen=True)

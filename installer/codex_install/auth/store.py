@@ -11,18 +11,23 @@ import copy
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 from codex_install.auth import jwt
 from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
 from codex_install.errors import AuthFileError
 from codex_install.fs import atomic_write_text
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    AuthMode = Literal["apikey", "chatgpt"]
+
 AUTH_FILE = "auth.json"
-AuthMode = Literal["apikey", "chatgpt"]
 TOKEN_FIELDS = ("id_token", "access_token", "refresh_token")
 
 # A writer that truncates then writes (Codex does) can be caught mid-write; a short re-read tells
@@ -129,11 +134,7 @@ def load_snapshot(
         except AuthFileError:
             if attempt + 1 == _READ_ATTEMPTS:
                 raise
-            if sleep is None:
-                import time
-
-                sleep = time.sleep
-            sleep(_READ_RETRY_S)
+            (time.sleep if sleep is None else sleep)(_READ_RETRY_S)
     raise AssertionError("unreachable")
 
 
