@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+import ssl
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -40,6 +42,47 @@ def hermetic_network(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_ssl_contexts() -> Iterator[None]:
+    """Each httpx client parses a whole CA bundle into a new SSL context (~30 ms); the suite
+    makes hundreds of clients. For verify=True the context depends only on the bundle file
+    (SSL_CERT_FILE, else certifi's), so the tests share one per file and its stat; anything
+    else (verify=False/a context, client certs, SSL_CERT_DIR alone) is built anew."""
+    try:
+        import certifi
+        from httpx._transports import default as transport
+    except ImportError:  # another httpx layout: no sharing, just slower
+        yield
+        return
+    real: Callable[..., ssl.SSLContext] = transport.create_ssl_context
+    shared: dict[tuple[object, ...], ssl.SSLContext] = {}
+
+    def bundle(trust_env: bool) -> str | None:
+        """The CA file httpx would load; None for an SSL_CERT_DIR (read lazily, cheap)."""
+        if trust_env and os.environ.get("SSL_CERT_FILE"):
+            return os.environ["SSL_CERT_FILE"]
+        if trust_env and os.environ.get("SSL_CERT_DIR"):
+            return None
+        return str(certifi.where())
+
+    def create(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+        cafile = bundle(trust_env)
+        if verify is not True or cert is not None or cafile is None:
+            return real(verify=verify, cert=cert, trust_env=trust_env)
+        try:
+            st = os.stat(cafile)
+        except OSError:
+            return real(verify=verify, cert=cert, trust_env=trust_env)
+        key = (cafile, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in shared:
+            shared[key] = real(verify=verify, cert=cert, trust_env=trust_env)
+        return shared[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(transport, "create_ssl_context", create)
+        yield
 
 
 @pytest.fixture
