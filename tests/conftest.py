@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+import ssl
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -17,6 +19,42 @@ from servers.fake_http import FakeHTTPServer
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# CODEX_INSTALL_CHECK_DURATIONS=1: list the tests not marked slow that took >= 1 s (setup, call
+# and teardown together), and fail the run only for one that took >= 2 s: the margin keeps a
+# busy machine from turning a 0.7 s test red.
+CHECK_DURATIONS = os.environ.get("CODEX_INSTALL_CHECK_DURATIONS") == "1"
+SLOW_REPORT_S, SLOW_FAIL_S = 1.0, 2.0
+_unmarked_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if CHECK_DURATIONS and "slow" not in report.keywords:
+        _unmarked_seconds[report.nodeid] = (
+            _unmarked_seconds.get(report.nodeid, 0.0) + report.duration
+        )
+
+
+def _too_slow(limit: float) -> list[tuple[float, str]]:
+    return sorted(((s, n) for n, s in _unmarked_seconds.items() if s >= limit), reverse=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _too_slow(SLOW_FAIL_S) and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    slow = _too_slow(SLOW_REPORT_S)
+    if not slow:
+        return
+    terminalreporter.section(f"not marked slow but took >= {SLOW_REPORT_S:g} s")
+    for seconds, nodeid in slow:
+        verdict = "FAIL" if seconds >= SLOW_FAIL_S else "mark it @pytest.mark.slow"
+        terminalreporter.write_line(f"{seconds:6.2f}s {nodeid}  ({verdict})")
+    if slow[0][0] >= SLOW_FAIL_S:
+        terminalreporter.write_line(f"exit status 1: an unmarked test took >= {SLOW_FAIL_S:g} s")
+
 
 _real_connect = socket.socket.connect
 
@@ -40,6 +78,47 @@ def hermetic_network(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_ssl_contexts() -> Iterator[None]:
+    """Each httpx client parses a whole CA bundle into a new SSL context (~30 ms); the suite
+    makes hundreds of clients. For verify=True the context depends only on the bundle file
+    (SSL_CERT_FILE, else certifi's), so the tests share one per file and its stat; anything
+    else (verify=False/a context, client certs, SSL_CERT_DIR alone) is built anew."""
+    try:
+        import certifi
+        from httpx._transports import default as transport
+    except ImportError:  # another httpx layout: no sharing, just slower
+        yield
+        return
+    real: Callable[..., ssl.SSLContext] = transport.create_ssl_context
+    shared: dict[tuple[object, ...], ssl.SSLContext] = {}
+
+    def bundle(trust_env: bool) -> str | None:
+        """The CA file httpx would load; None for an SSL_CERT_DIR (read lazily, cheap)."""
+        if trust_env and os.environ.get("SSL_CERT_FILE"):
+            return os.environ["SSL_CERT_FILE"]
+        if trust_env and os.environ.get("SSL_CERT_DIR"):
+            return None
+        return str(certifi.where())
+
+    def create(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+        cafile = bundle(trust_env)
+        if verify is not True or cert is not None or cafile is None:
+            return real(verify=verify, cert=cert, trust_env=trust_env)
+        try:
+            st = os.stat(cafile)
+        except OSError:
+            return real(verify=verify, cert=cert, trust_env=trust_env)
+        key = (cafile, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in shared:
+            shared[key] = real(verify=verify, cert=cert, trust_env=trust_env)
+        return shared[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(transport, "create_ssl_context", create)
+        yield
 
 
 @pytest.fixture

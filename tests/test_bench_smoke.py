@@ -38,6 +38,7 @@ def test_make_release_builds_a_runnable_release(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     any(shutil.which(t) is None for t in TOOLS), reason=f"the baselines need {', '.join(TOOLS)}"
 )
+@pytest.mark.slow
 def test_run_smoke_measures_every_case(tmp_path: Path) -> None:
     run(str(BENCH / "run.py"), "--smoke", "--work", str(tmp_path), timeout=120)
     results = json.loads((tmp_path / "results-smoke.json").read_text())
@@ -54,6 +55,7 @@ def test_run_smoke_measures_every_case(tmp_path: Path) -> None:
     assert results["values"]["peak_rss_mb"] > 0
 
 
+@pytest.mark.slow
 def test_bench_launch_runs() -> None:
     proc = subprocess.run(
         [sys.executable, str(BENCH / "bench_launch.py"), "--runs", "20", "--json"],

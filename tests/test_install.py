@@ -289,6 +289,7 @@ def test_smoke_test_failure_exits_5(env, server):
     _assert_intact(env)
 
 
+@pytest.mark.slow
 def test_truncated_download_that_never_completes_exits_5(env, server):
     _install_old(env, server)
     rel = package_release("0.169.0", formats=("tar.gz",))
@@ -328,6 +329,7 @@ def test_server_ignoring_range_still_gives_a_clean_stream(env, server):
     assert codex_version(env) == "codex-cli 0.169.0"
 
 
+@pytest.mark.slow
 def test_5xx_then_success_is_retried(env, server):
     rel = package_release("0.169.0")
     rel.publish_github(server)
@@ -338,6 +340,7 @@ def test_5xx_then_success_is_retried(env, server):
     assert len(server.requests_to(asset_path(rel, f"codex-package-{TARGET}.tar.zst"))) == 4
 
 
+@pytest.mark.slow
 def test_5xx_storm_exhausts_retries_with_exit_4(env, server):
     rel = package_release("0.169.0")
     rel.publish_github(server)

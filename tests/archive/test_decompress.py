@@ -34,6 +34,7 @@ def zstd_frames() -> bytes:
     return checked.compress(binary(3000)) + skippable + plain.compress(b"tail" * 100)
 
 
+@pytest.mark.slow
 def test_zstd_frame_walker_accepts_only_whole_streams() -> None:
     data = zstd_frames()
     for cut in range(len(data) + 1):

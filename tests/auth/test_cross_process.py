@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from codex_install.auth.ledger import read_ledger
 from servers.oauth import FakeTokenEndpoint
 
@@ -17,6 +19,7 @@ POISONED_STATUS = {"authMethod": "chatgpt", "authToken": None, "requiresOpenaiAu
 PROCESSES = 8
 
 
+@pytest.mark.slow
 def test_8_processes_polling_after_a_permanent_failure_make_exactly_one_request(
     home: Path, oauth: FakeTokenEndpoint, tmp_path: Path
 ) -> None:
@@ -32,6 +35,7 @@ def test_8_processes_polling_after_a_permanent_failure_make_exactly_one_request(
     assert read_ledger(home).poison is not None
 
 
+@pytest.mark.slow
 def test_8_processes_refreshing_a_stale_token_make_one_request_and_share_the_result(
     home: Path, oauth: FakeTokenEndpoint, tmp_path: Path
 ) -> None:
@@ -52,6 +56,7 @@ def test_8_processes_refreshing_a_stale_token_make_one_request_and_share_the_res
     assert after["tokens"]["refresh_token"] != oauth.requests[0]["refresh_token"]
 
 
+@pytest.mark.slow
 def test_8_processes_polling_through_5s_of_500s_follow_the_shared_backoff(
     home: Path, oauth: FakeTokenEndpoint, tmp_path: Path
 ) -> None:
@@ -74,6 +79,7 @@ def test_8_processes_polling_through_5s_of_500s_follow_the_shared_backoff(
     assert read_ledger(home).backoff is not None
 
 
+@pytest.mark.slow
 def test_8_processes_honour_retry_after(
     home: Path, oauth: FakeTokenEndpoint, tmp_path: Path
 ) -> None:
@@ -84,6 +90,7 @@ def test_8_processes_honour_retry_after(
     assert oauth.count == 1
 
 
+@pytest.mark.slow
 def test_repeated_cli_runs_after_a_permanent_failure_make_one_request(
     home: Path, oauth: FakeTokenEndpoint
 ) -> None:

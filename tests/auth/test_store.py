@@ -128,6 +128,7 @@ while time.monotonic() < end:
 """
 
 
+@pytest.mark.slow
 def test_reading_while_another_process_rewrites_auth_json(home: Path) -> None:
     first, second = chatgpt_auth("rt-a", email="a@example.com"), chatgpt_auth("rt-b")
     write_auth(home, first)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from servers.fake_http import stop_server
+
 ACTIONS = ("ok", "drop", "stall", "stall_body", "500", "503", "429", "flip")
 
 
@@ -85,8 +87,7 @@ class FlakyServer:
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_server(self.httpd)
 
     def __enter__(self) -> FlakyServer:
         return self.start()

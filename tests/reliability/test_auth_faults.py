@@ -164,6 +164,7 @@ AuthManager(Path(os.environ["CODEX_HOME"])).ensure_fresh()
 """
 
 
+@pytest.mark.slow
 def test_sigkill_mid_refresh_releases_the_lock_and_tears_nothing(endpoint, tmp_path):
     """Random kills while the token request is in flight (the endpoint answers slowly)."""
     rng = random.Random(9)

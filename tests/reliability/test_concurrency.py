@@ -67,6 +67,7 @@ def _span(marks: list[Mark]) -> tuple[float, float] | None:
     return (min(times), max(times)) if times else None
 
 
+@pytest.mark.slow
 def test_six_simultaneous_installs_all_succeed_one_at_a_time(setup, tmp_path):
     paths = _paths(tmp_path)
     procs = [
@@ -98,6 +99,7 @@ def test_six_simultaneous_installs_all_succeed_one_at_a_time(setup, tmp_path):
     assert leftovers(paths) == []
 
 
+@pytest.mark.slow
 def test_uninstall_waits_for_a_running_install(setup, tmp_path):
     paths = _paths(tmp_path)
     # The install holds the lock for at least its 1.5 s smoke test: time for the uninstall

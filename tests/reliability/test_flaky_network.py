@@ -51,6 +51,7 @@ def _install(server: FlakyServer, paths: Paths, version: str, source: str, force
                              timeout=TIMEOUT)
 
 
+@pytest.mark.slow
 def test_flaky_server_never_leaves_a_corrupted_install(published, tmp_path):
     server = published.server
     outcomes: Counter[int] = Counter()
@@ -91,6 +92,7 @@ def test_flaky_server_never_leaves_a_corrupted_install(published, tmp_path):
     print(f"flaky-server trials: {dict(outcomes)}; actions served: {dict(injected)}")
 
 
+@pytest.mark.slow
 def test_transient_faults_alone_never_fail_an_install(published, tmp_path):
     """Drops, stalls past the timeout, 5xx and 429 — at most two in a row per URL — are what
     retries and Range resume exist for: with them alone every install must succeed, on the

@@ -209,6 +209,7 @@ def _die_at(crash_at: int, setup: Setup, paths: Paths, marks: Path, force: bool)
     [(OLD, False), (None, False), (NEW, True)],
     ids=["upgrade", "first-install", "force-reinstall"],
 )
+@pytest.mark.slow
 def test_death_before_each_filesystem_step_keeps_a_working_codex(small, tmp_path, before, force):
     """Deterministic complement to the random kills: the installer dies (``os._exit``: no
     cleanup, no ``finally``) just before its 1st, 2nd, ... N-th write, mkdir, rename, symlink or

@@ -14,6 +14,9 @@ Every request is logged (method, path, headers) for assertions.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import socketserver
 import threading
 import time
 from collections import deque
@@ -57,8 +60,7 @@ class FakeHTTPServer:
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_server(self.httpd)
 
     def add(self, path: str, body: bytes | str, status: int = 200, **headers: str) -> None:
         data = body.encode() if isinstance(body, str) else body
@@ -90,6 +92,20 @@ class FakeHTTPServer:
             self.log.append(LoggedRequest(method, path, {k.lower(): v for k, v in headers.items()}))
 
 
+def stop_server(httpd: socketserver.TCPServer) -> None:
+    """Stop a ``serve_forever`` loop at once and close its socket.
+
+    ``shutdown()`` alone returns only when the loop next wakes up (its poll interval, up to
+    0.5 s a server): a throwaway connection wakes it now.
+    """
+    stopper = threading.Thread(target=httpd.shutdown, daemon=True)
+    stopper.start()
+    with contextlib.suppress(OSError):
+        socket.create_connection(httpd.server_address[:2], timeout=1).close()
+    stopper.join()
+    httpd.server_close()
+
+
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients hanging up mid-body is what these tests do on purpose
@@ -98,6 +114,9 @@ class _QuietServer(ThreadingHTTPServer):
 def _make_handler(server: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: with Nagle on, the body waits for the
+        # client's delayed ACK (~40 ms a response on loopback).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from servers.fake_http import stop_server
+
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 AUTH_CLAIM = "https://api.openai.com/auth"
 
@@ -99,8 +101,7 @@ class FakeTokenEndpoint:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop_server(self._server)
 
     def _answer(self, body: Any) -> Reply:
         with self._lock:
@@ -142,6 +143,7 @@ class FakeTokenEndpoint:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as separate small writes
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -14,19 +14,31 @@ import pytest
 
 from servers.fake_http import FakeHTTPServer
 
+# RSA key generation is the slow part (~0.25 s): one certificate serves every test in a run.
+_made: dict[str, bytes] = {}
 
-@contextmanager
-def tls_server(directory: Path) -> Iterator[tuple[FakeHTTPServer, Path]]:
-    """A started server on https://127.0.0.1 and the path of its certificate (PEM)."""
+
+def _make_certificate(cert: Path, key: Path) -> None:
+    if _made:
+        cert.write_bytes(_made["cert"])
+        key.write_bytes(_made["key"])
+        return
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command to make a test certificate")
-    cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
          "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
          "-addext", "subjectAltName=IP:127.0.0.1"],
         check=True, capture_output=True,
     )  # fmt: skip
+    _made.update(cert=cert.read_bytes(), key=key.read_bytes())
+
+
+@contextmanager
+def tls_server(directory: Path) -> Iterator[tuple[FakeHTTPServer, Path]]:
+    """A started server on https://127.0.0.1 and the path of its certificate (PEM)."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    _make_certificate(cert, key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     srv = FakeHTTPServer()
