@@ -20,10 +20,12 @@ settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-# CODEX_INSTALL_CHECK_DURATIONS=1: list the tests not marked slow that took >= 1 s (setup, call
-# and teardown together), and fail the run only for one that took >= 2 s: the margin keeps a
-# busy machine from turning a 0.7 s test red.
-CHECK_DURATIONS = os.environ.get("CODEX_INSTALL_CHECK_DURATIONS") == "1"
+# CODEX_INSTALL_CHECK_DURATIONS=report lists the tests not marked slow that took >= 1 s (setup,
+# call and teardown together); =1 also fails the run for one that took >= 2 s (the margin keeps a
+# busy machine from turning a 0.7 s test red). CI only reports: a noisy runner must not fail it.
+_CHECK = os.environ.get("CODEX_INSTALL_CHECK_DURATIONS", "")
+CHECK_DURATIONS = _CHECK in ("1", "report")
+FAIL_ON_SLOW = _CHECK == "1"
 SLOW_REPORT_S, SLOW_FAIL_S = 1.0, 2.0
 _unmarked_seconds: dict[str, float] = {}
 
@@ -40,7 +42,7 @@ def _too_slow(limit: float) -> list[tuple[float, str]]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _too_slow(SLOW_FAIL_S) and exitstatus == pytest.ExitCode.OK:
+    if FAIL_ON_SLOW and _too_slow(SLOW_FAIL_S) and exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -50,9 +52,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     terminalreporter.section(f"not marked slow but took >= {SLOW_REPORT_S:g} s")
     for seconds, nodeid in slow:
-        verdict = "FAIL" if seconds >= SLOW_FAIL_S else "mark it @pytest.mark.slow"
+        verdict = "FAIL" if FAIL_ON_SLOW and seconds >= SLOW_FAIL_S else "mark it slow"
         terminalreporter.write_line(f"{seconds:6.2f}s {nodeid}  ({verdict})")
-    if slow[0][0] >= SLOW_FAIL_S:
+    if FAIL_ON_SLOW and slow[0][0] >= SLOW_FAIL_S:
         terminalreporter.write_line(f"exit status 1: an unmarked test took >= {SLOW_FAIL_S:g} s")
 
 
