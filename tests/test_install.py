@@ -454,9 +454,7 @@ def test_a_metadata_cache_with_broken_pages_does_not_stop_an_install(env, server
 
 
 @pytest.mark.parametrize("bypass", [False, True])
-def test_proxy_variables_are_honoured_by_the_api_call_and_the_downloads(
-    env, monkeypatch, bypass
-):
+def test_proxy_variables_are_honoured_by_the_api_call_and_the_downloads(env, monkeypatch, bypass):
     # SPEC §4: the GitHub API call (requests) and the SUMS/archive downloads (httpx) both go
     # through HTTP_PROXY; NO_PROXY sends them direct (to a host that does not resolve here).
     origin = "http://codex.example.invalid"

@@ -17,21 +17,34 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 # Settings that would steer the install away from what this test means to exercise.
-_STEERING = ("CODEX_INSTALL_SOURCE", "CODEX_INSTALL_MIRROR", "CODEX_RELEASE", "CODEX_HOME",
-             "CODEX_INSTALL_DIR", "XDG_BIN_HOME")
+_STEERING = (
+    "CODEX_INSTALL_SOURCE",
+    "CODEX_INSTALL_MIRROR",
+    "CODEX_RELEASE",
+    "CODEX_HOME",
+    "CODEX_INSTALL_DIR",
+    "XDG_BIN_HOME",
+)
 
 
 def codex_install(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "codex_install", *args], env=env,
-                          capture_output=True, text=True, timeout=1800, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "codex_install", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
 
 
 def test_installs_the_real_latest_codex_from_the_configured_npm_registry(tmp_path: Path) -> None:
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip("npm is not installed: no configured registry to install from")
-    registry = subprocess.run([npm, "config", "get", "registry"], capture_output=True,
-                              text=True, timeout=60, check=True).stdout.strip()
+    registry = subprocess.run(
+        [npm, "config", "get", "registry"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.strip()
     env = {k: v for k, v in os.environ.items() if k not in _STEERING}
     env |= {
         "CODEX_HOME": str(tmp_path / "codex-home"),
@@ -51,16 +64,18 @@ def test_installs_the_real_latest_codex_from_the_configured_npm_registry(tmp_pat
     elapsed = time.monotonic() - start
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert (data["source"], data["layout"], data["version"]) == ("npm", "package",
-                                                                  plan["version"])
+    assert (data["source"], data["layout"], data["version"]) == ("npm", "package", plan["version"])
 
     codex = tmp_path / "bin" / "codex"
-    out = subprocess.run([str(codex), "--version"], capture_output=True, text=True, timeout=60,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [str(codex), "--version"], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.strip()
     assert out == f"codex-cli {plan['version']}"
     release = Path(data["paths"]["release"])
     assert release.parent.name == "releases" and (release / "codex-path" / "rg").is_file()
 
-    print(f"\ne2e: {out} from {registry} ({plan['asset']}), "
-          f"{data['downloaded_bytes'] / 1e6:.1f} MB in {elapsed:.1f}s "
-          f"(download+extract {data['timings'].get('download_extract', 0):.1f}s)")
+    print(
+        f"\ne2e: {out} from {registry} ({plan['asset']}), "
+        f"{data['downloaded_bytes'] / 1e6:.1f} MB in {elapsed:.1f}s "
+        f"(download+extract {data['timings'].get('download_extract', 0):.1f}s)"
+    )

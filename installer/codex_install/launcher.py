@@ -86,8 +86,6 @@ def _subcommand(args: Sequence[str]) -> str | None:
     return None
 
 
-
-
 def launch(
     args: Sequence[str],
     *,

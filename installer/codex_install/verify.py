@@ -276,8 +276,6 @@ def check_stream(
         check_integrity(name, integrity, digests)
 
 
-
-
 def parse_sha256_pin(value: str | None) -> str | None:
     """``--sha256 HEX`` (``sha256:`` prefix allowed) as lower-case hex; UsageError otherwise."""
     if value is None:

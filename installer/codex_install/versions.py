@@ -9,9 +9,7 @@ from codex_install.errors import UsageError
 
 TAG_PREFIX = "rust-v"
 # re.ASCII: \d would otherwise accept any Unicode digit ("١.٢.٣").
-_VERSION_RE = re.compile(
-    r"^(?:rust-v|v)?(\d+\.\d+\.\d+(?:-(?:alpha|beta)\.\d+)?)$", re.ASCII
-)
+_VERSION_RE = re.compile(r"^(?:rust-v|v)?(\d+\.\d+\.\d+(?:-(?:alpha|beta)\.\d+)?)$", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,15 @@ def package_tar(
             info.size, info.mode = len(data), mode
             tf.addfile(info, io.BytesIO(data))
 
-        pkg = {"layoutVersion": 1, "version": version, "target": TARGET, "variant": "codex",
-               "entrypoint": "bin/codex", "resourcesDir": "codex-resources",
-               "pathDir": "codex-path"}
+        pkg = {
+            "layoutVersion": 1,
+            "version": version,
+            "target": TARGET,
+            "variant": "codex",
+            "entrypoint": "bin/codex",
+            "resourcesDir": "codex-resources",
+            "pathDir": "codex-path",
+        }
         add("codex-package.json", json.dumps(pkg).encode())
         add("bin", None)
         add("bin/codex", script or codex_script(version), 0o755)
@@ -123,15 +129,18 @@ def snapshot(root: Path) -> dict[str, tuple[str, int]]:
             elif stat.S_ISDIR(st.st_mode):
                 out[rel] = ("dir", stat.S_IMODE(st.st_mode))
             else:
-                out[rel] = ("sha256:" + hashlib.sha256(p.read_bytes()).hexdigest(),
-                            stat.S_IMODE(st.st_mode))
+                out[rel] = (
+                    "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest(),
+                    stat.S_IMODE(st.st_mode),
+                )
     return out
 
 
 def run_codex(paths: Paths) -> str:
     """What ``codex --version`` prints through the bin-dir link, as a user would run it."""
-    proc = subprocess.run([str(paths.bin_link), "--version"], capture_output=True, text=True,
-                          timeout=30, check=False)
+    proc = subprocess.run(
+        [str(paths.bin_link), "--version"], capture_output=True, text=True, timeout=30, check=False
+    )
     return proc.stdout.strip() if proc.returncode == 0 else f"<exit {proc.returncode}>"
 
 
@@ -230,9 +239,7 @@ def install_inprocess(
     force: bool = False,
     timeout: float = 5.0,
 ) -> int:
-    return try_install(
-        server_url, paths, version, source=source, force=force, timeout=timeout
-    )[0]
+    return try_install(server_url, paths, version, source=source, force=force, timeout=timeout)[0]
 
 
 def spawn_cli(
@@ -253,8 +260,9 @@ def spawn_cli(
         "RELIABILITY_MARKS": str(marks),
         **extra_env,
     }
-    return subprocess.Popen([sys.executable, str(CHILD), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 @dataclass(frozen=True)

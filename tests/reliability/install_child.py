@@ -24,8 +24,20 @@ T0 = time.monotonic()
 _marks_fd: int | None = None
 _mutations = 0
 
-MUTATORS = ("rename", "replace", "symlink", "link", "unlink", "mkdir", "rmdir", "open", "write",
-            "fchmod", "chmod", "utime")
+MUTATORS = (
+    "rename",
+    "replace",
+    "symlink",
+    "link",
+    "unlink",
+    "mkdir",
+    "rmdir",
+    "open",
+    "write",
+    "fchmod",
+    "chmod",
+    "utime",
+)
 
 
 def mark(phase: str) -> None:
@@ -50,8 +62,10 @@ def _crashing(name: str, fn: Callable[..., Any], crash_at: int, root: str) -> Ca
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         global _mutations
-        under_root = any(isinstance(a, (str, os.PathLike)) and os.fspath(a).startswith(root)
-                         for a in args) or kwargs.get("dir_fd") is not None
+        under_root = (
+            any(isinstance(a, (str, os.PathLike)) and os.fspath(a).startswith(root) for a in args)
+            or kwargs.get("dir_fd") is not None
+        )
         creating = name != "open" or (len(args) > 1 and args[1] & os.O_CREAT)
         if name == "write":
             under_root = creating = args[0] not in (0, 1, 2, _marks_fd)

@@ -176,11 +176,16 @@ def test_sigkill_mid_refresh_releases_the_lock_and_tears_nothing(endpoint, tmp_p
         old = stale_auth(endpoint.issue_refresh_token())
         write(home, old)
         started = tmp_path / f"started-{trial}"
-        env = {**os.environ, "CODEX_HOME": str(home), "PYTHONPATH": str(INSTALLER),
-               "CODEX_REFRESH_TOKEN_URL_OVERRIDE": endpoint.url}
+        env = {
+            **os.environ,
+            "CODEX_HOME": str(home),
+            "PYTHONPATH": str(INSTALLER),
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": endpoint.url,
+        }
         before = endpoint.count
-        proc = subprocess.Popen([sys.executable, "-c", REFRESH_CHILD, str(started)], env=env,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", REFRESH_CHILD, str(started)], env=env, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 30
         while endpoint.count == before and proc.poll() is None:  # the request is in flight
             assert time.monotonic() < deadline
@@ -244,8 +249,11 @@ def test_auth_json_replaced_during_a_refresh_is_never_clobbered(endpoint, tmp_pa
         status = fresh.get_auth_status(include_token=True, refresh_token=True)
         account = fresh.account_read()
     assert status["authToken"] == new["tokens"]["access_token"]
-    assert account["account"] == {"type": "chatgpt", "email": "other@example.com",
-                                  "planType": "plus"}
+    assert account["account"] == {
+        "type": "chatgpt",
+        "email": "other@example.com",
+        "planType": "plus",
+    }
     assert endpoint.count == 1  # the new login is fresh: nothing more to ask
 
 

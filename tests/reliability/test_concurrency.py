@@ -28,8 +28,14 @@ from .helpers import (
 
 RATE = 4 << 20  # each download takes a noticeable while, so the processes really overlap
 # (version asked for, version it means); "latest" resolves under the lock like any other.
-REQUESTS = [("0.169.0", "0.169.0"), ("0.168.0", "0.168.0"), ("0.169.0", "0.169.0"),
-            ("latest", "0.169.0"), ("0.167.0", "0.167.0"), ("0.168.0", "0.168.0")]
+REQUESTS = [
+    ("0.169.0", "0.169.0"),
+    ("0.168.0", "0.168.0"),
+    ("0.169.0", "0.169.0"),
+    ("latest", "0.169.0"),
+    ("0.167.0", "0.167.0"),
+    ("0.168.0", "0.168.0"),
+]
 # The fake codex sleeps in its smoke test only where RELIABILITY_SMOKE_SLEEP is set.
 SCRIPT = '#!/bin/sh\nsleep "${{RELIABILITY_SMOKE_SLEEP:-0}}"\necho "codex-cli {v}"\n'
 IN_LOCK = ("resolve", "download", "smoke", "promote", "swap", "link")
@@ -104,8 +110,13 @@ def test_uninstall_waits_for_a_running_install(setup, tmp_path):
     paths = _paths(tmp_path)
     # The install holds the lock for at least its 1.5 s smoke test: time for the uninstall
     # process to start and block.
-    install = spawn_cli(setup.server.url, paths, tmp_path / "marks-install",
-                        *_install_args("0.169.0"), RELIABILITY_SMOKE_SLEEP="1.5")
+    install = spawn_cli(
+        setup.server.url,
+        paths,
+        tmp_path / "marks-install",
+        *_install_args("0.169.0"),
+        RELIABILITY_SMOKE_SLEEP="1.5",
+    )
     deadline = time.monotonic() + 60
     while not any(m.phase == "smoke" for m in read_marks(tmp_path / "marks-install")):
         assert install.poll() is None and time.monotonic() < deadline, "no smoke test started"

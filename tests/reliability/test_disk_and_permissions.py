@@ -88,8 +88,13 @@ def _state(paths: Paths) -> dict[str, object]:
     out: dict[str, object] = {}
     for where in (paths.codex_home, paths.bin_dir):
         if where.is_dir():
-            out.update({f"{where.name}/{k}": v for k, v in snapshot(where).items()
-                        if not k.endswith("install.lock")})
+            out.update(
+                {
+                    f"{where.name}/{k}": v
+                    for k, v in snapshot(where).items()
+                    if not k.endswith("install.lock")
+                }
+            )
         else:
             out[where.name] = "missing" if not where.exists() else "file"
     return out
@@ -152,13 +157,21 @@ def test_unwritable_codex_home_is_exit_7(server, tmp_path):
 def test_cli_names_the_path_in_one_line_with_exit_7(server, tmp_path):
     srv, _ = server
     bad = _below_a_file(tmp_path)
-    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
-           "CODEX_HOME": str(tmp_path / "codex-home"), "CODEX_INSTALL_DIR": str(bad),
-           "CODEX_INSTALL_CACHE_DIR": str(tmp_path / "cache"), "GITHUB_API_URL": srv.url,
-           "CODEX_NON_INTERACTIVE": "1", "NO_PROXY": "127.0.0.1,localhost"}
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": os.environ.get("PATH", ""),
+        "CODEX_HOME": str(tmp_path / "codex-home"),
+        "CODEX_INSTALL_DIR": str(bad),
+        "CODEX_INSTALL_CACHE_DIR": str(tmp_path / "cache"),
+        "GITHUB_API_URL": srv.url,
+        "CODEX_NON_INTERACTIVE": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
     result = CliRunner().invoke(
-        cli, ["install", "--no-login", "--target", TARGET, "--version", NEW],
-        obj={"env": env}, catch_exceptions=False,
+        cli,
+        ["install", "--no-login", "--target", TARGET, "--version", NEW],
+        obj={"env": env},
+        catch_exceptions=False,
     )
     assert result.exit_code == 7
     lines = [line for line in result.stderr.splitlines() if "error" in line]
@@ -216,9 +229,7 @@ def test_upgrade_with_an_unwritable_bin_dir_that_needs_no_change_succeeds(server
     assert assert_consistent(paths, tars) == NEW
 
 
-def test_disk_full_while_extracting_is_exit_7_and_keeps_the_previous(
-    server, tmp_path, monkeypatch
-):
+def test_disk_full_while_extracting_is_exit_7_and_keeps_the_previous(server, tmp_path, monkeypatch):
     if not Path("/proc/self/fd").is_dir():
         pytest.skip("needs /proc/self/fd to tell our files from pytest's")
     srv, tars = server

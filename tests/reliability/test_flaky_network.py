@@ -47,8 +47,9 @@ def published() -> Iterator[Published]:
 
 
 def _install(server: FlakyServer, paths: Paths, version: str, source: str, force: bool) -> int:
-    return install_inprocess(server.url, paths, version, source=source, force=force,
-                             timeout=TIMEOUT)
+    return install_inprocess(
+        server.url, paths, version, source=source, force=force, timeout=TIMEOUT
+    )
 
 
 @pytest.mark.slow

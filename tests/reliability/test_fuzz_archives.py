@@ -18,22 +18,71 @@ from codex_install.archive import ExtractSpec, extract_file
 
 from .fuzzing import SLOWER, accepts_or_refuses
 
-LAYOUT_NAMES = ["codex-package.json", "bin", "bin/", "bin/codex", "bin/codex-code-mode-host",
-                "codex-path/rg", "codex-resources/x/y.md", f"codex-{TARGET}", "./bin/codex",
-                f"package/vendor/{TARGET}/bin/codex", f"package/vendor/{TARGET}/codex-package.json"]
-HOSTILE_NAMES = ["../evil", "/etc/evil", "bin/../../evil", "bin/codex/inner", "", ".", "./",
-                 "bin//codex", "codex-resources/" + "d/" * 60 + "deep", "codex-resources/" +
-                 "n" * 200, "bin/\u00e9\u0301", "codex-resources/..", "bin/./../bin/codex"]
-names = st.one_of(st.sampled_from(LAYOUT_NAMES + HOSTILE_NAMES),
-                  st.text(st.sampled_from("ab./\\-\u00e9"), max_size=12))
-link_targets = st.one_of(st.sampled_from(["codex", "../codex", "../../..", "/bin/sh", "",
-                                          "bin/codex", "../codex-path/rg", "x/../../../y"]),
-                         names)
-TYPES = [tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE,
-         tarfile.FIFOTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.CONTTYPE,
-         tarfile.GNUTYPE_SPARSE, b"V", b"Z", b"7"]
-members = st.tuples(names, st.sampled_from(TYPES), st.binary(max_size=64), link_targets,
-                    st.integers(0, 0o7777))
+LAYOUT_NAMES = [
+    "codex-package.json",
+    "bin",
+    "bin/",
+    "bin/codex",
+    "bin/codex-code-mode-host",
+    "codex-path/rg",
+    "codex-resources/x/y.md",
+    f"codex-{TARGET}",
+    "./bin/codex",
+    f"package/vendor/{TARGET}/bin/codex",
+    f"package/vendor/{TARGET}/codex-package.json",
+]
+HOSTILE_NAMES = [
+    "../evil",
+    "/etc/evil",
+    "bin/../../evil",
+    "bin/codex/inner",
+    "",
+    ".",
+    "./",
+    "bin//codex",
+    "codex-resources/" + "d/" * 60 + "deep",
+    "codex-resources/" + "n" * 200,
+    "bin/\u00e9\u0301",
+    "codex-resources/..",
+    "bin/./../bin/codex",
+]
+names = st.one_of(
+    st.sampled_from(LAYOUT_NAMES + HOSTILE_NAMES),
+    st.text(st.sampled_from("ab./\\-\u00e9"), max_size=12),
+)
+link_targets = st.one_of(
+    st.sampled_from(
+        [
+            "codex",
+            "../codex",
+            "../../..",
+            "/bin/sh",
+            "",
+            "bin/codex",
+            "../codex-path/rg",
+            "x/../../../y",
+        ]
+    ),
+    names,
+)
+TYPES = [
+    tarfile.REGTYPE,
+    tarfile.AREGTYPE,
+    tarfile.DIRTYPE,
+    tarfile.SYMTYPE,
+    tarfile.LNKTYPE,
+    tarfile.FIFOTYPE,
+    tarfile.CHRTYPE,
+    tarfile.BLKTYPE,
+    tarfile.CONTTYPE,
+    tarfile.GNUTYPE_SPARSE,
+    b"V",
+    b"Z",
+    b"7",
+]
+members = st.tuples(
+    names, st.sampled_from(TYPES), st.binary(max_size=64), link_targets, st.integers(0, 0o7777)
+)
 
 
 def build(entries: list[tuple[str, bytes, bytes, str, int]], fmt: int) -> bytes:
@@ -60,9 +109,11 @@ def archives(draw: st.DrawFn) -> tuple[bytes, str, str]:
         if layout == "legacy":
             entries = [(prefix + f"codex-{TARGET}", tarfile.REGTYPE, b"#!/bin/sh\n", "", 0o755)]
         else:
-            entries = [(prefix + "codex-package.json", tarfile.REGTYPE, b"{}", "", 0o644),
-                       (prefix + "bin", tarfile.DIRTYPE, b"", "", 0o755),
-                       (prefix + "bin/codex", tarfile.REGTYPE, b"#!/bin/sh\n", "", 0o755)]
+            entries = [
+                (prefix + "codex-package.json", tarfile.REGTYPE, b"{}", "", 0o644),
+                (prefix + "bin", tarfile.DIRTYPE, b"", "", 0o755),
+                (prefix + "bin/codex", tarfile.REGTYPE, b"#!/bin/sh\n", "", 0o755),
+            ]
     extra = draw(st.lists(members, max_size=3))
     entries += [(prefix + n if draw(st.booleans()) else n, *rest) for n, *rest in extra]
     fmt = draw(st.sampled_from([tarfile.PAX_FORMAT, tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT]))
@@ -86,15 +137,30 @@ def archives(draw: st.DrawFn) -> tuple[bytes, str, str]:
 
 def _outside(root: Path, dest: Path) -> list[str]:
     """Anything under ``root`` but outside ``dest`` other than the archive itself."""
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if p != dest and dest not in p.parents and p.name != "archive")
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p != dest and dest not in p.parents and p.name != "archive"
+    )
 
 
 @SLOWER
 @given(archives())
-@example((gz(build([("bin/codex", tarfile.REGTYPE, b"x", "", 0o755),
-                    ("bin/codex", tarfile.SYMTYPE, b"", "../../x", 0o777)], tarfile.GNU_FORMAT)),
-          "tar.gz", "package"))
+@example(
+    (
+        gz(
+            build(
+                [
+                    ("bin/codex", tarfile.REGTYPE, b"x", "", 0o755),
+                    ("bin/codex", tarfile.SYMTYPE, b"", "../../x", 0o777),
+                ],
+                tarfile.GNU_FORMAT,
+            )
+        ),
+        "tar.gz",
+        "package",
+    )
+)
 def test_generated_archives_extract_inside_or_are_refused(archive):
     data, compression, layout = archive
     spec = ExtractSpec(

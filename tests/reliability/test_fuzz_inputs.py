@@ -27,8 +27,19 @@ urls = st.one_of(
     st.just(VALID_URL),
     st.just("a.tar.gz"),
     hostile_text,
-    st.sampled_from(["../x", "http://[", "//h/x", "http://[::1", "file:///etc/passwd",
-                     "https://h:99999/x", "", " ", "javascript:alert(1)"]),
+    st.sampled_from(
+        [
+            "../x",
+            "http://[",
+            "//h/x",
+            "http://[::1",
+            "file:///etc/passwd",
+            "https://h:99999/x",
+            "",
+            " ",
+            "javascript:alert(1)",
+        ]
+    ),
 )
 ASSET_NAMES = ["codex-package-x86_64-unknown-linux-musl.tar.gz", "codex-package_SHA256SUMS"]
 
@@ -56,8 +67,9 @@ release_docs = st.one_of(
                 st.sampled_from(["rust-v0.169.0", "rust-v0.1.0-alpha.1", "v1.2.3"]),
                 hostile_text | st.sampled_from(["rust-v١.٢.٣", "rust-v0.1.0\n"]) | json_values,
             ),
-            "assets": _sometimes(st.lists(_sometimes(asset_entries, json_values), max_size=4),
-                                 json_values),
+            "assets": _sometimes(
+                st.lists(_sometimes(asset_entries, json_values), max_size=4), json_values
+            ),
         },
         optional={"prerelease": json_values},
     ),
@@ -65,14 +77,22 @@ release_docs = st.one_of(
 
 
 @FAST
-@given(release_docs, st.sampled_from(["https://api.github.com/repos/o/r/releases/latest",
-                                      "file:///mirror/channels/latest", "not a url"]))
-@example({"tag_name": "rust-v0.169.0",
-          "assets": [{"name": "a", "browser_download_url": "http://["}]}, "https://x/")
+@given(
+    release_docs,
+    st.sampled_from(
+        [
+            "https://api.github.com/repos/o/r/releases/latest",
+            "file:///mirror/channels/latest",
+            "not a url",
+        ]
+    ),
+)
+@example(
+    {"tag_name": "rust-v0.169.0", "assets": [{"name": "a", "browser_download_url": "http://["}]},
+    "https://x/",
+)
 def test_release_json_is_parsed_or_refused(doc, base):
-    release = accepts_or_refuses(
-        parse_release, doc, base_url=base, source="github", origin="fuzz"
-    )
+    release = accepts_or_refuses(parse_release, doc, base_url=base, source="github", origin="fuzz")
     if release is not None:
         assert VERSION_SHAPE.fullmatch(release.version)
         for asset in release.assets:
@@ -84,10 +104,17 @@ def test_release_json_is_parsed_or_refused(doc, base):
 # --- SUMS ------------------------------------------------------------------------------------
 
 sums_lines = st.one_of(
-    st.builds(lambda h, n: f"{h}  {n}", st.text("0123456789abcdef", min_size=64, max_size=64),
-              st.sampled_from(ASSET_NAMES)),
-    st.builds(lambda h, sep, n: f"{h}{sep}{n}", HEX, st.sampled_from(["  ", " *", " ", "\t", ""]),
-              hostile_text),
+    st.builds(
+        lambda h, n: f"{h}  {n}",
+        st.text("0123456789abcdef", min_size=64, max_size=64),
+        st.sampled_from(ASSET_NAMES),
+    ),
+    st.builds(
+        lambda h, sep, n: f"{h}{sep}{n}",
+        HEX,
+        st.sampled_from(["  ", " *", " ", "\t", ""]),
+        hostile_text,
+    ),
     hostile_text,
 )
 
@@ -102,8 +129,9 @@ def test_sums_file_is_parsed_or_refused(text):
             assert re.fullmatch(r"[0-9a-f]{64}", digest)
 
 
-names = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")),
-                min_size=1, max_size=30)
+names = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1, max_size=30
+)
 
 
 @FAST
@@ -126,8 +154,15 @@ def test_sums_errors_are_verification_errors():
 
 
 @FAST
-@given(st.one_of(hostile_text, st.from_regex(r"\A(rust-v|v)?\d{1,4}\.\d{1,4}\.\d{1,4}"
-                                             r"(-(alpha|beta)\.\d{1,3})?\Z")))
+@given(
+    st.one_of(
+        hostile_text,
+        st.from_regex(
+            r"\A(rust-v|v)?\d{1,4}\.\d{1,4}\.\d{1,4}"
+            r"(-(alpha|beta)\.\d{1,3})?\Z"
+        ),
+    )
+)
 @example("١.٢.٣")
 @example("0.169.0\n")
 @example("rust-v0.1.0-beta.٣")
@@ -144,8 +179,13 @@ def test_version_strings_are_parsed_or_refused_with_exit_2(text):
 
 
 @FAST
-@given(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**6),
-       st.sampled_from(["", "-alpha.1", "-beta.12"]), st.sampled_from(["", "v", "rust-v"]))
+@given(
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    st.sampled_from(["", "-alpha.1", "-beta.12"]),
+    st.sampled_from(["", "v", "rust-v"]),
+)
 def test_every_accepted_spelling_means_the_same_version(x, y, z, pre, prefix):
     version = f"{x}.{y}.{z}{pre}"
     assert parse_version(prefix + version).version == version

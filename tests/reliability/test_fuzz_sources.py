@@ -42,8 +42,7 @@ def hostile_bytes(documents: st.SearchStrategy[object]) -> st.SearchStrategy[byt
             return b"\xef\xbb\xbf" + data
         return data.decode().encode("utf-16")
 
-    return st.one_of(encoded, encoded, damaged(), st.binary(max_size=64),
-                     deep_json.map(str.encode))
+    return st.one_of(encoded, encoded, damaged(), st.binary(max_size=64), deep_json.map(str.encode))
 
 
 # --- release JSON, as GitHub and as a mirror serve it ----------------------------------------
@@ -71,8 +70,13 @@ class _Session:
 @example(DEEP.encode())
 def test_github_release_bytes_are_parsed_or_refused(body):
     config = GitHubConfig(api_url="https://api.example.invalid")
-    accepts_or_refuses(github.fetch_release, config, VersionSpec("0.169.0"),
-                       session=_Session(body), sleep=lambda _s: None)  # type: ignore[arg-type]
+    accepts_or_refuses(
+        github.fetch_release,
+        config,
+        VersionSpec("0.169.0"),
+        session=_Session(body),
+        sleep=lambda _s: None,
+    )  # type: ignore[arg-type]
 
 
 @FAST
@@ -92,14 +96,33 @@ dist = st.fixed_dictionaries(
     {},
     optional={
         "tarball": st.one_of(
-            st.sampled_from(["https://registry.example/@openai/codex/-/codex.tgz", "/x.tgz",
-                             "http://[", "ftp://h/x.tgz", "", "codex-0.169.0-linux-x64.tgz"]),
-            hostile_text, json_values),
+            st.sampled_from(
+                [
+                    "https://registry.example/@openai/codex/-/codex.tgz",
+                    "/x.tgz",
+                    "http://[",
+                    "ftp://h/x.tgz",
+                    "",
+                    "codex-0.169.0-linux-x64.tgz",
+                ]
+            ),
+            hostile_text,
+            json_values,
+        ),
         "integrity": st.one_of(
-            st.sampled_from(["sha512-" + "A" * 86 + "==", "sha1-" + "A" * 27 + "=", "sha512-!",
-                             "sha512-AAAA sha1-" + "A" * 27 + "=", "md5-xx", "sha512-" + "A" * 86
-                             + "==?opt"]),
-            hostile_text, json_values),
+            st.sampled_from(
+                [
+                    "sha512-" + "A" * 86 + "==",
+                    "sha1-" + "A" * 27 + "=",
+                    "sha512-!",
+                    "sha512-AAAA sha1-" + "A" * 27 + "=",
+                    "md5-xx",
+                    "sha512-" + "A" * 86 + "==?opt",
+                ]
+            ),
+            hostile_text,
+            json_values,
+        ),
         "shasum": st.one_of(st.text("0123456789abcdef", min_size=40, max_size=40), json_values),
     },
 )
@@ -108,24 +131,31 @@ packuments = st.one_of(
     st.fixed_dictionaries(
         {},
         optional={
-            "dist-tags": st.one_of(st.fixed_dictionaries(
-                {"latest": st.one_of(st.just("0.169.0"), hostile_text, json_values)}),
-                json_values),
+            "dist-tags": st.one_of(
+                st.fixed_dictionaries(
+                    {"latest": st.one_of(st.just("0.169.0"), hostile_text, json_values)}
+                ),
+                json_values,
+            ),
             "versions": st.one_of(
                 st.dictionaries(
                     st.one_of(st.sampled_from(["0.169.0-linux-x64", "0.169.0"]), hostile_text),
-                    st.one_of(st.fixed_dictionaries({"dist": st.one_of(dist, json_values)}),
-                              json_values),
-                    max_size=3),
-                json_values),
+                    st.one_of(
+                        st.fixed_dictionaries({"dist": st.one_of(dist, json_values)}), json_values
+                    ),
+                    max_size=3,
+                ),
+                json_values,
+            ),
         },
     ),
 )
 
 
 def _npm_client(body: bytes) -> httpx.Client:
-    return httpx.Client(transport=httpx.MockTransport(
-        lambda _request: httpx.Response(200, content=body)))
+    return httpx.Client(
+        transport=httpx.MockTransport(lambda _request: httpx.Response(200, content=body))
+    )
 
 
 @FAST
@@ -148,10 +178,27 @@ def test_npm_packument_bytes_are_parsed_or_refused(body, version):
 
 
 @FAST
-@given(st.lists(st.one_of(hostile_text, st.sampled_from(
-    ["registry=https://r.example/", "//r.example/:_authToken=${TOKEN}", "[section]", "a[]=1",
-     "key = \"quoted ; not comment\"", "k=${UNSET?}", "k=\\${ESCAPED}", "k='x", "=v"])),
-    max_size=6).map("\n".join))
+@given(
+    st.lists(
+        st.one_of(
+            hostile_text,
+            st.sampled_from(
+                [
+                    "registry=https://r.example/",
+                    "//r.example/:_authToken=${TOKEN}",
+                    "[section]",
+                    "a[]=1",
+                    'key = "quoted ; not comment"',
+                    "k=${UNSET?}",
+                    "k=\\${ESCAPED}",
+                    "k='x",
+                    "=v",
+                ]
+            ),
+        ),
+        max_size=6,
+    ).map("\n".join)
+)
 def test_npmrc_text_never_raises(text):
     from codex_install.sources import npm
 
@@ -161,16 +208,18 @@ def test_npmrc_text_never_raises(text):
 
 # --- manifest TOML ---------------------------------------------------------------------------
 
-toml_scalars = st.one_of(st.integers(-(2**63), 2**63 - 1), st.booleans(), hostile_text,
-                         st.floats(allow_nan=False))
+toml_scalars = st.one_of(
+    st.integers(-(2**63), 2**63 - 1), st.booleans(), hostile_text, st.floats(allow_nan=False)
+)
 manifest_assets = st.fixed_dictionaries(
     {
         "target": st.one_of(st.just(TARGET), hostile_text),
         "layout": st.sampled_from(["package", "legacy", "npm", ""]),
         "name": st.one_of(st.just(f"codex-package-{TARGET}.tar.gz"), hostile_text),
         "size": st.one_of(st.integers(-1, 2**40), toml_scalars),
-        "sha256": st.one_of(st.text("0123456789abcdefABCDEF", min_size=64, max_size=64),
-                            hostile_text),
+        "sha256": st.one_of(
+            st.text("0123456789abcdefABCDEF", min_size=64, max_size=64), hostile_text
+        ),
     },
     optional={
         "url": st.one_of(st.just("https://example.com/a.tar.gz"), hostile_text),
@@ -200,8 +249,15 @@ def manifest_texts(draw: st.DrawFn) -> str:
     how = draw(st.sampled_from(["as is", "as is", "insert", "cut", "raw"]))
     if how == "insert":
         at = draw(st.integers(0, len(text)))
-        text = text[:at] + draw(st.sampled_from(["[", "]", "\"", "=", "\n", "[[assets]]\n",
-                                                 "\\u0000", "'''", "\x00"])) + text[at:]
+        text = (
+            text[:at]
+            + draw(
+                st.sampled_from(
+                    ["[", "]", '"', "=", "\n", "[[assets]]\n", "\\u0000", "'''", "\x00"]
+                )
+            )
+            + text[at:]
+        )
     elif how == "cut":
         text = text[: draw(st.integers(0, len(text)))]
     elif how == "raw":
@@ -224,11 +280,27 @@ def test_manifest_toml_is_parsed_or_refused(text):
 # --- hostile HTTP headers on downloads and API answers -------------------------------------
 
 # What a server can put in a header: any text but CR/LF (httpx decodes UTF-8, else latin-1).
-header_text = st.text(st.characters(max_codepoint=255, blacklist_characters="\r\n"),
-                      max_size=24)
-header_values = st.one_of(header_text, st.sampled_from(
-    ["0", "120", "¹", "²³", "١٢", "-1", "bytes 0-9/10", "bytes 5-9/¹", "bytes ¹-9/10",
-     "bytes */10", "bytes 0-9/*", "Wed, 21 Oct 2015 07:28:00 GMT", "99999999999999999999"]))
+header_text = st.text(st.characters(max_codepoint=255, blacklist_characters="\r\n"), max_size=24)
+header_values = st.one_of(
+    header_text,
+    st.sampled_from(
+        [
+            "0",
+            "120",
+            "¹",
+            "²³",
+            "١٢",
+            "-1",
+            "bytes 0-9/10",
+            "bytes 5-9/¹",
+            "bytes ¹-9/10",
+            "bytes */10",
+            "bytes 0-9/*",
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "99999999999999999999",
+        ]
+    ),
+)
 
 
 @FAST
@@ -245,13 +317,18 @@ def test_retry_after_from_any_server_parses_or_is_none(value):
     st.lists(
         st.tuples(
             st.sampled_from([200, 206, 206, 416, 429, 403, 503, 500, 302]),
-            st.fixed_dictionaries({}, optional={
-                "content-range": header_values, "retry-after": header_values,
-                "x-ratelimit-remaining": st.sampled_from(["0", "1", "¹"]),
-            }),
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "content-range": header_values,
+                    "retry-after": header_values,
+                    "x-ratelimit-remaining": st.sampled_from(["0", "1", "¹"]),
+                },
+            ),
             st.binary(max_size=32),
         ),
-        min_size=1, max_size=4,
+        min_size=1,
+        max_size=4,
     ),
     st.one_of(st.none(), st.integers(0, 64)),
 )
@@ -270,18 +347,31 @@ def test_download_with_hostile_headers_returns_or_refuses(answers, expected_size
 
     received: list[bytes] = []
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
-        digests = accepts_or_refuses(download, client, "https://cdn.example/a.tar.gz",
-                                     received.append, expected_size=expected_size,
-                                     sleep=lambda _s: None)
+        digests = accepts_or_refuses(
+            download,
+            client,
+            "https://cdn.example/a.tar.gz",
+            received.append,
+            expected_size=expected_size,
+            sleep=lambda _s: None,
+        )
     if digests is not None:
         assert digests.size == len(b"".join(received))
         assert expected_size is None or digests.size == expected_size
 
 
 @FAST
-@given(st.sampled_from([403, 429]), st.fixed_dictionaries({}, optional={
-    "x-ratelimit-remaining": st.sampled_from(["0", "5"]),
-    "x-ratelimit-reset": header_values, "retry-after": header_values}))
+@given(
+    st.sampled_from([403, 429]),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "x-ratelimit-remaining": st.sampled_from(["0", "5"]),
+            "x-ratelimit-reset": header_values,
+            "retry-after": header_values,
+        },
+    ),
+)
 @example(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "¹"})
 def test_github_rate_limit_answers_with_hostile_headers_are_reported(status, headers):
     session = _Session(b"{}")
@@ -289,5 +379,6 @@ def test_github_rate_limit_answers_with_hostile_headers_are_reported(status, hea
     response.status_code, response.headers = status, headers
     session.get = lambda url, **_kw: response  # type: ignore[method-assign]
     config = GitHubConfig(api_url="https://api.example.invalid")
-    accepts_or_refuses(github.fetch_release, config, VersionSpec("0.169.0"), session=session,
-                       sleep=lambda _s: None)  # type: ignore[arg-type]
+    accepts_or_refuses(
+        github.fetch_release, config, VersionSpec("0.169.0"), session=session, sleep=lambda _s: None
+    )  # type: ignore[arg-type]

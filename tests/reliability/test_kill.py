@@ -58,8 +58,9 @@ def setup() -> Iterator[Setup]:
     tars = {}
     with FlakyServer() as server:
         for i, version in enumerate((OLD, NEW)):
-            rel, tar = release(version, blob_size=3 << 20, seed=i,
-                               script=SCRIPT.format(v=version).encode())
+            rel, tar = release(
+                version, blob_size=3 << 20, seed=i, script=SCRIPT.format(v=version).encode()
+            )
             publish_github(server.add, server.url, rel, latest=version == NEW)
             tars[version] = tar
         yield Setup(server, tars)
@@ -70,8 +71,19 @@ def _paths(root: Path) -> Paths:
 
 
 def _spawn(server: FlakyServer, paths: Paths, marks: Path, **extra: str) -> subprocess.Popen[bytes]:
-    return spawn_cli(server.url, paths, marks, "install", "--no-login", "--target", TARGET,
-                     "--version", NEW, "--json", **extra)
+    return spawn_cli(
+        server.url,
+        paths,
+        marks,
+        "install",
+        "--no-login",
+        "--target",
+        TARGET,
+        "--version",
+        NEW,
+        "--json",
+        **extra,
+    )
 
 
 def _marks(path: Path) -> list[tuple[str, float]]:
@@ -81,8 +93,11 @@ def _marks(path: Path) -> list[tuple[str, float]]:
 def _staging_files(paths: Paths) -> int:
     if not paths.releases.is_dir():
         return 0
-    return sum(len(files) for staging in paths.releases.glob(".staging-*")
-               for _, _, files in os.walk(staging))
+    return sum(
+        len(files)
+        for staging in paths.releases.glob(".staging-*")
+        for _, _, files in os.walk(staging)
+    )
 
 
 def _check_after_death(paths: Paths, tars: dict[str, bytes], reached: list[str]) -> str:
@@ -115,8 +130,13 @@ def _calibrate(setup: Setup, root: Path) -> dict[str, float]:
     assert install_inprocess(setup.server.url, paths, OLD) == 0
     setup.server.rate = RATE
     marks = root / "marks"
-    proc = _spawn(setup.server, paths, marks, RELIABILITY_WIDEN=str(WIDEN),
-                  RELIABILITY_SMOKE_SLEEP=SMOKE_SLEEP)
+    proc = _spawn(
+        setup.server,
+        paths,
+        marks,
+        RELIABILITY_WIDEN=str(WIDEN),
+        RELIABILITY_SMOKE_SLEEP=SMOKE_SLEEP,
+    )
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()
     times = dict(_marks(marks))
@@ -140,8 +160,13 @@ def test_sigkill_at_any_moment_keeps_a_working_codex(setup, tmp_path):
 
         setup.server.rate = RATE
         marks = root / "marks"
-        proc = _spawn(setup.server, paths, marks, RELIABILITY_WIDEN=str(WIDEN),
-                      RELIABILITY_SMOKE_SLEEP=SMOKE_SLEEP)
+        proc = _spawn(
+            setup.server,
+            paths,
+            marks,
+            RELIABILITY_WIDEN=str(WIDEN),
+            RELIABILITY_SMOKE_SLEEP=SMOKE_SLEEP,
+        )
         deadline = time.monotonic() + 60
         while aim not in dict(_marks(marks)) and proc.poll() is None:
             assert time.monotonic() < deadline, f"trial {trial}: {aim} never started"
@@ -167,9 +192,11 @@ def test_sigkill_at_any_moment_keeps_a_working_codex(setup, tmp_path):
     # staging dir held extracted files when the download was cut).
     assert {"download", "smoke", "promote", "swap"} <= set(hit), hit
     assert staged_at_kill > 0, (hit, durations)
-    print(f"kill trials: {KILL_TRIALS}; died in: {hit}; files extracted at download kills: "
-          f"{staged_at_kill}; phase durations: "
-          + ", ".join(f"{p} {d:.2f}s" for p, d in durations.items()))
+    print(
+        f"kill trials: {KILL_TRIALS}; died in: {hit}; files extracted at download kills: "
+        f"{staged_at_kill}; phase durations: "
+        + ", ".join(f"{p} {d:.2f}s" for p, d in durations.items())
+    )
 
 
 @pytest.fixture(scope="module")

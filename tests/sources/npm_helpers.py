@@ -33,24 +33,40 @@ def _add(tf: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None
     tf.addfile(info, io.BytesIO(data))
 
 
-def npm_tarball(version: str, target: str = TARGET, platform: str = PLATFORM,
-                *, script: bytes | None = None) -> bytes:
+def npm_tarball(
+    version: str, target: str = TARGET, platform: str = PLATFORM, *, script: bytes | None = None
+) -> bytes:
     """A platform package in the real shape: no directory entries, everything under
     ``package/``, the Codex package layout under ``package/vendor/<T>/``."""
     vendor = f"package/vendor/{target}"
-    pkg = {"layoutVersion": 1, "version": version, "target": target, "variant": "codex",
-           "entrypoint": "bin/codex", "resourcesDir": "codex-resources", "pathDir": "codex-path"}
+    pkg = {
+        "layoutVersion": 1,
+        "version": version,
+        "target": target,
+        "variant": "codex",
+        "entrypoint": "bin/codex",
+        "resourcesDir": "codex-resources",
+        "pathDir": "codex-path",
+    }
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
         _add(tf, f"{vendor}/codex-resources/bwrap", b"#!/bin/sh\n", 0o755)
-        _add(tf, f"{vendor}/bin/codex",
-             script or f'#!/bin/sh\necho "codex-cli {version}"\n'.encode(), 0o755)
+        _add(
+            tf,
+            f"{vendor}/bin/codex",
+            script or f'#!/bin/sh\necho "codex-cli {version}"\n'.encode(),
+            0o755,
+        )
         _add(tf, f"{vendor}/bin/codex-code-mode-host", b"#!/bin/sh\nexit 0\n", 0o755)
         _add(tf, f"{vendor}/codex-path/rg", b"#!/bin/sh\necho rg\n", 0o755)
         _add(tf, f"{vendor}/codex-package.json", json.dumps(pkg).encode())
-        _add(tf, "package/package.json", json.dumps(
-            {"name": "@openai/codex", "version": f"{version}-{platform}", "files": ["vendor"]}
-        ).encode())
+        _add(
+            tf,
+            "package/package.json",
+            json.dumps(
+                {"name": "@openai/codex", "version": f"{version}-{platform}", "files": ["vendor"]}
+            ).encode(),
+        )
         _add(tf, "package/README.md", b"# Codex\n")
     return gz(buf.getvalue())
 
@@ -76,21 +92,35 @@ class FakeRegistry:
     def tarball_path(self, full_version: str) -> str:
         return f"/npm/@openai/codex/-/codex-{full_version}.tgz"
 
-    def publish(self, version: str, platforms: tuple[str, ...] = (PLATFORM,), *,
-                latest: bool = True, integrity: str | None = "sha512", script: bytes | None = None
-                ) -> FakeRegistry:
-        self.versions[version] = {"name": "@openai/codex", "version": version, "dist": {
-            "tarball": f"{self.url}@openai/codex/-/codex-{version}.tgz"}}
+    def publish(
+        self,
+        version: str,
+        platforms: tuple[str, ...] = (PLATFORM,),
+        *,
+        latest: bool = True,
+        integrity: str | None = "sha512",
+        script: bytes | None = None,
+    ) -> FakeRegistry:
+        self.versions[version] = {
+            "name": "@openai/codex",
+            "version": version,
+            "dist": {"tarball": f"{self.url}@openai/codex/-/codex-{version}.tgz"},
+        }
         for platform in platforms:
-            target = {"linux-x64": TARGET, "linux-arm64": "aarch64-unknown-linux-musl",
-                      "darwin-arm64": "aarch64-apple-darwin"}[platform]
+            target = {
+                "linux-x64": TARGET,
+                "linux-arm64": "aarch64-unknown-linux-musl",
+                "darwin-arm64": "aarch64-apple-darwin",
+            }[platform]
             full = f"{version}-{platform}"
             data = npm_tarball(version, target, platform, script=script)
             self.tarballs[full] = data
             path = self.tarball_path(full)
             self.tarball_host.add(path, data, Content_Type="application/octet-stream")
-            dist: dict[str, Any] = {"tarball": self.tarball_host.url + path,
-                                    "shasum": hashlib.sha1(data).hexdigest()}
+            dist: dict[str, Any] = {
+                "tarball": self.tarball_host.url + path,
+                "shasum": hashlib.sha1(data).hexdigest(),
+            }
             if integrity == "sha512":
                 dist["integrity"] = sri512(data)
             elif integrity is not None:
@@ -104,8 +134,11 @@ class FakeRegistry:
         return {"name": "@openai/codex", "dist-tags": self.dist_tags, "versions": self.versions}
 
     def serve(self) -> FakeRegistry:
-        self.server.add(PACKUMENT, json.dumps(self.packument()),
-                        Content_Type="application/vnd.npm.install-v1+json")
+        self.server.add(
+            PACKUMENT,
+            json.dumps(self.packument()),
+            Content_Type="application/vnd.npm.install-v1+json",
+        )
         return self
 
 
@@ -130,8 +163,9 @@ def install(env: dict[str, str], *args: str) -> Result:
 
 def codex_version(env: dict[str, str]) -> str:
     link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
-    return subprocess.run([str(link), "--version"], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [str(link), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def releases(env: dict[str, str]) -> list[str]:

@@ -51,20 +51,22 @@ def test_env_references_expand_as_npm_expands_them(text, env, want):
 
 
 def test_npmrc_parsing_follows_the_ini_rules_npm_uses():
-    text = "\n".join([
-        "; a comment",
-        "# another",
-        "registry = https://one.example/npm/ ; trailing comment",
-        "registry=https://two.example/",  # a later duplicate wins
-        'quoted = "a;b#c"',
-        "single = 'x y'",
-        "escaped = a\\;b",
-        "//two.example/:_authToken=${NPM_TOKEN}",
-        "ca[]=first",
-        "flag",
-        "[section]",
-        "registry=https://in-a-section.example/",
-    ])
+    text = "\n".join(
+        [
+            "; a comment",
+            "# another",
+            "registry = https://one.example/npm/ ; trailing comment",
+            "registry=https://two.example/",  # a later duplicate wins
+            'quoted = "a;b#c"',
+            "single = 'x y'",
+            "escaped = a\\;b",
+            "//two.example/:_authToken=${NPM_TOKEN}",
+            "ca[]=first",
+            "flag",
+            "[section]",
+            "registry=https://in-a-section.example/",
+        ]
+    )
     values = parse_npmrc(text, {"NPM_TOKEN": "tok"})
     assert values == {
         "registry": "https://two.example/",
@@ -77,20 +79,32 @@ def test_npmrc_parsing_follows_the_ini_rules_npm_uses():
 
 
 def test_environment_layer_maps_npm_config_variables():
-    env = {"NPM_CONFIG_REGISTRY": "https://upper/", "npm_config_registry": "https://lower/",
-           "npm_config_@openai:registry": "https://scoped/", "NPM_CONFIG_STRICT_SSL": "false",
-           "npm_config_cache": "", "PATH": "/bin"}
-    assert env_layer(env) == {"registry": "https://lower/", "@openai:registry": "https://scoped/",
-                              "strict-ssl": "false"}
+    env = {
+        "NPM_CONFIG_REGISTRY": "https://upper/",
+        "npm_config_registry": "https://lower/",
+        "npm_config_@openai:registry": "https://scoped/",
+        "NPM_CONFIG_STRICT_SSL": "false",
+        "npm_config_cache": "",
+        "PATH": "/bin",
+    }
+    assert env_layer(env) == {
+        "registry": "https://lower/",
+        "@openai:registry": "https://scoped/",
+        "strict-ssl": "false",
+    }
 
 
 @pytest.mark.parametrize(
     ("text", "want"),
     [
-        ("registry=https://r.example/\n@openai:registry=undefined\n",
-         {"registry": "https://r.example/"}),
-        ("registry=https://r.example/\n@openai:registry=https://s.example/\n",
-         {"registry": "https://r.example/", "@openai:registry": "https://s.example/"}),
+        (
+            "registry=https://r.example/\n@openai:registry=undefined\n",
+            {"registry": "https://r.example/"},
+        ),
+        (
+            "registry=https://r.example/\n@openai:registry=https://s.example/\n",
+            {"registry": "https://r.example/", "@openai:registry": "https://s.example/"},
+        ),
         ("https://old-npm.example/\n", {"registry": "https://old-npm.example/"}),
         ("", {}),
         (None, {}),
@@ -114,35 +128,104 @@ NPM_OUT = "registry=https://npm-config.example/\n@openai:registry=undefined\n"
     ("flag", "env", "project", "user", "npm_output", "want_url", "want_origin"),
     [
         # the flag beats everything, even a scoped registry
-        (FLAG, {"NPM_CONFIG_REGISTRY": ENV_REG}, f"registry={PROJECT}",
-         f"@openai:registry={SCOPED}", NPM_OUT, FLAG, "--npm-registry"),
+        (
+            FLAG,
+            {"NPM_CONFIG_REGISTRY": ENV_REG},
+            f"registry={PROJECT}",
+            f"@openai:registry={SCOPED}",
+            NPM_OUT,
+            FLAG,
+            "--npm-registry",
+        ),
         # environment beats both .npmrc files and npm
-        (None, {"NPM_CONFIG_REGISTRY": ENV_REG}, f"registry={PROJECT}", f"registry={USER}",
-         NPM_OUT, ENV_REG, "registry in the environment"),
-        (None, {"npm_config_registry": ENV_REG}, None, None, None, ENV_REG,
-         "registry in the environment"),
+        (
+            None,
+            {"NPM_CONFIG_REGISTRY": ENV_REG},
+            f"registry={PROJECT}",
+            f"registry={USER}",
+            NPM_OUT,
+            ENV_REG,
+            "registry in the environment",
+        ),
+        (
+            None,
+            {"npm_config_registry": ENV_REG},
+            None,
+            None,
+            None,
+            ENV_REG,
+            "registry in the environment",
+        ),
         # project .npmrc beats the user's
-        (None, {}, f"registry={PROJECT}", f"registry={USER}", NPM_OUT, PROJECT,
-         "registry in the project .npmrc"),
+        (
+            None,
+            {},
+            f"registry={PROJECT}",
+            f"registry={USER}",
+            NPM_OUT,
+            PROJECT,
+            "registry in the project .npmrc",
+        ),
         (None, {}, None, f"registry={USER}", NPM_OUT, USER, "registry in the user .npmrc"),
         # a scoped registry anywhere beats a plain registry anywhere, as in npm
-        (None, {"NPM_CONFIG_REGISTRY": ENV_REG}, None, f"@openai:registry={SCOPED}", None,
-         SCOPED, "@openai:registry in the user .npmrc"),
-        (None, {}, f"registry={PROJECT}", None,
-         f"registry={USER}\n@openai:registry={SCOPED}\n", SCOPED,
-         "@openai:registry in `npm config get`"),
+        (
+            None,
+            {"NPM_CONFIG_REGISTRY": ENV_REG},
+            None,
+            f"@openai:registry={SCOPED}",
+            None,
+            SCOPED,
+            "@openai:registry in the user .npmrc",
+        ),
+        (
+            None,
+            {},
+            f"registry={PROJECT}",
+            None,
+            f"registry={USER}\n@openai:registry={SCOPED}\n",
+            SCOPED,
+            "@openai:registry in `npm config get`",
+        ),
         # other scopes are not ours
-        (None, {}, None, f"@other:registry={SCOPED}\nregistry={USER}", None, USER,
-         "registry in the user .npmrc"),
+        (
+            None,
+            {},
+            None,
+            f"@other:registry={SCOPED}\nregistry={USER}",
+            None,
+            USER,
+            "registry in the user .npmrc",
+        ),
         # npm config get is the last resort
-        (None, {}, None, None, NPM_OUT, "https://npm-config.example/",
-         "registry in `npm config get`"),
+        (
+            None,
+            {},
+            None,
+            None,
+            NPM_OUT,
+            "https://npm-config.example/",
+            "registry in `npm config get`",
+        ),
         # a registry without the trailing slash gets one
-        (None, {}, None, "registry=https://user.example/sub", None, "https://user.example/sub/",
-         "registry in the user .npmrc"),
+        (
+            None,
+            {},
+            None,
+            "registry=https://user.example/sub",
+            None,
+            "https://user.example/sub/",
+            "registry in the user .npmrc",
+        ),
         # ${ENV} in an .npmrc value
-        (None, {"REG": "https://expanded.example/"}, None, "registry=${REG}", None,
-         "https://expanded.example/", "registry in the user .npmrc"),
+        (
+            None,
+            {"REG": "https://expanded.example/"},
+            None,
+            "registry=${REG}",
+            None,
+            "https://expanded.example/",
+            "registry in the user .npmrc",
+        ),
     ],
 )
 def test_discovery_order(flag, env, project, user, npm_output, want_url, want_origin):
@@ -165,9 +248,11 @@ def test_a_registry_that_is_not_a_url_is_a_usage_error():
     [
         ("https://r.example/", "//r.example/:_authToken=t1", "Bearer t1"),
         # the most specific path wins; the walk goes up to the host
-        ("https://r.example/api/npm/repo/",
-         "//r.example/:_authToken=host\n//r.example/api/npm/repo/:_authToken=repo",
-         "Bearer repo"),
+        (
+            "https://r.example/api/npm/repo/",
+            "//r.example/:_authToken=host\n//r.example/api/npm/repo/:_authToken=repo",
+            "Bearer repo",
+        ),
         ("https://r.example/api/npm/repo/", "//r.example/api/:_authToken=api", "Bearer api"),
         ("https://r.example/", "//other.example/:_authToken=t", None),
         ("https://r.example:8443/", "//r.example/:_authToken=t", None),  # port is part of it
@@ -192,8 +277,7 @@ def test_credentials_in_the_registry_url_stay_out_of_messages():
 
 
 def test_discovered_token_is_kept_out_of_repr():
-    found = discover(None, {}, None, f"registry={USER}\n//user.example/:_authToken={SECRET}",
-                     None)
+    found = discover(None, {}, None, f"registry={USER}\n//user.example/:_authToken={SECRET}", None)
     assert found is not None and found.authorization == f"Bearer {SECRET}"
     assert SECRET not in repr(found)
 
@@ -218,8 +302,9 @@ class FakeNpm:
 
 def test_factory_is_none_without_registry_or_npm(tmp_path):
     fake = FakeNpm(NPM_OUT)
-    made = resolver_factory({"HOME": str(tmp_path)}, None, cwd=tmp_path, runner=fake,
-                            which=lambda _n, _p: None)
+    made = resolver_factory(
+        {"HOME": str(tmp_path)}, None, cwd=tmp_path, runner=fake, which=lambda _n, _p: None
+    )
     assert made is None
     assert fake.calls == []
 
@@ -227,22 +312,33 @@ def test_factory_is_none_without_registry_or_npm(tmp_path):
 def test_npm_config_get_runs_only_when_the_npm_source_is_used(tmp_path, server, registry):
     registry.publish("0.169.0")
     fake = FakeNpm(f"registry={registry.url}\n@openai:registry=undefined\n")
-    made = resolver_factory({"HOME": str(tmp_path), "PATH": "/x"}, None, cwd=tmp_path,
-                            runner=fake, which=lambda name, path: f"{path}/{name}")
+    made = resolver_factory(
+        {"HOME": str(tmp_path), "PATH": "/x"},
+        None,
+        cwd=tmp_path,
+        runner=fake,
+        which=lambda name, path: f"{path}/{name}",
+    )
     assert made is not None
     with httpx.Client() as client:
         resolve = made(client)
         assert fake.calls == []  # not on a GitHub install
         sel = resolve(VersionSpec(None), TARGET)
-    assert fake.calls == [(["/x/npm", "config", "get", "registry", "@openai:registry"],
-                           tmp_path, npm.NPM_TIMEOUT)]
+    assert fake.calls == [
+        (["/x/npm", "config", "get", "registry", "@openai:registry"], tmp_path, npm.NPM_TIMEOUT)
+    ]
     assert sel.version == "0.169.0"
     assert sel.archive.url == server.url + registry.tarball_path("0.169.0-linux-x64")
 
 
 def test_npm_that_prints_nothing_is_a_usage_error_when_used(tmp_path):
-    made = resolver_factory({"HOME": str(tmp_path)}, None, cwd=tmp_path, runner=FakeNpm(None),
-                            which=lambda _n, _p: "/bin/npm")
+    made = resolver_factory(
+        {"HOME": str(tmp_path)},
+        None,
+        cwd=tmp_path,
+        runner=FakeNpm(None),
+        which=lambda _n, _p: "/bin/npm",
+    )
     assert made is not None
     with httpx.Client() as client, pytest.raises(UsageError, match="--npm-registry"):
         made(client)(VersionSpec(None), TARGET)

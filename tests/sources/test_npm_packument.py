@@ -29,18 +29,28 @@ def packument(**versions: dict[str, Any]) -> dict[str, Any]:
 
 
 def dist(data: bytes = b"tgz", **extra: Any) -> dict[str, Any]:
-    return {"dist": {"tarball": "https://registry.example/@openai/codex/-/codex-0.169.0-linux-x64.tgz",
-                     "integrity": sri512(data), "shasum": hashlib.sha1(data).hexdigest(),
-                     **extra}}
+    return {
+        "dist": {
+            "tarball": "https://registry.example/@openai/codex/-/codex-0.169.0-linux-x64.tgz",
+            "integrity": sri512(data),
+            "shasum": hashlib.sha1(data).hexdigest(),
+            **extra,
+        }
+    }
 
 
 def test_latest_comes_from_dist_tags_and_picks_the_platform_version():
-    data = packument(**{"0.169.0": dist(), "0.169.0-linux-x64": dist(),
-                        "0.170.0-alpha.1-linux-x64": dist()})
+    data = packument(
+        **{"0.169.0": dist(), "0.169.0-linux-x64": dist(), "0.170.0-alpha.1-linux-x64": dist()}
+    )
     choice = select_from_packument(data, VersionSpec(None), TARGET, REG)
     sel = choice.selection
-    assert (sel.version, sel.target, sel.layout, sel.source) == ("0.169.0", TARGET, "package",
-                                                                  "npm")
+    assert (sel.version, sel.target, sel.layout, sel.source) == (
+        "0.169.0",
+        TARGET,
+        "package",
+        "npm",
+    )
     assert sel.archive.name == "codex-0.169.0-linux-x64.tgz"
     assert sel.archive.size is None
     assert sel.integrity == sri512(b"tgz")
@@ -51,16 +61,18 @@ def test_latest_comes_from_dist_tags_and_picks_the_platform_version():
 
 def test_pinned_prerelease_version_is_looked_up_with_the_platform_suffix():
     data = packument(**{"0.170.0-alpha.1-darwin-arm64": dist()})
-    sel = select_from_packument(data, VersionSpec("0.170.0-alpha.1"), "aarch64-apple-darwin",
-                                REG).selection
+    sel = select_from_packument(
+        data, VersionSpec("0.170.0-alpha.1"), "aarch64-apple-darwin", REG
+    ).selection
     assert sel.version == "0.170.0-alpha.1"
     assert sel.npm_subdir == "package/vendor/aarch64-apple-darwin/"
 
 
 def test_unpacked_size_is_not_taken_for_the_download_size():
     data = packument(**{"0.169.0-linux-x64": dist(unpackedSize=400_000_000, fileCount=40)})
-    assert select_from_packument(data, VersionSpec(None), TARGET, REG).selection.archive.size \
-        is None
+    assert (
+        select_from_packument(data, VersionSpec(None), TARGET, REG).selection.archive.size is None
+    )
 
 
 def test_missing_platform_version_names_the_version_it_looked_for():
@@ -86,8 +98,9 @@ def test_integrity_with_several_hashes_uses_sha512():
 def test_shasum_is_the_fallback_only_without_integrity_and_says_so():
     entry = dist()
     del entry["dist"]["integrity"]
-    choice = select_from_packument(packument(**{"0.169.0-linux-x64": entry}), VersionSpec(None),
-                                   TARGET, REG)
+    choice = select_from_packument(
+        packument(**{"0.169.0-linux-x64": entry}), VersionSpec(None), TARGET, REG
+    )
     expected = "sha1-" + base64.b64encode(hashlib.sha1(b"tgz").digest()).decode()
     assert choice.selection.integrity == expected
     assert len(choice.notices) == 1 and "sha1" in choice.notices[0]
@@ -96,14 +109,16 @@ def test_shasum_is_the_fallback_only_without_integrity_and_says_so():
 def test_no_digest_at_all_is_refused():
     entry = {"dist": {"tarball": "https://registry.example/x.tgz"}}
     with pytest.raises(VerificationError, match="unverified"):
-        select_from_packument(packument(**{"0.169.0-linux-x64": entry}), VersionSpec(None),
-                              TARGET, REG)
+        select_from_packument(
+            packument(**{"0.169.0-linux-x64": entry}), VersionSpec(None), TARGET, REG
+        )
 
 
 def test_relative_tarball_url_resolves_against_the_registry():
     entry = dist(tarball="@openai/codex/-/codex-0.169.0-linux-x64.tgz")
-    sel = select_from_packument(packument(**{"0.169.0-linux-x64": entry}), VersionSpec(None),
-                                TARGET, REG).selection
+    sel = select_from_packument(
+        packument(**{"0.169.0-linux-x64": entry}), VersionSpec(None), TARGET, REG
+    ).selection
     assert sel.archive.url == "https://registry.example/@openai/codex/-/codex-0.169.0-linux-x64.tgz"
 
 
@@ -116,8 +131,7 @@ def test_relative_tarball_url_resolves_against_the_registry():
         ({"dist-tags": {"latest": "next"}, "versions": {}}, "dist-tags.latest is 'next'"),
         (packument(**{"0.169.0-linux-x64": {"dist": "x"}}), "has no dist object"),
         (packument(**{"0.169.0-linux-x64": {"dist": {"integrity": "x"}}}), "no dist.tarball"),
-        (packument(**{"0.169.0-linux-x64": dist(tarball="file:///etc/passwd")}),
-         "not an http"),
+        (packument(**{"0.169.0-linux-x64": dist(tarball="file:///etc/passwd")}), "not an http"),
         (packument(**{"0.169.0-linux-x64": dist(integrity="sha512-!!!")}), "bad integrity"),
         (packument(**{"0.169.0-linux-x64": dist(integrity="sha512-AAAA")}), "length"),
     ],

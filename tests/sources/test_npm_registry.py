@@ -61,8 +61,7 @@ def test_pinned_version_installs_from_npm(npm_env, registry):
 def test_registry_flag_and_scoped_registry_in_user_npmrc(env, server, home, registry):
     registry.publish("0.169.0")
     (home / ".npmrc").write_text(
-        "registry=http://127.0.0.1:1/unused/\n"
-        f"@openai:registry={registry.url}\n"
+        f"registry=http://127.0.0.1:1/unused/\n@openai:registry={registry.url}\n"
     )
     assert install(env, "--source", "npm").exit_code == 0
     (home / ".npmrc").write_text("@openai:registry=http://127.0.0.1:1/unused/\n")
@@ -201,8 +200,7 @@ def test_auth_token_is_dropped_when_the_registry_redirects_elsewhere(env, server
 # --- --source auto -------------------------------------------------------------------------
 
 
-def test_auto_falls_back_to_npm_when_github_refuses_connections(npm_env, registry,
-                                                                 fast_retries):
+def test_auto_falls_back_to_npm_when_github_refuses_connections(npm_env, registry, fast_retries):
     registry.publish("0.169.0")
     env = {**npm_env, "GITHUB_API_URL": f"http://127.0.0.1:{closed_port()}"}
     result = install(env, "--json")
@@ -258,10 +256,16 @@ def test_resolve_json_for_github(env, server):
     data = resolve_json(env, "--version", "0.169.0", "--source", "github")
     name = f"codex-package-{TARGET}.tar.zst"
     assert data == {
-        "version": "0.169.0", "target": TARGET, "layout": "package", "asset": name,
+        "version": "0.169.0",
+        "target": TARGET,
+        "layout": "package",
+        "asset": name,
         "url": f"{server.url}/{REPO}/releases/download/{rel.tag}/{name}",
-        "size": len(rel.files[name]), "sha256": sha256(rel.files[name]), "integrity": None,
-        "source": "github", "fell_back_from": None,
+        "size": len(rel.files[name]),
+        "sha256": sha256(rel.files[name]),
+        "integrity": None,
+        "source": "github",
+        "fell_back_from": None,
     }
     assert no_archive_downloaded(server)
 
@@ -272,7 +276,10 @@ def test_resolve_json_for_a_mirror(env, server):
     data = resolve_json(env, "--mirror", base)
     name = f"codex-package-{TARGET}.tar.zst"
     assert (data["source"], data["asset"], data["sha256"]) == (
-        "mirror", name, sha256(rel.files[name]))
+        "mirror",
+        name,
+        sha256(rel.files[name]),
+    )
     assert data["url"] == f"{server.url}/mirror/releases/0.169.0/{name}"
     assert no_archive_downloaded(server)
 
@@ -282,10 +289,16 @@ def test_resolve_json_for_npm(npm_env, server, registry):
     data = resolve_json(npm_env, "--source", "npm")
     full = "0.169.0-linux-x64"
     assert data == {
-        "version": "0.169.0", "target": TARGET, "layout": "package",
-        "asset": f"codex-{full}.tgz", "url": server.url + registry.tarball_path(full),
-        "size": None, "sha256": None, "integrity": sri512(registry.tarballs[full]),
-        "source": "npm", "fell_back_from": None,
+        "version": "0.169.0",
+        "target": TARGET,
+        "layout": "package",
+        "asset": f"codex-{full}.tgz",
+        "url": server.url + registry.tarball_path(full),
+        "size": None,
+        "sha256": None,
+        "integrity": sri512(registry.tarballs[full]),
+        "source": "npm",
+        "fell_back_from": None,
     }
     assert no_archive_downloaded(server)
 

@@ -273,9 +273,11 @@ _ASSET_CHECKS: tuple[Callable[[ManifestAsset], str | None], ...] = (
         a.sha256, _SHA256_RE, f"sha256 must be 64 lower-case hex digits, not {a.sha256!r}"
     ),
     _bad_source,
-    lambda a: None
-    if a.integrity is None or is_sri(a.integrity, _SRI_ALGORITHMS)
-    else f"integrity {a.integrity!r} is not an SRI hash like 'sha512-<base64>'",
+    lambda a: (
+        None
+        if a.integrity is None or is_sri(a.integrity, _SRI_ALGORITHMS)
+        else f"integrity {a.integrity!r} is not an SRI hash like 'sha512-<base64>'"
+    ),
     lambda a: _mismatch(
         a.npm_spec,
         _NPM_SPEC_RE,
