@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -153,6 +154,7 @@ def test_sums_errors_are_verification_errors():
 # --- versions --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a CLI run per example: ~2 s under the CI hypothesis profile
 @FAST
 @given(
     st.one_of(
