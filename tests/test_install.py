@@ -3,44 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from builders import TARGET, FakeRelease, gz, legacy_tar, package_release, package_tar, sha256
-from codex_install.cli import cli
+from cli_helpers import REPO, asset_path, codex_version, current, install, run
 from servers.fake_http import FakeHTTPServer
-
-REPO = "openai/codex"
-
-
-def run(env: dict[str, str], *args: str) -> Result:
-    runner = CliRunner()
-    return runner.invoke(cli, list(args), obj={"env": env}, catch_exceptions=False)
-
-
-def install(env: dict[str, str], *args: str) -> Result:
-    return run(env, "install", "--no-login", "--target", TARGET, *args)
-
-
-def codex_version(env: dict[str, str]) -> str:
-    link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
-    return subprocess.run(
-        [str(link), "--version"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-
-
-def current(env: dict[str, str]) -> str:
-    return os.readlink(Path(env["CODEX_HOME"]) / "packages/standalone/current")
-
-
-def asset_path(rel: FakeRelease, name: str) -> str:
-    return f"/{REPO}/releases/download/{rel.tag}/{name}"
-
 
 # --- happy paths ---------------------------------------------------------------------------
 
@@ -623,92 +594,6 @@ def test_unknown_target_is_exit_6(env):
 # --- list / use / uninstall ----------------------------------------------------------------
 
 
-def test_use_and_uninstall_round_trip(env, server):
-    package_release("0.168.0").publish_github(server, latest=False)
-    package_release("0.169.0").publish_github(server)
-    assert install(env, "--version", "0.168.0").exit_code == 0
-    assert install(env, "--version", "0.169.0").exit_code == 0
-    listing = run(env, "list")
-    assert "* 0.169.0" in listing.stdout and "  0.168.0" in listing.stdout
-    assert run(env, "use", "0.168.0", "--target", TARGET).exit_code == 0
-    assert codex_version(env) == "codex-cli 0.168.0"
-    # the current release can't be removed on its own
-    assert run(env, "uninstall", "0.168.0", "--target", TARGET).exit_code == 2
-    assert run(env, "uninstall", "0.169.0", "--target", TARGET).exit_code == 0
-    assert "0.169.0" not in run(env, "list").stdout
-    assert run(env, "use", "0.169.0").exit_code == 3
-    auth = Path(env["CODEX_HOME"]) / "auth.json"
-    auth.write_text("{}")
-    assert run(env, "uninstall").exit_code == 0
-    assert not (Path(env["CODEX_INSTALL_DIR"]) / "codex").exists()
-    assert auth.exists()  # credentials are never touched
-    assert run(env, "list").stdout == ""
-
-
-def test_use_refuses_a_foreign_codex_before_switching_and_force_replaces_it(env, server):
-    package_release("0.168.0").publish_github(server, latest=False)
-    package_release("0.169.0").publish_github(server)
-    assert install(env, "--version", "0.168.0").exit_code == 0
-    assert install(env, "--version", "0.169.0").exit_code == 0
-    link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
-    link.unlink()
-    link.write_text("#!/bin/sh\necho someone else's codex\n")
-    result = run(env, "use", "0.168.0", "--target", TARGET)
-    assert result.exit_code == 7
-    assert "--force" in result.stderr
-    assert current(env) == f"releases/0.169.0-{TARGET}"  # nothing moved
-    # the hint names an option `use` really has
-    assert run(env, "use", "0.168.0", "--target", TARGET, "--force").exit_code == 0
-    assert current(env) == f"releases/0.168.0-{TARGET}"
-    assert codex_version(env) == "codex-cli 0.168.0"
-
-
-def test_uninstall_latest_is_refused_and_removes_nothing(env, server):
-    package_release("0.169.0").publish_github(server)
-    assert install(env, "--version", "0.169.0").exit_code == 0
-    result = run(env, "uninstall", "latest")
-    assert result.exit_code == 2
-    assert codex_version(env) == "codex-cli 0.169.0"  # not "everything" by accident
-
-
-def test_uninstall_of_a_version_is_exit_3_even_when_nothing_is_installed(env):
-    result = run(env, "uninstall", "0.1.0")
-    assert result.exit_code == 3
-    assert "not installed" in result.stderr
-    assert not Path(env["CODEX_HOME"]).exists()  # and it created nothing
-
-
-def test_an_explicit_target_never_matches_a_release_of_another_target(env, server):
-    package_release("0.168.0").publish_github(server, latest=False)
-    package_release("0.169.0").publish_github(server)
-    assert install(env, "--version", "0.168.0").exit_code == 0
-    assert install(env, "--version", "0.169.0").exit_code == 0
-    other = "aarch64-apple-darwin" if TARGET != "aarch64-apple-darwin" else "x86_64-apple-darwin"
-    result = run(env, "uninstall", "0.168.0", "--target", other)
-    assert result.exit_code == 3
-    assert f"not installed for {other}" in result.stderr
-    result = run(env, "use", "0.168.0", "--target", other)
-    assert result.exit_code == 3
-    listing = run(env, "list").stdout
-    assert "0.168.0" in listing and "* 0.169.0" in listing  # nothing removed, nothing switched
-
-
-def test_uninstall_removes_our_links_left_on_path_by_another_bin_dir(env, server, tmp_path):
-    package_release("0.169.0").publish_github(server)
-    other_bin = tmp_path / "usr-local-bin"
-    assert install(env, "--version", "0.169.0", "--bin-dir", str(other_bin)).exit_code == 0
-    assert install(env, "--version", "0.169.0").exit_code == 0  # and the default bin dir
-    foreign = tmp_path / "elsewhere"
-    foreign.mkdir()
-    (foreign / "codex").symlink_to(tmp_path / "some-other-codex")  # dangling, but not ours
-    env = {**env, "PATH": f"{foreign}:{other_bin}:{env['PATH']}"}
-    result = run(env, "uninstall")
-    assert result.exit_code == 0
-    assert not (other_bin / "codex").is_symlink()  # it would point nowhere now
-    assert f"removed {other_bin / 'codex'}" in result.stderr
-    assert (foreign / "codex").is_symlink()
-
-
 def test_relative_codex_home_and_bin_dir_give_a_working_link(env, server, tmp_path, monkeypatch):
     # `--codex-home ch --bin-dir b` must not leave b/codex -> ch/... (relative to b/: nowhere).
     package_release("0.169.0").publish_github(server)
@@ -838,66 +723,3 @@ def test_two_concurrent_installs_serialise_on_the_lock(env, server):
 
 
 # --- the last resort of the CLI ------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raised", "code", "text"),
-    [
-        (RuntimeError("boom"), 1, "unexpected RuntimeError: boom"),
-        (PermissionError(13, "Permission denied", "/opt/x"), 7, "Permission denied (/opt/x)"),
-    ],
-)
-def test_untranslated_errors_are_one_line_with_an_exit_code(env, monkeypatch, raised, code, text):
-    import codex_install.commands.install
-
-    def explode(*_a: object, **_k: object) -> None:
-        raise raised
-
-    monkeypatch.setattr(codex_install.commands.install, "run", explode)
-    result = run(env, "install", "--json")
-    assert result.exit_code == code
-    assert text in result.stderr
-    assert "Traceback" not in result.output
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert json.loads(result.stdout)["exit_code"] == code
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("install", "--json", "--bogus"),
-        ("--json", "--source", "nowhere"),
-        ("resolve", "--json", "--version"),
-        ("manifest", "verify", "--json"),
-    ],
-)
-def test_usage_errors_under_json_still_print_one_json_object(env, args):
-    # SPEC §6: a CI job that passes --json parses stdout; a typo must not leave it empty.
-    result = run(env, *args)
-    assert result.exit_code == 2
-    assert json.loads(result.stdout)["exit_code"] == 2
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("codex-install: error: ")
-
-
-def test_usage_errors_without_json_keep_clicks_usage_text(env):
-    result = run(env, "install", "--bogus")
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert "No such option '--bogus'" in result.stderr and "--help' for help" in result.stderr
-
-
-def test_every_install_option_and_variable_the_readme_lists_is_in_the_help(env):
-    import re
-
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("### Install options") : readme.index("Other environment")]
-    help_text = " ".join(run(env, "install", "--help").stdout.split())
-    rows = [line for line in table.splitlines() if line.startswith("| `-")]
-    assert len(rows) >= 15
-    for row in rows:
-        option_cell, env_cell = row.split(" | ")[:2]
-        for option in re.findall(r"`(-[-\w]+)", option_cell):
-            assert option in help_text, option
-        for variable in re.findall(r"`([A-Z][A-Z_]+)", env_cell):
-            assert variable in help_text, f"{option_cell}: {variable}"

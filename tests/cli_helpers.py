@@ -1,0 +1,38 @@
+"""Running the click CLI in-process against a test environment, and reading what it left."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from builders import TARGET, FakeRelease
+from codex_install.cli import cli
+
+REPO = "openai/codex"
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    runner = CliRunner()
+    return runner.invoke(cli, list(args), obj={"env": env}, catch_exceptions=False)
+
+
+def install(env: dict[str, str], *args: str) -> Result:
+    return run(env, "install", "--no-login", "--target", TARGET, *args)
+
+
+def codex_version(env: dict[str, str]) -> str:
+    link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
+    return subprocess.run(
+        [str(link), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def current(env: dict[str, str]) -> str:
+    return os.readlink(Path(env["CODEX_HOME"]) / "packages/standalone/current")
+
+
+def asset_path(rel: FakeRelease, name: str) -> str:
+    return f"/{REPO}/releases/download/{rel.tag}/{name}"

@@ -1,0 +1,73 @@
+"""cli: the one place failures become one stderr line and an exit code, and the help text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import run
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "text"),
+    [
+        (RuntimeError("boom"), 1, "unexpected RuntimeError: boom"),
+        (PermissionError(13, "Permission denied", "/opt/x"), 7, "Permission denied (/opt/x)"),
+    ],
+)
+def test_untranslated_errors_are_one_line_with_an_exit_code(env, monkeypatch, raised, code, text):
+    import codex_install.commands.install
+
+    def explode(*_a: object, **_k: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(codex_install.commands.install, "run", explode)
+    result = run(env, "install", "--json")
+    assert result.exit_code == code
+    assert text in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert json.loads(result.stdout)["exit_code"] == code
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("install", "--json", "--bogus"),
+        ("--json", "--source", "nowhere"),
+        ("resolve", "--json", "--version"),
+        ("manifest", "verify", "--json"),
+    ],
+)
+def test_usage_errors_under_json_still_print_one_json_object(env, args):
+    # SPEC §6: a CI job that passes --json parses stdout; a typo must not leave it empty.
+    result = run(env, *args)
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["exit_code"] == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("codex-install: error: ")
+
+
+def test_usage_errors_without_json_keep_clicks_usage_text(env):
+    result = run(env, "install", "--bogus")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "No such option '--bogus'" in result.stderr and "--help' for help" in result.stderr
+
+
+def test_every_install_option_and_variable_the_readme_lists_is_in_the_help(env):
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Install options") : readme.index("Other environment")]
+    help_text = " ".join(run(env, "install", "--help").stdout.split())
+    rows = [line for line in table.splitlines() if line.startswith("| `-")]
+    assert len(rows) >= 15
+    for row in rows:
+        option_cell, env_cell = row.split(" | ")[:2]
+        for option in re.findall(r"`(-[-\w]+)", option_cell):
+            assert option in help_text, option
+        for variable in re.findall(r"`([A-Z][A-Z_]+)", env_cell):
+            assert variable in help_text, f"{option_cell}: {variable}"
