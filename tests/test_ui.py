@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
-from codex_install.ui import Reporter
+import pytest
+
+from codex_install.ui import Reporter, outcome_line
 
 
 class _Tty(io.StringIO):
@@ -41,3 +43,22 @@ def test_the_progress_line_redraws_in_place_and_ends_with_a_newline() -> None:
     lines = tty.getvalue()
     assert lines.count("\r") == 2 and lines.endswith("\n")
     assert " 50.0% " in lines and "100.0%" in lines
+
+
+@pytest.mark.parametrize(
+    ("previous", "version", "reused", "newer", "want"),
+    [
+        (None, "0.169.0", False, False, "installed codex 0.169.0 (T, d) in 1.5s"),
+        ("0.169.0", "0.171.0", False, True, "upgraded codex 0.169.0 → 0.171.0 (T, d) in 1.5s"),
+        ("0.171.0", "0.169.0", False, False, "downgraded codex 0.171.0 → 0.169.0 (T, d) in 1.5s"),
+        ("0.169.0", "0.169.0", False, False, "reinstalled codex 0.169.0 (T, d) in 1.5s"),
+        ("0.169.0", "0.169.0", True, False, "codex 0.169.0 (T) is already installed; nothing"),
+        ("0.171.0", "0.169.0", True, False, "switched to codex 0.169.0 (T, already installed"),
+        (None, "0.169.0", True, False, "switched to codex 0.169.0"),
+    ],
+)
+def test_outcome_line_says_what_happened(previous, version, reused, newer, want):
+    line = outcome_line(
+        version, previous, reused=reused, newer=newer, target="T", detail="d", seconds=1.5
+    )
+    assert line.startswith(want)

@@ -34,6 +34,12 @@ if TYPE_CHECKING:
     import httpx
 
 Runner = Callable[[list[str], float], tuple[int, str]]
+# Every install reports these steps in ``timings`` (seconds each step took; 0 for a step that
+# did not run), so a CI job can read the same keys whatever path the install took.
+TIMING_STEPS = ("lock", "resolve", "download_extract", "smoke_test", "activate", "total")
+# What an install records about the archive a release came from, so that a later no-op
+# reinstall can still report its sha256 (the unpacked tree cannot say it).
+RECEIPT = ".codex-install.json"
 NpmResolverFactory = Callable[["httpx.Client"], Callable[[VersionSpec, str], Selection]]
 
 
@@ -73,6 +79,7 @@ class InstallResult:
     downloaded_bytes: int
     timings: dict[str, float]
     fell_back_from: str | None = None
+    previous: str | None = None  # the version `current` ran before this install
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,8 +91,9 @@ class InstallResult:
             "reused": self.reused,
             "downloaded_bytes": self.downloaded_bytes,
             "fell_back_from": self.fell_back_from,
+            "previous": self.previous,
             "paths": {"release": str(self.release_dir), "bin": str(self.bin_link)},
-            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "timings": {k: round(self.timings.get(k, 0.0), 4) for k in TIMING_STEPS},
         }
 
 
@@ -110,7 +118,10 @@ def install(req: InstallRequest, paths: Paths, hooks: Hooks | None = None) -> In
         on_wait=lambda: run.hooks.notice(f"waiting for another codex-install ({paths.lock_file})"),
     ):
         run.mark("lock")
-        return run.install()
+        previous = layout.current_dir(paths)
+        result = run.install()
+    release = layout.split_release_name(previous.name) if previous is not None else None
+    return replace(result, previous=release[0] if release else None)
 
 
 class _Run:
@@ -120,11 +131,17 @@ class _Run:
         self.req = req
         self.paths = paths
         self.hooks = hooks
-        self.t0 = hooks.clock()
+        self.t0 = self.last = hooks.clock()
         self.timings: dict[str, float] = {}
 
     def mark(self, step: str) -> None:
-        self.timings[step] = self.hooks.clock() - self.t0
+        """Record how long ``step`` took (since the previous mark); ``total`` is since the start."""
+        now = self.hooks.clock()
+        if step == "total":
+            self.timings[step] = now - self.t0
+        else:
+            self.timings[step] = self.timings.get(step, 0.0) + now - self.last
+        self.last = now
 
     def install(self) -> InstallResult:
         layout.clean_leftovers(self.paths)
@@ -241,11 +258,11 @@ class _Run:
                 verify.check_sha256(archive.name, digests.sha256, self.req.sha256)
                 extractor.finish()
             version = _archive_version(staging, self.req.version)
+            self.mark("download_extract")
             done = None if self.req.force else self.reuse(version, self.req.target, "archive")
             if done is not None:
                 shutil.rmtree(staging, ignore_errors=True)
                 return done
-            self.mark("download_extract")
             sel = Selection(
                 version=version,
                 target=self.req.target,
@@ -264,14 +281,16 @@ class _Run:
             return None
         layout.activate(self.paths, release_dir)
         link = layout.link_bin(self.paths, remove_with=removal_command)
+        self.mark("activate")
         self.mark("total")
-        self.hooks.notice(f"codex {version} ({target}) is already installed; nothing to download")
+        receipt = read_receipt(release_dir)
         return InstallResult(
             version=version,
             target=target,
             layout=layout.installed_layout(release_dir),
-            source=source,
-            sha256=None,
+            source=receipt.get("source") or source,
+            sha256=receipt.get("sha256"),
+            fell_back_from=receipt.get("fell_back_from"),
             release_dir=release_dir,
             bin_link=link,
             reused=True,
@@ -285,10 +304,12 @@ class _Run:
         _check_package_json(staging, sel)
         smoke_test(staging / "bin" / "codex", sel.version, self.hooks.runner)
         self.mark("smoke_test")
+        _write_receipt(staging, digests.sha256, sel, fell_back_from)
         release_dir = self.paths.release_dir(sel.version, sel.target)
         layout.promote(staging, release_dir, paths=self.paths)
         layout.activate(self.paths, release_dir)
         link = layout.link_bin(self.paths, force=self.req.force, remove_with=removal_command)
+        self.mark("activate")
         self.mark("total")
         return InstallResult(
             version=sel.version,
@@ -303,6 +324,28 @@ class _Run:
             timings=self.timings,
             fell_back_from=fell_back_from,
         )
+
+
+def _write_receipt(staging: Path, sha256: str, sel: Selection, fell_back_from: str | None) -> None:
+    data = {
+        "sha256": sha256,
+        "asset": sel.archive.name,
+        "source": sel.source,
+        "fell_back_from": fell_back_from,
+    }
+    (staging / RECEIPT).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def read_receipt(release_dir: Path) -> dict[str, str | None]:
+    """What the install of ``release_dir`` recorded; empty for a release installed before
+    receipts were written (or by Codex's own installer)."""
+    try:
+        data = json.loads((release_dir / RECEIPT).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
 def _expected_sha256(sel: Selection, resolved: Resolved, pinned: str | None) -> str | None:
@@ -391,5 +434,6 @@ __all__ = [
     "InstallRequest",
     "InstallResult",
     "install",
+    "read_receipt",
     "smoke_test",
 ]

@@ -9,6 +9,30 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 
+def outcome_line(
+    version: str,
+    previous: str | None,
+    *,
+    reused: bool,
+    newer: bool,
+    target: str,
+    detail: str,
+    seconds: float,
+) -> str:
+    """What an install did, as the user would say it (``previous``: what ``current`` ran)."""
+    if reused:
+        if previous == version:
+            return f"codex {version} ({target}) is already installed; nothing to download"
+        return f"switched to codex {version} ({target}, already installed; nothing to download)"
+    took = f"({target}, {detail}) in {seconds:.1f}s"
+    if previous is None:
+        return f"installed codex {version} {took}"
+    if previous == version:
+        return f"reinstalled codex {version} {took}"
+    verb = "upgraded" if newer else "downgraded"
+    return f"{verb} codex {previous} → {version} {took}"
+
+
 @dataclass
 class Reporter:
     quiet: bool = False

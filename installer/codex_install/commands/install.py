@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from codex_install import pathenv
+from codex_install import ci, pathenv
 from codex_install.config import Settings
 from codex_install.errors import UsageError
 from codex_install.install import Hooks, InstallRequest, InstallResult, install
@@ -19,9 +19,9 @@ from codex_install.platforms import resolve_target
 from codex_install.signin import first_sign_in
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
 from codex_install.sources.pinned import pinned_candidates, usable_candidates
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, outcome_line
 from codex_install.verify import parse_sha256_pin
-from codex_install.versions import VersionSpec, parse_version
+from codex_install.versions import VersionSpec, parse_version, version_key
 
 
 @dataclass(frozen=True)
@@ -71,26 +71,50 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
         npm_resolver_factory=settings.npm_factory(reporter.info),
     )
     result = install(request, settings.paths, hooks)
-    _report(result, reporter)
-    data = result.to_json()
-    data["ok"] = True
+    report(result, reporter)
+    data = {"ok": True, "exit_code": 0, **result.to_json()}
     pinned = pin is not None and result.fell_back_from != "manifest"
     data["pinned_by"] = "manifest" if pinned else _request_pin(args)
     data["manifest"] = pin.to_json() if pin is not None else None
     data["path"] = path_setup(settings, args.modify_path, reporter)
     data["sign_in"] = _sign_in(settings, args).to_json()
+    data["github_actions"] = step_outputs(settings, result)
     return data
 
 
-def _report(result: InstallResult, reporter: Reporter) -> None:
-    if result.reused:
-        return
+def report(result: InstallResult, reporter: Reporter) -> None:
+    """One line saying what happened, in the user's words."""
+    previous = result.previous
+    newer = previous is not None and version_key(result.version) > version_key(previous)
+    detail = f"{result.layout} layout, from {result.source}"
     reporter.info(
-        f"installed codex {result.version} ({result.target}, {result.layout} layout, "
-        f"from {result.source}) in {result.timings.get('total', 0):.1f}s"
+        outcome_line(
+            result.version,
+            previous,
+            reused=result.reused,
+            newer=newer,
+            target=result.target,
+            detail=detail,
+            seconds=result.timings.get("total", 0.0),
+        )
     )
-    reporter.debug(f"  sha256 {result.sha256}")
+    reporter.debug(f"  sha256 {result.sha256 or 'not recorded'}")
     reporter.debug(f"  release {result.release_dir}")
+
+
+def step_outputs(settings: Settings, result: InstallResult) -> list[str]:
+    """In GitHub Actions: the step outputs and a summary line (names of the files written)."""
+    outputs = {
+        "codex-version": result.version,
+        "codex-path": str(result.bin_link),
+        "sha256": result.sha256,
+    }
+    verb = "already installed" if result.reused else "installed"
+    summary = (
+        f"Codex `{result.version}` {verb} ({result.target}, from {result.source}) at "
+        f"`{result.bin_link}`" + (f", sha256 `{result.sha256}`" if result.sha256 else "")
+    )
+    return ci.write_step_outputs(settings.env, outputs, summary)
 
 
 def _request_pin(args: InstallArgs) -> str | None:
@@ -120,7 +144,13 @@ def _sign_in(settings: Settings, args: InstallArgs) -> Any:
 def path_setup(settings: Settings, modify: bool, reporter: Reporter) -> dict[str, Any]:
     """Warn about other codex on PATH, add the bin dir where asked; the ``path`` JSON."""
     paths, env = settings.paths, settings.env
-    state: dict[str, Any] = {"bin_dir": str(paths.bin_dir), "on_path": False}
+    state: dict[str, Any] = {
+        "bin_dir": str(paths.bin_dir),
+        "on_path": False,
+        "conflicts": [],
+        "github_path": False,
+        "profile": None,
+    }
     conflicts = pathenv.find_conflicts(paths.bin_dir, env)
     where = "comes first on PATH" if pathenv.on_path(paths.bin_dir, env) else "is on PATH"
     for c in conflicts:

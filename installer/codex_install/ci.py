@@ -1,0 +1,46 @@
+"""GitHub Actions: step outputs (``$GITHUB_OUTPUT``) and the job summary
+(``$GITHUB_STEP_SUMMARY``), as the setup-* actions write them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from codex_install.errors import FilesystemError
+
+OUTPUT_ENV = "GITHUB_OUTPUT"
+SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+
+
+def output_lines(outputs: Mapping[str, str | None]) -> str:
+    """``name=value`` lines; a value with a newline (never expected, but a path may hold one)
+    uses the heredoc form with a random delimiter, as GitHub documents."""
+    lines = []
+    for name, value in outputs.items():
+        text = value or ""
+        if "\n" in text or "\r" in text:
+            delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
+            lines.append(f"{name}<<{delimiter}\n{text}\n{delimiter}\n")
+        else:
+            lines.append(f"{name}={text}\n")
+    return "".join(lines)
+
+
+def write_step_outputs(
+    env: Mapping[str, str], outputs: Mapping[str, str | None], summary: str
+) -> list[str]:
+    """Append ``outputs`` and the ``summary`` line where GitHub Actions asks for them; the
+    names of the variables written to (none outside Actions)."""
+    written = []
+    for variable, text in ((OUTPUT_ENV, output_lines(outputs)), (SUMMARY_ENV, f"{summary}\n")):
+        target = env.get(variable)
+        if not target:
+            continue
+        try:
+            with open(Path(target), "a", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as err:
+            raise FilesystemError(f"cannot write {variable} file {target}: {err.strerror}") from err
+        written.append(variable)
+    return written

@@ -1,0 +1,96 @@
+"""commands.install through the CLI: the stable ``--json`` object, per-step timings, the words
+an install reports, and GitHub Actions step outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from builders import TARGET, package_release, sha256
+from cli_helpers import install
+from codex_install.install import TIMING_STEPS
+
+PACKAGE = f"codex-package-{TARGET}.tar.zst"
+
+
+def _keys(data: dict[str, object], prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in data.items():
+        keys.add(prefix + key)
+        if isinstance(value, dict) and key != "sign_in":
+            keys |= _keys(value, f"{prefix}{key}.")
+    return keys
+
+
+def test_json_has_the_same_keys_on_a_fresh_install_and_a_no_op_reinstall(env, server):
+    rel = package_release("0.169.0")
+    rel.publish_github(server)
+    fresh = json.loads(install(env, "--version", "0.169.0", "--json").stdout)
+    again = install(env, "--version", "0.169.0", "--json")
+    assert again.exit_code == 0, again.output
+    reused = json.loads(again.stdout)
+    assert _keys(fresh) == _keys(reused)
+    assert reused["reused"] is True and fresh["reused"] is False
+    # The no-op reinstall reports the digest recorded when the release was installed.
+    assert reused["sha256"] == fresh["sha256"] == sha256(rel.files[PACKAGE])
+    assert (reused["ok"], reused["exit_code"], reused["previous"]) == (True, 0, "0.169.0")
+
+
+def test_timings_are_per_step_durations_with_every_step_named(env, server):
+    package_release("0.169.0").publish_github(server)
+    timings = json.loads(install(env, "--version", "0.169.0", "--json").stdout)["timings"]
+    assert list(timings) == list(TIMING_STEPS)
+    steps = [timings[k] for k in TIMING_STEPS if k != "total"]
+    assert all(t >= 0 for t in steps) and timings["download_extract"] > 0
+    assert sum(steps) <= timings["total"] + 0.001  # durations, not offsets from the start
+    reused = json.loads(install(env, "--version", "0.169.0", "--json").stdout)["timings"]
+    assert list(reused) == list(TIMING_STEPS)
+    assert reused["download_extract"] == reused["smoke_test"] == 0
+
+
+def test_the_words_say_installed_upgraded_already_installed_and_switched(env, server):
+    package_release("0.169.0").publish_github(server, latest=False)
+    package_release("0.171.0").publish_github(server)
+    first = install(env, "--version", "0.169.0")
+    assert first.exit_code == 0
+    assert f"installed codex 0.169.0 ({TARGET}, package layout, from github)" in first.stderr
+    upgraded = install(env)
+    assert "upgraded codex 0.169.0 → 0.171.0" in upgraded.stderr, upgraded.stderr
+    again = install(env, "--version", "0.171.0")
+    assert f"codex 0.171.0 ({TARGET}) is already installed; nothing to download" in again.stderr
+    back = install(env, "--version", "0.169.0")
+    assert "switched to codex 0.169.0" in back.stderr
+
+
+def test_in_github_actions_step_outputs_and_a_summary_line_are_written(env, server, tmp_path):
+    rel = package_release("0.169.0")
+    rel.publish_github(server)
+    output, summary = tmp_path / "out", tmp_path / "summary.md"
+    output.write_text("earlier=1\n")
+    env = {**env, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
+    result = install(env, "--version", "0.169.0", "--json")
+    assert result.exit_code == 0, result.output
+    bin_link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
+    digest = sha256(rel.files[PACKAGE])
+    assert output.read_text().splitlines() == [
+        "earlier=1",
+        "codex-version=0.169.0",
+        f"codex-path={bin_link}",
+        f"sha256={digest}",
+    ]
+    assert summary.read_text() == (
+        f"Codex `0.169.0` installed ({TARGET}, from github) at `{bin_link}`, sha256 `{digest}`\n"
+    )
+    assert json.loads(result.stdout)["github_actions"] == ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"]
+
+
+def test_an_unwritable_github_output_is_exit_7_with_one_line(env, server, tmp_path):
+    package_release("0.169.0").publish_github(server)
+    env = {**env, "GITHUB_OUTPUT": str(tmp_path / "missing-dir" / "out")}
+    result = install(env, "--version", "0.169.0")
+    assert result.exit_code == 7
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("codex-install: error: cannot write GITHUB_OUTPUT file")
+    )
