@@ -6,11 +6,29 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from codex_install.errors import FilesystemError
 
 OUTPUT_ENV = "GITHUB_OUTPUT"
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
+
+
+class Installed(Protocol):
+    """What the outputs say about an install (install.InstallResult has it)."""
+
+    @property
+    def version(self) -> str: ...
+    @property
+    def bin_link(self) -> Path: ...
+    @property
+    def sha256(self) -> str | None: ...
+    @property
+    def reused(self) -> bool: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def source(self) -> str: ...
 
 
 def output_lines(outputs: Mapping[str, str | None]) -> str:
@@ -44,3 +62,18 @@ def write_step_outputs(
             raise FilesystemError(f"cannot write {variable} file {target}: {err.strerror}") from err
         written.append(variable)
     return written
+
+
+def step_outputs(env: Mapping[str, str], result: Installed) -> list[str]:
+    """An install's step outputs and summary line (names of the variables written to)."""
+    outputs = {
+        "codex-version": result.version,
+        "codex-path": str(result.bin_link),
+        "sha256": result.sha256,
+    }
+    verb = "already installed" if result.reused else "installed"
+    summary = (
+        f"Codex `{result.version}` {verb} ({result.target}, from {result.source}) at "
+        f"`{result.bin_link}`" + (f", sha256 `{result.sha256}`" if result.sha256 else "")
+    )
+    return write_step_outputs(env, outputs, summary)

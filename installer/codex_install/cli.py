@@ -15,15 +15,20 @@ import click
 
 from codex_install import __version__
 from codex_install.commands import auth as auth_command
+from codex_install.commands import check as check_command
 from codex_install.commands import homebrew as homebrew_command
 from codex_install.commands import install as install_command
 from codex_install.commands import login as login_command
+from codex_install.commands import ls_remote as ls_remote_command
 from codex_install.commands import manifest as manifest_command
 from codex_install.commands import mirror as mirror_command
+from codex_install.commands import prune as prune_command
 from codex_install.commands import releases as releases_command
 from codex_install.commands import resolve as resolve_command
+from codex_install.commands import update as update_command
 from codex_install.config import Flags, Settings
 from codex_install.errors import CodexInstallError, FilesystemError, UsageError
+from codex_install.ui import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SHOW_VERSION = "\0show"
@@ -329,6 +334,105 @@ def uninstall_cmd(
     settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
     for line in releases_command.uninstall(version, target, settings):
         click.echo(line, err=True)
+
+
+# --- updates and housekeeping (check, update, ls-remote, prune) ---
+
+_remote_options = _options(_target, _source, _api_url, _repo, _mirror, _npm_registry)
+
+
+@cli.command("check")
+@_remote_options
+@_options(_codex_home, _json)
+@click.pass_context
+def check_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
+    """Compare the installed Codex with the latest release (exit 10: an update exists).
+
+    \b
+        codex-install check && echo up to date
+    """
+    _set_json_mode(ctx, as_json)
+    checked = check_command.run(target, _settings(ctx, **flags), Reporter())
+    if as_json:
+        _emit_json(checked.to_json())
+    else:
+        click.echo(checked.message(), err=True)
+    ctx.exit(checked.exit_code)
+
+
+@cli.command("update")
+@_remote_options
+@_options(_bin_dir, _codex_home, _json, _quiet, _verbose)
+@click.pass_context
+def update_cmd(
+    ctx: click.Context,
+    /,
+    target: str | None,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+    **flags: Any,
+) -> None:
+    """Install the latest Codex for the installed target and say what changed."""
+    _set_json_mode(ctx, as_json)
+    args = update_command.UpdateArgs(target=target, quiet=quiet, verbose=verbose)
+    data = update_command.run(args, _settings(ctx, **flags))
+    if as_json:
+        _emit_json(data)
+
+
+@cli.command("ls-remote")
+@_remote_options
+@_options(_codex_home, _json)
+@click.pass_context
+def ls_remote_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
+    """List the versions the source offers for this target, newest first.
+
+    \b
+        codex-install ls-remote --source npm | head -5
+    """
+    _set_json_mode(ctx, as_json)
+    listed = ls_remote_command.run(target, _settings(ctx, **flags))
+    if as_json:
+        _emit_json(listed.to_json())
+        return
+    for line in listed.lines():
+        click.echo(line)
+
+
+@cli.command("prune")
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Also keep the N newest releases besides current (for `use`).",
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@_options(_codex_home, _json)
+@click.pass_context
+def prune_cmd(
+    ctx: click.Context, keep: int, dry_run: bool, codex_home: Path | None, as_json: bool
+) -> None:
+    """Remove old releases; never current, never anything else in CODEX_HOME."""
+    _set_json_mode(ctx, as_json)
+    args = prune_command.PruneArgs(keep=keep, dry_run=dry_run)
+    removed = prune_command.run(args, _settings(ctx, codex_home=codex_home))
+    if as_json:
+        _emit_json(
+            {
+                "ok": True,
+                "dry_run": dry_run,
+                "removed": [{"version": r.version, "target": r.target} for r in removed],
+            }
+        )
+        return
+    verb = "would remove" if dry_run else "removed"
+    for r in removed:
+        click.echo(f"{verb} codex {r.version} ({r.target}): {r.path}", err=True)
+    if not removed:
+        click.echo("nothing to prune", err=True)
 
 
 # --- sign-in commands (login, auth status, auth serve) ---

@@ -28,7 +28,8 @@ from codex_install.pathenv import removal_command
 from codex_install.paths import Paths
 from codex_install.sources.dispatch import Resolved, SourceOptions, resolve
 from codex_install.sources.pinned import resolve_pinned
-from codex_install.versions import VersionSpec
+from codex_install.ui import outcome_line
+from codex_install.versions import VersionSpec, version_key
 
 if TYPE_CHECKING:
     import httpx
@@ -95,6 +96,19 @@ class InstallResult:
             "paths": {"release": str(self.release_dir), "bin": str(self.bin_link)},
             "timings": {k: round(self.timings.get(k, 0.0), 4) for k in TIMING_STEPS},
         }
+
+    def outcome(self) -> str:
+        """What this install did, in the user's words (see ui.outcome_line)."""
+        previous = self.previous
+        return outcome_line(
+            self.version,
+            previous,
+            reused=self.reused,
+            newer=previous is not None and version_key(self.version) > version_key(previous),
+            target=self.target,
+            detail=f"{self.layout} layout, from {self.source}",
+            seconds=self.timings.get("total", 0.0),
+        )
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from codex_install.platforms import resolve_target
 from codex_install.signin import first_sign_in
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
 from codex_install.sources.pinned import pinned_candidates, usable_candidates
-from codex_install.ui import Reporter, outcome_line
+from codex_install.ui import Reporter
 from codex_install.verify import parse_sha256_pin
-from codex_install.versions import VersionSpec, parse_version, version_key
+from codex_install.versions import VersionSpec, parse_version
 
 
 @dataclass(frozen=True)
@@ -78,43 +78,15 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
     data["manifest"] = pin.to_json() if pin is not None else None
     data["path"] = path_setup(settings, args.modify_path, reporter)
     data["sign_in"] = _sign_in(settings, args).to_json()
-    data["github_actions"] = step_outputs(settings, result)
+    data["github_actions"] = ci.step_outputs(settings.env, result)
     return data
 
 
 def report(result: InstallResult, reporter: Reporter) -> None:
     """One line saying what happened, in the user's words."""
-    previous = result.previous
-    newer = previous is not None and version_key(result.version) > version_key(previous)
-    detail = f"{result.layout} layout, from {result.source}"
-    reporter.info(
-        outcome_line(
-            result.version,
-            previous,
-            reused=result.reused,
-            newer=newer,
-            target=result.target,
-            detail=detail,
-            seconds=result.timings.get("total", 0.0),
-        )
-    )
+    reporter.info(result.outcome())
     reporter.debug(f"  sha256 {result.sha256 or 'not recorded'}")
     reporter.debug(f"  release {result.release_dir}")
-
-
-def step_outputs(settings: Settings, result: InstallResult) -> list[str]:
-    """In GitHub Actions: the step outputs and a summary line (names of the files written)."""
-    outputs = {
-        "codex-version": result.version,
-        "codex-path": str(result.bin_link),
-        "sha256": result.sha256,
-    }
-    verb = "already installed" if result.reused else "installed"
-    summary = (
-        f"Codex `{result.version}` {verb} ({result.target}, from {result.source}) at "
-        f"`{result.bin_link}`" + (f", sha256 `{result.sha256}`" if result.sha256 else "")
-    )
-    return ci.write_step_outputs(settings.env, outputs, summary)
 
 
 def _request_pin(args: InstallArgs) -> str | None:

@@ -41,6 +41,7 @@ from codex_install.sources.npm.registry import (
     Resolver,
     fetch_packument,
     resolver_factory,
+    versions_factory,
 )
 
 __all__ = [
@@ -72,4 +73,5 @@ __all__ = [
     "select_from_packument",
     "user_npmrc_path",
     "vendor_target",
+    "versions_factory",
 ]

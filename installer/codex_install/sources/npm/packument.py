@@ -13,7 +13,7 @@ from codex_install.models import Asset, Selection
 from codex_install.platforms import NPM_PLATFORMS
 from codex_install.sources.npm.npmrc import PACKAGE, Registry
 from codex_install.verify import Sri, SriError, sri, sri_algorithm
-from codex_install.versions import VersionSpec, parse_version
+from codex_install.versions import VersionSpec, is_prerelease, parse_version, version_key
 
 # The npm platform packages carry one build per platform; for Linux it is the static musl one.
 VENDOR_TARGETS: dict[str, str] = {
@@ -76,11 +76,12 @@ def select_from_packument(
     versions = data.get("versions")
     if not isinstance(versions, dict):
         raise malformed(registry, "no versions object")
-    version = spec.version or _latest(data, registry)
+    version, lag = _version_with_platform(data, versions, spec, platform, registry)
     wanted = f"{version}-{platform}"
     dist = _dist(versions, version, wanted, registry)
     url = _tarball_url(dist, registry, wanted)
     integrity, notices = _integrity(dist, registry, wanted)
+    notices = lag + notices
     selection = Selection(
         version=version,
         target=target,
@@ -93,6 +94,52 @@ def select_from_packument(
         extra={"npm_spec": f"{PACKAGE}@{wanted}", "registry": registry.display},
     )
     return NpmChoice(selection, notices)
+
+
+def platform_versions(versions: dict[str, Any], platform: str) -> list[str]:
+    """The Codex versions that have a ``<ver>-<platform>`` package, newest first (pure)."""
+    found = []
+    for key in versions:
+        try:
+            version = parse_version(key).version
+        except UsageError:
+            continue  # a platform version ("0.169.0-linux-x64") or a stray key
+        if version == key and f"{key}-{platform}" in versions:
+            found.append(key)
+    return sorted(found, key=version_key, reverse=True)
+
+
+def _version_with_platform(
+    data: dict[str, Any],
+    versions: dict[str, Any],
+    spec: VersionSpec,
+    platform: str,
+    registry: Registry,
+) -> tuple[str, tuple[str, ...]]:
+    """The version to install and what to say about it. npm publishes the platform packages
+    one by one after the main one: right after a release, ``latest`` may have none yet for
+    this platform, and then the newest version that has one is installed instead."""
+    version = spec.version or _latest(data, registry)
+    if f"{version}-{platform}" in versions or version not in versions:
+        return version, ()
+    older = [
+        v
+        for v in platform_versions(versions, platform)
+        if version_key(v) < version_key(version) and is_prerelease(v) <= is_prerelease(version)
+    ]
+    if spec.version is not None:
+        pin = f"; pin the previous one with --version {older[0]}" if older else ""
+        raise NotFoundError(
+            f"{PACKAGE}@{version} is on {registry.display}, but its {platform} package "
+            f"({PACKAGE}@{version}-{platform}) is not published yet{pin}",
+            hint="npm publishes the platform packages after the main one; retry later",
+        )
+    if not older:
+        return version, ()  # _dist says what is missing
+    return older[0], (
+        f"note: {PACKAGE}@latest is {version}, but its {platform} package is not published "
+        f"yet on {registry.display}; installing {older[0]}, the newest version that has one",
+    )
 
 
 def _latest(data: dict[str, Any], registry: Registry) -> str:

@@ -32,7 +32,12 @@ from codex_install.sources.npm.npmrc import (
     run_npm,
     working_dir,
 )
-from codex_install.sources.npm.packument import malformed, select_from_packument, vendor_target
+from codex_install.sources.npm.packument import (
+    malformed,
+    platform_versions,
+    select_from_packument,
+    vendor_target,
+)
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
@@ -64,6 +69,65 @@ def resolver_factory(
     ``npm config get`` costs a Node start (~0.3 s), so it only runs when the npm source is
     actually used (``--source npm`` or a fallback), never on an ordinary GitHub install.
     """
+    registry = _registry_finder(env, registry_flag, cwd=cwd, runner=runner, which=which)
+    if registry is None:
+        return None
+
+    def make(client: httpx.Client) -> Resolver:
+        def resolve(spec: VersionSpec, target: str) -> Selection:
+            vendor_target(target)  # refuse an impossible target before any request
+            reg = registry()
+            _authorize(client, reg)
+            data = fetch_packument(client, reg, policy=policy, sleep=sleep)
+            choice = select_from_packument(data, spec, target, reg)
+            for line in choice.notices:
+                notice(line)
+            return choice.selection
+
+        return resolve
+
+    return make
+
+
+def versions_factory(
+    env: Mapping[str, str],
+    registry_flag: str | None,
+    *,
+    cwd: Path | None = None,
+    runner: NpmRunner = run_npm,
+    which: Which = lambda name, path: shutil.which(name, path=path),
+    policy: RetryPolicy = RetryPolicy(attempts=4),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Callable[[httpx.Client, str], list[str]] | None:
+    """Like :func:`resolver_factory`, for ``ls-remote``: ``versions(client, target)`` lists the
+    versions whose platform package for ``target`` is published, newest first."""
+    registry = _registry_finder(env, registry_flag, cwd=cwd, runner=runner, which=which)
+    if registry is None:
+        return None
+
+    def versions(client: httpx.Client, target: str) -> list[str]:
+        platform, _ = vendor_target(target)
+        reg = registry()
+        _authorize(client, reg)
+        data = fetch_packument(client, reg, policy=policy, sleep=sleep)
+        found = data.get("versions") if isinstance(data, dict) else None
+        if not isinstance(found, dict):
+            raise malformed(reg, "no versions object")
+        return platform_versions(found, platform)
+
+    return versions
+
+
+def _registry_finder(
+    env: Mapping[str, str],
+    registry_flag: str | None,
+    *,
+    cwd: Path | None,
+    runner: NpmRunner,
+    which: Which,
+) -> Callable[[], Registry] | None:
+    """``registry()`` for this environment (``npm config get`` only when first called), or
+    None when no registry is configured at all."""
     here = cwd or working_dir()
     project, user = read_npmrc_files(env, here)
     problem: UsageError | None = None
@@ -92,20 +156,7 @@ def resolver_factory(
             )
         return found
 
-    def make(client: httpx.Client) -> Resolver:
-        def resolve(spec: VersionSpec, target: str) -> Selection:
-            vendor_target(target)  # refuse an impossible target before any request
-            reg = registry()
-            _authorize(client, reg)
-            data = fetch_packument(client, reg, policy=policy, sleep=sleep)
-            choice = select_from_packument(data, spec, target, reg)
-            for line in choice.notices:
-                notice(line)
-            return choice.selection
-
-        return resolve
-
-    return make
+    return registry
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -1,0 +1,80 @@
+"""``codex-install check``: the installed release against the latest one the configured source
+offers (exit 0 when current, 10 when an update exists; rustup ``check``, mise ``outdated``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from codex_install import layout
+from codex_install.config import Settings
+from codex_install.http.client import make_client
+from codex_install.platforms import resolve_target
+from codex_install.sources.dispatch import resolve
+from codex_install.ui import Reporter
+from codex_install.versions import VersionSpec, version_key
+
+UPDATE_AVAILABLE = 10  # SPEC §6
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    installed: str | None
+    latest: str
+    target: str
+    source: str
+
+    @property
+    def update_available(self) -> bool:
+        return self.installed is None or version_key(self.latest) > version_key(self.installed)
+
+    @property
+    def exit_code(self) -> int:
+        return UPDATE_AVAILABLE if self.update_available else 0
+
+    def message(self) -> str:
+        if self.installed is None:
+            return (
+                f"codex is not installed by codex-install; the latest is {self.latest} "
+                "(install it with `codex-install`)"
+            )
+        if self.update_available:
+            return (
+                f"codex {self.installed} is installed; {self.latest} is available "
+                f"(from {self.source}): run `codex-install update`"
+            )
+        return f"codex {self.installed} is up to date (latest {self.latest} from {self.source})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "exit_code": self.exit_code,
+            "installed": self.installed,
+            "latest": self.latest,
+            "target": self.target,
+            "source": self.source,
+            "update_available": self.update_available,
+        }
+
+
+def run(target: str | None, settings: Settings, reporter: Reporter) -> CheckResult:
+    """Compare ``current`` with the latest release for its target (or ``target``)."""
+    current = next((r for r in layout.list_releases(settings.paths) if r.current), None)
+    triple = resolve_target(target or (current.target if current else None))
+    with make_client() as client:
+        factory = settings.npm_factory(reporter.info)
+        resolved = resolve(
+            settings.sources,
+            VersionSpec(None),
+            triple,
+            client=client,
+            notice=reporter.info,
+            npm_resolver=factory(client) if factory else None,
+        )
+    latest = resolved.selection
+    return CheckResult(
+        installed=current.version if current else None,
+        latest=latest.version,
+        target=triple,
+        source=latest.source,
+    )
