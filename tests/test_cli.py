@@ -71,3 +71,79 @@ def test_every_install_option_and_variable_the_readme_lists_is_in_the_help(env):
             assert option in help_text, option
         for variable in re.findall(r"`([A-Z][A-Z_]+)", env_cell):
             assert variable in help_text, f"{option_cell}: {variable}"
+
+
+def _commands(group, path=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        yield (*path, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*path, name))
+
+
+def test_every_option_of_every_command_has_a_help_line():
+    import click
+
+    from codex_install.cli import cli
+
+    missing = [
+        f"{' '.join(path)} {param.opts[0]}"
+        for path, cmd in [((), cli), *_commands(cli)]
+        for param in cmd.params
+        if isinstance(param, click.Option) and not (param.help or "").strip()
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("args", [(), ("auth",), ("manifest",), ("mirror",)])
+def test_command_summaries_are_never_cut_off_at_80_columns(env, args):
+    result = run({**env, "COLUMNS": "80"}, *args, "--help")
+    assert result.exit_code == 0
+    commands = result.stdout[result.stdout.index("Commands:") :]
+    assert "..." not in commands
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_short_and_long_version_flags_print_the_version(env, flag):
+    from codex_install import __version__
+
+    result = run(env, flag)
+    assert (result.exit_code, result.stdout) == (0, f"codex-install {__version__}\n")
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [("bash", "complete -o nosort -F"), ("zsh", "compdef"), ("fish", "complete --no-files")],
+)
+def test_completion_prints_clicks_script_for_each_shell(env, shell, marker):
+    result = run(env, "completion", shell)
+    assert result.exit_code == 0
+    assert "_CODEX_INSTALL_COMPLETE" in result.stdout and marker in result.stdout
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error(env):
+    assert run(env, "completion", "tcsh").exit_code == 2
+
+
+def test_the_bash_completion_answers_through_the_console_entry_point(env):
+    import os
+    import subprocess
+    import sys
+
+    code = "from codex_install.cli import main; main()"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **os.environ,
+            "_CODEX_INSTALL_COMPLETE": "bash_complete",
+            "COMP_WORDS": "codex-install pr",
+            "COMP_CWORD": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["plain,prune"]  # the only command starting with "pr"

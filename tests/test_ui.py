@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from codex_install.ui import Reporter, outcome_line
+from codex_install.ui import Reporter, outcome_line, progress_line
 
 
 class _Tty(io.StringIO):
@@ -24,15 +24,18 @@ def test_levels() -> None:
     assert out.getvalue().splitlines() == ["shown", "warning: always", "detail"]
 
 
-def test_no_progress_line_off_a_terminal_or_when_quiet() -> None:
-    assert Reporter(stream=io.StringIO()).progress("codex.tar.zst", 10) is None
+def test_no_progress_when_quiet() -> None:
     assert Reporter(quiet=True, stream=_Tty()).progress("codex.tar.zst", 10) is None
+    assert Reporter(quiet=True, stream=io.StringIO()).progress("codex.tar.zst", 10) is None
+
+
+def _tty_reporter(tty: _Tty, now: list[float], width: int = 80, **kw: object) -> Reporter:
+    return Reporter(stream=tty, clock=lambda: now[0], columns=lambda: width, **kw)  # type: ignore[arg-type]
 
 
 def test_the_progress_line_redraws_in_place_and_ends_with_a_newline() -> None:
-    tty = _Tty()
-    now = [0.0]
-    update = Reporter(stream=tty, clock=lambda: now[0]).progress("codex.tar.zst", 2_000_000)
+    tty, now = _Tty(), [0.0]
+    update = _tty_reporter(tty, now, no_color=True).progress("codex.tar.zst", 2_000_000)
     assert update is not None
     now[0] = 1.0
     update(1_000_000, 2_000_000)
@@ -40,9 +43,65 @@ def test_the_progress_line_redraws_in_place_and_ends_with_a_newline() -> None:
     update(1_500_000, 2_000_000)
     now[0] = 2.0
     update(2_000_000, 2_000_000)
-    lines = tty.getvalue()
-    assert lines.count("\r") == 2 and lines.endswith("\n")
-    assert " 50.0% " in lines and "100.0%" in lines
+    text = tty.getvalue()
+    assert text.count("\r") == 2 and text.endswith("\n")
+    assert "1.0/2.0 MB  1.0 MB/s  ETA 0:01" in text and "2.0/2.0 MB" in text
+    assert "\x1b[" not in text  # NO_COLOR
+    assert all(len(line) <= 79 for line in text.replace("\r", "\n").splitlines())
+
+
+LONG = "codex-package-aarch64-unknown-linux-musl.tar.zst"
+
+
+@pytest.mark.parametrize("width", [20, 40, 60, 80, 120, 200])
+@pytest.mark.parametrize(
+    ("done", "total"),
+    [(0, 90_000_000), (45_000_000, 90_000_000), (90_000_000, 90_000_000), (12_345_678, None)],
+)
+def test_the_progress_line_never_wraps(width: int, done: int, total: int | None) -> None:
+    line = progress_line(LONG, done, total, 3.0, width)
+    assert len(line) <= width - 1
+    if width >= 80 and total:
+        assert "[" in line and "MB/s" in line  # a bar, and the numbers
+    colored = progress_line(LONG, done, total, 3.0, width, color=True)
+    visible = colored.replace("\x1b[32m", "").replace("\x1b[2m", "").replace("\x1b[0m", "")
+    assert visible == line
+
+
+def test_a_long_name_is_cut_short_before_the_numbers_are() -> None:
+    line = progress_line(LONG, 45_000_000, 90_000_000, 3.0, 80)
+    assert "…" in line and line.endswith("45.0/90.0 MB  15.0 MB/s  ETA 0:03")
+
+
+def test_colour_only_on_a_tty_without_no_color() -> None:
+    tty, now = _Tty(), [0.0]
+    update = _tty_reporter(tty, now, no_color=False).progress("codex.tar.zst", 100)
+    assert update is not None
+    update(100, 100)
+    assert "\x1b[32m" in tty.getvalue()
+
+
+def test_off_a_tty_a_long_download_announces_itself_and_beats_every_10_s() -> None:
+    out, now = io.StringIO(), [0.0]
+    update = Reporter(stream=out, clock=lambda: now[0]).progress(LONG, 90_000_000)
+    assert update is not None
+    for second in range(0, 25):
+        now[0] = float(second)
+        update(second * 3_600_000, 90_000_000)
+    assert out.getvalue().splitlines() == [
+        f"downloading {LONG} (90.0 MB)",
+        f"  {LONG}: 36.0/90.0 MB (40%) at 3.6 MB/s",
+        f"  {LONG}: 72.0/90.0 MB (80%) at 3.6 MB/s",
+    ]
+    assert "\r" not in out.getvalue()
+
+
+def test_off_a_tty_a_small_download_that_ends_quickly_prints_nothing() -> None:
+    out = io.StringIO()
+    update = Reporter(stream=out).progress("small.tgz", 1000)
+    assert update is not None
+    update(1000, 1000)
+    assert out.getvalue() == ""
 
 
 @pytest.mark.parametrize(

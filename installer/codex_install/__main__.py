@@ -1,8 +1,8 @@
 """``python -m codex_install`` and the ``codex-install`` console script.
 
-``codex-install --version`` alone is answered here, before click and the CLI are imported: it is
-the cold start that scripts and CI logs pay most often (SPEC §11: ≤ 4× ``python -c pass``).
-Everything else, ``--version X`` included, goes to the click CLI.
+``codex-install --version`` (or ``-V``) alone is answered here, before click and the CLI are
+imported: it is the cold start that scripts and CI logs pay most often (SPEC §11: ≤ 4×
+``python -c pass``). Everything else, ``--version X`` included, goes to the click CLI.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    if sys.argv[1:] in (["--version"], ["-V"]):
         from codex_install import __version__
 
         sys.stdout.write(f"codex-install {__version__}\n")

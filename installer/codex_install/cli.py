@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import get_completion_class
 
 from codex_install import __version__
 from codex_install.commands import auth as auth_command
@@ -33,6 +34,7 @@ from codex_install.ui import Reporter
 F = TypeVar("F", bound=Callable[..., Any])
 _SHOW_VERSION = "\0show"
 _ARGV = "codex_install.argv"
+COMPLETE_VAR = "_CODEX_INSTALL_COMPLETE"  # what click's main() reads for completion requests
 SOURCE_CHOICE = click.Choice(["auto", "github", "mirror", "npm"])
 
 
@@ -66,7 +68,21 @@ def fail(err: CodexInstallError, *, as_json: bool = False) -> None:
     sys.exit(err.exit_code)
 
 
-class _Group(click.Group):
+class _HelpGroup(click.Group):
+    """Command summaries in full (wrapped to the terminal), never cut off with "..."."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class _Group(_HelpGroup):
     """Translate expected failures into one line and an exit code; never a traceback."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -193,7 +209,21 @@ install_options = _options(
 )
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        click.echo(f"codex-install {__version__}")
+        ctx.exit(0)
+
+
 @click.group(cls=_Group, invoke_without_command=True)
+@click.option(
+    "-V",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Print codex-install's version and exit.",
+)
 @click.option(
     "--version",
     "version",
@@ -435,6 +465,21 @@ def prune_cmd(
         click.echo("nothing to prune", err=True)
 
 
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_cmd(shell: str) -> None:
+    """Print the shell completion script for bash, zsh or fish.
+
+    \b
+        eval "$(codex-install completion bash)"      # in ~/.bashrc
+        eval "$(codex-install completion zsh)"       # in ~/.zshrc
+        codex-install completion fish > ~/.config/fish/completions/codex-install.fish
+    """
+    completion_class = get_completion_class(shell)
+    assert completion_class is not None  # click ships bash, zsh and fish
+    click.echo(completion_class(cli, {}, "codex-install", COMPLETE_VAR).source())
+
+
 # --- sign-in commands (login, auth status, auth serve) ---
 
 
@@ -464,7 +509,7 @@ def login_cmd(
     ctx.exit(login_command.exit_code(result))
 
 
-@cli.group("auth")
+@cli.group("auth", cls=_HelpGroup)
 def auth_group() -> None:
     """Show or serve the Codex sign-in state (auth.json in CODEX_HOME)."""
 
@@ -501,18 +546,35 @@ def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
 # --- distribution commands (mirror, manifest, homebrew) ---
 
 
-@cli.group("mirror")
+@cli.group("mirror", cls=_HelpGroup)
 def mirror_group() -> None:
     """Static release mirrors for fleets and air-gapped networks."""
 
 
 @mirror_group.command("sync")
-@click.option("--version", "version", default="latest", show_default=True, metavar="VERSION")
-@click.option("--output", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--version",
+    "version",
+    default="latest",
+    show_default=True,
+    metavar="VERSION",
+    help="The release to mirror.",
+)
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory of the mirror tree (created; an existing tree is updated).",
+)
 @click.option(
     "--target", "targets", multiple=True, metavar="TRIPLE", help="Repeatable; default all."
 )
-@click.option("--source", type=click.Choice(["auto", "github", "mirror"]), default=None)
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "github", "mirror"]),
+    default=None,
+    help="Where the archives come from (default auto: GitHub, or --mirror).",
+)
 @_options(_api_url, _repo)
 @click.option("--mirror", metavar="URL", help="Sync from another mirror.")
 @_options(_json, _quiet)
@@ -539,13 +601,20 @@ def mirror_sync_cmd(
         _emit_json(data)
 
 
-@cli.group("manifest")
+@cli.group("manifest", cls=_HelpGroup)
 def manifest_group() -> None:
     """Release manifests: every archive of a release pinned to its size and sha256."""
 
 
 @manifest_group.command("generate")
-@click.option("--version", "version", default="latest", show_default=True, metavar="VERSION")
+@click.option(
+    "--version",
+    "version",
+    default="latest",
+    show_default=True,
+    metavar="VERSION",
+    help="The release to pin.",
+)
 @click.option(
     "--source",
     "sources",

@@ -1,12 +1,67 @@
-"""Human output on stderr: quiet/verbose levels and a progress line only on a TTY."""
+"""Human output on stderr: quiet/verbose levels, a width-aware progress line on a TTY, and
+heartbeat lines for long downloads everywhere else (CI logs)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
+
+Update = Callable[[int, int | None], None]
+REDRAW_S = 0.1  # the TTY line is redrawn at most this often
+HEARTBEAT_S = 10.0  # off a TTY, a line this often while a download runs
+LONG_DOWNLOAD = 8 << 20  # off a TTY, a download this big (or of unknown size) announces itself
+_BAR_MAX = 30
+_GREEN, _DIM, _RESET = "\x1b[32m", "\x1b[2m", "\x1b[0m"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f}"
+
+
+def _eta(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    return (
+        f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
+        else (f"{seconds // 60}:{seconds % 60:02d}")
+    )
+
+
+def _fit(name: str, width: int) -> str:
+    if len(name) <= width:
+        return name
+    return name[: max(width - 1, 0)] + "…" if width > 0 else ""
+
+
+def progress_line(
+    name: str, done: int, total: int | None, elapsed: float, width: int, *, color: bool = False
+) -> str:
+    """One progress line that fits in ``width - 1`` columns (the last one would wrap on some
+    terminals): the file name (cut short first), a bar, bytes, speed and ETA."""
+    rate = done / elapsed if elapsed > 0 else 0.0
+    size = f"{_mb(done)}/{_mb(total)} MB" if total else f"{_mb(done)} MB"
+    parts = [size, f"{rate / 1e6:.1f} MB/s"]
+    if total and rate > 0 and done < total:
+        parts.append(f"ETA {_eta((total - done) / rate)}")
+    tail = "  ".join(parts)
+    room = width - 1 - 2 - len(tail) - 1  # indent, the tail and the space before it
+    bar_width = min(_BAR_MAX, room - min(len(name), 24) - 1) if total else 0
+    if bar_width < 6:
+        bar_width = 0
+    label = _fit(name, room - (bar_width + 1 if bar_width else 0))
+    bar = colored = ""
+    if bar_width and total:
+        filled = min(bar_width - 2, (bar_width - 2) * done // total)
+        full, empty = "#" * filled, "-" * (bar_width - 2 - filled)
+        bar, colored = f"[{full}{empty}] ", f"[{_GREEN}{full}{_DIM}{empty}{_RESET}] "
+    line = (f"  {label} {bar}{tail}" if label else f"  {bar}{tail}")[: max(width - 1, 0)]
+    # Colour only adds escape codes around the bar: it never changes what fits.
+    return line.replace(bar, colored, 1) if color and bar and bar in line else line
 
 
 def outcome_line(
@@ -39,6 +94,9 @@ class Reporter:
     verbose: bool = False
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     clock: Callable[[], float] = time.monotonic
+    columns: Callable[[], int] = lambda: shutil.get_terminal_size((80, 24)).columns
+    # https://no-color.org: set and not empty means no colour, whatever the terminal.
+    no_color: bool = field(default_factory=lambda: bool(os.environ.get("NO_COLOR")))
 
     @property
     def tty(self) -> bool:
@@ -58,27 +116,50 @@ class Reporter:
         if self.verbose:
             print(message, file=self.stream, flush=True)
 
-    def progress(self, name: str, total: int | None) -> Callable[[int, int | None], None] | None:
-        if self.quiet or not self.tty:
+    def progress(self, name: str, total: int | None) -> Update | None:
+        """A progress callback: the redrawn line on a TTY, heartbeat lines elsewhere."""
+        if self.quiet:
             return None
-        last = [0.0]
-        start = self.clock()
+        return self._bar(name) if self.tty else self._heartbeat(name, total)
 
-        def update(done: int, total_now: int | None) -> None:
+    def _bar(self, name: str) -> Update:
+        start = last = self.clock()
+        color = not self.no_color and os.environ.get("TERM") != "dumb"
+        first = True
+
+        def update(done: int, total: int | None) -> None:
+            nonlocal last, first
             now = self.clock()
-            final = total_now is not None and done >= total_now
-            if now - last[0] < 0.1 and not final:
+            final = total is not None and done >= total
+            if now - last < REDRAW_S and not final and not first:
                 return
-            last[0] = now
-            rate = done / max(now - start, 1e-6) / 1e6
-            if total_now:
-                pct = 100 * done / total_now
-                line = f"\r  {name}: {done / 1e6:7.1f}/{total_now / 1e6:.1f} MB {pct:5.1f}% "
-            else:
-                line = f"\r  {name}: {done / 1e6:7.1f} MB "
-            self.stream.write(f"{line}{rate:6.1f} MB/s")
+            last, first = now, False
+            width = self.columns()
+            line = progress_line(name, done, total, now - start, width, color=color)
+            self.stream.write(f"\r{line}\x1b[K" if color else f"\r{line.ljust(width - 1)}")
             if final:
                 self.stream.write("\n")
             self.stream.flush()
+
+        return update
+
+    def _heartbeat(self, name: str, total: int | None) -> Update:
+        start = last = self.clock()
+        announced = False
+
+        def update(done: int, total_now: int | None) -> None:
+            nonlocal last, announced
+            if not announced:
+                announced = True
+                if total is None or total >= LONG_DOWNLOAD:
+                    size = f"{_mb(total)} MB" if total else "size unknown"
+                    self.info(f"downloading {name} ({size})")
+            now = self.clock()
+            if now - last < HEARTBEAT_S:
+                return
+            last = now
+            of = f"/{_mb(total_now)} MB ({100 * done / total_now:.0f}%)" if total_now else " MB"
+            rate = done / max(now - start, 1e-6) / 1e6
+            self.info(f"  {name}: {_mb(done)}{of} at {rate:.1f} MB/s")
 
         return update

@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from builders import TARGET, package_release, sha256
 from cli_helpers import install
+from codex_install.commands.install import promotion_notice
 from codex_install.install import TIMING_STEPS
 
 PACKAGE = f"codex-package-{TARGET}.tar.zst"
@@ -94,3 +97,28 @@ def test_an_unwritable_github_output_is_exit_7_with_one_line(env, server, tmp_pa
         .splitlines()[-1]
         .startswith("codex-install: error: cannot write GITHUB_OUTPUT file")
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "machine", "explicit", "said"),
+    [
+        ("aarch64-apple-darwin", "x86_64", False, True),
+        ("aarch64-apple-darwin", "arm64", False, False),
+        ("aarch64-apple-darwin", "x86_64", True, False),
+        ("x86_64-unknown-linux-musl", "x86_64", False, False),
+    ],
+)
+def test_a_rosetta_promotion_to_arm64_is_said_with_why(target, machine, explicit, said):
+    notice = promotion_notice(target, machine, explicit=explicit)
+    assert (notice is not None) == said
+    if said:
+        assert "Rosetta 2" in notice and "--target x86_64-apple-darwin" in notice
+
+
+def test_off_path_the_hint_names_the_full_path_of_codex(env, server):
+    package_release("0.169.0").publish_github(server)
+    env = {**env, "PATH": "/usr/bin:/bin"}
+    result = install(env, "--version", "0.169.0")
+    link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
+    assert f"run codex by its full path: {link}" in result.stderr
+    assert f"sign in with: {link} login" in result.stderr

@@ -3,6 +3,7 @@ set up PATH, then the first sign-in (SPEC §6, §7, §10)."""
 
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
         sha256=parse_sha256_pin(args.sha256),
         force=args.force,
     )
+    notice = promotion_notice(request.target, platform.machine(), explicit=args.target is not None)
+    if notice:
+        reporter.info(notice)
     request, pin = pin_install(request, args.manifest, settings)
     if pin is not None:
         reporter.info(f"pinned to Codex {pin.manifest.version} by the manifest {pin.origin}")
@@ -80,6 +84,18 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
     data["sign_in"] = _sign_in(settings, args).to_json()
     data["github_actions"] = ci.step_outputs(settings.env, result)
     return data
+
+
+def promotion_notice(target: str, machine: str, *, explicit: bool) -> str | None:
+    """Under Rosetta 2 this Python is x86_64 but the Mac is Apple silicon: say why the arm64
+    build is installed (platforms.detect_target chose it)."""
+    if explicit or target != "aarch64-apple-darwin" or machine.lower() not in ("x86_64", "amd64"):
+        return None
+    return (
+        "this Python runs under Rosetta 2 (x86_64) on Apple silicon: installing the native "
+        "arm64 build (aarch64-apple-darwin), which runs faster; pass --target "
+        "x86_64-apple-darwin to keep the Intel one"
+    )
 
 
 def report(result: InstallResult, reporter: Reporter) -> None:
@@ -153,7 +169,8 @@ def _profile_setup(
         reporter.info(
             f"{paths.bin_dir} is not on your PATH; add it with:\n"
             f"  {pathenv.path_line(paths.bin_dir, profile)}\n"
-            "  (or rerun with --modify-path)"
+            "  (or rerun with --modify-path); until then, run codex by its full path: "
+            f"{paths.bin_link}  (sign in with: {paths.bin_link} login)"
         )
         return
     if pathenv.modify_profile(profile, paths.bin_dir):
