@@ -669,7 +669,7 @@ def test_a_codex_on_path_while_ours_is_not_is_not_said_to_come_first(env, server
     (npm_bin / "codex").write_text("#!/bin/sh\n")
     (npm_bin / "codex").chmod(0o755)
     result = install({**env, "PATH": f"{npm_bin}:/usr/bin:/bin"}, "--version", "0.169.0")
-    assert f"another codex at {npm_bin / 'codex'} is on PATH;" in result.stderr
+    assert f"another codex at {npm_bin / 'codex'} (installed by npm) is on PATH;" in result.stderr
 
 
 def test_modify_path_appends_marked_block_once(env, server, home):

@@ -96,8 +96,9 @@ def test_bash_on_linux_edits_bashrc(tmp_path, monkeypatch):
         ("/home/u/.volta/bin/codex", "volta uninstall @openai/codex"),
         ("/home/u/.nvm/versions/node/v22.0.0/bin/codex", "npm uninstall -g @openai/codex"),
         ("/usr/lib/node_modules/@openai/codex/bin/codex.js", "npm uninstall -g @openai/codex"),
-        ("/opt/homebrew/Caskroom/codex/0.169.0/codex", "brew uninstall codex"),
-        ("/opt/somewhere/codex", "rm /opt/somewhere/codex"),
+        ("/opt/homebrew/Caskroom/codex/0.169.0/codex", "brew uninstall --cask codex"),
+        ("/home/linuxbrew/.linuxbrew/Cellar/codex/0.169.0/bin/codex", "brew uninstall codex"),
+        ("/home/u/.asdf/shims/codex", "npm uninstall -g @openai/codex && asdf reshim nodejs"),
     ],
 )
 def test_the_removal_command_fits_the_tool_that_installed_codex(path, command):
@@ -110,3 +111,84 @@ def test_a_looping_codex_link_in_the_bin_dir_is_no_crash(tmp_path):
     (tmp_path / "codex").symlink_to("codex")
     assert pathenv.find_conflicts(tmp_path, {"PATH": "/nonexistent"}) == []
     assert pathenv.removal_command(tmp_path / "codex") == f"rm {tmp_path / 'codex'}"
+
+
+def test_an_unknown_codex_is_never_offered_a_bare_rm(tmp_path):
+    other = tmp_path / "opt" / "codex"
+    other.parent.mkdir()
+    other.write_bytes(b"\x7fELF...")
+    command = pathenv.removal_command(other)
+    assert not command.startswith("rm ")
+    assert f"the package manager that installed {other}" in command
+
+
+def _shim(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("owner", "remove_with", "make"),
+    [
+        (
+            "npm",
+            "npm uninstall -g @openai/codex",
+            lambda t: _shim(t / "prefix/lib/codex-cli/bin/codex.js", "#!/usr/bin/env node\n"),
+        ),
+        (
+            "bun",
+            "bun remove -g @openai/codex",
+            lambda t: _shim(t / ".bun/install/global/codex.js", "#!/usr/bin/env node\n"),
+        ),
+        (
+            "pnpm",
+            "pnpm remove -g @openai/codex",
+            lambda t: _shim(
+                t / "shims/codex", '#!/bin/sh\nexec node "$basedir/.pnpm/x/codex.js"\n'
+            ),
+        ),
+        (
+            "asdf",
+            "npm uninstall -g @openai/codex && asdf reshim nodejs",
+            lambda t: _shim(t / "shims/codex", "#!/usr/bin/env bash\n# asdf-plugin: nodejs 22\n"),
+        ),
+        (
+            "volta",
+            "volta uninstall @openai/codex",
+            lambda t: _shim(t / "volta/bin/volta-shim", "\x7fELF"),
+        ),
+        (
+            "homebrew-cask",
+            "brew uninstall --cask codex",
+            lambda t: _shim(t / "Caskroom/codex/0.169.0/codex-x86_64", "\x7fELF"),
+        ),
+        (
+            "homebrew",
+            "brew uninstall codex",
+            lambda t: _shim(t / "Cellar/codex/0.169.0/bin/codex", "\x7fELF"),
+        ),
+    ],
+)
+def test_another_codex_on_path_is_recognised_by_what_it_is(tmp_path, owner, remove_with, make):
+    # Wherever the link lives (here: a plain dir named "bin"), what it leads to decides.
+    target = make(tmp_path)
+    first = tmp_path / "bin"
+    first.mkdir()
+    (first / "codex").symlink_to(target)
+    ours = tmp_path / "ours"
+    ours.mkdir()
+    (conflict,) = pathenv.find_conflicts(ours, {"PATH": f"{first}:{ours}"})
+    assert (conflict.owner, conflict.remove_with) == (owner, remove_with)
+
+
+def test_a_dangling_link_or_a_link_into_a_standalone_tree_may_be_removed_with_rm(tmp_path):
+    gone = tmp_path / "codex"
+    gone.symlink_to(tmp_path / "nowhere")
+    assert pathenv.owner_of(gone) == pathenv.Owner("standalone", f"rm {gone}")
+    tree = _shim(tmp_path / "h/packages/standalone/current/bin/codex", "#!/bin/sh\n")
+    link = tmp_path / "bin2" / "codex"
+    link.parent.mkdir()
+    link.symlink_to(tree)
+    assert pathenv.owner_of(link).remove_with == f"rm {link}"

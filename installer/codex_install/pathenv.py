@@ -16,9 +16,18 @@ BLOCK_END = "# <<< codex-install <<<"
 
 
 @dataclass(frozen=True)
+class Owner:
+    """Which tool installed a ``codex`` and the command that removes it with that tool."""
+
+    name: str
+    remove_with: str
+
+
+@dataclass(frozen=True)
 class Conflict:
     path: Path
     remove_with: str
+    owner: str = "unknown"
 
 
 def path_entries(env: Mapping[str, str]) -> list[str]:
@@ -29,26 +38,72 @@ def on_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     return any(_same_dir(Path(p), bin_dir) for p in path_entries(env))
 
 
-# Where other installers put codex, first match wins (pnpm before npm: a pnpm path holds "/npm"
-# too), and what removes it: `npm uninstall -g` does not remove what pnpm, yarn or Volta put there.
-_REMOVAL_COMMANDS = (
-    (("/.bun/",), "bun remove -g @openai/codex"),
-    (("/pnpm/", "/.pnpm/"), "pnpm remove -g @openai/codex"),
-    (("/.yarn/", "/yarn/global/"), "yarn global remove @openai/codex"),
-    (("/.volta/",), "volta uninstall @openai/codex"),
-    (("node_modules", "/npm", "/.nvm/"), "npm uninstall -g @openai/codex"),
-    (("Cellar", "Caskroom", "homebrew", "linuxbrew"), "brew uninstall codex"),
+_NPM = "npm uninstall -g @openai/codex"
+_HEAD_BYTES = 512  # enough for a shebang and a shim's marker lines
+# Recognised by where the file really lives (links followed), first match wins.
+_BY_PLACE = (
+    (("/Caskroom/",), Owner("homebrew-cask", "brew uninstall --cask codex")),
+    (("/Cellar/",), Owner("homebrew", "brew uninstall codex")),
+    (("/.volta/", "/volta-shim"), Owner("volta", "volta uninstall @openai/codex")),
+    (("/.asdf/shims/", "/asdf/shims/"), Owner("asdf", f"{_NPM} && asdf reshim nodejs")),
+    (("/pnpm/", "/.pnpm/", "/pnpm-global/"), Owner("pnpm", "pnpm remove -g @openai/codex")),
+    (("/.yarn/", "/yarn/global/"), Owner("yarn", "yarn global remove @openai/codex")),
+    (("/.bun/",), Owner("bun", "bun remove -g @openai/codex")),
+)
+# Recognised by what the file says (a shim's marker), when its place said nothing.
+_BY_CONTENT = (
+    ((b"asdf exec", b"asdf-plugin"), Owner("asdf", f"{_NPM} && asdf reshim nodejs")),
+    ((b"pnpm",), Owner("pnpm", "pnpm remove -g @openai/codex")),
+    ((b"volta",), Owner("volta", "volta uninstall @openai/codex")),
 )
 
 
+def identify(path: Path, real: Path, head: bytes, *, dangling: bool = False) -> Owner:
+    """Who owns the ``codex`` at ``path`` (pure): from where it really lives (``real``), the
+    shim marker or shebang at its start (``head``), else nobody known. Never a bare ``rm`` of
+    a file another tool owns: only a dangling link or a link into a standalone tree is ours
+    to remove with ``rm``."""
+    where = f"{path} {real}"
+    owner = _by_place(where) or _by_content(head)
+    if owner is not None:
+        return owner
+    if any(m in where for m in ("/node_modules/", "/.nvm/", "/lib/npm/")):
+        return Owner("npm", _NPM)
+    if dangling or f"{os.sep}packages{os.sep}standalone{os.sep}" in str(real):
+        return Owner("standalone", f"rm {path}")  # a link, not a file of another tool
+    return Owner(
+        "unknown",
+        f"the package manager that installed {path} (see `ls -l {path}`), or move its "
+        "directory after the bin dir on PATH",
+    )
+
+
+def _by_place(where: str) -> Owner | None:
+    return next((o for markers, o in _BY_PLACE if any(m in where for m in markers)), None)
+
+
+def _by_content(head: bytes) -> Owner | None:
+    first_line = head.split(b"\n", 1)[0]
+    if first_line.startswith(b"#!") and b"node" in first_line:
+        return Owner("npm", _NPM)  # npm's (bun's matched its place before)
+    return next((o for needles, o in _BY_CONTENT if any(n in head for n in needles)), None)
+
+
+def owner_of(path: Path) -> Owner:
+    """:func:`identify` for a file on disk (the I/O edge)."""
+    real = _real(path)
+    try:
+        with open(real, "rb") as f:
+            head = f.read(_HEAD_BYTES)
+    except OSError:
+        head = b""
+    dangling = path.is_symlink() and not path.exists()
+    return identify(path, real, head, dangling=dangling)
+
+
 def removal_command(path: Path) -> str:
-    """How the user removes another install of codex, guessed from where it lives (as written
-    or where its links lead)."""
-    both = f"{path} {_real(path)}"
-    for markers, command in _REMOVAL_COMMANDS:
-        if any(marker in both for marker in markers):
-            return command
-    return f"rm {path}"
+    """How the user removes another install of codex, with the tool that installed it."""
+    return owner_of(path).remove_with
 
 
 def find_conflicts(bin_dir: Path, env: Mapping[str, str]) -> list[Conflict]:
@@ -63,7 +118,8 @@ def find_conflicts(bin_dir: Path, env: Mapping[str, str]) -> list[Conflict]:
         if candidate.is_file() and os.access(candidate, os.X_OK):
             if _real(candidate) == ours_target:
                 continue
-            conflicts.append(Conflict(candidate, removal_command(candidate)))
+            owner = owner_of(candidate)
+            conflicts.append(Conflict(candidate, owner.remove_with, owner.name))
     return conflicts
 
 

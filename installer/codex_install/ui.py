@@ -43,25 +43,33 @@ def progress_line(
 ) -> str:
     """One progress line that fits in ``width - 1`` columns (the last one would wrap on some
     terminals): the file name (cut short first), a bar, bytes, speed and ETA."""
+    tail = _numbers(done, total, elapsed)
+    room = width - 1 - 2 - len(tail) - 1  # indent, the tail and the space before it
+    bar_width = min(_BAR_MAX, room - min(len(name), 24) - 1) if total else 0
+    bar_width = bar_width if bar_width >= 6 else 0
+    label = _fit(name, room - (bar_width + 1 if bar_width else 0))
+    bar, colored = _bar(done, total, bar_width)
+    line = (f"  {label} {bar}{tail}" if label else f"  {bar}{tail}")[: max(width - 1, 0)]
+    # Colour only adds escape codes around the bar: it never changes what fits.
+    return line.replace(bar, colored, 1) if color and bar and bar in line else line
+
+
+def _numbers(done: int, total: int | None, elapsed: float) -> str:
     rate = done / elapsed if elapsed > 0 else 0.0
     size = f"{_mb(done)}/{_mb(total)} MB" if total else f"{_mb(done)} MB"
     parts = [size, f"{rate / 1e6:.1f} MB/s"]
     if total and rate > 0 and done < total:
         parts.append(f"ETA {_eta((total - done) / rate)}")
-    tail = "  ".join(parts)
-    room = width - 1 - 2 - len(tail) - 1  # indent, the tail and the space before it
-    bar_width = min(_BAR_MAX, room - min(len(name), 24) - 1) if total else 0
-    if bar_width < 6:
-        bar_width = 0
-    label = _fit(name, room - (bar_width + 1 if bar_width else 0))
-    bar = colored = ""
-    if bar_width and total:
-        filled = min(bar_width - 2, (bar_width - 2) * done // total)
-        full, empty = "#" * filled, "-" * (bar_width - 2 - filled)
-        bar, colored = f"[{full}{empty}] ", f"[{_GREEN}{full}{_DIM}{empty}{_RESET}] "
-    line = (f"  {label} {bar}{tail}" if label else f"  {bar}{tail}")[: max(width - 1, 0)]
-    # Colour only adds escape codes around the bar: it never changes what fits.
-    return line.replace(bar, colored, 1) if color and bar and bar in line else line
+    return "  ".join(parts)
+
+
+def _bar(done: int, total: int | None, width: int) -> tuple[str, str]:
+    """The bar plain and coloured ("" when there is no room or no total)."""
+    if not width or not total:
+        return "", ""
+    filled = min(width - 2, (width - 2) * done // total)
+    full, empty = "#" * filled, "-" * (width - 2 - filled)
+    return f"[{full}{empty}] ", f"[{_GREEN}{full}{_DIM}{empty}{_RESET}] "
 
 
 def outcome_line(

@@ -122,3 +122,23 @@ def test_off_path_the_hint_names_the_full_path_of_codex(env, server):
     link = Path(env["CODEX_INSTALL_DIR"]) / "codex"
     assert f"run codex by its full path: {link}" in result.stderr
     assert f"sign in with: {link} login" in result.stderr
+
+
+def test_a_node_shim_earlier_on_path_is_named_npms_with_npms_removal_command(env, server, tmp_path):
+    package_release("0.169.0").publish_github(server)
+    npm_bin = tmp_path / "npm-prefix" / "bin"
+    npm_bin.mkdir(parents=True)
+    shim = npm_bin / "codex"
+    shim.write_text("#!/usr/bin/env node\nrequire('../lib/codex.js')\n")
+    shim.chmod(0o755)
+    env = {**env, "PATH": f"{npm_bin}:{env['CODEX_INSTALL_DIR']}:/usr/bin:/bin"}
+    result = install(env, "--version", "0.169.0", "--json")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: another codex at {shim} (installed by npm) comes first on PATH; "
+        "remove it with: npm uninstall -g @openai/codex"
+    ) in result.stderr
+    assert json.loads(result.stdout)["path"]["conflicts"] == [
+        {"path": str(shim), "owner": "npm", "remove_with": "npm uninstall -g @openai/codex"}
+    ]
+    assert shim.exists()  # warned about, never touched

@@ -142,8 +142,11 @@ def path_setup(settings: Settings, modify: bool, reporter: Reporter) -> dict[str
     conflicts = pathenv.find_conflicts(paths.bin_dir, env)
     where = "comes first on PATH" if pathenv.on_path(paths.bin_dir, env) else "is on PATH"
     for c in conflicts:
-        reporter.warn(f"another codex at {c.path} {where}; remove it with: {c.remove_with}")
-    state["conflicts"] = [{"path": str(c.path), "remove_with": c.remove_with} for c in conflicts]
+        by = "" if c.owner == "unknown" else f" (installed by {c.owner})"
+        reporter.warn(f"another codex at {c.path}{by} {where}; remove it with: {c.remove_with}")
+    state["conflicts"] = [
+        {"path": str(c.path), "owner": c.owner, "remove_with": c.remove_with} for c in conflicts
+    ]
     if pathenv.add_to_github_path(paths.bin_dir, env):
         reporter.info(f"added {paths.bin_dir} to GITHUB_PATH for later steps")
         state["github_path"] = True
