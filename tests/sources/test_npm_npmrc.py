@@ -259,11 +259,30 @@ def test_a_registry_that_is_not_a_url_is_a_usage_error():
         ("https://r.example:8443/", "//r.example:8443/:_authToken=t", "Bearer t"),
         ("https://r.example/", "//r.example/:_auth=dXNlcjpwYXNz", "Basic dXNlcjpwYXNz"),
         ("https://r.example/", "//r.example/:_authToken=${NPM_TOKEN}", "Bearer from-env"),
+        # username + base64 _password, as `npm login` writes them for basic-auth registries
+        (
+            "https://r.example/npm/",
+            "//r.example/npm/:username=user\n//r.example/npm/:_password=cGFzcw==",
+            "Basic dXNlcjpwYXNz",
+        ),
+        ("https://r.example/", "//r.example/:username=user", None),  # no password: nothing
+        (
+            "https://r.example/",
+            "//r.example/:_authToken=t\n//r.example/:username=u\n//r.example/:_password=cA==",
+            "Bearer t",
+        ),
     ],
 )
 def test_auth_token_lookup_walks_the_registry_path(registry_url, npmrc, want):
     layers = [Layer("user", parse_npmrc(npmrc, {"NPM_TOKEN": "from-env"}))]
     assert authorization_for(registry_url, layers) == want
+
+
+def test_a_password_that_is_not_base64_is_a_usage_error_without_the_password():
+    layers = [Layer("user", {"//r.example/:username": "u", "//r.example/:_password": "s3cr3t!"})]
+    with pytest.raises(UsageError) as err:
+        authorization_for("https://r.example/", layers)
+    assert "is not base64" in str(err.value) and "s3cr3t!" not in str(err.value)
 
 
 def test_credentials_in_the_registry_url_stay_out_of_messages():

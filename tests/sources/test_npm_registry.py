@@ -132,6 +132,24 @@ def test_sha256_pin_is_checked_on_top_of_the_integrity(npm_env, registry):
     assert install(npm_env, "--source", "npm", "--sha256", good).exit_code == 0
 
 
+def test_username_and_password_from_npmrc_go_to_the_registry_as_basic_auth(
+    env, server, home, registry
+):
+    import base64
+
+    registry.publish("0.169.0")
+    encoded = base64.b64encode(SECRET.encode()).decode()
+    prefix = f"//127.0.0.1:{server.port}/npm/"
+    (home / ".npmrc").write_text(
+        f"registry={registry.url}\n{prefix}:username=ci\n{prefix}:_password={encoded}\n"
+    )
+    result = install(env, "--source", "npm", "--json")
+    assert result.exit_code == 0, result.output
+    want = "Basic " + base64.b64encode(f"ci:{SECRET}".encode()).decode()
+    assert server.requests_to(PACKUMENT)[0].headers["authorization"] == want
+    assert SECRET not in result.output and encoded not in result.output
+
+
 def test_unknown_package_on_registry_exits_3(npm_env):
     result = install(npm_env, "--source", "npm")
     assert result.exit_code == 3
@@ -266,6 +284,7 @@ def test_resolve_json_for_github(env, server):
         "integrity": None,
         "source": "github",
         "fell_back_from": None,
+        "manifest": None,
     }
     assert no_archive_downloaded(server)
 
@@ -299,7 +318,36 @@ def test_resolve_json_for_npm(npm_env, server, registry):
         "integrity": sri512(registry.tarballs[full]),
         "source": "npm",
         "fell_back_from": None,
+        "manifest": None,
     }
+    assert no_archive_downloaded(server)
+
+
+def test_resolve_for_npm_fills_sha256_and_size_from_the_shipped_manifest(
+    npm_env, server, registry, tmp_path
+):
+    from codex_install.manifest import build_manifest, write_manifest
+    from codex_install.models import ManifestAsset
+
+    registry.publish("0.169.0")
+    full = "0.169.0-linux-x64"
+    tgz = registry.tarballs[full]
+    asset = ManifestAsset(
+        target=TARGET,
+        layout="package",
+        name=f"codex-{full}.tgz",
+        url=server.url + registry.tarball_path(full),
+        size=len(tgz),
+        sha256=sha256(tgz),
+        integrity=sri512(tgz),
+        npm_spec=f"@openai/codex@{full}",
+    )
+    shipped = tmp_path / "shipped"
+    write_manifest(build_manifest("0.169.0", [asset]), shipped / "codex-0.169.0.toml")
+    env = {**npm_env, "CODEX_INSTALL_MANIFEST_DIR": str(shipped)}
+    data = resolve_json(env, "--source", "npm", "--version", "0.169.0")
+    assert (data["sha256"], data["size"]) == (sha256(tgz), len(tgz))
+    assert data["manifest"].endswith("codex-0.169.0.toml")
     assert no_archive_downloaded(server)
 
 

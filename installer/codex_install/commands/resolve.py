@@ -7,6 +7,8 @@ from typing import Any
 
 from codex_install.config import Settings
 from codex_install.http.client import make_client
+from codex_install.manifest import manifest_dirs, shipped_manifest, shipped_origin
+from codex_install.models import Selection
 from codex_install.platforms import resolve_target
 from codex_install.sources.dispatch import resolve
 from codex_install.ui import Reporter
@@ -28,18 +30,32 @@ def run(target: str | None, settings: Settings) -> dict[str, Any]:
             npm_resolver=factory(client) if factory else None,
         )
     sel = resolved.selection
-    sha256 = sel.archive.sha256
+    sha256, size = sel.archive.sha256, sel.archive.size
     if resolved.sums is not None:
         sha256 = resolved.sums.get(sel.archive.name, sha256)
+    pinned = _shipped_pin(sel, settings.manifest_override)
+    if pinned is not None:
+        sha256, size = sha256 or pinned[0], size or pinned[1]
     return {
         "version": sel.version,
         "target": sel.target,
         "layout": sel.layout,
         "asset": sel.archive.name,
         "url": sel.archive.url,
-        "size": sel.archive.size,
+        "size": size,
         "sha256": sha256,
         "integrity": sel.integrity,
         "source": sel.source,
         "fell_back_from": resolved.fell_back_from,
+        "manifest": pinned[2] if pinned is not None else None,
     }
+
+
+def _shipped_pin(sel: Selection, override: str | None) -> tuple[str, int, str] | None:
+    """(sha256, size, origin) of this archive in the shipped manifest for its version, when
+    the manifest pins it with the same npm integrity (an npm packument gives neither)."""
+    manifest = shipped_manifest(sel.version, manifest_dirs(override))
+    asset = manifest.asset_named(sel.archive.name, sel.target) if manifest else None
+    if asset is None or (sel.integrity and asset.integrity and asset.integrity != sel.integrity):
+        return None
+    return asset.sha256, asset.size, shipped_origin(sel.version, override)

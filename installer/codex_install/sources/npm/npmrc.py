@@ -11,6 +11,7 @@ keys, matched the way npm-registry-fetch walks up the registry's path.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -188,18 +189,38 @@ def _auth_key_prefixes(registry_url: str) -> list[str]:
 
 
 def authorization_for(registry_url: str, layers: Sequence[Layer]) -> str | None:
-    """The ``Authorization`` header npm would send to ``registry_url``, if any."""
+    """The ``Authorization`` header npm would send to ``registry_url``, if any: for the most
+    specific ``//host/path/:`` prefix that has credentials, ``_authToken`` (bearer), else
+    ``_auth`` (base64 ``user:password``), else ``username`` + ``_password`` (base64)."""
     merged: dict[str, str] = {}
     for layer in reversed(layers):  # higher-precedence layers override
         merged.update(layer.values)
     lowered = {k.lower(): v for k, v in merged.items()}
     for prefix in _auth_key_prefixes(registry_url):
-        token = lowered.get(f"{prefix}:_authtoken".lower())
-        if token:
-            return f"Bearer {token}"
-        basic = lowered.get(f"{prefix}:_auth".lower())
-        if basic:
-            return f"Basic {basic}"
+        found = _credentials(lowered, prefix.lower())
+        if found:
+            return found
+    return None
+
+
+def _credentials(values: Mapping[str, str], prefix: str) -> str | None:
+    token = values.get(f"{prefix}:_authtoken")
+    if token:
+        return f"Bearer {token}"
+    basic = values.get(f"{prefix}:_auth")
+    if basic:
+        return f"Basic {basic}"
+    username, password = values.get(f"{prefix}:username"), values.get(f"{prefix}:_password")
+    if username and password:
+        try:
+            # .npmrc holds the password base64-encoded; the header encodes user:password.
+            plain = base64.b64decode(password, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as err:
+            raise UsageError(
+                f"the {prefix}:_password in your .npmrc is not base64 (npm stores it encoded)"
+            ) from err
+        pair = base64.b64encode(f"{username}:{plain}".encode()).decode("ascii")
+        return f"Basic {pair}"
     return None
 
 
