@@ -73,6 +73,17 @@ def test_a_long_name_is_cut_short_before_the_numbers_are() -> None:
     assert "…" in line and line.endswith("45.0/90.0 MB  15.0 MB/s  ETA 0:03")
 
 
+def test_a_download_of_unknown_size_has_its_line_ended_by_the_next_message() -> None:
+    tty, now = _Tty(), [0.0]
+    reporter = _tty_reporter(tty, now, no_color=True)
+    update = reporter.progress("codex.tgz", None)
+    assert update is not None
+    update(5_000_000, None)
+    reporter.info("installed codex 0.169.0")
+    assert tty.getvalue().endswith("\ninstalled codex 0.169.0\n")
+    assert tty.getvalue().count("\n") == 2
+
+
 def test_colour_only_on_a_tty_without_no_color() -> None:
     tty, now = _Tty(), [0.0]
     update = _tty_reporter(tty, now, no_color=False).progress("codex.tar.zst", 100)

@@ -422,7 +422,7 @@ def ls_remote_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **fl
         codex-install ls-remote --source npm | head -5
     """
     _set_json_mode(ctx, as_json)
-    listed = ls_remote_command.run(target, _settings(ctx, **flags))
+    listed = ls_remote_command.run(target, _settings(ctx, **flags), Reporter())
     if as_json:
         _emit_json(listed.to_json())
         return

@@ -105,6 +105,9 @@ class Reporter:
     columns: Callable[[], int] = lambda: shutil.get_terminal_size((80, 24)).columns
     # https://no-color.org: set and not empty means no colour, whatever the terminal.
     no_color: bool = field(default_factory=lambda: bool(os.environ.get("NO_COLOR")))
+    # A progress line without its newline yet (a download of unknown size never says it is
+    # done): the next message ends it first instead of overwriting it.
+    _open_line: bool = field(default=False, init=False, repr=False)
 
     @property
     def tty(self) -> bool:
@@ -115,14 +118,20 @@ class Reporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            print(message, file=self.stream, flush=True)
+            self._print(message)
 
     def warn(self, message: str) -> None:
-        print(f"warning: {message}", file=self.stream, flush=True)
+        self._print(f"warning: {message}")
 
     def debug(self, message: str) -> None:
         if self.verbose:
-            print(message, file=self.stream, flush=True)
+            self._print(message)
+
+    def _print(self, message: str) -> None:
+        if self._open_line:
+            self._open_line = False
+            self.stream.write("\n")
+        print(message, file=self.stream, flush=True)
 
     def progress(self, name: str, total: int | None) -> Update | None:
         """A progress callback: the redrawn line on a TTY, heartbeat lines elsewhere."""
@@ -145,6 +154,7 @@ class Reporter:
             width = self.columns()
             line = progress_line(name, done, total, now - start, width, color=color)
             self.stream.write(f"\r{line}\x1b[K" if color else f"\r{line.ljust(width - 1)}")
+            self._open_line = not final
             if final:
                 self.stream.write("\n")
             self.stream.flush()

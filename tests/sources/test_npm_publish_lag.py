@@ -12,7 +12,7 @@ from codex_install.errors import NotFoundError
 from codex_install.sources.npm import Registry, select_from_packument
 from codex_install.sources.npm.packument import platform_versions
 from codex_install.versions import VersionSpec
-from sources.npm_helpers import codex_version, install, run
+from sources.npm_helpers import closed_port, codex_version, install, run
 
 REG = Registry(url="https://registry.example/", origin="test")
 DIST = {
@@ -80,3 +80,12 @@ def test_ls_remote_lists_only_versions_with_a_platform_package(npm_env, registry
     result = run(npm_env, "ls-remote", "--source", "npm", "--target", TARGET)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["0.170.0", "0.169.0"]
+
+
+def test_ls_remote_falls_back_to_npm_when_github_is_unreachable(npm_env, registry, fast_retries):
+    registry.publish("0.169.0")
+    env = {**npm_env, "GITHUB_API_URL": f"http://127.0.0.1:{closed_port()}"}
+    result = run(env, "ls-remote", "--target", TARGET, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["source"] == "npm"
+    assert "listing the npm registry instead" in result.stderr

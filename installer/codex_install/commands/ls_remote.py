@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from codex_install import layout
 from codex_install.config import Settings
-from codex_install.errors import UsageError
+from codex_install.errors import NetworkError, UsageError
 from codex_install.http.client import make_client
 from codex_install.platforms import resolve_target
 from codex_install.sources.listing import github_versions, mirror_versions
 from codex_install.sources.npm import versions_factory
+from codex_install.ui import Reporter
 
 if TYPE_CHECKING:
     import httpx
@@ -47,19 +48,10 @@ class RemoteVersions:
         }
 
 
-def run(target: str | None, settings: Settings) -> RemoteVersions:
+def run(target: str | None, settings: Settings, reporter: Reporter) -> RemoteVersions:
     triple = resolve_target(target)
-    source = settings.sources.effective
     with make_client() as client:
-        if source == "npm":
-            versions = _npm_versions(settings, client, triple)
-        elif source == "mirror":
-            if not settings.sources.mirror:
-                raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-            versions = mirror_versions(client, settings.sources.mirror)
-        else:
-            source = "github"
-            versions = github_versions(settings.sources.github, client)
+        source, versions = _list(settings, client, triple, reporter)
     releases = [r for r in layout.list_releases(settings.paths) if r.target == triple]
     return RemoteVersions(
         source=source,
@@ -68,6 +60,29 @@ def run(target: str | None, settings: Settings) -> RemoteVersions:
         installed=frozenset(r.version for r in releases),
         current=next((r.version for r in releases if r.current), None),
     )
+
+
+def _list(
+    settings: Settings, client: httpx.Client, target: str, reporter: Reporter
+) -> tuple[str, list[str]]:
+    source = settings.sources.effective
+    if source == "npm":
+        return "npm", _npm_versions(settings, client, target)
+    if source == "mirror":
+        if not settings.sources.mirror:
+            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
+        return "mirror", mirror_versions(client, settings.sources.mirror)
+    try:
+        return "github", github_versions(settings.sources.github, client)
+    except NetworkError as err:
+        # As install does: with the auto source an unreachable GitHub falls back to npm.
+        if source != "auto" or not err.connection_level:
+            raise
+        versions = versions_factory(settings.env, settings.sources.npm_registry)
+        if versions is None:
+            raise
+        reporter.info(f"GitHub is unreachable ({err}); listing the npm registry instead")
+        return "npm", versions(client, target)
 
 
 def _npm_versions(settings: Settings, client: httpx.Client, target: str) -> list[str]:
