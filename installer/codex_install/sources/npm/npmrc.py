@@ -40,6 +40,9 @@ class Registry:
     url: str  # always ends with "/"
     origin: str  # e.g. "--npm-registry", "registry in the user .npmrc"
     authorization: str | None = field(default=None, repr=False)
+    # npm network settings for this registry that codex-install does not apply (see
+    # unapplied_settings): said once when the registry is used, never silently dropped.
+    unapplied: tuple[str, ...] = ()
 
     @property
     def packument_url(self) -> str:
@@ -224,6 +227,36 @@ def _credentials(values: Mapping[str, str], prefix: str) -> str | None:
     return None
 
 
+# npm's TLS and proxy settings (global, or per registry as ``//host/:cafile``). The one HTTP
+# client reads SSL_CERT_FILE and HTTPS_PROXY/NO_PROXY from the environment instead.
+NETWORK_KEYS = ("cafile", "ca", "https-proxy", "proxy", "noproxy", "certfile", "keyfile")
+_SCOPED_NETWORK_KEYS = ("cafile", "ca", "certfile", "keyfile")
+
+
+def unapplied_settings(registry_url: str, layers: Sequence[Layer]) -> tuple[str, ...]:
+    """The npm network settings configured for ``registry_url`` that are not applied
+    (``strict-ssl=false`` among them: TLS is always verified)."""
+    merged: dict[str, str] = {}
+    for layer in reversed(layers):
+        merged.update({k.lower(): v for k, v in layer.values.items()})
+    found = [key for key in NETWORK_KEYS if merged.get(key)]
+    for prefix in _auth_key_prefixes(registry_url):
+        found += [k for k in _SCOPED_NETWORK_KEYS if merged.get(f"{prefix.lower()}:{k}")]
+    if merged.get("strict-ssl", "").lower() == "false":
+        found.append("strict-ssl=false")
+    return tuple(dict.fromkeys(found))
+
+
+def unapplied_notice(registry: Registry) -> str | None:
+    if not registry.unapplied:
+        return None
+    return (
+        f"note: your npm config sets {', '.join(registry.unapplied)} for {registry.display}; "
+        "codex-install does not take these from npm: set SSL_CERT_FILE (a CA bundle) and "
+        "HTTPS_PROXY/NO_PROXY instead (TLS is always verified)"
+    )
+
+
 def discover(
     flag: str | None,
     env: Mapping[str, str],
@@ -250,7 +283,12 @@ def discover(
     if chosen is None:
         return None
     url = normalize_registry(*chosen)
-    return Registry(url=url, origin=chosen[1], authorization=authorization_for(url, layers))
+    return Registry(
+        url=url,
+        origin=chosen[1],
+        authorization=authorization_for(url, layers),
+        unapplied=unapplied_settings(url, layers),
+    )
 
 
 # --- I/O edge ---

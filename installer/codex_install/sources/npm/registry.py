@@ -30,6 +30,7 @@ from codex_install.sources.npm.npmrc import (
     discover,
     read_npmrc_files,
     run_npm,
+    unapplied_notice,
     working_dir,
 )
 from codex_install.sources.npm.packument import (
@@ -80,7 +81,8 @@ def resolver_factory(
             _authorize(client, reg)
             data = fetch_packument(client, reg, policy=policy, sleep=sleep)
             choice = select_from_packument(data, spec, target, reg)
-            for line in choice.notices:
+            unapplied = unapplied_notice(reg)
+            for line in (unapplied, *choice.notices) if unapplied else choice.notices:
                 notice(line)
             return choice.selection
 
