@@ -546,20 +546,24 @@ def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
 # --- distribution commands (mirror, manifest, homebrew) ---
 
 
+def _release_version(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--version",
+        "version",
+        default="latest",
+        show_default=True,
+        metavar="VERSION",
+        help=help_text,
+    )
+
+
 @cli.group("mirror", cls=_HelpGroup)
 def mirror_group() -> None:
     """Static release mirrors for fleets and air-gapped networks."""
 
 
 @mirror_group.command("sync")
-@click.option(
-    "--version",
-    "version",
-    default="latest",
-    show_default=True,
-    metavar="VERSION",
-    help="The release to mirror.",
-)
+@_release_version("The release to mirror.")
 @click.option(
     "--output",
     required=True,
@@ -607,14 +611,7 @@ def manifest_group() -> None:
 
 
 @manifest_group.command("generate")
-@click.option(
-    "--version",
-    "version",
-    default="latest",
-    show_default=True,
-    metavar="VERSION",
-    help="The release to pin.",
-)
+@_release_version("The release to pin.")
 @click.option(
     "--source",
     "sources",
