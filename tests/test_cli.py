@@ -71,3 +71,18 @@ def test_every_install_option_and_variable_the_readme_lists_is_in_the_help(env):
             assert option in help_text, option
         for variable in re.findall(r"`([A-Z][A-Z_]+)", env_cell):
             assert variable in help_text, f"{option_cell}: {variable}"
+
+
+@pytest.mark.parametrize(
+    "mirror",
+    ["http://[bad\ninstalled codex 9.9.9", "http://[bad\x1b[2J\r", "http://[" + "x" * 5000],
+    ids=["newline", "escape", "huge"],
+)
+def test_a_hostile_string_in_an_error_is_one_escaped_line_of_at_most_300(env, mirror):
+    result = run(env, "resolve", "--mirror", mirror, "--json")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 300
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert not any(line.startswith("installed codex") for line in result.output.splitlines())
+    assert len(json.loads(result.stdout)["error"]) <= 300
