@@ -89,10 +89,10 @@ def test_a_hostile_string_in_an_error_is_one_escaped_line_of_at_most_300(env, mi
 
 
 @pytest.mark.parametrize("name", ["GITHUB_TOKEN", "GH_TOKEN"])
-@pytest.mark.parametrize("token", ["ghp_abc\ndef", "ghp_abc\rdef", "ghp_\u00e9t\u00e9", "ghp_\u2603"])
-def test_a_malformed_github_token_is_exit_2_naming_the_variable_never_echoing_it(
-    env, name, token
-):
+@pytest.mark.parametrize(
+    "token", ["ghp_abc\ndef", "ghp_abc\rdef", "ghp_\u00e9t\u00e9", "ghp_\u2603"]
+)
+def test_a_malformed_github_token_is_exit_2_naming_the_variable_never_echoing_it(env, name, token):
     result = run({**env, name: token}, "resolve", "--json")
     assert result.exit_code == 2
     assert f"{name} is not a valid token" in result.stderr

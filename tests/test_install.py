@@ -547,6 +547,32 @@ def test_local_archive_with_sha256_installs_offline(env, tmp_path):
     assert codex_version(env) == "codex-cli 0.169.0"
 
 
+@pytest.mark.parametrize(
+    ("package_json", "says"),
+    [
+        ({"version": "../../../evil"}, "which is no Codex version"),
+        ({"version": "latest"}, "which is no Codex version"),
+        ({"version": "v0.169.0"}, "which is no Codex version"),
+        ({"version": 169}, "which is no Codex version"),
+        ({"entrypoint": "/bin/sh"}, "entrypoint '/bin/sh': not a relative path"),
+        ({"pathDir": "../../.ssh"}, "pathDir '../../.ssh': not a relative path"),
+        ({"resourcesDir": ["x"]}, "resourcesDir ['x']: not a relative path"),
+    ],
+)
+def test_a_local_archive_must_say_a_valid_version_and_paths_inside_it(
+    env, tmp_path, package_json, says
+):
+    data = gz(package_tar("0.169.0", package_json=package_json))
+    archive = tmp_path / f"codex-package-{TARGET}.tar.gz"
+    archive.write_bytes(data)
+    result = install(env, "--archive", str(archive), "--sha256", sha256(data))
+    assert result.exit_code == 5, result.output
+    assert says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    releases = Path(env["CODEX_HOME"]) / "packages/standalone/releases"
+    assert not releases.exists() or list(releases.iterdir()) == []
+
+
 def test_local_legacy_archive_needs_version_and_is_renamed(env, tmp_path):
     data = gz(legacy_tar("0.169.0"))
     archive = tmp_path / f"codex-{TARGET}.tar.gz"
