@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from builders import TARGET, FakeRelease, gz, legacy_tar, package_release, package_tar, sha256
+from builders import (
+    TARGET,
+    FakeRelease,
+    codex_script,
+    gz,
+    legacy_tar,
+    package_release,
+    package_tar,
+    sha256,
+)
 from cli_helpers import REPO, asset_path, codex_version, current, install, run
 from servers.fake_http import FakeHTTPServer
 
@@ -571,6 +580,20 @@ def test_a_local_archive_must_say_a_valid_version_and_paths_inside_it(
     assert len(result.stderr.strip().splitlines()) == 1
     releases = Path(env["CODEX_HOME"]) / "packages/standalone/releases"
     assert not releases.exists() or list(releases.iterdir()) == []
+
+
+def test_the_smoke_test_sees_no_token_or_api_key(env, tmp_path, monkeypatch):
+    seen = tmp_path / "smoke-env"
+    script = codex_script("0.169.0", extra=f"env > {seen}\n")
+    data = gz(package_tar("0.169.0", script=script))
+    archive = tmp_path / f"codex-package-{TARGET}.tar.gz"
+    archive.write_bytes(data)
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "NPM_TOKEN", "OPENAI_API_KEY", "CODEX_API_KEY"):
+        monkeypatch.setenv(name, "s3cret-" + name)
+    result = install(env, "--archive", str(archive), "--sha256", sha256(data))
+    assert result.exit_code == 0, result.output
+    smoke_env = seen.read_text()
+    assert "PATH=" in smoke_env and "s3cret-" not in smoke_env
 
 
 def test_local_legacy_archive_needs_version_and_is_renamed(env, tmp_path):

@@ -9,6 +9,7 @@ steps are short methods instead of helpers with ten parameters.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from codex_install import layout, verify
 from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
+from codex_install.childenv import without_secrets
 from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
 from codex_install.fs import file_lock
 from codex_install.http.client import make_client
@@ -41,8 +43,15 @@ NpmResolverFactory = Callable[["httpx.Client"], Callable[[VersionSpec, str], Sel
 
 
 def run_command(argv: list[str], timeout: float) -> tuple[int, str]:
+    """Run a child (the smoke test) with no credentials in its environment."""
     proc = subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env=without_secrets(os.environ),
     )
     return proc.returncode, proc.stdout + proc.stderr
 
