@@ -98,3 +98,17 @@ def test_a_malformed_github_token_is_exit_2_naming_the_variable_never_echoing_it
     assert f"{name} is not a valid token" in result.stderr
     assert "ghp_" not in result.output
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("api_url", ["http://ghe.example/api/v3", "http://10.1.2.3/api/v3"])
+def test_a_token_is_never_sent_over_plain_http_off_this_machine(env, api_url):
+    env = {**env, "GITHUB_TOKEN": "ghp_secret", "CODEX_INSTALL_SOURCE": "github"}
+    result = run(env, "resolve", "--github-api-url", api_url, "--json")
+    assert result.exit_code == 2
+    assert "refusing to send GITHUB_TOKEN/GH_TOKEN" in result.stderr
+    assert "CODEX_INSTALL_ALLOW_HTTP_TOKEN=1" in result.stderr
+    assert "ghp_secret" not in result.output
+
+
+def test_a_bad_token_does_not_stop_commands_that_fetch_nothing(env):
+    assert run({**env, "GITHUB_TOKEN": "ghp\nbad"}, "list").exit_code == 0
