@@ -582,6 +582,21 @@ def test_a_local_archive_must_say_a_valid_version_and_paths_inside_it(
     assert not releases.exists() or list(releases.iterdir()) == []
 
 
+@pytest.mark.parametrize("source", ["github", "mirror"])
+@pytest.mark.parametrize("scheme_url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "data:,x"])
+def test_remote_metadata_cannot_point_a_download_at_the_local_disk(env, server, source, scheme_url):
+    rel = package_release("0.169.0")
+    urls = {name: scheme_url for name in rel.files}
+    body = json.dumps(rel.release_json(urls))
+    server.add(f"/repos/{REPO}/releases/tags/{rel.tag}", body)
+    server.add(f"/mirror/releases/{rel.version}/release.json", body)
+    args = ["--source", "mirror", "--mirror", f"{server.url}/mirror"] if source == "mirror" else []
+    result = install(env, "--version", "0.169.0", *args)
+    assert result.exit_code == 4, result.output
+    assert "download URL; only http or https may come from there" in result.stderr
+    assert current_or_none(env) is None
+
+
 def test_the_smoke_test_sees_no_token_or_api_key(env, tmp_path, monkeypatch):
     seen = tmp_path / "smoke-env"
     script = codex_script("0.169.0", extra=f"env > {seen}\n")
@@ -594,6 +609,13 @@ def test_the_smoke_test_sees_no_token_or_api_key(env, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     smoke_env = seen.read_text()
     assert "PATH=" in smoke_env and "s3cret-" not in smoke_env
+
+
+def current_or_none(env: dict[str, str]) -> str | None:
+    try:
+        return current(env)
+    except OSError:
+        return None
 
 
 def test_local_legacy_archive_needs_version_and_is_renamed(env, tmp_path):
