@@ -39,7 +39,13 @@ def _add_dir(tf: tarfile.TarFile, name: str) -> None:
     tf.addfile(info)
 
 
-def package_tar(version: str, target: str = TARGET, *, script: bytes | None = None) -> bytes:
+def package_tar(
+    version: str,
+    target: str = TARGET,
+    *,
+    script: bytes | None = None,
+    package_json: dict[str, object] | None = None,
+) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
         pkg = {
@@ -50,6 +56,7 @@ def package_tar(version: str, target: str = TARGET, *, script: bytes | None = No
             "entrypoint": "bin/codex",
             "resourcesDir": "codex-resources",
             "pathDir": "codex-path",
+            **(package_json or {}),
         }
         _add(tf, "codex-package.json", json.dumps(pkg).encode())
         _add_dir(tf, "bin")

@@ -147,3 +147,44 @@ def test_the_bash_completion_answers_through_the_console_entry_point(env):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["plain,prune"]  # the only command starting with "pr"
+
+
+@pytest.mark.parametrize(
+    "mirror",
+    ["http://[bad\ninstalled codex 9.9.9", "http://[bad\x1b[2J\r", "http://[" + "x" * 5000],
+    ids=["newline", "escape", "huge"],
+)
+def test_a_hostile_string_in_an_error_is_one_escaped_line_of_at_most_300(env, mirror):
+    result = run(env, "resolve", "--mirror", mirror, "--json")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= 300
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert not any(line.startswith("installed codex") for line in result.output.splitlines())
+    assert len(json.loads(result.stdout)["error"]) <= 300
+
+
+@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "GH_TOKEN"])
+@pytest.mark.parametrize(
+    "token", ["ghp_abc\ndef", "ghp_abc\rdef", "ghp_\u00e9t\u00e9", "ghp_\u2603"]
+)
+def test_a_malformed_github_token_is_exit_2_naming_the_variable_never_echoing_it(env, name, token):
+    result = run({**env, name: token}, "resolve", "--json")
+    assert result.exit_code == 2
+    assert f"{name} is not a valid token" in result.stderr
+    assert "ghp_" not in result.output
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("api_url", ["http://ghe.example/api/v3", "http://10.1.2.3/api/v3"])
+def test_a_token_is_never_sent_over_plain_http_off_this_machine(env, api_url):
+    env = {**env, "GITHUB_TOKEN": "ghp_secret", "CODEX_INSTALL_SOURCE": "github"}
+    result = run(env, "resolve", "--github-api-url", api_url, "--json")
+    assert result.exit_code == 2
+    assert "refusing to send GITHUB_TOKEN/GH_TOKEN" in result.stderr
+    assert "CODEX_INSTALL_ALLOW_HTTP_TOKEN=1" in result.stderr
+    assert "ghp_secret" not in result.output
+
+
+def test_a_bad_token_does_not_stop_commands_that_fetch_nothing(env):
+    assert run({**env, "GITHUB_TOKEN": "ghp\nbad"}, "list").exit_code == 0

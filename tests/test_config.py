@@ -74,9 +74,41 @@ def test_paths_follow_the_flags_first(tmp_path: Path) -> None:
 
 def test_an_unknown_source_in_the_environment_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown source 'ftp'"):
-        Settings.from_env({**HOME, "CODEX_INSTALL_SOURCE": "ftp"})
+        _ = Settings.from_env({**HOME, "CODEX_INSTALL_SOURCE": "ftp"}).sources
 
 
 def test_github_path_is_read_from_the_environment() -> None:
     assert Settings.from_env(HOME).github_path is None
     assert Settings.from_env({**HOME, "GITHUB_PATH": "/gh/path"}).github_path == "/gh/path"
+
+
+@pytest.mark.parametrize(
+    "api_url",
+    ["http://127.0.0.1:9/api", "http://localhost:9/api", "http://[::1]:9/api", "https://ghe/api"],
+)
+def test_a_token_goes_over_https_or_to_loopback(api_url: str) -> None:
+    env = {**HOME, "GITHUB_TOKEN": "t", "GITHUB_API_URL": api_url}
+    assert Settings.from_env(env).sources.github.token == "t"
+
+
+def test_a_token_over_plain_http_needs_the_opt_in() -> None:
+    env = {**HOME, "GITHUB_TOKEN": "t", "GITHUB_API_URL": "http://ghe.example/api"}
+    with pytest.raises(UsageError, match="over plain http://"):
+        _ = Settings.from_env(env).sources
+    allowed = Settings.from_env({**env, "CODEX_INSTALL_ALLOW_HTTP_TOKEN": "1"})
+    assert allowed.sources.github.token == "t"
+    assert Settings.from_env({**env, "GITHUB_TOKEN": ""}).sources.github.token is None
+
+
+def test_commands_that_fetch_nothing_never_fail_over_source_settings() -> None:
+    env = {**HOME, "CODEX_INSTALL_SOURCE": "ftp", "GITHUB_TOKEN": "bad\ntoken"}
+    settings = Settings.from_env(env)
+    assert settings.paths.codex_home == Path("/home/u/.codex")  # list, use, auth need no more
+    with pytest.raises(UsageError):
+        _ = settings.sources
+
+
+def test_a_source_that_never_asks_github_ignores_the_token() -> None:
+    env = {**HOME, "GITHUB_TOKEN": "bad\ntoken", "GITHUB_API_URL": "http://ghe/api"}
+    assert Settings.from_env(env, Flags(source="npm")).sources.github.token is None
+    assert Settings.from_env(env, Flags(mirror="file:///m")).sources.github.token is None

@@ -38,3 +38,12 @@ def test_the_hint_follows_the_message_on_the_same_line() -> None:
 def test_only_connection_failures_are_marked_for_the_npm_fallback() -> None:
     assert errors.NetworkError("x", connection_level=True).connection_level
     assert not errors.NetworkError("HTTP 500").connection_level
+
+
+def test_str_escapes_control_characters_and_line_cuts_in_the_middle() -> None:
+    err = errors.NotFoundError("asset a\nb\x1b[0m\u202e", hint="x")
+    assert str(err) == "asset a\\nb\\x1b[0m\\u202e (x)"
+    long = errors.NetworkError("y" * 1000 + "; nothing was installed")
+    line = long.line("codex-install: error: ")
+    assert len(line) == errors.MAX_LINE
+    assert line.startswith("codex-install: error: yyy") and line.endswith("nothing was installed")

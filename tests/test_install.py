@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from builders import TARGET, FakeRelease, gz, legacy_tar, package_release, package_tar, sha256
+from builders import (
+    TARGET,
+    FakeRelease,
+    codex_script,
+    gz,
+    legacy_tar,
+    package_release,
+    package_tar,
+    sha256,
+)
 from cli_helpers import REPO, asset_path, codex_version, current, install, run
 from servers.fake_http import FakeHTTPServer
 
@@ -545,6 +554,68 @@ def test_local_archive_with_sha256_installs_offline(env, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["source"] == "archive"
     assert codex_version(env) == "codex-cli 0.169.0"
+
+
+@pytest.mark.parametrize(
+    ("package_json", "says"),
+    [
+        ({"version": "../../../evil"}, "which is no Codex version"),
+        ({"version": "latest"}, "which is no Codex version"),
+        ({"version": "v0.169.0"}, "which is no Codex version"),
+        ({"version": 169}, "which is no Codex version"),
+        ({"entrypoint": "/bin/sh"}, "entrypoint '/bin/sh': not a relative path"),
+        ({"pathDir": "../../.ssh"}, "pathDir '../../.ssh': not a relative path"),
+        ({"resourcesDir": ["x"]}, "resourcesDir ['x']: not a relative path"),
+    ],
+)
+def test_a_local_archive_must_say_a_valid_version_and_paths_inside_it(
+    env, tmp_path, package_json, says
+):
+    data = gz(package_tar("0.169.0", package_json=package_json))
+    archive = tmp_path / f"codex-package-{TARGET}.tar.gz"
+    archive.write_bytes(data)
+    result = install(env, "--archive", str(archive), "--sha256", sha256(data))
+    assert result.exit_code == 5, result.output
+    assert says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    releases = Path(env["CODEX_HOME"]) / "packages/standalone/releases"
+    assert not releases.exists() or list(releases.iterdir()) == []
+
+
+@pytest.mark.parametrize("source", ["github", "mirror"])
+@pytest.mark.parametrize("scheme_url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "data:,x"])
+def test_remote_metadata_cannot_point_a_download_at_the_local_disk(env, server, source, scheme_url):
+    rel = package_release("0.169.0")
+    urls = {name: scheme_url for name in rel.files}
+    body = json.dumps(rel.release_json(urls))
+    server.add(f"/repos/{REPO}/releases/tags/{rel.tag}", body)
+    server.add(f"/mirror/releases/{rel.version}/release.json", body)
+    args = ["--source", "mirror", "--mirror", f"{server.url}/mirror"] if source == "mirror" else []
+    result = install(env, "--version", "0.169.0", *args)
+    assert result.exit_code == 4, result.output
+    assert "download URL; only http or https may come from there" in result.stderr
+    assert current_or_none(env) is None
+
+
+def test_the_smoke_test_sees_no_token_or_api_key(env, tmp_path, monkeypatch):
+    seen = tmp_path / "smoke-env"
+    script = codex_script("0.169.0", extra=f"env > {seen}\n")
+    data = gz(package_tar("0.169.0", script=script))
+    archive = tmp_path / f"codex-package-{TARGET}.tar.gz"
+    archive.write_bytes(data)
+    for name in ("GITHUB_TOKEN", "GH_TOKEN", "NPM_TOKEN", "OPENAI_API_KEY", "CODEX_API_KEY"):
+        monkeypatch.setenv(name, "s3cret-" + name)
+    result = install(env, "--archive", str(archive), "--sha256", sha256(data))
+    assert result.exit_code == 0, result.output
+    smoke_env = seen.read_text()
+    assert "PATH=" in smoke_env and "s3cret-" not in smoke_env
+
+
+def current_or_none(env: dict[str, str]) -> str | None:
+    try:
+        return current(env)
+    except OSError:
+        return None
 
 
 def test_local_legacy_archive_needs_version_and_is_renamed(env, tmp_path):

@@ -62,9 +62,9 @@ def _set_json_mode(ctx: click.Context, as_json: bool) -> None:
 
 
 def fail(err: CodexInstallError, *, as_json: bool = False) -> None:
-    click.echo(f"codex-install: error: {err}", err=True)
+    click.echo(err.line("codex-install: error: "), err=True)
     if as_json:
-        _emit_json({"ok": False, "exit_code": err.exit_code, "error": str(err)})
+        _emit_json({"ok": False, "exit_code": err.exit_code, "error": err.line()})
     sys.exit(err.exit_code)
 
 

@@ -7,17 +7,20 @@ this module builds the source options, which it need not import.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError
 from codex_install.paths import Paths, github_token, resolve_paths
 from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
 from codex_install.sources.npm import resolver_factory
-from codex_install.terminal import non_interactive_forced
+from codex_install.terminal import env_flag, non_interactive_forced
 
 if TYPE_CHECKING:
     import httpx
@@ -31,6 +34,7 @@ MIRROR_ENV = "CODEX_INSTALL_MIRROR"
 API_URL_ENV = "GITHUB_API_URL"
 MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
 DEBUG_ENV = "CODEX_INSTALL_DEBUG"
+ALLOW_HTTP_TOKEN_ENV = "CODEX_INSTALL_ALLOW_HTTP_TOKEN"
 GITHUB_PATH_ENV = "GITHUB_PATH"
 
 
@@ -56,10 +60,16 @@ class Settings:
     env: Mapping[str, str] = field(repr=False)  # as given: children and npm discovery see it
     paths: Paths
     version: str | None
-    sources: SourceOptions
+    flags: Flags = field(default_factory=Flags)
     manifest_override: str | None = None
     non_interactive: bool = False
     debug: bool = False
+
+    @cached_property
+    def sources(self) -> SourceOptions:
+        """Where releases come from. Read on first use, so that a command that fetches nothing
+        (list, use, auth) never fails over a source setting or a token it does not need."""
+        return _sources(self.env, self.flags, self.paths.cache_dir)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], flags: Flags | None = None) -> Settings:
@@ -69,7 +79,7 @@ class Settings:
             env=environ,
             paths=paths,
             version=flags.version or environ.get(RELEASE_ENV) or None,
-            sources=_sources(environ, flags, paths.cache_dir),
+            flags=flags,
             manifest_override=environ.get(MANIFEST_DIR_ENV) or None,
             non_interactive=non_interactive_forced(environ),
             debug=bool(environ.get(DEBUG_ENV)),
@@ -91,18 +101,48 @@ def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions
     source = _first(flags.source, env.get(SOURCE_ENV)) or "auto"
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r} ({', '.join(SOURCES)})")
+    api_url = _first(flags.github_api_url, env.get(API_URL_ENV)) or DEFAULT_API_URL
+    mirror = _first(flags.mirror, env.get(MIRROR_ENV))
+    # Only a source that asks GitHub needs the token: no other fails over one.
+    asks_github = source == "github" or (source == "auto" and not mirror)
     return SourceOptions(
         source=cast(SourceChoice, source),
         github=GitHubConfig(
-            api_url=_first(flags.github_api_url, env.get(API_URL_ENV)) or DEFAULT_API_URL,
+            api_url=api_url,
             repo=flags.repo or DEFAULT_REPO,
-            token=github_token(env),
+            token=_token_for(env, api_url) if asks_github else None,
             cache_dir=cache,
             ca_bundle=_first(env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")),
         ),
-        mirror=_first(flags.mirror, env.get(MIRROR_ENV)),
+        mirror=mirror,
         npm_registry=flags.npm_registry or None,
     )
+
+
+def _token_for(env: Mapping[str, str], api_url: str) -> str | None:
+    """The GitHub token, unless it would cross the network in clear text."""
+    token = github_token(env)
+    if token is None or env_flag(env, ALLOW_HTTP_TOKEN_ENV) or not _cleartext(api_url):
+        return token
+    raise UsageError(
+        f"refusing to send GITHUB_TOKEN/GH_TOKEN to {urlsplit(api_url).hostname} over plain "
+        "http://: anyone on the way could read it",
+        hint=f"use an https:// API URL, unset the token, or set {ALLOW_HTTP_TOKEN_ENV}=1",
+    )
+
+
+def _cleartext(url: str) -> bool:
+    """An http:// URL to a host other than this machine's loopback."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def _first(*values: str | None) -> str | None:

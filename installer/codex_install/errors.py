@@ -18,10 +18,34 @@ line on stderr and the exit code the class carries (SPEC §6)::
         ├── AuthFileError (2)          malformed or unreadable auth.json (never rewritten)
         └── RefreshError (1)           token refresh failed (permanent or transient)
 
-Messages never contain tokens or keys.
+Messages never contain tokens or keys. ``str(error)`` is always one printable line, whatever
+remote text (asset names, error bodies, entry names) it carries: a newline or an escape sequence
+from a server must not forge output. ``error.line()``, what the CLI prints, is also cut to
+:data:`MAX_LINE` characters.
 """
 
 from __future__ import annotations
+
+MAX_LINE = 300
+# C0 and C1 controls, DEL and the Unicode bidi overrides/isolates, escaped as Python would.
+_UNPRINTABLE = [
+    *range(0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in _UNPRINTABLE}
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """``text`` with control characters escaped and, given a ``limit``, cut to that many
+    characters in the middle (the end of a message says what happens next, so it stays)."""
+    clean = text.translate(_ESCAPES)
+    if limit is None or len(clean) <= limit:
+        return clean
+    tail = limit // 3
+    return clean[: max(limit - tail - 1, 0)] + "…" + clean[len(clean) - tail :]
 
 
 class CodexInstallError(Exception):
@@ -35,7 +59,12 @@ class CodexInstallError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        return self.message if not self.hint else f"{self.message} ({self.hint})"
+        text = self.message if not self.hint else f"{self.message} ({self.hint})"
+        return printable(text)
+
+    def line(self, prefix: str = "") -> str:
+        """The one line a user sees: ``prefix`` and the message, at most MAX_LINE long."""
+        return printable(prefix + str(self), MAX_LINE)
 
 
 class UsageError(CodexInstallError):

@@ -9,16 +9,18 @@ steps are short methods instead of helpers with ten parameters.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from codex_install import layout, verify
 from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
+from codex_install.childenv import without_secrets
 from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
 from codex_install.fs import file_lock
 from codex_install.http.client import make_client
@@ -29,7 +31,7 @@ from codex_install.paths import Paths
 from codex_install.sources.dispatch import Resolved, SourceOptions, resolve
 from codex_install.sources.pinned import resolve_pinned
 from codex_install.ui import outcome_line
-from codex_install.versions import VersionSpec, version_key
+from codex_install.versions import VersionSpec, parse_version, version_key
 
 if TYPE_CHECKING:
     import httpx
@@ -41,12 +43,22 @@ TIMING_STEPS = ("lock", "resolve", "download_extract", "smoke_test", "activate",
 # What an install records about the archive a release came from, so that a later no-op
 # reinstall can still report its sha256 (the unpacked tree cannot say it).
 RECEIPT = ".codex-install.json"
+PACKAGE_JSON = "codex-package.json"
+# Paths codex-package.json gives inside the release; none may lead out of it.
+_PACKAGE_PATHS = ("entrypoint", "pathDir", "resourcesDir")
 NpmResolverFactory = Callable[["httpx.Client"], Callable[[VersionSpec, str], Selection]]
 
 
 def run_command(argv: list[str], timeout: float) -> tuple[int, str]:
+    """Run a child (the smoke test) with no credentials in its environment."""
     proc = subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env=without_secrets(os.environ),
     )
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -370,22 +382,43 @@ def _expected_sha256(sel: Selection, resolved: Resolved, pinned: str | None) -> 
 
 
 def _check_package_json(staging: Path, sel: Selection) -> None:
-    pkg = staging / "codex-package.json"
-    if sel.layout == "legacy" or not pkg.exists():
+    if sel.layout == "legacy" or not (staging / PACKAGE_JSON).exists():
         layout.write_package_json(staging, sel.version, sel.target, legacy=sel.layout == "legacy")
         return
-    try:
-        data = json.loads(pkg.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        raise VerificationError("codex-package.json in the archive is not valid JSON") from err
-    if not isinstance(data, dict):
-        raise VerificationError("codex-package.json in the archive is not an object")
+    data = _package_json(staging)
     if data.get("version") not in (None, sel.version):
         raise VerificationError(
             f"archive says it is codex {data.get('version')!r}, expected {sel.version}"
         )
     if data.get("target") not in (None, sel.target):
         raise VerificationError(f"archive is for {data.get('target')!r}, expected {sel.target}")
+    for key in _PACKAGE_PATHS:
+        if key in data and not _inside_release(data[key]):
+            raise VerificationError(
+                f"{PACKAGE_JSON} in the archive gives {key} {data[key]!r}: "
+                "not a relative path inside the release"
+            )
+
+
+def _package_json(staging: Path) -> dict[str, object]:
+    """The archive's ``codex-package.json`` as an object ({} when there is none)."""
+    pkg = staging / PACKAGE_JSON
+    if not pkg.exists():
+        return {}
+    try:
+        data = json.loads(pkg.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise VerificationError(f"{PACKAGE_JSON} in the archive is not valid JSON") from err
+    if not isinstance(data, dict):
+        raise VerificationError(f"{PACKAGE_JSON} in the archive is not an object")
+    return data
+
+
+def _inside_release(value: object) -> bool:
+    if not isinstance(value, str) or not value or "\\" in value:
+        return False
+    path = PurePosixPath(value)
+    return not path.is_absolute() and ".." not in path.parts
 
 
 def smoke_test(entry: Path, version: str, runner: Runner) -> None:
@@ -425,22 +458,27 @@ def _archive_shape(name: str, target: str) -> tuple[Layout, str | None]:
 
 
 def _archive_version(staging: Path, spec: VersionSpec) -> str:
-    pkg = staging / "codex-package.json"
-    version = None
-    if pkg.exists():
-        try:
-            version = json.loads(pkg.read_text()).get("version")
-        except (OSError, ValueError, AttributeError) as err:
-            raise VerificationError("codex-package.json in the archive is not valid") from err
-    if isinstance(version, str):
-        if spec.version and spec.version != version:
-            raise VerificationError(
-                f"archive holds codex {version}, but --version says {spec.version}"
-            )
-        return version
-    if spec.version:
-        return spec.version
-    raise UsageError("this archive does not say its version; pass --version")
+    """The version of a local archive: its ``codex-package.json`` must say a Codex version
+    (SPEC §3 grammar, as release dirs are named by it) that agrees with ``--version``."""
+    version = _package_json(staging).get("version")
+    if version is None:
+        if spec.version:
+            return spec.version
+        raise UsageError("this archive does not say its version; pass --version")
+    if not isinstance(version, str) or not _is_version(version):
+        raise VerificationError(
+            f"{PACKAGE_JSON} in the archive gives version {version!r}, which is no Codex version"
+        )
+    if spec.version and spec.version != version:
+        raise VerificationError(f"archive holds codex {version}, but --version says {spec.version}")
+    return version
+
+
+def _is_version(text: str) -> bool:
+    try:
+        return parse_version(text).version == text
+    except UsageError:
+        return False
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_install.errors import NotFoundError
+from codex_install.errors import NotFoundError, UsageError
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,24 @@ def resolve_paths(
 
 
 def github_token(env: Mapping[str, str]) -> str | None:
-    """GITHUB_TOKEN, else GH_TOKEN. Sent only to the GitHub API host, never printed."""
+    """GITHUB_TOKEN, else GH_TOKEN. Sent only to the GitHub API host, never printed; one that
+    cannot be an HTTP header value is a UsageError naming the variable, never echoing it."""
     for name in ("GITHUB_TOKEN", "GH_TOKEN"):
         value = env.get(name, "").strip()
         if value:
-            return value
+            return header_safe(name, value)
     return None
+
+
+def header_safe(name: str, value: str) -> str:
+    """``value`` if it can travel in an HTTP header (visible ASCII and spaces only)."""
+    if all(" " <= c <= "~" for c in value):
+        return value
+    raise UsageError(
+        f"{name} is not a valid token: it holds a line break, a control character or a "
+        "character that is not ASCII",
+        hint=f"set {name} to the token alone",
+    )
 
 
 def _absolute(path: str | os.PathLike[str]) -> Path:

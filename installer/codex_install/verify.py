@@ -18,6 +18,7 @@ from codex_install.errors import UsageError, VerificationError
 from codex_install.models import Asset, ManifestAsset, Selection
 
 SUMS_NAME = "codex-package_SHA256SUMS"
+_WHOLE_SHA256 = re.compile(r"\b([0-9a-f]{16})[0-9a-f]{48}\b")
 _SUMS_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *]?(\S.*)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -181,7 +182,9 @@ def refuse(problems: Sequence[str], consequence: str | None = None) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         tail = f"; {consequence}" if consequence else ""
-        raise VerificationError(f"{problems[0]}{more}{tail}")
+        # Whole sha256 digests would push the error past one line; 16 hex digits tell them apart.
+        first = _WHOLE_SHA256.sub(r"\1…", problems[0])
+        raise VerificationError(f"{first}{more}{tail}")
 
 
 def agree(

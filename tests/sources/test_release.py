@@ -88,3 +88,20 @@ def test_release_json_resolves_relative_urls():
 def test_malformed_release_json_is_a_network_error(data):
     with pytest.raises(NetworkError):
         parse_release(data, base_url="http://x/", source="github", origin="test")
+
+
+def test_a_file_mirror_may_name_local_files_a_web_document_may_not() -> None:
+    from codex_install.errors import NetworkError
+    from codex_install.sources.release import parse_release
+
+    data = {
+        "tag_name": "rust-v1.0.0",
+        "assets": [{"name": "a.tar.gz", "browser_download_url": "a.tar.gz", "size": 1}],
+    }
+    local = parse_release(data, base_url="file:///m/release.json", source="mirror", origin="m")
+    assert local.assets[0].url == "file:///m/a.tar.gz"
+    web = parse_release(data, base_url="https://m/r/release.json", source="mirror", origin="m")
+    assert web.assets[0].url == "https://m/r/a.tar.gz"
+    data["assets"][0]["browser_download_url"] = "file:///etc/passwd"  # type: ignore[index]
+    with pytest.raises(NetworkError, match="file: download URL"):
+        parse_release(data, base_url="https://m/r/release.json", source="mirror", origin="m")

@@ -17,7 +17,7 @@ from codex_install.manifest.shipped import manifest_dirs
 from codex_install.models import Manifest, ManifestAsset
 from codex_install.paths import Paths
 from codex_install.platforms import resolve_target
-from codex_install.signin import first_sign_in
+from codex_install.signin import SignInResult, first_sign_in
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
 from codex_install.sources.pinned import pinned_candidates, usable_candidates
 from codex_install.ui import Reporter
@@ -113,7 +113,7 @@ def _request_pin(args: InstallArgs) -> str | None:
     return None
 
 
-def _sign_in(settings: Settings, args: InstallArgs) -> Any:
+def _sign_in(settings: Settings, args: InstallArgs) -> SignInResult:
     # CODEX_NON_INTERACTIVE means "never prompt", not "skip": an API key in the environment
     # still signs in (SPEC §6, §10). Only --no-login skips the step.
     return first_sign_in(

@@ -4,12 +4,15 @@ from it (SPEC §3, §4). Pure; used by the github and mirror sources and the dis
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from codex_install.errors import NetworkError, NotFoundError, UsageError
 from codex_install.models import Asset, Layout, Release, Selection, SourceName
 from codex_install.verify import SUMS_NAME, parse_digest
 from codex_install.versions import is_prerelease, version_from_tag
+
+_WEB_SCHEMES = frozenset({"http", "https"})
+_LOCAL_SCHEMES = _WEB_SCHEMES | {"file"}
 
 
 def parse_release(data: Any, *, base_url: str, source: SourceName, origin: str) -> Release:
@@ -60,10 +63,21 @@ def _size(size: object, name: str, origin: str) -> int | None:
 
 
 def _absolute(base_url: str, url: str, name: str, origin: str) -> str:
+    """The asset's URL against the document's. A download may only leave the web for the
+    local disk when the document itself came from there (a ``file://`` mirror the user gave):
+    a remote document naming ``file:///etc/shadow`` or ``ftp://`` is refused."""
     try:
-        return urljoin(base_url, url)
+        absolute = urljoin(base_url, url)
     except ValueError as err:  # e.g. "http://[": urllib refuses a malformed host
         raise NetworkError(f"{origin}: asset {name} has a malformed download URL") from err
+    scheme = urlsplit(absolute).scheme.lower()
+    allowed = _LOCAL_SCHEMES if urlsplit(base_url).scheme.lower() == "file" else _WEB_SCHEMES
+    if scheme not in allowed:
+        raise NetworkError(
+            f"{origin}: asset {name} has a {scheme or 'relative'}: download URL; "
+            f"only {' or '.join(sorted(allowed))} may come from there"
+        )
+    return absolute
 
 
 def candidate_names(target: str) -> list[tuple[str, Layout]]:
