@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 OPENAI_AUTH_CLAIM = "https://api.openai.com/auth"
+OPENAI_PROFILE_CLAIM = "https://api.openai.com/profile"
 
 
 @dataclass(frozen=True)
@@ -60,15 +61,22 @@ def expiry(token: object) -> float | None:
 
 
 def id_claims(token: object) -> IdClaims:
+    """The claims as Codex reads them (codex-rs/login/src/token_data.rs,
+    ``parse_chatgpt_jwt_claims``): ``email``, else the profile claim's email; under the auth
+    claim the plan, the account (workspace) id, and ``chatgpt_user_id``, else ``user_id``."""
     claims = decode_claims(token) or {}
-    auth = claims.get(OPENAI_AUTH_CLAIM)
-    auth = auth if isinstance(auth, dict) else {}
+    auth = _dict(claims.get(OPENAI_AUTH_CLAIM))
+    profile = _dict(claims.get(OPENAI_PROFILE_CLAIM))
     return IdClaims(
-        email=_str(claims.get("email")),
+        email=_str(claims.get("email")) or _str(profile.get("email")),
         plan=_str(auth.get("chatgpt_plan_type")),
         account_id=_str(auth.get("chatgpt_account_id")),
-        user_id=_str(auth.get("chatgpt_user_id")),
+        user_id=_str(auth.get("chatgpt_user_id")) or _str(auth.get("user_id")),
     )
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: object) -> str | None:

@@ -34,6 +34,7 @@ class Backoff:
     attempts: int
     until: float
     last_error: str
+    at: float = 0.0  # when the last failed attempt was made (0: unknown, an older ledger)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Ledger:
                 "attempts": backoff.attempts,
                 "until": backoff.until,
                 "last_error": backoff.last_error,
+                "at": backoff.at,
             },
         }
 
@@ -132,4 +134,5 @@ def _backoff(data: object) -> Backoff | None:
         attempts=attempts,
         until=until,
         last_error=last_error if isinstance(last_error, str) else "",
+        at=_number(data.get("at")) or 0.0,
     )

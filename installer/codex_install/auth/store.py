@@ -99,6 +99,8 @@ def auth_path(codex_home: Path) -> Path:
 def parse_auth(raw: bytes, path: Path) -> AuthSnapshot:
     """Parse auth.json bytes; AuthFileError when it is not a JSON object of Codex's shape."""
     hint = f"fix or remove {path}, or sign in again with `codex login`"
+    if not raw.strip():
+        raise AuthFileError(f"{path} is empty", hint=hint)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
