@@ -91,6 +91,45 @@ def test_hot_path_does_not_import_typing(sandbox: Sandbox) -> None:
     assert "typing" not in added
 
 
+SCRIPT = Path(__file__).resolve().parents[2] / "installer" / "scripts" / "codex-launch"
+# All the hot path may import beyond the bare interpreter (issue 12): no re, json, pathlib,
+# dataclasses, typing or collections, which were most of the launcher's old overhead.
+HOT_PATH_ALLOWED = {"__future__", "_json", "binascii", "codex_install"}
+
+
+@pytest.mark.parametrize(
+    ("login", "args"),
+    [(None, ["--version"]), ("apikey", ["exec", "hello"]), ("chatgpt", ["exec", "hello"])],
+)
+def test_installed_script_hot_path_imports_only_os_level_modules(
+    sandbox: Sandbox, login: str | None, args: list[str]
+) -> None:
+    if login == "apikey":
+        sandbox.sign_in_api_key()
+    elif login == "chatgpt":
+        sandbox.sign_in_chatgpt()
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", str(SCRIPT), *args],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(("codex ran:", "codex-cli"))
+    bare = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "pass"],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    added = imported_modules(proc.stderr) - imported_modules(bare.stderr)
+    assert "codex_install" in added
+    assert added <= HOT_PATH_ALLOWED, sorted(added - HOT_PATH_ALLOWED)
+
+
 def test_signed_out_non_interactive_exits_8_without_starting_codex(sandbox: Sandbox) -> None:
     proc = run_launcher(sandbox, "exec", "hi")
     assert proc.returncode == 8

@@ -6,11 +6,10 @@ the ones that verify signatures, so checking them here would add a key fetch for
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 from dataclasses import dataclass
+
+from codex_install.auth.quick import jwt_payload
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
@@ -32,17 +31,7 @@ class IdClaims:
 
 def decode_claims(token: object) -> dict[str, Any] | None:
     """The payload of a JWT as a dict, or None when ``token`` is not a decodable JWT."""
-    if not isinstance(token, str):
-        return None
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[1]:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError, RecursionError):
-        return None
-    return claims if isinstance(claims, dict) else None
+    return jwt_payload(token)
 
 
 def expiry(token: object) -> float | None:

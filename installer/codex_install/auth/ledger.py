@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_install.auth.quick import LEDGER_FILE as LEDGER_FILE  # one name, shared
 from codex_install.fs import atomic_write_text
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
     from typing import Any
 
-LEDGER_FILE = "codex-install-auth-state.json"
 LEDGER_VERSION = 1
 
 

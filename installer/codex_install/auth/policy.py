@@ -7,10 +7,11 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
+from codex_install.auth.quick import STALE_BEFORE_EXPIRY_S as STALE_BEFORE_EXPIRY_S
+
 # One Retry-After parser for every network step; re-exported here for the refresh policy.
 from codex_install.http.retry import parse_retry_after as parse_retry_after
 
-STALE_BEFORE_EXPIRY_S = 5 * 60
 STALE_WITHOUT_EXP_S = 8 * 24 * 3600
 
 # Codes that mean the refresh token itself is dead: retrying can only repeat the failure (and

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from codex_install.auth import jwt
 from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
+from codex_install.auth.quick import AUTH_FILE as AUTH_FILE
 from codex_install.errors import AuthFileError
 from codex_install.fs import atomic_write_text
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
     AuthMode = Literal["apikey", "chatgpt"]
 
-AUTH_FILE = "auth.json"
 TOKEN_FIELDS = ("id_token", "access_token", "refresh_token")
 
 # A writer that truncates then writes (Codex does) can be caught mid-write; a short re-read tells
