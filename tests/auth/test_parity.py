@@ -241,3 +241,20 @@ def test_a_code_shaped_permanent_code_is_kept(home, oauth) -> None:
     assert state.kind == "poisoned"
     ledger = read_ledger(home)
     assert ledger.poison is not None and ledger.poison.code == "refresh_token_invalidated"
+
+
+# --- credential stores ---
+
+
+def test_keyring_store_is_not_answered_from_a_leftover_auth_json(home: Path, oauth) -> None:
+    # Codex 0.169.0, keyring store, no keyring to read: signed out, whatever auth.json says.
+    login(home, oauth, exp_in=-60)
+    (home / "config.toml").write_text('cli_auth_credentials_store = "keyring"\n')
+    warnings: list[str] = []
+    with make_manager(home, oauth, warn=warnings.append) as manager:
+        status = manager.get_auth_status(include_token=True, refresh_token=True)
+        account = manager.account_read()
+    assert status == {"authMethod": None, "authToken": None, "requiresOpenaiAuth": True}
+    assert account["account"] is None
+    assert len(warnings) == 1 and "keyring" in warnings[0]
+    assert oauth.count == 0

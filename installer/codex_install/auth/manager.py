@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from codex_install.auth import refresh
 from codex_install.auth.account import account_response
+from codex_install.auth.credstore import FILE_STORE, STORE_KEY, credentials_store
 from codex_install.auth.ledger import (
     LEDGER_FILE,
     Backoff,
@@ -148,14 +149,25 @@ class AuthManager:
     def _load_for_status(self) -> AuthSnapshot | None:
         """As Codex answers: an auth.json that cannot be used is "signed out", never an error.
         One line on stderr names the problem (never the content), once per problem."""
+        store = credentials_store(str(self.codex_home), ())
+        if store not in (FILE_STORE, "auto"):
+            # As Codex 0.169.0 answers with the keyring unreadable (measured): a leftover
+            # auth.json is not the credential in this mode, and the keyring is Codex's to read.
+            self._warn_once(
+                f"{STORE_KEY} = {store!r} in {self.codex_home}/config.toml: the credentials "
+                "are in the OS keyring, which only Codex reads; answering as signed out"
+            )
+            return None
         try:
             return self._load()
         except AuthFileError as err:
-            message = str(err)
-            if message not in self._warned:
-                self._warned.add(message)
-                self._warn(f"{message}; answering as signed out")
+            self._warn_once(f"{err}; answering as signed out")
             return None
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
 
     def _load(self) -> AuthSnapshot | None:
         return load_snapshot(self.codex_home, sleep=self._sleep)
