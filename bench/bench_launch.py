@@ -1,15 +1,18 @@
 """`codex-launch` overhead: the launcher in front of codex vs running codex directly (SPEC §11).
 
 Sets up a throwaway CODEX_HOME with codex installed in the standalone layout (a tiny shell
-stand-in by default, or a real binary given with --codex) and an API-key auth.json, then times,
-interleaved so that machine noise hits both sides alike:
+stand-in by default, or a real binary given with --codex), then times, interleaved so that
+machine noise hits both sides alike:
 
-  * ``codex-launch --version`` vs ``codex --version`` (passthrough: no credential check), and
-  * ``codex-launch hello`` vs ``codex hello`` (the hot path: read auth.json, then exec), and
+  * ``codex-launch --version`` vs ``codex --version`` (passthrough: no credential check),
+  * ``codex-launch exec hello`` vs ``codex exec hello`` with an API-key auth.json, and the same
+    with a valid ChatGPT auth.json (the checked hot path: read auth.json, then exec),
   * ``python -c pass`` vs ``codex --version``: the floor that interpreter start-up alone costs.
 
 Each run is a fresh process, timed from spawn to exit. Prints medians and the overhead (launcher
-median minus direct median); the target is <= 40 ms on the ``--version`` median.
+median minus direct median). Targets (issue 12): <= 25 ms on the checked paths, <= 20 ms on
+passthrough. Measure a non-editable install (``pip install .``): an editable one adds a
+path-finder hook to every start.
 
     python bench/bench_launch.py [--runs 30] [--codex /path/to/real/codex] [--json]
 """
@@ -17,6 +20,7 @@ median minus direct median); the target is <= 40 ms on the ``--version`` median.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -27,7 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-TARGET_MS = 40.0
+CHECKED_TARGET_MS = 25.0
+PASSTHROUGH_TARGET_MS = 20.0
 FAKE_CODEX = """#!/bin/sh
 if [ "$1" = "--version" ]; then echo "codex-cli 0.169.0"; else echo "codex ran: $*"; fi
 """
@@ -57,9 +62,7 @@ def set_up(root: Path, real_codex: Path | None) -> tuple[dict[str, str], Path]:
     bin_dir = home / ".local" / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / "codex").symlink_to(current / "bin" / "codex")
-    auth = codex_home / "auth.json"
-    auth.write_text(json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-bench-0000"}))
-    auth.chmod(0o600)
+    write_auth(codex_home, API_KEY_AUTH)
     env = {
         "HOME": str(home),
         "CODEX_HOME": str(codex_home),
@@ -68,6 +71,39 @@ def set_up(root: Path, real_codex: Path | None) -> tuple[dict[str, str], Path]:
         "LANG": "C.UTF-8",
     }
     return env, bin_dir / "codex"
+
+
+API_KEY_AUTH: dict[str, object] = {"auth_mode": "apikey", "OPENAI_API_KEY": "sk-bench-0000"}
+
+
+def chatgpt_auth() -> dict[str, object]:
+    """A valid ChatGPT login (an hour left on the access token): no refresh on the hot path."""
+
+    def jwt(claims: dict[str, object]) -> str:
+        def part(obj: dict[str, object]) -> str:
+            raw = json.dumps(obj, separators=(",", ":")).encode()
+            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+        return f"{part({'alg': 'RS256'})}.{part(claims)}.c2ln"
+
+    auth = {"chatgpt_plan_type": "plus", "chatgpt_account_id": "acct-1", "chatgpt_user_id": "u"}
+    return {
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": None,
+        "tokens": {
+            "id_token": jwt({"email": "bench@example.com", "https://api.openai.com/auth": auth}),
+            "access_token": jwt({"exp": int(time.time()) + 3600}),
+            "refresh_token": "rt-bench",
+            "account_id": "acct-1",
+        },
+        "last_refresh": "2026-12-01T00:00:00Z",
+    }
+
+
+def write_auth(codex_home: Path, data: dict[str, object]) -> None:
+    auth = codex_home / "auth.json"
+    auth.write_text(json.dumps(data))
+    auth.chmod(0o600)
 
 
 def time_once(argv: list[str], env: dict[str, str]) -> float:
@@ -112,33 +148,60 @@ def main() -> int:
         parser.error("--runs must be at least 20")
     with tempfile.TemporaryDirectory(prefix="bench-launch-") as tmp:
         env, codex = set_up(Path(tmp), args.codex)
+        codex_home = Path(env["CODEX_HOME"])
         launch = launcher_argv()
-        results = {
+        direct = str(codex)
+        results: dict[str, object] = {
             "launcher": " ".join(launch),
             "codex": "fake (sh)" if args.codex is None else str(args.codex),
-            "version": compare([*launch, "--version"], [str(codex), "--version"], env, args.runs),
-            "hot_path": compare([*launch, "hello"], [str(codex), "hello"], env, args.runs),
-            # How much of the overhead is the interpreter starting at all (not our code).
-            "python_start": compare(
-                [sys.executable, "-c", "pass"], [str(codex), "--version"], env, args.runs
+            "passthrough": compare([*launch, "--version"], [direct, "--version"], env, args.runs),
+            "checked_apikey": compare(
+                [*launch, "exec", "hello"], [direct, "exec", "hello"], env, args.runs
             ),
         }
-    results["target_ms"] = TARGET_MS
-    results["within_target"] = results["version"]["overhead_ms"] <= TARGET_MS
-    if args.json:
+        write_auth(codex_home, chatgpt_auth())
+        results["checked_chatgpt"] = compare(
+            [*launch, "exec", "hello"], [direct, "exec", "hello"], env, args.runs
+        )
+        # How much of the overhead is the interpreter starting at all (not our code).
+        results["python_start"] = compare(
+            [sys.executable, "-c", "pass"], [direct, "--version"], env, args.runs
+        )
+    return report(results, as_json=args.json)
+
+
+def report(results: dict[str, object], *, as_json: bool) -> int:
+    def overhead(name: str) -> float:
+        case = results[name]
+        assert isinstance(case, dict)
+        return float(case["overhead_ms"])
+
+    within = {
+        "passthrough": overhead("passthrough") <= PASSTHROUGH_TARGET_MS,
+        "checked": max(overhead("checked_apikey"), overhead("checked_chatgpt"))
+        <= CHECKED_TARGET_MS,
+    }
+    # The names bench/run.py (and older readers) know these cases by.
+    results["version"] = results["passthrough"]
+    results["hot_path"] = results["checked_apikey"]
+    results["targets_ms"] = {"passthrough": PASSTHROUGH_TARGET_MS, "checked": CHECKED_TARGET_MS}
+    results["within_target"] = within
+    if as_json:
         print(json.dumps(results, indent=2))
-    else:
-        print(f"launcher: {results['launcher']}  codex: {results['codex']}")
-        for name in ("version", "hot_path", "python_start"):
-            r = results[name]
-            print(
-                f"{name:12} launcher {r['launcher_median_ms']:7.2f} ms  direct "
-                f"{r['direct_median_ms']:7.2f} ms  overhead {r['overhead_ms']:6.2f} ms  "
-                f"(median of {r['runs']}; launcher p90 {r['launcher_p90_ms']:.2f} ms)"
-            )
-        verdict = "within" if results["within_target"] else "OVER"
-        print(f"target: overhead <= {TARGET_MS:.0f} ms on --version: {verdict}")
-    return 0 if results["within_target"] else 1
+        return 0 if all(within.values()) else 1
+    print(f"launcher: {results['launcher']}  codex: {results['codex']}")
+    for name in ("passthrough", "checked_apikey", "checked_chatgpt", "python_start"):
+        r = results[name]
+        assert isinstance(r, dict)
+        print(
+            f"{name:15} launcher {r['launcher_median_ms']:7.2f} ms  direct "
+            f"{r['direct_median_ms']:7.2f} ms  overhead {r['overhead_ms']:6.2f} ms  "
+            f"(median of {r['runs']}; launcher p90 {r['launcher_p90_ms']:.2f} ms)"
+        )
+    for path, ok in within.items():
+        target = PASSTHROUGH_TARGET_MS if path == "passthrough" else CHECKED_TARGET_MS
+        print(f"target: {path} overhead <= {target:.0f} ms: {'within' if ok else 'OVER'}")
+    return 0 if all(within.values()) else 1
 
 
 if __name__ == "__main__":

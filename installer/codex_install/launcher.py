@@ -1,9 +1,12 @@
 """``codex-launch [ARGS...]``: make sure Codex credentials are usable, then exec codex (SPEC §10).
 
-The hot path (credentials valid and fresh) reads auth.json once and replaces this process with
-codex, so signals, the exit code and the TTY belong to codex. It must stay cheap: no httpx,
-requests or click import here; the refresh (AuthManager) and the sign-in flow are imported
-lazily on the slow paths only.
+The hot path (a passthrough command, or credentials valid and fresh) replaces this process with
+codex, so signals, the exit code and the TTY belong to codex. It must stay cheap (issue 12:
+<= 20 ms over codex on passthrough, <= 25 ms checked): ``main`` first tries ``_fast_exec``,
+which imports only ``os``-level modules (locations, auth.credstore, auth.quick) and reads at
+most config.toml, auth.json and the refresh ledger. Anything it cannot decide goes to
+``launch``, the full path, which imports pathlib, the auth state, the refresh (AuthManager) and
+the sign-in flow as it needs them.
 """
 
 from __future__ import annotations
@@ -11,31 +14,65 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
-from codex_install.errors import (
-    CodexInstallError,
-    FilesystemError,
-    RefreshError,
-)
-from codex_install.paths import Paths, find_codex, resolve_paths
-from codex_install.terminal import is_interactive
+from codex_install import locations
 
 # Not `typing.TYPE_CHECKING`: importing typing costs milliseconds on every launch, and mypy
 # treats any constant of this name the same way.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
     from typing import TextIO
 
     from codex_install.auth.state import CredentialState
+    from codex_install.paths import Paths
     from codex_install.terminal import IsattyFn
 
     ExecFn = Callable[[str, list[str]], object]
+    LoginStatusFn = Callable[[Path, Mapping[str, str]], bool | None]
 
-# Codex subcommands and flags that work without credentials: starting them must never be
-# blocked by (or wait on) a sign-in check.
-PASSTHROUGH_COMMANDS = frozenset({"login", "logout", "completion", "help"})
+# Every subcommand of Codex 0.169.0 (its `codex --help`, and the `Subcommand` enum of
+# codex-rs/cli/src/main.rs for the hidden ones), and whether it talks to the model — the only
+# ones worth a credential check. Written once, as data; tests/launcher/test_rules.py has a case
+# per entry. A first word that is none of these is a prompt for the interactive TUI: checked.
+CODEX_SUBCOMMANDS: dict[str, bool] = {
+    "exec": True,  # run Codex non-interactively
+    "e": True,  # alias of exec
+    "review": True,  # a code review by the model
+    "resume": True,  # continue a session in the TUI
+    "fork": True,  # fork a session into the TUI
+    "cloud": True,  # Codex Cloud tasks: the ChatGPT backend with these credentials
+    "cloud-tasks": True,  # alias of cloud
+    "apply": True,  # codex_chatgpt apply_command: fetches a Cloud task's diff with them
+    "a": True,  # alias of apply
+    "login": False,  # manages sign-in itself
+    "logout": False,
+    "agents": False,  # the session browser; a session it opens is Codex's own check
+    "mcp": False,  # MCP server configuration
+    "mcp-server": False,  # a server: signs in per request, on its own
+    "plugin": False,
+    "app-server": False,  # answers account/read itself, signed out included
+    "remote-control": False,
+    "exec-server": False,
+    "completion": False,
+    "update": False,
+    "doctor": False,  # diagnoses a broken sign-in: must run when signed out
+    "sandbox": False,
+    "debug": False,
+    "execpolicy": False,
+    "queue": False,
+    "archive": False,
+    "delete": False,
+    "unarchive": False,
+    "migrate-rollouts": False,
+    "migrate-nfs-db": False,
+    "features": False,
+    "responses-api-proxy": False,
+    "stdio-to-uds": False,
+    "app": False,  # macOS: launches the desktop app
+    "help": False,
+}
 PASSTHROUGH_FLAGS = frozenset({"--version", "-V", "--help", "-h"})
 # codex's global options that take exactly one separate value (`codex -c k=v login`,
 # `codex -p work logout`): skipped to find the subcommand. An option missing here only makes
@@ -44,34 +81,43 @@ _VALUE_OPTIONS = frozenset(
     {
         *("-c", "--config", "--enable", "--disable", "-m", "--model", "--local-provider"),
         *("-p", "--profile", "-s", "--sandbox", "-a", "--ask-for-approval", "-C", "--cd"),
-        "--add-dir",
+        *("--add-dir", "--remote", "--remote-auth-token-env"),
     }
 )
+# Codex uses this variable as the API key directly (codex-rs/login auth manager, `load_auth`:
+# "API key via env var takes precedence over any other auth method"), so a run with it set
+# needs nothing from auth.json.
+CODEX_API_KEY_VAR = "CODEX_API_KEY"
+LOGIN_STATUS_TIMEOUT_S = 5.0
 
 _OTHER_WAYS = (
     "(`codex login --device-auth` without a browser), "
     "or set OPENAI_API_KEY and run `codex-install login`."
 )
 SIGN_IN_HINT = f"Sign in with `codex login` {_OTHER_WAYS}"
+OPENAI_KEY_HINT = (
+    "OPENAI_API_KEY is set, but Codex does not use it without a login: sign in with it once "
+    "with `codex-install login`, or set CODEX_API_KEY for Codex to use it directly."
+)
 EXIT_SIGN_IN_REQUIRED = 8
 # Credential kinds codex can run with as they are.
 _USABLE = ("apikey", "chatgpt")
 
 
 def needs_credentials(args: Sequence[str]) -> bool:
-    """False for invocations that only print help/version or manage sign-in themselves.
+    """True only for invocations that talk to the model (see CODEX_SUBCOMMANDS); help and
+    version flags never need credentials.
 
     Only the first argument that is not a global option (or its value) can name a subcommand;
     the help/version flags count anywhere before ``--`` (after it they are a prompt's text,
     which codex passes on)."""
-    if _subcommand(args) in PASSTHROUGH_COMMANDS:
-        return False
     for arg in args:
         if arg == "--":
             break
         if arg in PASSTHROUGH_FLAGS:
             return False
-    return True
+    command = _subcommand(args)
+    return True if command is None else CODEX_SUBCOMMANDS.get(command, True)
 
 
 def _subcommand(args: Sequence[str]) -> str | None:
@@ -95,22 +141,80 @@ def launch(
     clock: Callable[[], float] = time.time,
     stderr: TextIO | None = None,
     self_paths: Sequence[str] = (),
+    login_status: LoginStatusFn | None = None,
 ) -> int:
     """Check credentials and exec codex with ``args`` unchanged. Returns an exit status only when
-    codex was not started (or when ``execv`` is a test double that returns)."""
+    codex was not started (or when ``execv`` is a test double that returns).
+
+    ``login_status(codex, env)`` answers whether Codex itself says it is signed in (True,
+    False, or None when it could not tell in time); it is asked only when the credentials may
+    be in the OS keyring."""
+    # The full path: pathlib and the auth state are worth importing now.
+    from codex_install.paths import find_codex, resolve_paths
+    from codex_install.terminal import is_interactive
+
     env = os.environ if env is None else env
     err = sys.stderr if stderr is None else stderr
     execv = _flush_and_execv if execv is None else execv
     paths = resolve_paths(env)
     codex = find_codex(paths, env, exclude=self_paths)
-    if needs_credentials(args):
-        state = _current_state(paths, env, clock, err)
-        if state.kind not in _USABLE:
+    if needs_credentials(args) and not env.get(CODEX_API_KEY_VAR, "").strip():
+        state = _checked_state(paths, codex, args, env, clock, err, login_status)
+        if state is not None and state.kind not in _USABLE:
             interactive = is_interactive(env, isatty)
             if not _sign_in(paths, codex, state, env, interactive, clock, err):
                 return EXIT_SIGN_IN_REQUIRED
     execv(str(codex), [str(codex), *args])
     return 0
+
+
+def _checked_state(
+    paths: Paths,
+    codex: Path,
+    args: Sequence[str],
+    env: Mapping[str, str],
+    clock: Callable[[], float],
+    err: TextIO,
+    login_status: LoginStatusFn | None,
+) -> CredentialState | None:
+    """The credentials where Codex keeps them; None when they are usable but not ours to see
+    (keyring). In keyring/auto mode a leftover auth.json proves nothing, so Codex is asked."""
+    # Deferred: the config lookup is needed only on a checked command.
+    from codex_install.auth.credstore import FILE_STORE, credentials_store
+
+    if credentials_store(str(paths.codex_home), args) == FILE_STORE:
+        return _current_state(paths, env, clock, err)
+    ask = _codex_login_status if login_status is None else login_status
+    verdict = ask(codex, env)
+    if verdict is None:
+        err.write("codex-launch: warning: `codex login status` did not answer; starting codex\n")
+    if verdict is False:
+        from codex_install.auth.state import SIGNED_OUT
+
+        return SIGNED_OUT
+    return None
+
+
+def _codex_login_status(
+    codex: Path, env: Mapping[str, str], timeout: float = LOGIN_STATUS_TIMEOUT_S
+) -> bool | None:
+    """Codex's own answer (exit code 0: signed in), under a deadline: a keyring behind a
+    locked or absent Secret Service can hang, and the launcher must never hang in front."""
+    import subprocess  # deferred: only the keyring path runs a child before codex
+
+    try:
+        proc = subprocess.run(
+            [str(codex), "login", "status"],
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.returncode == 0
 
 
 def _current_state(
@@ -144,6 +248,7 @@ def _refresh(
     gives its stored reason."""
     # Deferred: the refresh needs the HTTP stack, which the hot path must never import.
     from codex_install.auth.manager import AuthManager
+    from codex_install.errors import FilesystemError, RefreshError
 
     try:
         with AuthManager(paths.codex_home, env=env, clock=clock) as manager:
@@ -165,13 +270,14 @@ def _sign_in(
 ) -> bool:
     """Signed out or poisoned: run the §10 sign-in; False (said why on ``err``) if it did not
     sign anyone in, and codex must not be started."""
-    # Deferred: the sign-in flow is needed only when there are no usable credentials.
-    from codex_install.signin import api_key_from_env, first_sign_in
-
-    if not interactive and api_key_from_env(env) is None:
-        # Nothing can be done without a person or a key: say why, and leave codex unstarted.
-        err.write(f"codex-launch: {_not_signed_in(state)}\n")
+    if not interactive:
+        # Nobody to ask, and credentials are written only when asked for (`codex-install
+        # login`): say why, and leave codex unstarted.
+        err.write(f"codex-launch: {_not_signed_in(state, env)}\n")
         return False
+    # Deferred: the sign-in flow is needed only when there are no usable credentials.
+    from codex_install.signin import first_sign_in
+
     result = first_sign_in(
         paths,
         codex=codex,
@@ -188,23 +294,49 @@ def _sign_in(
     return result.signed_in
 
 
-def _not_signed_in(state: CredentialState) -> str:
+def _not_signed_in(state: CredentialState, env: Mapping[str, str]) -> str:
     if state.kind == "poisoned" and state.reason:
         # The reason already ends in "Sign in again with `codex login`."
         return f"{state.reason.rstrip('.')} {_OTHER_WAYS}"
+    if env.get("OPENAI_API_KEY", "").strip():
+        # Codex reads OPENAI_API_KEY only through a login (auth.json); CODEX_API_KEY directly.
+        return f"Not signed in. {OPENAI_KEY_HINT}"
     return f"Not signed in. {SIGN_IN_HINT}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return launch(args, self_paths=_self_paths())
-    except CodexInstallError as e:
-        sys.stderr.write(f"codex-launch: error: {e}\n")
-        return e.exit_code
+        own = _self_paths()
+        _fast_exec(args, os.environ, own)  # returns only when it cannot decide
+        return launch(args, self_paths=own)
     except KeyboardInterrupt:
         sys.stderr.write("codex-launch: interrupted\n")
         return 130
+    except Exception as e:
+        from codex_install.errors import CodexInstallError  # deferred: see the module doc
+
+        if not isinstance(e, CodexInstallError):
+            raise
+        sys.stderr.write(f"codex-launch: error: {e}\n")
+        return e.exit_code
+
+
+def _fast_exec(args: list[str], env: Mapping[str, str], self_paths: Sequence[str]) -> None:
+    """Exec codex at once when nothing needs deciding: a passthrough command, CODEX_API_KEY,
+    or usable file credentials (auth/quick.py). Returns when the full path must decide."""
+    home = locations.codex_home(None, env)
+    if needs_credentials(args) and not env.get(CODEX_API_KEY_VAR, "").strip():
+        # Deferred past the passthrough commands, which never look at credentials.
+        from codex_install.auth.credstore import FILE_STORE, credentials_store
+        from codex_install.auth.quick import usable_as_is
+
+        if credentials_store(home, args) != FILE_STORE or not usable_as_is(home, time.time()):
+            return
+    candidates = locations.codex_candidates(home, locations.bin_dir(None, env), env)
+    codex = locations.first_executable(candidates, self_paths)
+    if codex is not None:
+        _flush_and_execv(codex, [codex, *args])
 
 
 def _self_paths() -> list[str]:
@@ -220,6 +352,8 @@ def _flush_and_execv(path: str, argv: list[str]) -> None:
     try:
         os.execv(path, argv)
     except OSError as err:
+        from codex_install.errors import FilesystemError  # deferred: see the module doc
+
         # find_codex saw an executable file, yet the kernel refused it: a build for another
         # machine (ENOEXEC), a broken interpreter line, a noexec mount. One line, not a traceback.
         raise FilesystemError(

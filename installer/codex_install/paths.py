@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_install import locations
 from codex_install.errors import NotFoundError, UsageError
 
 
@@ -45,22 +46,14 @@ class Paths:
 
 
 def codex_home(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
-    """--codex-home, else CODEX_HOME, else ~/.codex."""
-    if explicit:
-        return _absolute(explicit)
-    if env.get("CODEX_HOME"):
-        return _absolute(env["CODEX_HOME"])
-    return _absolute(_home(env) / ".codex")
+    """--codex-home, else CODEX_HOME, else ~/.codex (rule: locations.codex_home)."""
+    return Path(locations.codex_home(explicit, env))
 
 
 def bin_dir(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
-    """--bin-dir, else CODEX_INSTALL_DIR, else XDG_BIN_HOME, else ~/.local/bin."""
-    if explicit:
-        return _absolute(explicit)
-    for name in ("CODEX_INSTALL_DIR", "XDG_BIN_HOME"):
-        if env.get(name):
-            return _absolute(env[name])
-    return _absolute(_home(env) / ".local" / "bin")
+    """--bin-dir, else CODEX_INSTALL_DIR, else XDG_BIN_HOME, else ~/.local/bin (rule:
+    locations.bin_dir)."""
+    return Path(locations.bin_dir(explicit, env))
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:
@@ -110,12 +103,6 @@ def header_safe(name: str, value: str) -> str:
     )
 
 
-def _absolute(path: str | os.PathLike[str]) -> Path:
-    """Links are written with these paths in them: a relative one (``--codex-home ch``) would
-    make ``<bin-dir>/codex`` point at a path relative to the bin dir, i.e. nowhere."""
-    return Path(path).expanduser().absolute()
-
-
 def _home(env: Mapping[str, str]) -> Path:
     return Path(env["HOME"]) if env.get("HOME") else Path.home()
 
@@ -124,21 +111,11 @@ def find_codex(paths: Paths, env: Mapping[str, str], *, exclude: Sequence[str] =
     """The installed codex: the bin-dir link, else ``current/bin/codex``, else the first
     ``codex`` on PATH — skipping any file that is this launcher itself (``exclude``), so a
     ``codex -> codex-launch`` alias never execs itself in a loop."""
-    own = {_real(p) for p in exclude if p}
-    candidates = [paths.bin_link, paths.current / "bin" / "codex"]
-    candidates += [Path(d) / "codex" for d in env.get("PATH", "").split(os.pathsep) if d]
-    for candidate in candidates:
-        if _is_executable(candidate) and _real(str(candidate)) not in own:
-            return candidate
+    candidates = locations.codex_candidates(str(paths.codex_home), str(paths.bin_dir), env)
+    found = locations.first_executable(candidates, exclude)
+    if found is not None:
+        return Path(found)
     raise NotFoundError(
         f"Codex is not installed (no codex in the bin dir, in {paths.current / 'bin'} or on PATH)",
         hint="install it with `codex-install`",
     )
-
-
-def _is_executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
-def _real(path: str) -> str:
-    return os.path.realpath(path)

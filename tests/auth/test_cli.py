@@ -52,10 +52,20 @@ def test_status_refresh_reports_the_poison_reason(home: Path, oauth) -> None:
     assert oauth.count == 1
 
 
-def test_malformed_auth_json_exits_2_with_one_line(home: Path, oauth) -> None:
-    write_auth(home, '{"tokens": {"refresh_token": "rt-secret"')
-    result = run(home, oauth, "--json")
-    assert result.exit_code == 2
+def test_malformed_auth_json_is_signed_out_with_one_line(home: Path, oauth) -> None:
+    # As Codex's app-server answers (measured with 0.169.0): signed out, never an error.
+    raw = '{"tokens": {"refresh_token": "rt-secret"'
+    write_auth(home, raw)
+    result = run(home, oauth, "--json", "--include-token", "--refresh")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "authMethod": None,
+        "authToken": None,
+        "requiresOpenaiAuth": True,
+    }
+    assert len(result.stderr.splitlines()) == 1
     assert "auth.json is not valid JSON" in result.stderr
-    assert "Traceback" not in result.output
     assert "rt-secret" not in result.output
+    assert (home / "auth.json").read_text() == raw
+    assert run(home, oauth).stdout.startswith("Signed out.")
+    assert oauth.count == 0

@@ -28,6 +28,14 @@ from .conftest import auth_env, chatgpt_auth, read_auth, write_auth
 
 DAY = 24 * 3600.0
 POISONED_STATUS = {"authMethod": "chatgpt", "authToken": None, "requiresOpenaiAuth": True}
+SIGNED_OUT_STATUS = {"authMethod": None, "authToken": None, "requiresOpenaiAuth": True}
+# Codex 0.169.0's account/read when signed out, measured: every key present, each null.
+SIGNED_OUT_ACCOUNT = {
+    "account": None,
+    "userId": None,
+    "requiresOpenaiAuth": True,
+    "workspaceRouting": None,
+}
 
 
 class FakeClock:
@@ -78,6 +86,7 @@ def test_stale_token_is_refreshed_and_every_unknown_field_survives(home: Path, o
             "client_id": CLIENT_ID,
             "grant_type": "refresh_token",
             "refresh_token": data["tokens"]["refresh_token"],
+            "refresh_reason": "proactive_expiry",
         }
     ]
     assert not list(home.glob(".auth.json.*"))
@@ -87,8 +96,10 @@ def test_fresh_token_makes_no_request(home: Path, oauth) -> None:
     write_auth(home, chatgpt_auth(oauth.issue_refresh_token(), exp_in=3600))
     with make_manager(home, oauth) as manager:
         assert manager.ensure_fresh().kind == "chatgpt"
-        status = manager.get_auth_status(include_token=True, refresh_token=True)
+        status = manager.get_auth_status(include_token=True)
+        account = manager.account_read()
     assert status["authToken"] == read_auth(home)["tokens"]["access_token"]
+    assert account["account"] is not None
     assert oauth.count == 0
 
 
@@ -134,7 +145,7 @@ def test_changed_tokens_on_disk_after_permanent_failure_recover_without_request(
         new_login = chatgpt_auth(oauth.issue_refresh_token(), exp_in=3600, email="new@example.com")
         write_auth(home, new_login)
         state = manager.ensure_fresh()
-        status = manager.get_auth_status(include_token=True, refresh_token=True)
+        status = manager.get_auth_status(include_token=True)
     assert (state.kind, state.email) == ("chatgpt", "new@example.com")
     assert status["authToken"] == new_login["tokens"]["access_token"]
     assert oauth.count == 1
@@ -188,21 +199,28 @@ def test_100_polls_after_permanent_failure_make_one_request_and_never_hand_out_t
         account = manager.account_read(refresh_token=True)
         assert oauth.count == 1
         assert all(answer == POISONED_STATUS for answer in answers)
-        assert account == {"account": None, "requiresOpenaiAuth": True}
+        assert account == SIGNED_OUT_ACCOUNT
         assert data["tokens"]["access_token"] not in json.dumps(answers)
 
         new_login = chatgpt_auth(oauth.issue_refresh_token(), exp_in=3600)
         write_auth(home, new_login)
-        status = manager.get_auth_status(include_token=True, refresh_token=True)
-        account = manager.account_read(refresh_token=True)
+        status = manager.get_auth_status(include_token=True)
+        account = manager.account_read()
     assert status == {
         "authMethod": "chatgpt",
         "authToken": new_login["tokens"]["access_token"],
         "requiresOpenaiAuth": True,
     }
     assert account == {
-        "account": {"type": "chatgpt", "email": "dev@example.com", "planType": "plus"},
+        "account": {
+            "type": "chatgpt",
+            "email": "dev@example.com",
+            "planType": "plus",
+            "workspaceName": None,
+        },
+        "userId": "user-1",
         "requiresOpenaiAuth": True,
+        "workspaceRouting": None,
     }
     assert oauth.count == 1
 
@@ -219,7 +237,12 @@ def test_api_key_auth_returns_the_key_and_never_calls_the_endpoint(home, oauth) 
         "authToken": "sk-test-abcd1234",
         "requiresOpenaiAuth": True,
     }
-    assert account == {"account": {"type": "apiKey"}, "requiresOpenaiAuth": True}
+    assert account == {
+        "account": {"type": "apiKey"},
+        "userId": None,
+        "requiresOpenaiAuth": True,
+        "workspaceRouting": None,
+    }
     assert oauth.count == 0
 
 
@@ -241,30 +264,55 @@ def test_no_auth_json_means_signed_out(home, oauth) -> None:
             "authToken": None,
             "requiresOpenaiAuth": True,
         }
-        assert manager.account_read() == {"account": None, "requiresOpenaiAuth": True}
+        assert manager.account_read() == SIGNED_OUT_ACCOUNT
     assert oauth.count == 0
     assert not (home / LEDGER_FILE).exists()
 
 
-@pytest.mark.parametrize("content", ["{not json", "", "[1, 2]", '{"tokens": "x"}'])
-def test_malformed_auth_json_is_an_error_and_never_rewritten(home, oauth, content) -> None:
+@pytest.mark.parametrize(
+    "content", ["{not json", "", "  \n", "[1, 2]", '{"tokens": "x"}', '{"tokens": {"a": "rt-x"']
+)
+def test_malformed_auth_json_is_signed_out_with_one_warning_and_never_rewritten(
+    home, oauth, content
+) -> None:
     path = write_auth(home, content)
     before = path.stat()
-    with make_manager(home, oauth, sleep=lambda _s: None) as manager:
-        for call in (manager.ensure_fresh, lambda: manager.get_auth_status(True, True)):
-            with pytest.raises(AuthFileError) as err:
-                call()
-            assert err.value.exit_code == 2
-            assert str(path) in str(err.value)
+    warnings: list[str] = []
+    with make_manager(home, oauth, sleep=lambda _s: None, warn=warnings.append) as manager:
+        with pytest.raises(AuthFileError) as err:  # the launcher's and login's own check
+            manager.ensure_fresh()
+        assert err.value.exit_code == 2
+        for _ in range(3):  # a polling client: the same answer, one warning in all
+            assert manager.get_auth_status(True, True) == SIGNED_OUT_STATUS
+            assert manager.account_read(True) == SIGNED_OUT_ACCOUNT
+    assert len(warnings) == 1
+    assert str(path) in warnings[0]
+    assert "rt-x" not in warnings[0]
     assert path.read_text() == content
     assert path.stat().st_mtime_ns == before.st_mtime_ns
     assert oauth.count == 0
 
 
-def test_unreadable_auth_json_is_an_error(home, oauth) -> None:
+def test_empty_auth_json_says_empty(home, oauth) -> None:
+    write_auth(home, "")
+    warnings: list[str] = []
+    with make_manager(home, oauth, sleep=lambda _s: None, warn=warnings.append) as manager:
+        manager.get_auth_status(True)
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"{home / 'auth.json'} is empty (fix or remove")
+    assert warnings[0].endswith("; answering as signed out")
+
+
+def test_unreadable_auth_json_is_an_error_for_refresh_and_signed_out_for_status(
+    home, oauth
+) -> None:
     (home / "auth.json").mkdir()
-    with make_manager(home, oauth) as manager, pytest.raises(AuthFileError, match="cannot read"):
-        manager.ensure_fresh()
+    warnings: list[str] = []
+    with make_manager(home, oauth, warn=warnings.append) as manager:
+        with pytest.raises(AuthFileError, match="cannot read"):
+            manager.ensure_fresh()
+        assert manager.get_auth_status(True, True) == SIGNED_OUT_STATUS
+    assert len(warnings) == 1 and "cannot read" in warnings[0]
 
 
 def test_stale_token_without_refresh_token_is_unusable_without_a_request(home, oauth) -> None:
@@ -367,12 +415,18 @@ def test_slow_response_times_out_as_transient(home, oauth) -> None:
     assert "Timeout" in str(err.value)
 
 
-def test_expired_token_is_not_handed_out_while_refresh_fails(home, oauth) -> None:
-    write_auth(home, chatgpt_auth(oauth.issue_refresh_token(), exp_in=-60))
+def test_cached_token_is_handed_out_during_a_transient_outage(home, oauth) -> None:
+    # As Codex does (measured: 0.169.0 answers the cached token after a 500): `authToken: null`
+    # would tell the client to sign in again, which an outage is no reason for.
+    data = chatgpt_auth(oauth.issue_refresh_token(), exp_in=-60)
+    write_auth(home, data)
     oauth.respond(503, None)
     with make_manager(home, oauth) as manager:
-        status = manager.get_auth_status(include_token=True, refresh_token=True)
-    assert status == POISONED_STATUS  # same shape: method known, no dead token
+        first = manager.get_auth_status(include_token=True)
+        second = manager.get_auth_status(include_token=True, refresh_token=True)
+    cached = {**POISONED_STATUS, "authToken": data["tokens"]["access_token"]}
+    assert first == second == cached
+    assert oauth.count == 1  # the second call falls in the backoff: no request
 
 
 # --- backoff, with an injected clock ---
@@ -458,7 +512,7 @@ def test_permanent_failure_is_not_recorded_when_auth_json_changed_during_the_req
     with make_manager(home, oauth) as manager:
         state = manager.ensure_fresh()
         writer.join()
-        status = manager.get_auth_status(include_token=True, refresh_token=True)
+        status = manager.get_auth_status(include_token=True)
     assert (state.kind, state.email) == ("chatgpt", "b@example.com")
     assert status["authToken"] == new_login["tokens"]["access_token"]
     assert read_ledger(home).poison is None

@@ -34,7 +34,20 @@ def test_request_is_the_codex_refresh_request() -> None:
         "client_id": "app_EMoamEEZ73f0CkXaXp7hrann",
         "grant_type": "refresh_token",
         "refresh_token": "r1",
+        "refresh_reason": "proactive_expiry",
     }
+
+
+def test_forced_refresh_says_so_in_the_body() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"access_token": "a2"})
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        refresh.post_refresh(client, "http://127.0.0.1/t", "r1", now=0, reason=refresh.FORCED)
+    assert json.loads(seen[0].content)["refresh_reason"] == "forced"
 
 
 @pytest.mark.parametrize(

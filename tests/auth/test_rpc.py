@@ -171,7 +171,15 @@ def test_serve_over_stdio_until_eof(home: Path, oauth: FakeTokenEndpoint) -> Non
     assert [a["result"] for a in answers[5:25]] == [
         {"authMethod": "chatgpt", "authToken": None, "requiresOpenaiAuth": True}
     ] * 20
-    assert answers[25] == {"id": 40, "result": {"account": None, "requiresOpenaiAuth": True}}
+    assert answers[25] == {
+        "id": 40,
+        "result": {
+            "account": None,
+            "userId": None,
+            "requiresOpenaiAuth": True,
+            "workspaceRouting": None,
+        },
+    }
     assert len(answers) == 26
     assert oauth.count == 1
     for secret in (data["tokens"]["access_token"], data["tokens"]["refresh_token"]):
@@ -228,6 +236,11 @@ def test_serve_reads_utf8_whatever_the_locale_and_survives_bytes_that_are_not(
     answers = [json.loads(line) for line in run.stdout.splitlines()]
     assert run.returncode == 0, run.stderr
     assert answers[1] == {"id": None, "error": {"code": -32700, "message": "Parse error"}}
-    account = {"account": {"type": "apiKey"}, "requiresOpenaiAuth": True}
+    account = {
+        "account": {"type": "apiKey"},
+        "userId": None,
+        "requiresOpenaiAuth": True,
+        "workspaceRouting": None,
+    }
     assert answers[2] == {"id": "\u00e9", "result": account}
     assert len(answers) == 3

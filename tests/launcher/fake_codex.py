@@ -4,7 +4,8 @@ It appends one JSON line per run to $FAKE_CODEX_LOG (argv, stdin for `login --wi
 pid, CODEX_HOME) and writes auth.json the way Codex does. Knobs (environment):
 FAKE_CODEX_EXIT (exit status of a normal run), FAKE_CODEX_LOGIN_FAIL=1 (`login` fails, echoing
 what it was given — to prove the launcher scrubs it), FAKE_CODEX_LOGIN_NOWRITE=1 (`login`
-"succeeds" without writing auth.json), FAKE_CODEX_EMAIL.
+"succeeds" without writing auth.json), FAKE_CODEX_EMAIL; `login status` exits 0 only with
+FAKE_CODEX_LOGGED_IN=1, after FAKE_CODEX_STATUS_SLEEP seconds.
 """
 
 import base64
@@ -58,6 +59,10 @@ def main(argv):
             _write_auth({"auth_mode": "apikey", "OPENAI_API_KEY": key.strip()})
         print("Successfully logged in", file=sys.stderr)
         return 0
+    if argv[:2] == ["login", "status"]:
+        _log(record)
+        time.sleep(float(os.environ.get("FAKE_CODEX_STATUS_SLEEP") or 0))
+        return 0 if os.environ.get("FAKE_CODEX_LOGGED_IN") else 1
     if argv[:1] == ["login"]:
         record["stdin_isatty"] = os.isatty(0)
         _log(record)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from codex_install.errors import NotFoundError
-from codex_install.launcher import find_codex, needs_credentials
-from codex_install.paths import Paths
+from codex_install.launcher import needs_credentials
+from codex_install.paths import Paths, find_codex
 from codex_install.signin import SignInResult, api_key_from_env, has_local_browser, login_command
 
 

@@ -187,9 +187,8 @@ def test_auth_manager_answers_status_or_refuses(
     auth_raw, status, body, retry_after, include_token, refresh_token
 ):
     headers = (
-        {"retry-after": retry_after.encode("utf-8", "surrogatepass").decode("latin-1")}
-        if retry_after
-        else {}
+        # Raw bytes: httpx encodes a str header value as ASCII, and a server may send anything.
+        {b"retry-after": retry_after.encode("utf-8", "surrogatepass")} if retry_after else {}
     )
 
     def endpoint(_request: httpx.Request) -> httpx.Response:

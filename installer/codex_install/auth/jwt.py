@@ -6,17 +6,17 @@ the ones that verify signatures, so checking them here would add a key fetch for
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 from dataclasses import dataclass
+
+from codex_install.auth.quick import jwt_payload
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
     from typing import Any
 
 OPENAI_AUTH_CLAIM = "https://api.openai.com/auth"
+OPENAI_PROFILE_CLAIM = "https://api.openai.com/profile"
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,7 @@ class IdClaims:
 
 def decode_claims(token: object) -> dict[str, Any] | None:
     """The payload of a JWT as a dict, or None when ``token`` is not a decodable JWT."""
-    if not isinstance(token, str):
-        return None
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[1]:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError, RecursionError):
-        return None
-    return claims if isinstance(claims, dict) else None
+    return jwt_payload(token)
 
 
 def expiry(token: object) -> float | None:
@@ -60,15 +50,22 @@ def expiry(token: object) -> float | None:
 
 
 def id_claims(token: object) -> IdClaims:
+    """The claims as Codex reads them (codex-rs/login/src/token_data.rs,
+    ``parse_chatgpt_jwt_claims``): ``email``, else the profile claim's email; under the auth
+    claim the plan, the account (workspace) id, and ``chatgpt_user_id``, else ``user_id``."""
     claims = decode_claims(token) or {}
-    auth = claims.get(OPENAI_AUTH_CLAIM)
-    auth = auth if isinstance(auth, dict) else {}
+    auth = _dict(claims.get(OPENAI_AUTH_CLAIM))
+    profile = _dict(claims.get(OPENAI_PROFILE_CLAIM))
     return IdClaims(
-        email=_str(claims.get("email")),
+        email=_str(claims.get("email")) or _str(profile.get("email")),
         plan=_str(auth.get("chatgpt_plan_type")),
         account_id=_str(auth.get("chatgpt_account_id")),
-        user_id=_str(auth.get("chatgpt_user_id")),
+        user_id=_str(auth.get("chatgpt_user_id")) or _str(auth.get("user_id")),
     )
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _str(value: object) -> str | None:

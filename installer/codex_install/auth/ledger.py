@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_install.auth.quick import LEDGER_FILE as LEDGER_FILE  # one name, shared
 from codex_install.fs import atomic_write_text
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
     from typing import Any
 
-LEDGER_FILE = "codex-install-auth-state.json"
 LEDGER_VERSION = 1
 
 
@@ -34,6 +34,7 @@ class Backoff:
     attempts: int
     until: float
     last_error: str
+    at: float = 0.0  # when the last failed attempt was made (0: unknown, an older ledger)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Ledger:
                 "attempts": backoff.attempts,
                 "until": backoff.until,
                 "last_error": backoff.last_error,
+                "at": backoff.at,
             },
         }
 
@@ -132,4 +134,5 @@ def _backoff(data: object) -> Backoff | None:
         attempts=attempts,
         until=until,
         last_error=last_error if isinstance(last_error, str) else "",
+        at=_number(data.get("at")) or 0.0,
     )

@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex_install.auth import refresh
+from codex_install.auth.account import account_response
+from codex_install.auth.credstore import FILE_STORE, STORE_KEY, credentials_store
 from codex_install.auth.ledger import (
     LEDGER_FILE,
     Backoff,
@@ -21,7 +24,12 @@ from codex_install.auth.ledger import (
     write_ledger,
 )
 from codex_install.auth.lock import refresh_lock
-from codex_install.auth.policy import backoff_delay, permanent_message
+from codex_install.auth.policy import (
+    backoff_delay,
+    parse_timestamp,
+    permanent_message,
+    within_coalesce_window,
+)
 from codex_install.auth.state import SIGNED_OUT, CredentialState, credential_state
 from codex_install.auth.store import (
     AUTH_FILE,
@@ -31,7 +39,7 @@ from codex_install.auth.store import (
     sweep_temp_files,
     write_auth,
 )
-from codex_install.errors import FilesystemError, RefreshError
+from codex_install.errors import AuthFileError, FilesystemError, RefreshError
 
 if TYPE_CHECKING:
     import httpx
@@ -59,6 +67,7 @@ class AuthManager:
         client: httpx.Client | None = None,
         jitter: Callable[[], float] = random.random,
         lock_timeout: float = LOCK_TIMEOUT_S,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.codex_home = codex_home
         self._env = dict(os.environ if env is None else env)
@@ -68,6 +77,8 @@ class AuthManager:
         self._owns_client = client is None
         self._jitter = jitter
         self._lock_timeout = lock_timeout
+        self._warn = _stderr_line if warn is None else warn
+        self._warned: set[str] = set()
         self._memory = Ledger()
 
     def close(self) -> None:
@@ -84,66 +95,79 @@ class AuthManager:
     # --- state ---
 
     def state(self) -> CredentialState:
-        snapshot = self._load()
+        """The state as the status protocol sees it: an unusable auth.json is signed out."""
+        snapshot = self._load_for_status()
         return self._state_of(snapshot, self._ledger(snapshot))
 
-    def ensure_fresh(self) -> CredentialState:
-        """Refresh a stale chatgpt token if the rules allow. Returns the resulting state ("poisoned"
-        after a permanent failure, without a request if already known); raises RefreshError on a
-        transient failure or while backing off from one."""
+    def ensure_fresh(self, *, force: bool = False) -> CredentialState:
+        """Refresh a stale chatgpt token if the rules allow (``force``: a valid one too, unless
+        this snapshot was refreshed or tried within the coalescing window). Returns the
+        resulting state ("poisoned" after a permanent failure, without a request if already
+        known); raises RefreshError on a transient failure or while backing off from one."""
         snapshot = self._load()
-        settled = self._settled(snapshot, self._ledger(snapshot))
+        settled = self._settled(snapshot, self._ledger(snapshot), force)
         if settled is not None:
             return settled
         with refresh_lock(self.codex_home, timeout=self._lock_timeout, sleep=self._sleep):
-            return self._refresh_locked()
+            return self._refresh_locked(force)
 
     # --- status protocol (SPEC §9) ---
 
     def get_auth_status(
         self, include_token: bool = False, refresh_token: bool = False
     ) -> dict[str, object]:
-        state, snapshot = self._status_state(refresh_token)
+        """Codex's getAuthStatus. ``include_token`` on an expired token refreshes first, as
+        Codex does; ``refresh_token`` forces one. While a transient failure backs off, the
+        cached token is handed out (as Codex does): ``authToken: null`` means "sign in again"
+        to a client, so it is kept for poisoned and signed-out states."""
+        state, snapshot = self._status_state(force=refresh_token, proactive=include_token)
         token: str | None = None
         if include_token and snapshot is not None:
-            token = self._usable_token(state, snapshot)
-        method = (
-            None
-            if state.kind == "signed_out"
-            else ("apikey" if state.kind == "apikey" else "chatgpt")
-        )
-        return {"authMethod": method, "authToken": token, "requiresOpenaiAuth": True}
+            token = _usable_token(state, snapshot)
+        return {"authMethod": _method(state), "authToken": token, "requiresOpenaiAuth": True}
 
     def account_read(self, refresh_token: bool = False) -> dict[str, object]:
-        state, _ = self._status_state(refresh_token)
-        account: dict[str, object] | None = None
-        if state.kind == "apikey":
-            account = {"type": "apiKey"}
-        elif state.kind == "chatgpt":
-            account = {"type": "chatgpt", "email": state.email, "planType": state.plan}
-        return {"account": account, "requiresOpenaiAuth": True}
+        state, snapshot = self._status_state(force=refresh_token, proactive=False)
+        method = _method(state) if state.kind != "poisoned" else None
+        return account_response(method, snapshot.claims if snapshot is not None else None)
 
     # --- internals ---
 
-    def _status_state(self, refresh_token: bool) -> tuple[CredentialState, AuthSnapshot | None]:
-        if refresh_token:
+    def _status_state(
+        self, *, force: bool, proactive: bool
+    ) -> tuple[CredentialState, AuthSnapshot | None]:
+        snapshot = self._load_for_status()
+        if snapshot is not None and (force or proactive):
             try:
-                self.ensure_fresh()
-            except (RefreshError, FilesystemError) as err:
-                # Status answers carry no error; the token rules below decide what is handed out.
+                self.ensure_fresh(force=force)
+            except (RefreshError, FilesystemError, AuthFileError) as err:
+                # Status answers carry no error; the token rules decide what is handed out.
                 log.info("token refresh skipped: %s", err)
-        snapshot = self._load()
+            snapshot = self._load_for_status()
         return self._state_of(snapshot, self._ledger(snapshot)), snapshot
 
-    def _usable_token(self, state: CredentialState, snapshot: AuthSnapshot) -> str | None:
-        if state.kind == "apikey":
-            return snapshot.api_key
-        if state.kind != "chatgpt":
+    def _load_for_status(self) -> AuthSnapshot | None:
+        """As Codex answers: an auth.json that cannot be used is "signed out", never an error.
+        One line on stderr names the problem (never the content), once per problem."""
+        store = credentials_store(str(self.codex_home), ())
+        if store not in (FILE_STORE, "auto"):
+            # As Codex 0.169.0 answers with the keyring unreadable (measured): a leftover
+            # auth.json is not the credential in this mode, and the keyring is Codex's to read.
+            self._warn_once(
+                f"{STORE_KEY} = {store!r} in {self.codex_home}/config.toml: the credentials "
+                "are in the OS keyring, which only Codex reads; answering as signed out"
+            )
             return None
-        expiry = snapshot.access_expiry
-        if expiry is not None and expiry <= self._clock():
-            return None  # known dead: handing it out only produces a 401 elsewhere
-        return snapshot.token("access_token")
+        try:
+            return self._load()
+        except AuthFileError as err:
+            self._warn_once(f"{err}; answering as signed out")
+            return None
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
 
     def _load(self) -> AuthSnapshot | None:
         return load_snapshot(self.codex_home, sleep=self._sleep)
@@ -162,14 +186,18 @@ class AuthManager:
         poison = ledger.poison_for(snapshot.digest) if snapshot else None
         return credential_state(snapshot, poison, self._clock())
 
-    def _settled(self, snapshot: AuthSnapshot | None, ledger: Ledger) -> CredentialState | None:
+    def _settled(
+        self, snapshot: AuthSnapshot | None, ledger: Ledger, force: bool = False
+    ) -> CredentialState | None:
         """The answer when no request is needed or allowed; None when a refresh should be tried.
         Raises RefreshError while a transient backoff for this snapshot is running."""
         if snapshot is None:
             return SIGNED_OUT
         state = self._state_of(snapshot, ledger)
-        if state.kind != "chatgpt" or not state.stale:
+        if state.kind != "chatgpt":
             return state
+        if not state.stale:
+            return state if not force or self._coalesced(snapshot, ledger) else None
         if snapshot.token("refresh_token") is None:
             return CredentialState(
                 kind="poisoned",
@@ -189,20 +217,34 @@ class AuthManager:
             )
         return None
 
-    def _refresh_locked(self) -> CredentialState:
+    def _coalesced(self, snapshot: AuthSnapshot, ledger: Ledger) -> bool:
+        """A forced refresh of a valid token is answered by a recent one: this snapshot was
+        written by a refresh (any process's, Codex's too) or tried within the window. Without a
+        refresh token there is nothing to force, and the valid token stands."""
+        now = self._clock()
+        backoff = ledger.backoff_for(snapshot.digest)
+        return (
+            snapshot.token("refresh_token") is None
+            or within_coalesce_window(parse_timestamp(snapshot.data.get("last_refresh")), now)
+            or (backoff is not None and within_coalesce_window(backoff.at or None, now))
+        )
+
+    def _refresh_locked(self, force: bool) -> CredentialState:
         # Under the lock: another process may have refreshed, poisoned or backed off meanwhile,
         # or died mid-write and left a temp copy of the credentials.
         sweep_temp_files(self.codex_home, (AUTH_FILE, LEDGER_FILE))
         snapshot = self._load()
         ledger = self._ledger(snapshot)
-        settled = self._settled(snapshot, ledger)
+        settled = self._settled(snapshot, ledger, force)
         if settled is not None or snapshot is None:
             return settled or SIGNED_OUT
         refresh_token = snapshot.token("refresh_token")
         assert refresh_token is not None  # _settled returns a state otherwise
+        now = self._clock()
+        reason = refresh.PROACTIVE_EXPIRY if snapshot.stale(now) else refresh.FORCED
         try:
             tokens = refresh.post_refresh(
-                self._http(), refresh.token_url(self._env), refresh_token, now=self._clock()
+                self._http(), refresh.token_url(self._env), refresh_token, now=now, reason=reason
             )
         except RefreshError as err:
             if err.permanent:
@@ -231,7 +273,8 @@ class AuthManager:
         previous = ledger.backoff_for(snapshot.digest)
         attempts = (previous.attempts if previous else 0) + 1
         delay = backoff_delay(attempts, err.retry_after, self._jitter())
-        backoff = Backoff(attempts=attempts, until=self._clock() + delay, last_error=err.message)
+        now = self._clock()
+        backoff = Backoff(attempts=attempts, until=now + delay, last_error=err.message, at=now)
         self._remember(Ledger(snapshot=snapshot.digest, backoff=backoff))
         err.retry_after = delay
 
@@ -248,3 +291,22 @@ class AuthManager:
         if self._client is None:
             self._client = refresh.new_client()
         return self._client
+
+
+def _method(state: CredentialState) -> str | None:
+    if state.kind == "signed_out":
+        return None
+    return "apikey" if state.kind == "apikey" else "chatgpt"
+
+
+def _usable_token(state: CredentialState, snapshot: AuthSnapshot) -> str | None:
+    if state.kind == "apikey":
+        return snapshot.api_key
+    if state.kind != "chatgpt":
+        return None  # poisoned: the stale bearer token is never handed out again
+    return snapshot.token("access_token")
+
+
+def _stderr_line(message: str) -> None:
+    sys.stderr.write(f"codex-install: warning: {message}\n")
+    sys.stderr.flush()

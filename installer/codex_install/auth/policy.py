@@ -7,10 +7,11 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
+from codex_install.auth.quick import STALE_BEFORE_EXPIRY_S as STALE_BEFORE_EXPIRY_S
+
 # One Retry-After parser for every network step; re-exported here for the refresh policy.
 from codex_install.http.retry import parse_retry_after as parse_retry_after
 
-STALE_BEFORE_EXPIRY_S = 5 * 60
 STALE_WITHOUT_EXP_S = 8 * 24 * 3600
 
 # Codes that mean the refresh token itself is dead: retrying can only repeat the failure (and
@@ -26,13 +27,19 @@ _REASONS = {
     "refresh_token_invalidated": "your refresh token was revoked",
 }
 
+# A forced refresh (`refreshToken: true` on a valid token) is coalesced: when this snapshot was
+# refreshed, or a refresh of it was tried, this recently, that result is adopted instead.
+FORCED_REFRESH_COALESCE_S = 30.0
+
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 5 * 60.0
 # A Retry-After beyond this is treated as a misconfigured server, not a reason to stay silent
 # for days.
 RETRY_AFTER_MAX_S = 3600.0
 
-_CODE_RE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
+# What a machine-readable code looks like. Anything else in an error body (a sentence, an echoed
+# token) is "unknown": the code reaches messages and the ledger, never untrusted text.
+_CODE_RE = re.compile(r"[a-z0-9_.-]{1,64}")
 
 
 def is_stale(access_exp: float | None, last_refresh: float | None, now: float) -> bool:
@@ -43,6 +50,12 @@ def is_stale(access_exp: float | None, last_refresh: float | None, now: float) -
     if last_refresh is None:
         return True
     return now - last_refresh >= STALE_WITHOUT_EXP_S
+
+
+def within_coalesce_window(then: float | None, now: float) -> bool:
+    """``then`` (a refresh or a refresh attempt) is recent enough to stand in for a forced
+    refresh now. A time in the future (clock skew) only counts within the same window."""
+    return then is not None and abs(now - then) < FORCED_REFRESH_COALESCE_S
 
 
 def parse_timestamp(value: object) -> float | None:
@@ -88,7 +101,7 @@ def error_code(body: object) -> str | None:
     if not isinstance(raw, str):
         return None
     code = raw.strip().lower()
-    return code if _CODE_RE.match(code) else None
+    return code if _CODE_RE.fullmatch(code) else None
 
 
 def is_permanent(status: int | None, code: str | None) -> bool:

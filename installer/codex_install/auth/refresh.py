@@ -32,8 +32,21 @@ def token_url(env: Mapping[str, str]) -> str:
     return env.get(TOKEN_URL_ENV) or DEFAULT_TOKEN_URL
 
 
-def request_body(refresh_token: str) -> dict[str, str]:
-    return {"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_token": refresh_token}
+# Why the refresh is made, sent as `refresh_reason` the way Codex 0.169.0 does (measured: its
+# app-server posts "proactive_expiry" for a token near expiry and "forced" for
+# `getAuthStatus {refreshToken: true}` on a valid one).
+PROACTIVE_EXPIRY = "proactive_expiry"
+FORCED = "forced"
+
+
+def request_body(refresh_token: str, reason: str = PROACTIVE_EXPIRY) -> dict[str, str]:
+    """The JSON body Codex sends: client_id, grant_type, refresh_token and refresh_reason."""
+    return {
+        "client_id": CLIENT_ID,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "refresh_reason": reason,
+    }
 
 
 def new_client() -> httpx.Client:
@@ -43,7 +56,12 @@ def new_client() -> httpx.Client:
 
 
 def post_refresh(
-    client: httpx.Client, url: str, refresh_token: str, *, now: float
+    client: httpx.Client,
+    url: str,
+    refresh_token: str,
+    *,
+    now: float,
+    reason: str = PROACTIVE_EXPIRY,
 ) -> dict[str, str]:
     """POST the refresh request; the new tokens, or RefreshError (permanent or transient).
 
@@ -53,7 +71,7 @@ def post_refresh(
 
     def attempt(_number: int) -> dict[str, str]:
         try:
-            response = client.post(url, json=request_body(refresh_token))
+            response = client.post(url, json=request_body(refresh_token, reason))
         except (httpx.HTTPError, httpx.InvalidURL) as err:
             # The exception text can carry the URL but never the body, so no token leaks here.
             # InvalidURL (a mistyped CODEX_REFRESH_TOKEN_URL_OVERRIDE) is no HTTPError, and

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from codex_install.auth import jwt
 from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
+from codex_install.auth.quick import AUTH_FILE as AUTH_FILE
 from codex_install.errors import AuthFileError
 from codex_install.fs import atomic_write_text
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
     AuthMode = Literal["apikey", "chatgpt"]
 
-AUTH_FILE = "auth.json"
 TOKEN_FIELDS = ("id_token", "access_token", "refresh_token")
 
 # A writer that truncates then writes (Codex does) can be caught mid-write; a short re-read tells
@@ -99,6 +99,8 @@ def auth_path(codex_home: Path) -> Path:
 def parse_auth(raw: bytes, path: Path) -> AuthSnapshot:
     """Parse auth.json bytes; AuthFileError when it is not a JSON object of Codex's shape."""
     hint = f"fix or remove {path}, or sign in again with `codex login`"
+    if not raw.strip():
+        raise AuthFileError(f"{path} is empty", hint=hint)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep

@@ -1,0 +1,100 @@
+"""Opt-in (``-m e2e``): the real Codex keeps an API key in a real Secret Service keyring
+(``cli_auth_credentials_store = "keyring"``), and codex-launch — which cannot read that keyring —
+must ask Codex, say signed in and exec; with an empty keyring and a leftover auth.json, exit 8.
+
+Needs ``dbus-run-session`` and ``gnome-keyring-daemon`` (Debian: gnome-keyring), and the real
+Codex: ``CODEX_E2E_BINARY`` if set, else codex-install installs 0.169.0 from the npm registry
+this machine is configured with (network)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+VERSION = "0.169.0"
+KEY = "sk-keyring-e2e-0000"
+# Inside one D-Bus session: an unlocked keyring, then whatever the test asks for.
+SESSION = """set -e
+printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+if [ -n "$LOGIN" ]; then printf '%s\\n' "$LOGIN" | "$CODEX" login --with-api-key >/dev/null 2>&1; fi
+exec "$PYTHON" -c "$PROBE"
+"""
+# launch() with the real `codex login status` and an exec that only reports what it would run.
+PROBE = """import sys
+from codex_install.launcher import launch
+sys.exit(launch(["exec", "hi"], execv=lambda path, argv: print("EXEC", *argv[1:]),
+                isatty=lambda fd: False))
+"""
+
+
+def real_codex(tmp_path: Path) -> Path:
+    given = os.environ.get("CODEX_E2E_BINARY")
+    if given:
+        return Path(given)
+    env = {**os.environ, "CODEX_HOME": str(tmp_path / "install"), "CODEX_NON_INTERACTIVE": "1"}
+    env["CODEX_INSTALL_DIR"] = str(tmp_path / "bin")
+    proc = subprocess.run(
+        [sys.executable, "-m", "codex_install", "install", "--version", VERSION, "--no-login"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return tmp_path / "bin" / "codex"
+
+
+def run_session(codex: Path, home: Path, login: str | None) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": f"{codex.parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "CODEX_HOME": str(home / ".codex"),
+        "CODEX_INSTALL_DIR": str(codex.parent),
+        "CODEX": str(codex),
+        "PYTHON": sys.executable,
+        "PROBE": PROBE,
+        "LOGIN": login or "",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "installer"),
+    }
+    return subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", SESSION],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_keyring_login_by_real_codex_is_signed_in_for_codex_launch(tmp_path: Path) -> None:
+    if shutil.which("dbus-run-session") is None or shutil.which("gnome-keyring-daemon") is None:
+        pytest.skip("needs dbus-run-session and gnome-keyring-daemon (Debian: gnome-keyring)")
+    codex = real_codex(tmp_path)
+    for name, login in (("empty", None), ("signed-in", KEY)):
+        home = Path(os.environ.get("TMPDIR_E2E", "/var/tmp")) / f"codex-kr-{os.getpid()}-{name}"
+        (home / ".codex").mkdir(parents=True)
+        try:
+            (home / ".codex" / "config.toml").write_text('cli_auth_credentials_store = "keyring"\n')
+            if login is None:  # a leftover file proves nothing in keyring mode
+                (home / ".codex" / "auth.json").write_text(
+                    '{"auth_mode": "apikey", "OPENAI_API_KEY": "sk-leftover"}'
+                )
+            proc = run_session(codex, home, login)
+            if login is None:
+                assert proc.returncode == 8, proc.stdout + proc.stderr
+                assert "EXEC" not in proc.stdout
+            else:
+                assert proc.returncode == 0, proc.stdout + proc.stderr
+                assert proc.stdout.strip() == "EXEC exec hi"
+                assert not (home / ".codex" / "auth.json").exists()  # the key is in the keyring
+            assert KEY not in proc.stdout + proc.stderr
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
