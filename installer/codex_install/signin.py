@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from codex_install.auth.state import CredentialState, read_credential_state
+from codex_install.childenv import without_secrets
 from codex_install.errors import CodexInstallError
 from codex_install.paths import Paths
 from codex_install.terminal import is_interactive, non_interactive_forced, stream_isatty
@@ -96,8 +97,9 @@ class _Flow:
         return read_credential_state(self.paths.codex_home, env=self.env, now=self.clock())
 
     def child_env(self) -> dict[str, str]:
-        """codex must write auth.json where we read it back, even with --codex-home."""
-        return {**self.env, "CODEX_HOME": str(self.paths.codex_home)}
+        """codex must write auth.json where we read it back, even with --codex-home; it gets
+        no token or key in its environment (the key goes on stdin)."""
+        return {**without_secrets(self.env), "CODEX_HOME": str(self.paths.codex_home)}
 
 
 def first_sign_in(

@@ -43,7 +43,16 @@ def _write_auth(data):
 
 
 def main(argv):
-    record = {"argv": argv, "pid": os.getpid(), "codex_home": os.environ.get("CODEX_HOME")}
+    record = {
+        "argv": argv,
+        "pid": os.getpid(),
+        "codex_home": os.environ.get("CODEX_HOME"),
+        "secrets_in_env": sorted(
+            name
+            for name in ("OPENAI_API_KEY", "CODEX_API_KEY", "GITHUB_TOKEN")
+            if name in os.environ
+        ),
+    }
     if argv[:1] == ["--version"]:
         _log(record)
         print("codex-cli 0.169.0")

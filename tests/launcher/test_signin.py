@@ -97,6 +97,7 @@ def test_api_key_is_piped_to_codex_login_on_stdin(sandbox: Sandbox, variable: st
     [run] = sandbox.runs()
     assert run["argv"] == ["login", "--with-api-key"]
     assert run["stdin"].strip() == API_KEY
+    assert run["secrets_in_env"] == []  # the key reaches codex on stdin only
     assert run["codex_home"] == str(sandbox.codex_home)
     assert json.loads(sandbox.auth_file.read_text())["OPENAI_API_KEY"] == API_KEY
     assert f"${variable}" in shown
