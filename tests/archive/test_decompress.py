@@ -12,7 +12,7 @@ import zstandard
 
 from codex_install.archive import ArchiveFormat
 from codex_install.archive.decompress import _INFLATE as INFLATE
-from codex_install.archive.decompress import ZstdFrameWalker, gunzip
+from codex_install.archive.decompress import ZstdFrameWalker, gunzip, unzstd
 from codex_install.errors import VerificationError
 
 from .helpers import (
@@ -148,3 +148,12 @@ def test_gunzip_output_is_capped_per_chunk(inflate: object) -> None:
     chunks = iter([bomb])
     sizes = [len(c) for c in gunzip(lambda: next(chunks, b""), inflate)]  # type: ignore[arg-type]
     assert sum(sizes) == 64 << 20 and max(sizes) <= 1 << 20
+
+
+def test_unzstd_pushes_bounded_chunks_across_frames() -> None:
+    bomb = zstandard.ZstdCompressor().compress(bytes(64 << 20))  # 64 MiB of zeros in ~2 KiB
+    tail = zstandard.ZstdCompressor(write_checksum=True).compress(b"tail" * 1000)
+    chunks = iter([bomb + tail])
+    sizes: list[int] = []
+    unzstd(lambda: next(chunks, b""), lambda chunk: sizes.append(len(chunk)))
+    assert sum(sizes) == (64 << 20) + 4000 and max(sizes) <= 1 << 20
