@@ -46,9 +46,12 @@ def make_client(
 WEB_SCHEMES = ("http", "https")
 
 
-def url_problem(url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> str | None:
+def url_problem(
+    url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file"), *, httpx_parse: bool = True
+) -> str | None:
     """Why ``url`` cannot be used (a bad host, a port that is no number or out of range, a
-    scheme we do not speak), or None."""
+    scheme we do not speak), or None. ``httpx_parse=False`` for URLs only requests will use:
+    it refuses the rest itself, and the no-op install of latest never imports httpx."""
     try:
         parts = urlsplit(url)
         _ = parts.port  # ValueError for "host:notaport" and for ports past 65535
@@ -58,6 +61,8 @@ def url_problem(url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> 
         return f"the scheme must be {' or '.join(schemes)}"
     if parts.scheme in WEB_SCHEMES and not parts.hostname:
         return "it has no host"
+    if not httpx_parse:
+        return None
     import httpx  # heavy: only commands that go on the network pay for it
 
     try:
@@ -67,10 +72,16 @@ def url_problem(url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> 
     return None
 
 
-def check_url(url: str, what: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> str:
+def check_url(
+    url: str,
+    what: str,
+    schemes: tuple[str, ...] = (*WEB_SCHEMES, "file"),
+    *,
+    httpx_parse: bool = True,
+) -> str:
     """``url`` unchanged, or a UsageError (exit 2) naming it: every URL a user gives (flag,
     environment, .npmrc) goes through here before any request is made with it."""
-    problem = url_problem(url, schemes)
+    problem = url_problem(url, schemes, httpx_parse=httpx_parse)
     if problem is not None:
         raise UsageError(f"{what} {url!r} is not a valid URL: {problem}")
     return url

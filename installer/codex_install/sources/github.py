@@ -89,7 +89,9 @@ def fetch_release(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
 ) -> Release:
-    check_url(config.api_url, "the GitHub API URL", WEB_SCHEMES)
+    # requests refuses what httpx's parser would (exit 2 in attempt()); not importing httpx
+    # keeps the no-op install of latest light.
+    check_url(config.api_url, "the GitHub API URL", WEB_SCHEMES, httpx_parse=False)
     call = _ApiCall(config, spec, clock, session or make_session(config.cache_dir), session is None)
     try:
         return retrying(call.attempt, policy=policy, sleep=sleep, exhausted=call.exhausted)
