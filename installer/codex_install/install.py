@@ -164,7 +164,9 @@ class _Run:
         if req.sources.effective not in ("auto", "github"):
             return None
         try:
-            release = github.fetch_release(req.sources.github, req.version, sleep=self.hooks.sleep)
+            release = github.fetch_release_light(
+                req.sources.github, req.version
+            ) or github.fetch_release(req.sources.github, req.version, sleep=self.hooks.sleep)
         except NetworkError as err:
             if not err.connection_level or req.sources.effective != "auto":
                 raise
