@@ -3,6 +3,7 @@ and the checks every user-given URL and every TLS failure go through."""
 
 from __future__ import annotations
 
+import os
 import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -33,6 +34,8 @@ def make_client(
             timeout=httpx.Timeout(timeout, connect=connect),
             headers={"User-Agent": USER_AGENT},
             trust_env=True,
+            # httpx mounts the environment's proxies only around its own transport
+            transport=None if proxy_in_environment() else _lazy_tls_transport(),
         )
     except (ImportError, ValueError, httpx.InvalidURL) as err:
         # httpx reads the proxy variables here: a malformed URL, an unknown scheme or a SOCKS
@@ -41,6 +44,39 @@ def make_client(
             f"cannot use the proxy set in the environment: {err}",
             hint="check HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (an http:// proxy URL)",
         ) from err
+
+
+_PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
+
+
+def proxy_in_environment() -> bool:
+    """Whether a proxy variable is set (either case), as httpx and requests would read it."""
+    return any(os.environ.get(v) or os.environ.get(v.upper()) for v in _PROXY_VARS)
+
+
+def _lazy_tls_transport() -> httpx.BaseTransport:
+    """httpx's own transport, built per scheme on first use: a client that only ever speaks
+    http:// (a loopback or LAN mirror) never loads the CA bundle into a TLS context (20-40 ms).
+    Proxies from the environment are mounted by the client beside it, as before."""
+    import httpx  # heavy: only commands that go on the network pay for it
+
+    class LazyTransport(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self.made: dict[str, httpx.HTTPTransport] = {}
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            scheme = request.url.scheme
+            if scheme not in self.made:
+                # verify=False where no TLS is ever spoken: an unverified context costs nothing
+                verify = scheme != "http"
+                self.made[scheme] = httpx.HTTPTransport(verify=verify, trust_env=True)
+            return self.made[scheme].handle_request(request)
+
+        def close(self) -> None:
+            for made in self.made.values():
+                made.close()
+
+    return LazyTransport()
 
 
 WEB_SCHEMES = ("http", "https")

@@ -23,7 +23,14 @@ from codex_install.errors import (
     RateLimitError,
     UsageError,
 )
-from codex_install.http.client import TLS_HINT, WEB_SCHEMES, check_url, first_line, host_of
+from codex_install.http.client import (
+    TLS_HINT,
+    WEB_SCHEMES,
+    check_url,
+    first_line,
+    host_of,
+    proxy_in_environment,
+)
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
@@ -297,7 +304,6 @@ def _root_cause(err: BaseException) -> str:
 
 LIGHT_CACHE = "github-latest.json"  # {url: {"etag": ..., "body": ...}}, public metadata only
 _LIGHT_LIMIT = 16 << 20
-_PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
 
 
 def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | None:
@@ -309,7 +315,7 @@ def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | No
     is most of what ``--version latest`` costs when latest is installed already.
     """
     _check_api_url(config)
-    if _proxied():
+    if proxy_in_environment():
         return None
     url = config.release_url(spec)
     store = config.cache_dir / LIGHT_CACHE if config.cache_dir is not None else None
@@ -334,10 +340,6 @@ def _parsed(url: str, body: str) -> Release | None:
         )
     except (ValueError, RecursionError, CodexInstallError):
         return None
-
-
-def _proxied() -> bool:
-    return any(os.environ.get(v) or os.environ.get(v.upper()) for v in _PROXY_VARS)
 
 
 def _conditional_get(
