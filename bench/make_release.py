@@ -42,7 +42,7 @@ SEED = 20261124
 MIX = (0.39, 0.10, 0.51)
 # zstd -10 -T0: decompresses as fast as -19 and builds in a minute, not ten.
 ZSTD_LEVEL = 10
-RECIPE = 2  # bump when the content recipe changes, so cached releases are rebuilt
+RECIPE = 3  # bump when the content recipe changes, so cached releases are rebuilt
 
 
 def default_target() -> str:
@@ -122,6 +122,8 @@ def write_tar(path: Path, binary: Path, version: str, target: str) -> None:
         _add_bytes(tar, "codex-path/rg", b"#!/bin/sh\necho 'ripgrep 14.1.1'\n", 0o755)
         _add_dir(tar, "codex-resources")
         _add_bytes(tar, "codex-resources/prompt.md", b"You are Codex.\n" * 64)
+        # install.sh counts a Linux release complete only with bwrap (its re-run peer needs it)
+        _add_bytes(tar, "codex-resources/bwrap", b"#!/bin/sh\nexit 0\n", 0o755)
 
 
 def compress(tar_path: Path, gz_path: Path, zst_path: Path, zstd_level: int) -> None:

@@ -40,13 +40,27 @@ def test_make_release_builds_a_runnable_release(tmp_path: Path) -> None:
 )
 @pytest.mark.slow
 def test_run_smoke_measures_every_case(tmp_path: Path) -> None:
-    run(str(BENCH / "run.py"), "--smoke", "--work", str(tmp_path), timeout=120)
+    no_script = str(tmp_path / "no-install.sh")  # Codex's install.sh is not vendored
+    run(
+        str(BENCH / "run.py"),
+        "--smoke",
+        "--work",
+        str(tmp_path),
+        "--install-sh",
+        no_script,
+        timeout=120,
+    )
     results = json.loads((tmp_path / "results-smoke.json").read_text())
-    for case in ("shell_gz", "ours_gz", "ours_zst", "shell_zst", "noop", "version", "help"):
+    cases = ("shell_gz", "ours_gz", "ours_zst", "shell_zst", "noop", "noop_latest", "version")
+    for case in (*cases, "help", "floor_inflate_zlib", "floor_zstd_decode", "floor_sha256"):
         assert results["series"][case]["runs"], case
     assert set(results["holds"]) == {
         "install_gz_ratio",
+        "install_gz_vs_floor",
         "install_zst_ratio",
+        "install_zst_vs_floor",
+        "install_zst_vs_pipe_zst",
+        "noop_latest_vs_noop",
         "noop_s",
         "version_ratio",
         "peak_rss_mb",

@@ -11,12 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from builders import package_release
+from cli_helpers import REPO, install
+from servers.fake_http import FakeHTTPServer
+
 INSTALLER = Path(__file__).resolve().parent.parent / "installer"
 HEAVY = ("httpx", "httpcore", "requests", "requests_cache", "urllib3", "zstandard")
 
 
-def imported_modules(*args: str) -> tuple[set[str], str]:
-    env = {**os.environ, "PYTHONPATH": str(INSTALLER), "PYTHONDONTWRITEBYTECODE": "1"}
+def imported_modules(*args: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    env = {**(env or os.environ), "PYTHONPATH": str(INSTALLER), "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "codex_install", *args],
         capture_output=True,
@@ -41,3 +45,18 @@ def test_cold_start_imports_no_network_or_zstd_module(args: tuple[str, ...]) -> 
     heavy = sorted(n for n in names if n.split(".")[0] in HEAVY)
     assert heavy == [], f"`codex-install {' '.join(args)}` imported {heavy}"
     assert stdout.startswith("codex-install ") if args == ("--version",) else "Usage:" in stdout
+
+
+@pytest.mark.slow
+def test_latest_already_installed_is_one_request_without_httpx(
+    env: dict[str, str], server: FakeHTTPServer
+) -> None:
+    """`--version latest` with latest installed: the conditional metadata request and nothing
+    else (no SUMS, no HTTP client, so no TLS context; neither httpx nor requests imported)."""
+    package_release("0.170.0").publish_github(server)
+    assert install(env).exit_code == 0
+    server.log.clear()
+    names, _ = imported_modules("install", "--version", "latest", "--no-login", env=env)
+    assert [r.path for r in server.log] == [f"/repos/{REPO}/releases/latest"]
+    assert server.log[0].headers.get("if-none-match")  # answered 304 from the kept copy
+    assert not set(HEAVY) & names

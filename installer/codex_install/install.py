@@ -28,8 +28,16 @@ from codex_install.http.download import Digests, Progress, download
 from codex_install.models import Asset, Layout, Manifest, Selection
 from codex_install.pathenv import removal_command
 from codex_install.paths import Paths
-from codex_install.sources.dispatch import Resolved, SourceOptions, resolve
+from codex_install.sources import github
+from codex_install.sources.dispatch import (
+    NpmResolver,
+    Resolved,
+    SourceOptions,
+    resolve,
+    with_sums,
+)
 from codex_install.sources.pinned import resolve_pinned
+from codex_install.sources.release import select_asset
 from codex_install.ui import outcome_line
 from codex_install.versions import VersionSpec, parse_version, version_key
 
@@ -159,6 +167,8 @@ class _Run:
         self.hooks = hooks
         self.t0 = self.last = hooks.clock()
         self.timings: dict[str, float] = {}
+        self.latest: Selection | None = None
+        self.github_unreachable: NetworkError | None = None
 
     def mark(self, step: str) -> None:
         """Record how long ``step`` took (since the previous mark); ``total`` is since the start."""
@@ -179,8 +189,33 @@ class _Run:
                 return done
         if self.req.archive is not None:
             return self.from_archive(self.req.archive)
+        self.latest = self.latest_from_github()
+        if self.latest is not None and not self.req.force:
+            done = self.reuse(self.latest.version, self.req.target, self.latest.source)
+            if done is not None:
+                return done
         with self.hooks.client_factory() as client:
             return self.from_sources(client)
+
+    def latest_from_github(self) -> Selection | None:
+        """The newest GitHub release's selection, asked before any HTTP client exists: when it
+        is installed already, the one conditional metadata request is all an install costs
+        (no TLS context, no SUMS). None when another source or a pin is in use."""
+        req = self.req
+        if req.version.version or req.manifest is not None:
+            return None
+        if req.sources.effective not in ("auto", "github"):
+            return None
+        try:
+            release = github.fetch_release_light(
+                req.sources.github, req.version
+            ) or github.fetch_release(req.sources.github, req.version, sleep=self.hooks.sleep)
+        except NetworkError as err:
+            if not err.connection_level or req.sources.effective != "auto":
+                raise
+            self.github_unreachable = err
+            return None
+        return select_asset(release, req.target)
 
     def from_sources(self, client: httpx.Client) -> InstallResult:
         try:
@@ -217,6 +252,10 @@ class _Run:
     def resolve(self, req: InstallRequest, client: httpx.Client) -> Resolved:
         factory = self.hooks.npm_resolver_factory
         npm_resolver = factory(client) if factory is not None else None
+        if req.manifest is None and self.latest is not None:
+            return with_sums(self.latest, client, self.hooks.sleep)
+        if req.manifest is None and self.github_unreachable is not None:
+            return self.resolve_npm_instead(npm_resolver, self.github_unreachable)
         if req.manifest is not None:
             return resolve_pinned(
                 req.manifest,
@@ -235,6 +274,14 @@ class _Run:
             sleep=self.hooks.sleep,
             npm_resolver=npm_resolver,
         )
+
+    def resolve_npm_instead(self, npm_resolver: NpmResolver | None, err: NetworkError) -> Resolved:
+        """``--source auto`` when GitHub never answered: the npm registry, as dispatch does."""
+        if npm_resolver is None:
+            raise err
+        self.hooks.notice(f"GitHub is unreachable ({err}); falling back to the npm registry")
+        selection = npm_resolver(self.req.version, self.req.target)
+        return Resolved(selection, None, fell_back_from="github")
 
     def stream(
         self, client: httpx.Client, sel: Selection, staging: Path, expected: str | None

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import pytest
 import zstandard
 
 from codex_install.archive import ArchiveFormat
-from codex_install.archive.decompress import ZstdFrameWalker
+from codex_install.archive.decompress import _INFLATE as INFLATE
+from codex_install.archive.decompress import ZstdFrameWalker, gunzip, unzstd
 from codex_install.errors import VerificationError
 
 from .helpers import (
@@ -115,3 +117,43 @@ def test_html_page_instead_of_an_archive(dest: Path, fmt: ArchiveFormat) -> None
 def test_empty_download(dest: Path, fmt: ArchiveFormat) -> None:
     with pytest.raises(VerificationError, match="archive is truncated or corrupt"):
         extract(b"", dest, spec(fmt))
+
+
+def _inflaters() -> list[object]:
+    """zlib always, and python-isal when installed (the default inflater then)."""
+    return [zlib] if INFLATE is zlib else [zlib, INFLATE]
+
+
+def _gunzip_all(data: bytes, inflate: object, step: int = 7001) -> bytes:
+    chunks = iter([data[i : i + step] for i in range(0, len(data), step)])
+    return b"".join(gunzip(lambda: next(chunks, b""), inflate))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("inflate", _inflaters(), ids=lambda m: m.__name__)  # type: ignore[attr-defined]
+def test_gunzip_behaves_the_same_with_zlib_and_isal(inflate: object) -> None:
+    one, two = binary(300_000, seed=3), b"second member " * 5000
+    assert _gunzip_all(gzip.compress(one) + gzip.compress(two), inflate) == one + two
+    whole = gzip.compress(one)
+    with pytest.raises(VerificationError, match="ended early"):
+        _gunzip_all(whole[:-5], inflate)
+    with pytest.raises(VerificationError, match="bad gzip data"):
+        _gunzip_all(whole + b"trailing garbage, not a gzip member", inflate)
+    with pytest.raises(VerificationError, match="empty download"):
+        _gunzip_all(b"", inflate)
+
+
+@pytest.mark.parametrize("inflate", _inflaters(), ids=lambda m: m.__name__)  # type: ignore[attr-defined]
+def test_gunzip_output_is_capped_per_chunk(inflate: object) -> None:
+    bomb = gzip.compress(bytes(64 << 20))  # 64 MiB of zeros in ~64 KiB
+    chunks = iter([bomb])
+    sizes = [len(c) for c in gunzip(lambda: next(chunks, b""), inflate)]  # type: ignore[arg-type]
+    assert sum(sizes) == 64 << 20 and max(sizes) <= 1 << 20
+
+
+def test_unzstd_pushes_bounded_chunks_across_frames() -> None:
+    bomb = zstandard.ZstdCompressor().compress(bytes(64 << 20))  # 64 MiB of zeros in ~2 KiB
+    tail = zstandard.ZstdCompressor(write_checksum=True).compress(b"tail" * 1000)
+    chunks = iter([bomb + tail])
+    sizes: list[int] = []
+    unzstd(lambda: next(chunks, b""), lambda chunk: sizes.append(len(chunk)))
+    assert sum(sizes) == (64 << 20) + 4000 and max(sizes) <= 1 << 20

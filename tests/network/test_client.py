@@ -9,6 +9,7 @@ import pytest
 from codex_install import __version__
 from codex_install.errors import UsageError
 from codex_install.http.client import WEB_SCHEMES, check_url, make_client, url_problem
+from servers.fake_http import FakeHTTPServer
 
 
 def test_every_client_says_who_it_is_and_follows_redirects_unless_told_not_to():
@@ -59,3 +60,25 @@ def test_an_unusable_proxy_setting_is_bad_input_not_a_bug(monkeypatch, proxy):
     with pytest.raises(UsageError, match="proxy set in the environment") as err:
         make_client()
     assert err.value.exit_code == 2
+
+
+def test_a_client_that_only_speaks_http_never_builds_a_tls_transport(
+    server: FakeHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("https_proxy", "http_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    server.add("/f", b"plain")
+    with make_client() as client:
+        assert client.get(server.url + "/f").content == b"plain"
+        made = client._transport.made  # type: ignore[attr-defined]
+        assert set(made) == {"http"}  # no CA bundle was loaded
+
+
+def test_with_a_proxy_set_httpx_keeps_its_own_transport_and_mounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    with make_client() as client:
+        assert not hasattr(client._transport, "made")
+        assert client._mounts  # the proxy is mounted, as before

@@ -11,7 +11,7 @@ import pytest
 
 from codex_install.errors import NetworkError, NotFoundError, VerificationError
 from codex_install.http.client import make_client
-from codex_install.http.download import download, fetch_bytes
+from codex_install.http.download import _coalesced, download, fetch_bytes
 from codex_install.http.retry import RetryPolicy
 
 DATA = os.urandom(300_000)
@@ -153,3 +153,17 @@ def test_an_unreadable_local_file_is_a_permission_error_not_a_missing_one(tmp_pa
     with pytest.raises(FilesystemError, match="permission denied") as err:
         download(None, f.as_uri(), lambda _b: None)
     assert err.value.exit_code == 7
+
+
+def test_chunks_are_coalesced_and_a_drop_still_delivers_what_arrived() -> None:
+    def drops_after(parts: int):  # type: ignore[no-untyped-def]
+        for _ in range(parts):
+            yield b"x" * 1000
+        raise httpx.ReadError("connection dropped")
+
+    assert [len(c) for c in _coalesced(iter([b"a" * 600] * 5), size=1000)] == [1200, 1200, 600]
+    got: list[int] = []
+    with pytest.raises(httpx.ReadError):
+        for chunk in _coalesced(drops_after(7), size=3000):
+            got.append(len(chunk))
+    assert got == [3000, 3000, 1000]

@@ -56,7 +56,8 @@ class _Pipe:
                 raise _Stopped
             self._items.append(item)
             self._size += len(item)
-            self._cond.notify_all()
+            if len(self._items) == 1:  # only an empty pipe has a consumer waiting on it
+                self._cond.notify()
 
     def get(self) -> bytes:
         """The next chunk, or b"" at the end of input."""
@@ -67,9 +68,11 @@ class _Pipe:
                 raise _Stopped
             if not self._items:
                 return b""
+            was_full = self._size >= self._limit
             item = self._items.popleft()
             self._size -= len(item)
-            self._cond.notify_all()
+            if was_full and self._size < self._limit:  # only a full pipe has a producer waiting
+                self._cond.notify()
             return item
 
     def close(self) -> None:
@@ -205,8 +208,7 @@ class StreamExtractor:
 
     def _decompress(self, out: _Pipe) -> None:
         try:
-            for chunk in decompress(self._spec.format, self._input.get):
-                out.put(chunk)
+            decompress(self._spec.format, self._input.get, out.put)
             out.close()
         except _Stopped:
             pass

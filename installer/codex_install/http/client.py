@@ -3,6 +3,7 @@ and the checks every user-given URL and every TLS failure go through."""
 
 from __future__ import annotations
 
+import os
 import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -33,6 +34,8 @@ def make_client(
             timeout=httpx.Timeout(timeout, connect=connect),
             headers={"User-Agent": USER_AGENT},
             trust_env=True,
+            # httpx mounts the environment's proxies only around its own transport
+            transport=None if proxy_in_environment() else _lazy_tls_transport(),
         )
     except (ImportError, ValueError, httpx.InvalidURL) as err:
         # httpx reads the proxy variables here: a malformed URL, an unknown scheme or a SOCKS
@@ -43,12 +46,48 @@ def make_client(
         ) from err
 
 
+_PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
+
+
+def proxy_in_environment() -> bool:
+    """Whether a proxy variable is set (either case), as httpx and requests would read it."""
+    return any(os.environ.get(v) or os.environ.get(v.upper()) for v in _PROXY_VARS)
+
+
+def _lazy_tls_transport() -> httpx.BaseTransport:
+    """httpx's own transport, built per scheme on first use: a client that only ever speaks
+    http:// (a loopback or LAN mirror) never loads the CA bundle into a TLS context (20-40 ms).
+    Proxies from the environment are mounted by the client beside it, as before."""
+    import httpx  # heavy: only commands that go on the network pay for it
+
+    class LazyTransport(httpx.BaseTransport):
+        def __init__(self) -> None:
+            self.made: dict[str, httpx.HTTPTransport] = {}
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            scheme = request.url.scheme
+            if scheme not in self.made:
+                # verify=False where no TLS is ever spoken: an unverified context costs nothing
+                verify = scheme != "http"
+                self.made[scheme] = httpx.HTTPTransport(verify=verify, trust_env=True)
+            return self.made[scheme].handle_request(request)
+
+        def close(self) -> None:
+            for made in self.made.values():
+                made.close()
+
+    return LazyTransport()
+
+
 WEB_SCHEMES = ("http", "https")
 
 
-def url_problem(url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> str | None:
+def url_problem(
+    url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file"), *, httpx_parse: bool = True
+) -> str | None:
     """Why ``url`` cannot be used (a bad host, a port that is no number or out of range, a
-    scheme we do not speak), or None."""
+    scheme we do not speak), or None. ``httpx_parse=False`` for URLs only requests will use:
+    it refuses the rest itself, and the no-op install of latest never imports httpx."""
     try:
         parts = urlsplit(url)
         _ = parts.port  # ValueError for "host:notaport" and for ports past 65535
@@ -58,6 +97,8 @@ def url_problem(url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> 
         return f"the scheme must be {' or '.join(schemes)}"
     if parts.scheme in WEB_SCHEMES and not parts.hostname:
         return "it has no host"
+    if not httpx_parse:
+        return None
     import httpx  # heavy: only commands that go on the network pay for it
 
     try:
@@ -67,10 +108,16 @@ def url_problem(url: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> 
     return None
 
 
-def check_url(url: str, what: str, schemes: tuple[str, ...] = (*WEB_SCHEMES, "file")) -> str:
+def check_url(
+    url: str,
+    what: str,
+    schemes: tuple[str, ...] = (*WEB_SCHEMES, "file"),
+    *,
+    httpx_parse: bool = True,
+) -> str:
     """``url`` unchanged, or a UsageError (exit 2) naming it: every URL a user gives (flag,
     environment, .npmrc) goes through here before any request is made with it."""
-    problem = url_problem(url, schemes)
+    problem = url_problem(url, schemes, httpx_parse=httpx_parse)
     if problem is not None:
         raise UsageError(f"{what} {url!r} is not a valid URL: {problem}")
     return url
