@@ -304,6 +304,9 @@ def _root_cause(err: BaseException) -> str:
 
 LIGHT_CACHE = "github-latest.json"  # {url: {"etag": ..., "body": ...}}, public metadata only
 _LIGHT_LIMIT = 16 << 20
+# A shortcut, not the request of record: a host that does not answer within this gets the
+# requests path (its own timeouts and retries), so a black-holed GitHub costs seconds, not 30.
+_LIGHT_TIMEOUT = 5.0
 
 
 def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | None:
@@ -354,14 +357,15 @@ def _conditional_get(
     if etag:
         headers["If-None-Match"] = etag
     conn: http.client.HTTPConnection
+    timeout = min(config.timeout, _LIGHT_TIMEOUT)
     try:
         if parts.scheme == "https":  # only an https API URL pays for a TLS context
             context = ssl.create_default_context(cafile=config.ca_bundle)
             conn = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=config.timeout, context=context
+                parts.hostname, parts.port, timeout=timeout, context=context
             )
         else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=config.timeout)
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         with contextlib.closing(conn):
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             conn.request("GET", target, headers=headers)
