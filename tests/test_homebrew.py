@@ -94,9 +94,11 @@ class CaskStub
   def on_linux; yield if @os == :linux; end
   def on_arm; yield if @cpu == :arm; end
   def on_intel; yield if @cpu == :intel; end
-  def url(value)
+  def url(value, verified: nil)
     raise "url set twice" if @out.key?("url")
+    raise "verified: #{verified} is not part of #{value}" if verified && !value.include?(verified)
     @out["url"] = value
+    @out["verified"] = verified if verified
   end
   def name(value); @out["name"] = value; end
   def desc(value); @out["desc"] = value; end
@@ -282,7 +284,7 @@ def test_cask_downloads_the_pinned_archive_on_every_platform(
         assert got["sha256"] == pinned.sha256
         assert got["name"] == "Codex"
         assert got["homepage"] == "https://github.com/openai/codex"
-        assert got["zap"] == {"trash": "~/.codex"}
+        assert got["zap"] == {"rmdir": "~/.codex"}
         if layout == "package":
             assert got["binary"] == ["bin/codex", None]
             assert got["completions"] == [["bin/codex", "completion"], {"base_name": "codex"}]
@@ -344,7 +346,7 @@ def test_npm_cask_downloads_each_platform_tarball_and_links_its_vendored_binary(
         assert got["completions"] == [[executable, "completion"], {"base_name": "codex"}]
         assert got["livecheck"]["url"] == "homepage"
         assert got["livecheck"]["strategy"] == "github_latest"
-        assert got["zap"] == {"trash": "~/.codex"}
+        assert got["zap"] == {"rmdir": "~/.codex"}
         assert "depends_on" not in got
 
 
@@ -397,7 +399,7 @@ def test_cask_has_every_stanza_of_the_spec(manifest: Manifest) -> None:
         "strategy :github_latest",
         'binary "bin/codex"',
         'generate_completions_from_executable "bin/codex", "completion"',
-        'zap trash: "~/.codex"',
+        'zap rmdir: "~/.codex"',
     ]:
         assert stanza in cask
 
@@ -487,7 +489,13 @@ def test_unknown_kind_or_layout_is_a_usage_error(
 
 
 def test_prerelease_versions_render(manifest: Manifest) -> None:
-    pre = build_manifest("1.3.0-alpha.2", manifest.assets)
+    pre = build_manifest(
+        "1.3.0-alpha.2",
+        [
+            replace(a, url=a.url.replace("rust-v1.2.3", "rust-v1.3.0-alpha.2") if a.url else None)
+            for a in manifest.assets
+        ],
+    )
     assert 'version "1.3.0-alpha.2"' in render_cask(pre)
     assert "rust-v1.3.0-alpha.2/codex-package-x86_64" in render_formula(pre)
 
@@ -596,3 +604,63 @@ def test_committed_cask_is_rendered_from_a_committed_manifest() -> None:
     if RUBY is not None:
         done = subprocess.run([RUBY, "-c", str(cask)], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
+
+
+# --- what homebrew-cask itself ships ---
+
+# The stanzas of homebrew-cask's own Casks/c/codex.rb (0.141.0), in its order. It installs the
+# legacy single binary, hence depends_on ripgrep; the package layout brings its own rg.
+UPSTREAM_STANZAS = [
+    "arch",
+    "os",
+    "version",
+    "sha256",
+    "url",
+    "name",
+    "desc",
+    "homepage",
+    "livecheck",
+    "depends_on",
+    "binary",
+    "generate_completions_from_executable",
+    "zap",
+]
+UPSTREAM_LINES = [
+    "    url :url",
+    "    regex(/^rust-v?(\\d+(?:\\.\\d+)+)$/i)",
+    "    strategy :github_latest",
+    'zap rmdir: "~/.codex"',
+    'depends_on formula: "ripgrep"',
+]
+
+
+def _stanzas(cask: str) -> list[str]:
+    found = [m.group(1) for m in re.finditer(r"(?m)^  ([a-z_0-9]+)\b", cask)]
+    return [name for name in found if name != "end"]
+
+
+@pytest.mark.parametrize("layout", ["legacy", "package"])
+def test_the_github_cask_has_upstreams_stanzas_in_upstreams_order(
+    manifest: Manifest, layout: str
+) -> None:
+    cask = render_cask(manifest, layout)
+    want = [s for s in UPSTREAM_STANZAS if layout == "legacy" or s != "depends_on"]
+    assert _stanzas(cask) == want
+    for line in UPSTREAM_LINES:
+        if layout == "legacy" or "ripgrep" not in line:
+            assert line in cask
+
+
+def test_a_mirror_manifest_renders_the_mirror_urls_with_verified(manifest: Manifest) -> None:
+    mirror = "https://mirror.example.org/codex/releases/1.2.3"
+    moved = replace(
+        manifest,
+        assets=tuple(replace(a, url=f"{mirror}/{a.name}") if a.url else a for a in manifest.assets),
+    )
+    for text in (render_cask(moved, "package"), render_formula(moved, "package")):
+        assert "github.com/openai/codex/releases" not in text
+        for target in SUPPORTED_TARGETS:
+            assert f'"{mirror}/codex-package-{target}.tar.gz"' in text
+    assert 'verified: "mirror.example.org/codex/releases/1.2.3/"' in render_cask(moved)
+    assert "verified:" not in render_cask(manifest)  # github.com is the homepage's host
+    assert "url :homepage" in render_formula(moved) and "url :stable" in render_formula(manifest)

@@ -4,14 +4,18 @@ Homebrew unpacks .tar.gz itself (zstd would need a dependency), so both renderer
 ``.tar.gz`` archive of the chosen layout for each of the four supported targets: the GitHub
 ``package`` or ``legacy`` archives, or — layout ``npm`` — the ``@openai/codex`` platform tarballs
 on registry.npmjs.org (where Homebrew formulae for Node CLIs commonly download from), whose
-``package/vendor/<target>/`` holds the same package layout.
+``package/vendor/<target>/`` holds the same package layout. The urls are the ones the manifest
+pins: a manifest of a mirror renders the mirror, never github.com urls with the mirror's digests.
 """
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from string import Template
 from typing import Literal
+from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError
 from codex_install.manifest import Manifest, ManifestAsset, validate_manifest
@@ -33,6 +37,8 @@ _CASK_SHA_KEYS: dict[str, str] = {
     "aarch64-unknown-linux-musl": "arm64_linux",
     "x86_64-unknown-linux-musl": "x86_64_linux",
 }
+# Every cask zaps with ``rmdir`` as upstream does: ~/.codex holds the user's sessions and
+# credentials, so it goes only once it is empty, never to the trash.
 CASK_TEMPLATE = Template("""\
 cask "codex" do
   arch arm: "aarch64", intel: "x86_64"
@@ -51,7 +57,7 @@ cask "codex" do
 
   livecheck do
     url :url
-    regex(/^rust-v(\\d+(?:\\.\\d+)+)$$/i)
+    regex(/^rust-v?(\\d+(?:\\.\\d+)+)$$/i)
     strategy :github_latest
   end
 ${depends_on}
@@ -59,7 +65,7 @@ ${depends_on}
 
   generate_completions_from_executable ${executable}, "completion", base_name: "codex"
 
-  zap trash: "~/.codex"
+  zap rmdir: "~/.codex"
 end
 """)
 
@@ -72,7 +78,7 @@ class Codex < Formula
 
   livecheck do
     url ${livecheck_url}
-    regex(/^rust-v(\\d+(?:\\.\\d+)+)$$/i)
+    regex(/^rust-v?(\\d+(?:\\.\\d+)+)$$/i)
     strategy :github_latest
   end
 ${depends_on}
@@ -109,10 +115,11 @@ ${install}
 end
 """)
 
-# The npm tarballs are named after npm's platforms (darwin-arm64, ...) but hold the Codex target
-# triple under package/vendor/, so the url and sha256 go in on_macos/on_linux + on_arm/on_intel
-# blocks while ``arch`` and ``os`` still spell the triple for the binary's path.
-NPM_CASK_TEMPLATE = Template("""\
+# A cask whose archives are not the GitHub release's (npm tarballs, a mirror's): each target's
+# url and sha256 go in on_macos/on_linux + on_arm/on_intel blocks, exactly as the manifest pins
+# them, while ``arch`` and ``os`` still spell the triple for the binary's path. A url on another
+# host than the homepage carries ``verified:`` (brew audit insists).
+BLOCKS_CASK_TEMPLATE = Template("""\
 cask "codex" do
   arch arm: "aarch64", intel: "x86_64"
   os macos: "apple-darwin", linux: "unknown-linux-musl"
@@ -122,22 +129,22 @@ cask "codex" do
   on_macos do
     on_arm do
       sha256 "${sha256_aarch64_apple_darwin}"
-      url "${npm_url}/codex-#{version}-darwin-arm64.tgz"
+      url "${url_aarch64_apple_darwin}"${verified}
     end
     on_intel do
       sha256 "${sha256_x86_64_apple_darwin}"
-      url "${npm_url}/codex-#{version}-darwin-x64.tgz"
+      url "${url_x86_64_apple_darwin}"${verified}
     end
   end
 
   on_linux do
     on_arm do
       sha256 "${sha256_aarch64_unknown_linux_musl}"
-      url "${npm_url}/codex-#{version}-linux-arm64.tgz"
+      url "${url_aarch64_unknown_linux_musl}"${verified}
     end
     on_intel do
       sha256 "${sha256_x86_64_unknown_linux_musl}"
-      url "${npm_url}/codex-#{version}-linux-x64.tgz"
+      url "${url_x86_64_unknown_linux_musl}"${verified}
     end
   end
 
@@ -147,15 +154,15 @@ cask "codex" do
 
   livecheck do
     url :homepage
-    regex(/^rust-v(\\d+(?:\\.\\d+)+)$$/i)
+    regex(/^rust-v?(\\d+(?:\\.\\d+)+)$$/i)
     strategy :github_latest
   end
-
-  binary ${executable}, target: "codex"
+${depends_on}
+  binary ${binary}
 
   generate_completions_from_executable ${executable}, "completion", base_name: "codex"
 
-  zap trash: "~/.codex"
+  zap rmdir: "~/.codex"
 end
 """)
 
@@ -300,29 +307,56 @@ def choose_layout(manifest: Manifest, layout: str | None) -> tuple[BrewLayout, s
     return "package", None
 
 
+def pinned_urls(
+    manifest: Manifest, assets: Mapping[str, ManifestAsset], layout: str
+) -> dict[str, str]:
+    """Each target's url as the manifest pins it (an npm entry without one: registry.npmjs.org)."""
+    return {t: assets[t].url or archive_url(manifest.version, t, layout) for t in SUPPORTED_TARGETS}
+
+
+def _on_github(manifest: Manifest, urls: Mapping[str, str], layout: str) -> bool:
+    """Whether the urls are the GitHub release's own, which the short cask spells out."""
+    return layout != "npm" and all(
+        url == archive_url(manifest.version, t, layout) for t, url in urls.items()
+    )
+
+
+def verified(urls: Iterable[str]) -> str | None:
+    """The ``verified:`` value for urls on another host than the homepage's: their common
+    ``host/path/`` prefix; None when they are on the homepage's host."""
+    bare = [u.split("://", 1)[-1] for u in urls]
+    if all(urlsplit(u).hostname == urlsplit(HOMEPAGE).hostname for u in urls):
+        return None
+    return posixpath.commonpath([posixpath.dirname(u) for u in bare]) + "/"
+
+
 def render_cask(manifest: Manifest, layout: str = "package") -> str:
-    """The ``codex`` cask of SPEC §8 for ``layout``; deterministic for a given manifest."""
+    """The ``codex`` cask of SPEC §8 for ``layout``, with the urls the manifest pins;
+    deterministic for a given manifest."""
     assets = homebrew_assets(manifest, layout, "cask")
     stanzas = _stanzas(layout)
-    if layout == "npm":
-        return NPM_CASK_TEMPLATE.substitute(
-            version=manifest.version,
-            **{f"sha256_{t.replace('-', '_')}": assets[t].sha256 for t in SUPPORTED_TARGETS},
-            npm_url=NPM_TARBALL_URL,
-            desc=DESC,
-            homepage=HOMEPAGE,
-            executable=stanzas.cask_executable,
+    urls = pinned_urls(manifest, assets, layout)
+    common = {
+        "version": manifest.version,
+        "desc": DESC,
+        "homepage": HOMEPAGE,
+        "depends_on": stanzas.cask_depends_on,
+        "binary": stanzas.cask_binary,
+        "executable": stanzas.cask_executable,
+    }
+    if _on_github(manifest, urls, layout):
+        return CASK_TEMPLATE.substitute(
+            **common,
+            **{f"sha256_{_CASK_SHA_KEYS[t]}": assets[t].sha256 for t in SUPPORTED_TARGETS},
+            release_url=RELEASE_URL,
+            archive=stanzas.cask_archive,
         )
-    return CASK_TEMPLATE.substitute(
-        version=manifest.version,
-        **{f"sha256_{_CASK_SHA_KEYS[t]}": assets[t].sha256 for t in SUPPORTED_TARGETS},
-        release_url=RELEASE_URL,
-        archive=stanzas.cask_archive,
-        desc=DESC,
-        homepage=HOMEPAGE,
-        depends_on=stanzas.cask_depends_on,
-        binary=stanzas.cask_binary,
-        executable=stanzas.cask_executable,
+    where = verified(urls.values())
+    return BLOCKS_CASK_TEMPLATE.substitute(
+        **common,
+        **{f"sha256_{t.replace('-', '_')}": assets[t].sha256 for t in SUPPORTED_TARGETS},
+        **{f"url_{t.replace('-', '_')}": urls[t] for t in SUPPORTED_TARGETS},
+        verified=f',\n          verified: "{where}"' if where else "",
     )
 
 
@@ -330,17 +364,18 @@ def render_formula(manifest: Manifest, layout: str = "package") -> str:
     """A ``Codex`` formula (for a tap) with one url+sha256 per OS/arch block."""
     assets = homebrew_assets(manifest, layout, "formula")
     stanzas = _stanzas(layout)
+    urls = pinned_urls(manifest, assets, layout)
     per_target: dict[str, str] = {}
     for target in SUPPORTED_TARGETS:
         key = target.replace("-", "_")
-        per_target[f"url_{key}"] = archive_url(manifest.version, target, layout)
+        per_target[f"url_{key}"] = urls[target]
         per_target[f"sha256_{key}"] = assets[target].sha256
     return FORMULA_TEMPLATE.substitute(
         desc=DESC,
         homepage=HOMEPAGE,
         version=manifest.version,
-        # github_latest needs a GitHub url: the stable url is one except for npm tarballs.
-        livecheck_url=":homepage" if layout == "npm" else ":stable",
+        # github_latest needs a GitHub url: the stable url is one only on GitHub itself.
+        livecheck_url=":stable" if _on_github(manifest, urls, layout) else ":homepage",
         depends_on=stanzas.formula_depends_on,
         install=stanzas.formula_install,
         **per_target,

@@ -15,7 +15,7 @@ cask "codex" do
 
   livecheck do
     url :url
-    regex(/^rust-v(\d+(?:\.\d+)+)$/i)
+    regex(/^rust-v?(\d+(?:\.\d+)+)$/i)
     strategy :github_latest
   end
 
@@ -25,5 +25,5 @@ cask "codex" do
 
   generate_completions_from_executable "codex-#{arch}-#{os}", "completion", base_name: "codex"
 
-  zap trash: "~/.codex"
+  zap rmdir: "~/.codex"
 end

@@ -7,22 +7,26 @@ cask "codex" do
   on_macos do
     on_arm do
       sha256 "1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-#{version}-darwin-arm64.tgz"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-1.2.3-darwin-arm64.tgz",
+          verified: "registry.npmjs.org/@openai/codex/-/"
     end
     on_intel do
       sha256 "2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-#{version}-darwin-x64.tgz"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-1.2.3-darwin-x64.tgz",
+          verified: "registry.npmjs.org/@openai/codex/-/"
     end
   end
 
   on_linux do
     on_arm do
       sha256 "4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-#{version}-linux-arm64.tgz"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-1.2.3-linux-arm64.tgz",
+          verified: "registry.npmjs.org/@openai/codex/-/"
     end
     on_intel do
       sha256 "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-#{version}-linux-x64.tgz"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-1.2.3-linux-x64.tgz",
+          verified: "registry.npmjs.org/@openai/codex/-/"
     end
   end
 
@@ -32,7 +36,7 @@ cask "codex" do
 
   livecheck do
     url :homepage
-    regex(/^rust-v(\d+(?:\.\d+)+)$/i)
+    regex(/^rust-v?(\d+(?:\.\d+)+)$/i)
     strategy :github_latest
   end
 
@@ -40,5 +44,5 @@ cask "codex" do
 
   generate_completions_from_executable "package/vendor/#{arch}-#{os}/bin/codex", "completion", base_name: "codex"
 
-  zap trash: "~/.codex"
+  zap rmdir: "~/.codex"
 end

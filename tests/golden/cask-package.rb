@@ -15,7 +15,7 @@ cask "codex" do
 
   livecheck do
     url :url
-    regex(/^rust-v(\d+(?:\.\d+)+)$/i)
+    regex(/^rust-v?(\d+(?:\.\d+)+)$/i)
     strategy :github_latest
   end
 
@@ -23,5 +23,5 @@ cask "codex" do
 
   generate_completions_from_executable "bin/codex", "completion", base_name: "codex"
 
-  zap trash: "~/.codex"
+  zap rmdir: "~/.codex"
 end

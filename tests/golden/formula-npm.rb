@@ -6,7 +6,7 @@ class Codex < Formula
 
   livecheck do
     url :homepage
-    regex(/^rust-v(\d+(?:\.\d+)+)$/i)
+    regex(/^rust-v?(\d+(?:\.\d+)+)$/i)
     strategy :github_latest
   end
 
