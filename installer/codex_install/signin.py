@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from codex_install.auth.credstore import FILE_STORE, credentials_store
 from codex_install.auth.state import CredentialState, read_credential_state
 from codex_install.childenv import without_secrets
 from codex_install.errors import CodexInstallError
@@ -40,6 +41,7 @@ SIGNED_IN_STATES = frozenset({"signed_in", "api_key_login", "login_ran"})
 # CODEX_API_KEY is Codex's own variable, so it wins over the generic OpenAI one.
 API_KEY_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY")
 LOGIN_TIMEOUT_SECONDS = 120.0
+LOGIN_STATUS_TIMEOUT_SECONDS = 5.0
 
 _INTERACTIVE_HOW = "run `codex login` (`codex login --device-auth` on a machine without a browser)"
 _CI_HOW = (
@@ -298,7 +300,10 @@ def _verify(
     expect_last4: str | None = None,
     secret: str | None = None,
 ) -> SignInResult:
-    """Trust auth.json, not codex's exit status: sign-in counts only once it is on disk."""
+    """Trust auth.json, not codex's exit status: sign-in counts only once it is on disk. With
+    the credentials in the OS keyring (``cli_auth_credentials_store``), Codex is asked instead."""
+    if credentials_store(str(flow.paths.codex_home), ()) != FILE_STORE:
+        return _verify_with_codex(flow, success)
     try:
         state = flow.read_state()
     except CodexInstallError as e:
@@ -312,6 +317,28 @@ def _verify(
             f"codex login finished but {flow.paths.auth_file} has no usable sign-in.",
         )
     return _signed_in(success, who)
+
+
+def _verify_with_codex(flow: _Flow, success: SignInState) -> SignInResult:
+    """``codex login status`` (exit 0: signed in), under a deadline: a locked keyring can hang."""
+    argv = [str(flow.codex), "login", "status"]
+    try:
+        proc = flow.run(
+            argv,
+            env=flow.child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=LOGIN_STATUS_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        return SignInResult("failed", None, f"Could not ask `codex login status`: {e}")
+    if proc.returncode != 0:
+        return SignInResult(
+            "failed", None, "codex login finished but `codex login status` says not signed in."
+        )
+    return _signed_in(success, "the credentials Codex keeps in the OS keyring")
 
 
 def _signed_in(state: SignInState, who: str) -> SignInResult:

@@ -281,3 +281,17 @@ def test_poisoned_interactive_declined_stays_poisoned(
     poison(sandbox, token_server)
     result, _ = sign_in(sandbox, interactive=True, answer="n\n")
     assert result.state == "poisoned"
+
+
+@pytest.mark.parametrize("logged_in", [True, False])
+def test_in_keyring_mode_the_sign_in_is_verified_by_asking_codex(
+    sandbox: Sandbox, logged_in: bool
+) -> None:
+    (sandbox.codex_home / "config.toml").write_text('cli_auth_credentials_store = "keyring"\n')
+    env = {**sandbox.env, "OPENAI_API_KEY": API_KEY, "FAKE_CODEX_LOGIN_NOWRITE": "1"}
+    if logged_in:
+        env["FAKE_CODEX_LOGGED_IN"] = "1"
+    result, _ = sign_in(sandbox, env=env)
+    assert [r["argv"] for r in sandbox.runs()] == [["login", "--with-api-key"], ["login", "status"]]
+    assert result.signed_in is logged_in
+    assert not sandbox.auth_file.exists()  # nothing written behind Codex's back
