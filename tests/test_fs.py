@@ -91,3 +91,26 @@ def test_file_lock_waits_then_gives_up_with_a_filesystem_error(tmp_path: Path) -
     assert waited == [True]
     with file_lock(lock, timeout=0.0):  # released by the first holder
         pass
+
+
+def test_file_lock_never_follows_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    lock = tmp_path / "standalone" / "install.lock"
+    lock.parent.mkdir()
+    lock.symlink_to(target)
+    with (
+        pytest.raises(FilesystemError, match="is a symlink; refusing to follow it"),
+        file_lock(lock, timeout=0),
+    ):
+        pass
+    assert not target.exists()
+
+
+def test_file_lock_makes_its_directory_0755_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o002)
+    try:
+        with file_lock(tmp_path / "made" / "install.lock", timeout=0):
+            pass
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "made").stat().st_mode) == 0o755

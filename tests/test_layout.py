@@ -90,3 +90,25 @@ def test_clean_leftovers_removes_staging_and_trash_but_not_current(tmp_path: Pat
     paths.bin_dir.mkdir(parents=True)
     assert layout.clean_leftovers(paths) == 2
     assert [p.name for p in paths.releases.iterdir()] == [release.name]
+
+
+def test_a_tree_of_another_uid_or_writable_by_others_is_refused_unless_forced(
+    tmp_path: Path,
+) -> None:
+    paths = _paths(tmp_path)
+    release = _release(paths, "0.1.0")
+    for where in (paths.standalone, paths.releases, release):
+        where.chmod(0o755)
+    me = os.geteuid()
+    layout.check_trusted(paths, uid=me)
+    with pytest.raises(FilesystemError, match=r"owned by another user \(uid \d+, you are 4242\)"):
+        layout.check_trusted(paths, uid=4242)
+    layout.check_trusted(paths, uid=4242, force=True)
+    release.chmod(0o775)
+    with pytest.raises(FilesystemError, match=f"{release} is writable by group .mode 775."):
+        layout.check_trusted(paths, uid=me)
+    layout.check_trusted(paths, uid=me, force=True)
+
+
+def test_a_tree_not_made_yet_is_trusted(tmp_path: Path) -> None:
+    layout.check_trusted(_paths(tmp_path))

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from builders import package_release
+from cli_helpers import install
 from codex_install import pathenv
+from codex_install.errors import UsageError
 
 
 def test_a_block_for_another_bin_dir_is_rewritten_not_left_stale(tmp_path):
@@ -192,3 +197,81 @@ def test_a_dangling_link_or_a_link_into_a_standalone_tree_may_be_removed_with_rm
     link.parent.mkdir()
     link.symlink_to(tree)
     assert pathenv.owner_of(link).remove_with == f"rm {link}"
+
+
+# --- quoting: no directory name runs code when the profile is sourced ---------------------
+
+HOSTILE_DIR_NAMES = [
+    "plain",
+    "with space",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "it's",
+    'say "hi"; touch PWNED',
+    "back\\slash",
+    "$HOME and ${PATH}",
+    "semi;touch PWNED #",
+    "ünïcode",
+]
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "dash"])
+@pytest.mark.parametrize("name", HOSTILE_DIR_NAMES)
+def test_a_sourced_profile_adds_the_dir_verbatim_and_runs_nothing(tmp_path, shell, name):
+    if shutil.which(shell) is None:
+        pytest.skip(f"no {shell} here")
+    bin_dir = tmp_path / name / "bin"
+    profile = tmp_path / ".profile"
+    assert pathenv.modify_profile(profile, bin_dir)
+    out = subprocess.run(
+        [shell, "-c", '. "$1" && printf %s "$PATH"', shell, str(profile)],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split(":")[0] == str(bin_dir)
+    assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "quoted"),
+    [
+        ("/a b/bin", "'/a b/bin'"),
+        ("/it's/bin", "'/it\\'s/bin'"),
+        ("/back\\slash", "'/back\\\\slash'"),
+        ("/$(x)/`y`", "'/$(x)/`y`'"),
+    ],
+)
+def test_fish_gets_its_own_single_quotes(tmp_path, name, quoted):
+    fish = tmp_path / ".config" / "fish" / "config.fish"
+    assert pathenv.path_line(Path(name), fish) == f"fish_add_path {quoted}"
+
+
+@pytest.mark.parametrize("name", ["/new\nline/bin", "/cr\r/bin", "/colon:dir/bin", "/esc\x1b/bin"])
+def test_a_dir_name_that_cannot_live_on_path_is_refused_before_the_profile_changes(tmp_path, name):
+    profile = tmp_path / ".bashrc"
+    profile.write_text("# mine\n")
+    with pytest.raises(UsageError, match=r"cannot add .* to PATH"):
+        pathenv.modify_profile(profile, Path(name))
+    assert profile.read_text() == "# mine\n"
+
+
+def test_modify_path_through_the_cli_quotes_a_hostile_bin_dir(env, server, home, tmp_path):
+    package_release("0.169.0").publish_github(server)
+    bin_dir = tmp_path / "$(touch PWNED)" / "bin"
+    env = {**env, "SHELL": "/bin/bash", "CODEX_INSTALL_DIR": str(bin_dir)}
+    result = install(env, "--version", "0.169.0", "--modify-path")
+    assert result.exit_code == 0, result.output
+    profile = home / (".bash_profile" if os.uname().sysname == "Darwin" else ".bashrc")
+    out = subprocess.run(
+        ["bash", "-c", '. "$1" && printf %s "$PATH"', "bash", str(profile)],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split(":")[0] == str(bin_dir)
+    assert not (tmp_path / "PWNED").exists()

@@ -4,6 +4,7 @@ mirror and the auth manager make goes through here."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -118,11 +119,21 @@ def file_lock(
     mode: int = 0o644,
     busy: Callable[[Path, float], CodexInstallError] = _busy,
 ) -> Iterator[None]:
-    """Hold ``path`` exclusively; ``busy(path, timeout)`` is raised when waiting runs out."""
+    """Hold ``path`` exclusively; ``busy(path, timeout)`` is raised when waiting runs out.
+
+    The lock file is never opened through a symlink: one planted there would make us create or
+    lock a file of the link's choosing. Its directory is made 0755 whatever the umask, so the
+    install tree passes its own trust check next time (layout.check_trusted).
+    """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise FilesystemError(
+                f"lock file {path} is a symlink; refusing to follow it",
+                hint=f"remove it (`rm {path}`) if you did not make it",
+            ) from err
         raise FilesystemError(f"cannot open lock file {path}: {err.strerror}") from err
     try:
         deadline = clock() + timeout

@@ -480,7 +480,8 @@ def smoke_test(entry: Path, version: str, runner: Runner) -> None:
             "for this machine?"
         ) from err
     want = f"codex-cli {version}"
-    if code != 0 or want not in output:
+    # A whole line, not a substring: "codex-cli 1.2.30" must not pass for 1.2.3.
+    if code != 0 or want not in (line.strip() for line in output.splitlines()):
         first = (output.strip().splitlines() or ["no output"])[0][:120]
         raise SmokeTestError(
             f"smoke test failed: `codex --version` exited {code} and printed {first!r}, "

@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,7 @@ def clean_leftovers(paths: Paths) -> int:
 
 def new_staging_dir(paths: Paths) -> Path:
     try:
-        paths.releases.mkdir(parents=True, exist_ok=True)
+        paths.releases.mkdir(mode=0o755, parents=True, exist_ok=True)
         staging = paths.releases / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
         staging.mkdir(mode=0o755)
     except OSError as err:
@@ -178,6 +179,7 @@ def link_bin(paths: Paths, *, force: bool = False, remove_with: RemoveWith = _rm
 def check_writable(paths: Paths, *, force: bool = False, remove_with: RemoveWith = _rm) -> None:
     """Fail before any download if the ``current`` or bin-dir link could not be written.
     Found out at the end, the command would fail after ``current`` had already moved on."""
+    check_trusted(paths, force=force)
     _check_bin_dir(paths, force, remove_with)
     places = [(paths.standalone, paths.current.name)]
     if not _bin_link_is_current(paths):
@@ -190,6 +192,50 @@ def check_writable(paths: Paths, *, force: bool = False, remove_with: RemoveWith
             probe.unlink()
         except OSError as err:
             raise FilesystemError(f"cannot write in {where}: {err.strerror}") from err
+
+
+def check_trusted(paths: Paths, *, force: bool = False, uid: int | None = None) -> None:
+    """Refuse a standalone tree (the dir, ``releases/`` and each release in it) that another
+    user owns or that group/others may write: whoever can write there can swap the codex we
+    run and link onto PATH. ``--force`` overrides; ``uid`` defaults to our effective uid."""
+    if force:
+        return
+    me = os.geteuid() if uid is None else uid
+    for where in _tree_dirs(paths):
+        try:
+            st = os.stat(where)
+        except OSError:
+            continue  # not there yet: we create it, with mode 0755
+        _check_trust(where, st, me)
+
+
+def _tree_dirs(paths: Paths) -> list[Path]:
+    dirs = [paths.standalone, paths.releases]
+    try:
+        children = list(paths.releases.iterdir())
+    except OSError:
+        children = []
+    return dirs + [c for c in children if c.is_dir() and not c.is_symlink()]
+
+
+def _check_trust(where: Path, st: os.stat_result, me: int) -> None:
+    if st.st_uid != me:
+        raise FilesystemError(
+            f"{where} is owned by another user (uid {st.st_uid}, you are {me}); refusing to "
+            "install there",
+            hint="fix its owner, or pass --force if you trust it",
+        )
+    if st.st_mode & 0o022:
+        who = (
+            "group and others"
+            if st.st_mode & 0o022 == 0o022
+            else ("group" if st.st_mode & 0o020 else "others")
+        )
+        raise FilesystemError(
+            f"{where} is writable by {who} (mode {stat.S_IMODE(st.st_mode):o}); refusing to "
+            "install there",
+            hint=f"run `chmod go-w {where}`, or pass --force if you trust it",
+        )
 
 
 def _check_bin_dir(paths: Paths, force: bool, remove_with: RemoveWith) -> None:

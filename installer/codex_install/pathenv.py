@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codex_install.errors import FilesystemError
+from codex_install.errors import FilesystemError, UsageError
 from codex_install.fs import atomic_write_text
 
 BLOCK_START = "# >>> codex-install >>>"
@@ -157,14 +158,32 @@ def profile_for(env: Mapping[str, str], home: Path) -> Path:
 
 
 def path_line(bin_dir: Path, profile: Path) -> str:
+    """The profile line adding ``bin_dir``, quoted so that no directory name (``$(...)``,
+    backticks, quotes) can run code when the profile is sourced."""
     if profile.name == "config.fish":
-        return f"fish_add_path {_quote(bin_dir)}"
-    return f'export PATH="{bin_dir}:$PATH"'
+        return f"fish_add_path {fish_quote(str(bin_dir))}"
+    return f'export PATH={shlex.quote(str(bin_dir))}:"$PATH"'
+
+
+def fish_quote(text: str) -> str:
+    """fish's single quotes: only ``\\`` and ``\'`` are special inside them."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _check_path_dir(bin_dir: Path) -> None:
+    # A newline would split the profile line (and our marked block); ":" splits PATH itself.
+    name = str(bin_dir)
+    if ":" in name or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise UsageError(
+            f"cannot add {name!r} to PATH: its name holds ':' or a control character",
+            hint="choose another --bin-dir",
+        )
 
 
 def modify_profile(profile: Path, bin_dir: Path) -> bool:
     """Append the marked block once; a block an earlier install wrote for another bin dir is
     rewritten to this one. Returns False when the block already adds ``bin_dir``."""
+    _check_path_dir(bin_dir)
     try:
         existing = profile.read_text(encoding="utf-8") if profile.exists() else ""
     except OSError as err:
@@ -234,10 +253,6 @@ def _real(p: Path) -> Path:
         return p.resolve()
     except (OSError, RuntimeError):  # Python < 3.13 raises RuntimeError for a symlink loop
         return p
-
-
-def _quote(p: Path) -> str:
-    return f'"{p}"' if " " in str(p) else str(p)
 
 
 def _is_macos() -> bool:

@@ -255,3 +255,104 @@ def test_disk_full_while_extracting_is_exit_7_and_keeps_the_previous(server, tmp
     assert leftovers(paths) == []
     assert _state(paths) == before
     assert assert_consistent(paths, tars) == OLD
+
+
+# --- trust: a tree someone else can write is not ours to run codex from --------------------
+
+
+def _cli_env(server: FlakyServer, paths: Paths, root: Path) -> dict[str, str]:
+    return {
+        "HOME": str(root),
+        "PATH": os.environ.get("PATH", ""),
+        "CODEX_HOME": str(paths.codex_home),
+        "CODEX_INSTALL_DIR": str(paths.bin_dir),
+        "CODEX_INSTALL_CACHE_DIR": str(paths.cache_dir),
+        "GITHUB_API_URL": server.url,
+        "CODEX_NON_INTERACTIVE": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+
+
+def _cli_install(env: dict[str, str], *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli,
+        ["install", "--no-login", "--target", TARGET, "--version", NEW, *extra],
+        obj={"env": env},
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.stderr
+
+
+def _chown_away(path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("giving a directory to another user needs root")
+    os.chown(path, 4242, 4242)
+
+
+@pytest.mark.parametrize(
+    ("where", "tamper", "says"),
+    [
+        pytest.param(lambda p: p.standalone, _chown_away, "owned by another user", id="owner"),
+        pytest.param(
+            lambda p: p.standalone,
+            lambda d: d.chmod(0o777),
+            "writable by group and others",
+            id="standalone-777",
+        ),
+        pytest.param(
+            lambda p: p.releases, lambda d: d.chmod(0o775), "writable by group", id="releases-g+w"
+        ),
+        pytest.param(
+            lambda p: p.release_dir(OLD, TARGET),
+            lambda d: d.chmod(0o757),
+            "writable by others",
+            id="release-o+w",
+        ),
+    ],
+)
+def test_an_untrusted_install_tree_is_exit_7_unless_forced(
+    server, tmp_path, where: Callable[[Paths], Path], tamper: Callable[[Path], None], says: str
+):
+    srv, tars = server
+    paths = _installed(srv, tmp_path)
+    tamper(where(paths))
+    before = _state(paths)
+    env = _cli_env(srv, paths, tmp_path)
+    code, stderr = _cli_install(env)
+    assert code == 7, stderr
+    lines = stderr.strip().splitlines()
+    assert str(where(paths)) in lines[0] and says in lines[0], stderr
+    assert "--force" in stderr and "Traceback" not in stderr
+    assert _state(paths) == before
+    assert assert_consistent(paths, tars) == OLD
+    code, stderr = _cli_install(env, "--force")
+    assert code == 0, stderr
+    assert assert_consistent(paths, tars) == NEW
+
+
+def test_a_symlinked_install_lock_is_not_followed(server, tmp_path):
+    srv, _ = server
+    paths = _paths(tmp_path)
+    paths.standalone.mkdir(parents=True)
+    bait = tmp_path / "elsewhere" / "victim"
+    bait.parent.mkdir()
+    paths.lock_file.symlink_to(bait)
+    code, stderr = _cli_install(_cli_env(srv, paths, tmp_path))
+    assert code == 7, stderr
+    assert f"lock file {paths.lock_file} is a symlink" in stderr
+    assert not bait.exists()
+    assert not paths.current.is_symlink()
+
+
+def test_a_loose_umask_still_makes_a_tree_the_next_install_trusts(server, tmp_path):
+    srv, tars = server
+    paths = _paths(tmp_path)
+    old = os.umask(0o002)
+    try:
+        assert install_inprocess(srv.url, paths, OLD) == 0
+        assert install_inprocess(srv.url, paths, NEW) == 0
+    finally:
+        os.umask(old)
+    for where in (paths.standalone, paths.releases, paths.release_dir(NEW, TARGET)):
+        assert stat.S_IMODE(where.stat().st_mode) & 0o022 == 0, where
+    assert assert_consistent(paths, tars) == NEW

@@ -10,10 +10,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import zstandard
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from builders import TARGET, gz, zst
+from builders import TARGET, gz, package_tar, sha256, zst
+from cli_helpers import install
 from codex_install.archive import ExtractSpec, extract_file
 
 from .fuzzing import SLOWER, accepts_or_refuses
@@ -187,3 +189,21 @@ def test_generated_archives_extract_inside_or_are_refused(archive):
         if result is not None:
             assert result.entrypoint.is_file() and not result.entrypoint.is_symlink()
             assert dest in result.entrypoint.parents
+
+
+def test_a_zstd_bomb_through_the_cli_is_refused_at_the_real_cap(env, tmp_path):
+    """Frames of zeros after a valid release: 40 GiB from 2 MB, refused once 4 GiB came out
+    (about 0.5 s here), exit 5, one line, nothing installed."""
+    frame = zstandard.ZstdCompressor(level=1).compress(bytes(64 << 20))
+    data = zst(package_tar("0.169.0")) + frame * 640
+    archive = tmp_path / f"codex-package-{TARGET}.tar.zst"
+    archive.write_bytes(data)
+    result = install(env, "--archive", str(archive), "--sha256", sha256(data))
+    assert result.exit_code == 5, result.output
+    assert result.stderr.strip().splitlines() == [
+        "codex-install: error: archive unpacks to more than 4294967296 bytes (after its end)"
+    ]
+    home = Path(env["CODEX_HOME"]) / "packages/standalone"
+    assert not (home / "current").exists()
+    assert not (home / "releases").exists() or list((home / "releases").iterdir()) == []
+    assert not (Path(env["CODEX_INSTALL_DIR"]) / "codex").exists()

@@ -13,6 +13,7 @@ from codex_install.archive.spec import (
     Member,
     Planned,
     corrupt,
+    too_big,
     unsafe,
 )
 from codex_install.errors import UnsafeArchiveError
@@ -107,14 +108,10 @@ class Admission:
         return Planned(path, member.kind, member.size, member.mode, link)
 
     def count_trailing(self, size: int) -> None:
-        """Bytes after the end-of-archive marker still cost time; bound them the same way.
+        """Bytes after the end-of-archive marker (already held to the cap by ``Blocks``).
         Tar streams are whole 512-byte blocks, which catches a plain .tar cut in its padding."""
         if size % BLOCK:
             raise corrupt("tar stream does not end on a block boundary")
-        if self.unpacked + size > self.spec.max_unpacked:
-            raise UnsafeArchiveError(
-                f"archive unpacks to more than {self.spec.max_unpacked} bytes (after its end)"
-            )
 
     def check_complete(self) -> None:
         if self.entries.get(ENTRYPOINT) != "file":
@@ -143,9 +140,7 @@ class Admission:
 
     def _count(self, name: str, size: int) -> None:
         if self.unpacked + size > self.spec.max_unpacked:
-            raise UnsafeArchiveError(
-                f"archive unpacks to more than {self.spec.max_unpacked} bytes (at entry {name!r})"
-            )
+            raise too_big(self.spec.max_unpacked, f" (at entry {name!r})")
         self.unpacked += size
         self.files += 1
 

@@ -104,11 +104,12 @@ def _write(writer: Writer, blocks: Blocks, member: Member, plan: Planned, size: 
 
 def _extract(chunks: Iterator[bytes], dest: Path, spec: ExtractSpec) -> ExtractResult:
     admission = Admission(spec)
-    blocks = Blocks(chunks)
+    blocks = Blocks(chunks, spec.max_unpacked)
     writer = Writer(dest)
     try:
         for member, size in read_members(blocks):
             plan = admission.admit(member)
+            blocks.reserve(size, member.name)
             if plan is None:
                 blocks.skip(size)
             else:

@@ -15,6 +15,7 @@ Kind = Literal["file", "dir", "symlink", "hardlink", "device", "unsupported"]
 
 BLOCK = 512  # tar streams are whole blocks of this size
 ENTRYPOINT = ("bin", "codex")
+MAX_UNPACKED = 4 * 1024**3
 
 _SUFFIXES: tuple[tuple[str, ArchiveFormat], ...] = (
     (".tar.gz", "tar.gz"),
@@ -45,7 +46,9 @@ class ExtractSpec:
     layout: Layout
     target: str
     strip_prefix: str | None = None  # npm: "package/vendor/<T>/"; entries elsewhere are skipped
-    max_unpacked: int = 4 * 1024**3
+    # Every decompressed byte counts: skipped entries, data after the end marker, extra
+    # gzip members and zstd frames alike (tests inject a small cap).
+    max_unpacked: int = MAX_UNPACKED
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ class Planned:
 
 def unsafe(name: str, problem: str) -> UnsafeArchiveError:
     return UnsafeArchiveError(f"unsafe archive entry {name!r}: {problem}")
+
+
+def too_big(limit: int, where: str = "") -> UnsafeArchiveError:
+    """Over the unpacked cap; ``where`` says at which point of the stream, in parentheses."""
+    return UnsafeArchiveError(f"archive unpacks to more than {limit} bytes{where}")
 
 
 def corrupt(detail: str, start: bytes = b"") -> VerificationError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import tarfile
 from collections.abc import Iterator
 
-from codex_install.archive.spec import BLOCK, Kind, Member, corrupt
+from codex_install.archive.spec import BLOCK, Kind, Member, corrupt, too_big
 
 _MAX_META = 1 << 20  # pax / GNU long-name payloads are names, never megabytes
 _MAX_MTIME = 1 << 33  # year 2242; anything else is junk we do not hand to utime()
@@ -34,18 +34,40 @@ _META: dict[bytes, str | None] = {
 
 class Blocks:
     """Reads a tar byte stream from decompressed chunks; member data is handed out as
-    memoryview slices of those chunks (no copies)."""
+    memoryview slices of those chunks (no copies).
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    Every byte it pulls counts against ``limit``, whatever becomes of it (written, skipped, or
+    after the end marker): the decompressor runs at most a bounded pipe ahead of this count, so
+    a bomb is refused once ``limit`` bytes came out, not after inflating all of it.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], limit: int) -> None:
         self._chunks = chunks
         self._view = memoryview(b"")
         self._pos = 0
+        self._pulled = 0
+        self._limit = limit
 
     def _fill(self) -> bool:
+        # Everything pulled so far was consumed: past the cap, the stream is refused here,
+        # at most one chunk after crossing it (``drain`` checks the exact total).
+        self._check("")
         for chunk in self._chunks:
+            self._pulled += len(chunk)
             self._view, self._pos = memoryview(chunk), 0
             return True
         return False
+
+    def _check(self, where: str) -> None:
+        if self._pulled > self._limit:
+            raise too_big(self._limit, where)
+
+    def reserve(self, size: int, name: str) -> None:
+        """Refuses an entry whose stated size alone takes the stream past the limit, before any
+        of its data is inflated (skipped entries included)."""
+        position = self._pulled - (len(self._view) - self._pos)
+        if position + size > self._limit:
+            raise too_big(self._limit, f" (at entry {name!r})")
 
     def take(self, n: int) -> bytes:
         if len(self._view) - self._pos >= n:  # the common case: one header inside one chunk
@@ -72,9 +94,13 @@ class Blocks:
             pass
 
     def drain(self) -> int:
+        """Reads to the end of input; the number of bytes that were left."""
         count = len(self._view) - self._pos
         self._view, self._pos = memoryview(b""), 0
+        self._check(" (after its end)")
         for chunk in self._chunks:
+            self._pulled += len(chunk)
+            self._check(" (after its end)")
             count += len(chunk)
         return count
 

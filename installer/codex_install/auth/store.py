@@ -34,6 +34,9 @@ TOKEN_FIELDS = ("id_token", "access_token", "refresh_token")
 # that apart from a file that is really malformed.
 _READ_ATTEMPTS = 3
 _READ_RETRY_S = 0.02
+# A temp copy beside a shared (symlinked-to) auth.json this old is a dead writer's, whatever lock
+# its writer held: an atomic write takes milliseconds.
+_FOREIGN_TEMP_AGE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -167,13 +170,26 @@ def write_auth(codex_home: Path, data: Mapping[str, Any]) -> AuthSnapshot:
     return AuthSnapshot.from_data(data)
 
 
-def sweep_temp_files(codex_home: Path, names: tuple[str, ...]) -> None:
+def sweep_temp_files(codex_home: Path, names: tuple[str, ...], *, now: float | None = None) -> None:
     """Remove the temp files of :func:`atomic_write_text` that a writer killed before its rename
     left behind (whole copies of the credentials). Call only under the refresh lock: every
-    writer of these files holds it, so any found then belong to a dead process."""
+    writer of these files holds it, so any found then belong to a dead process.
+
+    A file that is a symlink (auth.json shared by several CODEX_HOMEs) is written, so its temp
+    copies are left, next to the real file: they are swept there too, but only once they are
+    older than a write could take, since a writer from another CODEX_HOME holds another lock.
+    """
     for name in names:
         for stale in codex_home.glob(f".{name}.*.tmp"):
             _unlink_quietly(str(stale))
+        real = Path(os.path.realpath(codex_home / name))
+        if real.parent == Path(os.path.realpath(codex_home)):
+            continue
+        cutoff = (time.time() if now is None else now) - _FOREIGN_TEMP_AGE_S
+        for stale in real.parent.glob(f".{real.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if stale.lstat().st_mtime < cutoff:
+                    stale.unlink()
 
 
 def _unlink_quietly(path: str) -> None:
