@@ -180,8 +180,9 @@ class _Run:
         self.last = now
 
     def install(self) -> InstallResult:
-        layout.clean_leftovers(self.paths)
+        # Trust first: nothing in a tree owned by someone else is touched, leftovers included.
         layout.check_writable(self.paths, force=self.req.force, remove_with=removal_command)
+        layout.clean_leftovers(self.paths)
         pinned = self.req.version.version
         if pinned and not self.req.force:
             done = self.reuse(pinned, self.req.target, "installed")
