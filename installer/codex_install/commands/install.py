@@ -169,9 +169,9 @@ def _profile_setup(
     home = Path(settings.env.get("HOME") or Path.home())
     profile = pathenv.profile_for(settings.env, home)
     if not modify:
+        reporter.info(f"{paths.bin_dir} is not on your PATH; add it with:")
+        reporter.info(f"  {pathenv.path_line(paths.bin_dir, profile)}")
         reporter.info(
-            f"{paths.bin_dir} is not on your PATH; add it with:\n"
-            f"  {pathenv.path_line(paths.bin_dir, profile)}\n"
             "  (or rerun with --modify-path); until then, run codex by its full path: "
             f"{paths.bin_link}  (sign in with: {paths.bin_link} login)"
         )
