@@ -81,7 +81,7 @@ def _list(
         versions = versions_factory(settings.env, settings.sources.npm_registry)
         if versions is None:
             raise
-        reporter.info(f"GitHub is unreachable ({err}); listing the npm registry instead")
+        reporter.info(f"GitHub is unreachable: {err.message}; listing the npm registry instead")
         return "npm", versions(client, target)
 
 
