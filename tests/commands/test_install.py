@@ -186,3 +186,16 @@ def test_a_newline_in_the_signed_in_email_cannot_forge_a_line(env, server):
     )
     who = json.loads(result.stdout)["sign_in"]["who"]
     assert "\n" not in who and "\x1b" not in who
+
+
+def test_resolve_text_output_escapes_a_hostile_asset_name(env, server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    registry = FakeRegistry(server).publish("0.169.0")
+    hostile = "/npm/x%0A" + FORGED.replace(" ", "%20") + ".tgz"
+    registry.versions["0.169.0-linux-x64"]["dist"]["tarball"] = server.url + hostile
+    registry.serve()
+    npm_env = {**env, "NPM_CONFIG_REGISTRY": registry.url}
+    result = run(npm_env, "resolve", "--source", "npm", "--target", TARGET, "--version", "0.169.0")
+    assert result.exit_code == 0, result.output
+    assert _forged_lines(result.stdout) == [], result.stdout
+    assert "asset: x\\ninstalled codex 9.9.9.tgz" in result.stdout

@@ -13,7 +13,7 @@ from codex_install.http.client import make_client
 from codex_install.platforms import resolve_target
 from codex_install.sources.listing import github_versions, mirror_versions
 from codex_install.sources.npm import versions_factory
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, shown
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +35,8 @@ class RemoteVersions:
                 else (" (installed)" if v in self.installed else "")
             )
 
-        return [f"{v}{mark(v)}" for v in self.versions]
+        # Versions are validated (SPEC §3) wherever they are read; escaped here all the same.
+        return [f"{shown(v)}{mark(v)}" for v in self.versions]
 
     def to_json(self) -> dict[str, Any]:
         return {
