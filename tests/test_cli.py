@@ -188,3 +188,67 @@ def test_a_token_is_never_sent_over_plain_http_off_this_machine(env, api_url):
 
 def test_a_bad_token_does_not_stop_commands_that_fetch_nothing(env):
     assert run({**env, "GITHUB_TOKEN": "ghp\nbad"}, "list").exit_code == 0
+
+
+# --- error lines read cleanly (issue 15): never a "(… (…))" ---------------------------------
+
+GOLDEN_MANIFEST = Path(__file__).parent / "golden" / "codex-1.2.3.toml"
+
+
+def _depth(line: str) -> int:
+    depth = deepest = 0
+    for c in line:
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _assert_flat(text: str) -> None:
+    for line in text.splitlines():
+        assert _depth(line) <= 1, line
+
+
+def test_a_bad_proxy_is_one_flat_line(monkeypatch):
+    from codex_install.errors import UsageError
+    from codex_install.http.client import make_client
+
+    monkeypatch.setenv("ALL_PROXY", "ftp://proxy.example:21")  # httpx reads os.environ
+    with pytest.raises(UsageError) as err:
+        make_client()
+    assert "must each be an http:// proxy URL" in err.value.line()
+    _assert_flat(err.value.line())
+
+
+def test_a_manifest_without_the_target_lists_what_it_covers_flat(env):
+    result = run(
+        env, "install", "--no-login", "--target", "aarch64-unknown-linux-gnu",
+        "--manifest", str(GOLDEN_MANIFEST),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "; it covers aarch64-apple-darwin, aarch64-unknown-linux-musl," in result.stderr
+    _assert_flat(result.stderr)
+
+
+def test_windows_is_refused_in_one_flat_line():
+    from codex_install.errors import UnsupportedPlatformError
+    from codex_install.platforms import detect_target
+
+    with pytest.raises(UnsupportedPlatformError) as err:
+        detect_target("Windows", "AMD64")
+    _assert_flat(err.value.line())
+    assert "winget install OpenAI.Codex" in err.value.line()
+
+
+def test_the_npm_fallback_notice_does_not_wrap_the_errors_hint(env, server, tmp_path, monkeypatch):
+    from sources.npm_helpers import FakeRegistry, closed_port
+
+    monkeypatch.chdir(tmp_path)
+    registry = FakeRegistry(server).publish("0.169.0")
+    dead = {**env, "GITHUB_API_URL": f"http://127.0.0.1:{closed_port()}"}
+    result = run(
+        {**dead, "NPM_CONFIG_REGISTRY": registry.url}, "install", "--no-login",
+        "--target", "x86_64-unknown-linux-musl", "--version", "0.169.0",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "GitHub is unreachable: cannot" in result.stderr
+    _assert_flat(result.stderr)

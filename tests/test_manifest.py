@@ -336,8 +336,8 @@ def test_asset_for_a_missing_target_names_what_the_manifest_covers() -> None:
         preferred_asset(manifest, "x86_64-unknown-linux-musl")
     assert info.value.exit_code == 2
     assert str(info.value) == (
-        "the manifest for Codex 1.2.3 has no archive for x86_64-unknown-linux-musl "
-        "(it covers: aarch64-apple-darwin (legacy), aarch64-apple-darwin (package))"
+        "the manifest for Codex 1.2.3 has no archive for x86_64-unknown-linux-musl"
+        "; it covers aarch64-apple-darwin (legacy, package)"
     )
 
 

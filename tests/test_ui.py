@@ -132,3 +132,27 @@ def test_outcome_line_says_what_happened(previous, version, reused, newer, want)
         version, previous, reused=reused, newer=newer, target="T", detail="d", seconds=1.5
     )
     assert line.startswith(want)
+
+
+def test_every_message_is_one_escaped_line() -> None:
+    out = io.StringIO()
+    Reporter(stream=out).info("note: x\ninstalled codex 9.9.9\x1b[2J")
+    Reporter(stream=out).warn("y\r\u202e")
+    assert out.getvalue() == "note: x\\ninstalled codex 9.9.9\\x1b[2J\nwarning: y\\r\\u202e\n"
+
+
+def test_a_hostile_file_name_in_the_progress_line_is_escaped_and_cut() -> None:
+    tty, now = _Tty(), [0.0]
+    name = "x\ninstalled codex 9.9.9\x1b[2J" + "y" * 1000
+    update = _tty_reporter(tty, now, width=2000, no_color=True).progress(name, 10)
+    assert update is not None
+    update(10, 10)
+    (line,) = tty.getvalue().strip("\r\n").splitlines()
+    assert line.startswith("  x\\ninstalled codex 9.9.9\\x1b[2Jyyy") and "\x1b" not in line
+    assert len(line.rstrip()) < 200
+    heartbeat = io.StringIO()
+    update = Reporter(stream=heartbeat).progress(name, None)
+    assert update is not None
+    update(0, None)
+    (said,) = heartbeat.getvalue().splitlines()
+    assert said.startswith("downloading x\\ninstalled") and len(said) < 160

@@ -312,8 +312,8 @@ def resolve_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flag
     if as_json:
         _emit_json(data)
         return
-    for key, value in data.items():
-        click.echo(f"{key}: {value if value is not None else '-'}")
+    for line in resolve_command.lines(data):
+        click.echo(line)
 
 
 @cli.command("list")

@@ -226,7 +226,7 @@ class _Run:
             if req.manifest is None or not req.manifest_optional or not err.connection_level:
                 raise
             self.hooks.notice(
-                f"the shipped manifest's download host is unreachable ({err}); "
+                f"the shipped manifest's download host is unreachable: {err.message}; "
                 "resolving through the usual sources instead"
             )
             unpinned = replace(req, manifest=None, manifest_optional=False)
@@ -280,7 +280,7 @@ class _Run:
         """``--source auto`` when GitHub never answered: the npm registry, as dispatch does."""
         if npm_resolver is None:
             raise err
-        self.hooks.notice(f"GitHub is unreachable ({err}); falling back to the npm registry")
+        self.hooks.notice(f"GitHub is unreachable: {err.message}; falling back to the npm registry")
         selection = npm_resolver(self.req.version, self.req.target)
         return Resolved(selection, None, fell_back_from="github")
 

@@ -48,7 +48,7 @@ def detect_target(system: str, machine: str, translated: bool = False) -> str:
         return f"{arch}-unknown-linux-musl"
     if system_l.startswith(("windows", "cygwin", "msys", "mingw")):
         raise UnsupportedPlatformError(
-            f"Windows is not supported by codex-install (supported: {_SUPPORTED_TEXT})",
+            f"Windows is not supported by codex-install; it supports {_SUPPORTED_TEXT}",
             hint="use the official PowerShell installer or `winget install OpenAI.Codex`",
         )
     raise UnsupportedPlatformError(

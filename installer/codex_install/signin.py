@@ -15,14 +15,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from codex_install.auth.credstore import FILE_STORE, credentials_store
 from codex_install.auth.state import CredentialState, read_credential_state
 from codex_install.childenv import without_secrets
-from codex_install.errors import CodexInstallError
+from codex_install.errors import CodexInstallError, printable
 from codex_install.paths import Paths
 from codex_install.terminal import is_interactive, non_interactive_forced, stream_isatty
 
@@ -51,6 +51,7 @@ _CI_HOW = (
 HOW_TO_SIGN_IN = f"To sign in, {_INTERACTIVE_HOW}; for CI, {_CI_HOW}."
 INSTRUCTIONS = "Codex is installed but not signed in. " + HOW_TO_SIGN_IN
 _DEFAULT_POISON_REASON = "Your saved Codex sign-in no longer works."
+_EMAIL_MAX, _PLAN_MAX, _DETAIL_MAX = 120, 40, 200
 
 # fd 2 itself, not sys.stderr: a replaced sys.stderr (click's test runner, pytest) has no fd.
 _STDERR_FD = 2
@@ -135,6 +136,8 @@ def first_sign_in(
         clock=clock,
     )
     result = _sign_in(flow, interactive=interactive, no_login=no_login)
+    # codex's own output and auth.json's contents end up in messages: one escaped line each.
+    result = replace(result, message=printable(result.message))
     if result.state != "skipped":
         flow.say(result.message)
     return result
@@ -171,9 +174,11 @@ def describe(state: CredentialState) -> str | None:
     if state.kind == "apikey":
         return f"API key ***{state.api_key_last4}" if state.api_key_last4 else "API key"
     if state.kind == "chatgpt":
-        if state.email and state.plan:
-            return f"{state.email} ({state.plan} plan)"
-        return state.email or "a ChatGPT account"
+        # Both come from the id_token: remote text, escaped and cut like any other.
+        email = printable(state.email, _EMAIL_MAX) if state.email else None
+        if email and state.plan:
+            return f"{email} ({printable(state.plan, _PLAN_MAX)} plan)"
+        return email or "a ChatGPT account"
     return None
 
 
@@ -196,7 +201,7 @@ def _sign_in(flow: _Flow, *, interactive: bool, no_login: bool) -> SignInResult:
     if route in ("skip", "instructions"):
         return _not_signed_in(route, poison)
     if poison is not None:
-        flow.say(poison)
+        flow.say(printable(poison))
     if route == "key" and key is not None:
         return _api_key_login(flow, key)
     return _offer_login(flow, key, poisoned=poison is not None)
@@ -270,7 +275,7 @@ def _api_key_login(flow: _Flow, key: ApiKey) -> SignInResult:
     except (OSError, subprocess.SubprocessError) as e:
         return SignInResult("failed", None, _scrub(f"Could not run codex login: {e}", secret))
     if proc.returncode != 0:
-        detail = _last_line(proc.stderr) or _last_line(proc.stdout)
+        detail = printable(_last_line(proc.stderr) or _last_line(proc.stdout), _DETAIL_MAX)
         message = f"codex login --with-api-key failed (exit {proc.returncode})"
         return SignInResult(
             "failed", None, _scrub(f"{message}: {detail}" if detail else message, secret)

@@ -11,12 +11,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from codex_install.errors import printable
+
 Update = Callable[[int, int | None], None]
 REDRAW_S = 0.1  # the TTY line is redrawn at most this often
 HEARTBEAT_S = 10.0  # off a TTY, a line this often while a download runs
 LONG_DOWNLOAD = 8 << 20  # off a TTY, a download this big (or of unknown size) announces itself
 _BAR_MAX = 30
+# A remote name (asset, file, account) is cut to this many characters in a line of output.
+NAME_MAX = 120
 _GREEN, _DIM, _RESET = "\x1b[32m", "\x1b[2m", "\x1b[0m"
+
+
+def shown(text: str, limit: int = NAME_MAX) -> str:
+    """A remote string as output shows it: control characters escaped (a newline in it cannot
+    start a line of its own), cut to ``limit`` characters."""
+    return printable(text, limit)
 
 
 def _mb(n: int) -> str:
@@ -128,15 +138,18 @@ class Reporter:
             self._print(message)
 
     def _print(self, message: str) -> None:
+        """One line per message, escaped whatever it carries: callers print several lines
+        with several calls."""
         if self._open_line:
             self._open_line = False
             self.stream.write("\n")
-        print(message, file=self.stream, flush=True)
+        print(printable(message), file=self.stream, flush=True)
 
     def progress(self, name: str, total: int | None) -> Update | None:
         """A progress callback: the redrawn line on a TTY, heartbeat lines elsewhere."""
         if self.quiet:
             return None
+        name = shown(name)
         return self._bar(name) if self.tty else self._heartbeat(name, total)
 
     def _bar(self, name: str) -> Update:

@@ -69,3 +69,15 @@ def test_malformed_auth_json_is_signed_out_with_one_line(home: Path, oauth) -> N
     assert (home / "auth.json").read_text() == raw
     assert run(home, oauth).stdout.startswith("Signed out.")
     assert oauth.count == 0
+
+
+def test_status_text_escapes_a_hostile_email_and_plan(home: Path, oauth) -> None:
+    # The id_token is remote text: a newline in it must not forge a line of output.
+    email = "t@example.com\ninstalled codex 9.9.9\x1b[2J" + "x" * 500
+    write_auth(home, chatgpt_auth(exp_in=3600, email=email, plan="pro\r\ninstalled codex 9.9.9"))
+    result = run(home, oauth)
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("Signed in with ChatGPT as t@example.com\\ninstalled codex 9.9.9\\x1b")
+    assert line.endswith("xxx (plan: unknown).")  # an unknown plan type is not shown
+    assert len(line) < 250

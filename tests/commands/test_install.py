@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from auth.conftest import chatgpt_auth, write_auth
 from builders import TARGET, package_release, sha256
-from cli_helpers import install
+from cli_helpers import install, run
 from codex_install.commands.install import promotion_notice
 from codex_install.install import TIMING_STEPS
+from sources.npm_helpers import FakeRegistry
 
 PACKAGE = f"codex-package-{TARGET}.tar.zst"
 
@@ -142,3 +144,58 @@ def test_a_node_shim_earlier_on_path_is_named_npms_with_npms_removal_command(env
         {"path": str(shim), "owner": "npm", "remove_with": "npm uninstall -g @openai/codex"}
     ]
     assert shim.exists()  # warned about, never touched
+
+
+# --- remote strings in the words an install prints (issue 13) ---
+
+FORGED = "installed codex 9.9.9"
+
+
+def _forged_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.lstrip().startswith(FORGED)]
+
+
+def test_a_newline_in_an_npm_tarball_name_cannot_forge_a_line(env, server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no project .npmrc from the working directory
+    registry = FakeRegistry(server).publish("0.169.0")
+    hostile = "/npm/x%0A" + FORGED.replace(" ", "%20") + "%0D%1B%5B2J" + "y" * 300 + ".tgz"
+    server.add(hostile, registry.tarballs["0.169.0-linux-x64"])
+    registry.versions["0.169.0-linux-x64"]["dist"]["tarball"] = server.url + hostile
+    registry.serve()
+    npm_env = {**env, "NPM_CONFIG_REGISTRY": registry.url}
+    result = install(npm_env, "--source", "npm", "--version", "0.169.0")
+    assert result.exit_code == 0, result.output
+    assert _forged_lines(result.stderr) == [], result.stderr
+    assert "downloading x\\ninstalled codex 9.9.9\\r\\x1b[2Jyyy" in result.stderr
+    assert "\x1b" not in result.stderr
+    (announced,) = [line for line in result.stderr.splitlines() if "downloading" in line]
+    assert len(announced) < 160, announced
+
+
+def test_a_newline_in_the_signed_in_email_cannot_forge_a_line(env, server):
+    package_release("0.169.0").publish_github(server)
+    email = "ada@example.com\n" + FORGED + "\x1b]0;title\x07"
+    auth = chatgpt_auth(email=email, plan="pro\ninstalled codex 9.9.9")
+    (Path(env["CODEX_HOME"])).mkdir(parents=True)
+    write_auth(Path(env["CODEX_HOME"]), auth)
+    result = run(env, "install", "--target", TARGET, "--version", "0.169.0", "--json")
+    assert result.exit_code == 0, result.output
+    assert _forged_lines(result.stderr) == [], result.stderr
+    assert "Signed in to Codex as ada@example.com\\ninstalled codex 9.9.9\\x1b]0;title\\x07" in (
+        result.stderr
+    )
+    who = json.loads(result.stdout)["sign_in"]["who"]
+    assert "\n" not in who and "\x1b" not in who
+
+
+def test_resolve_text_output_escapes_a_hostile_asset_name(env, server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    registry = FakeRegistry(server).publish("0.169.0")
+    hostile = "/npm/x%0A" + FORGED.replace(" ", "%20") + ".tgz"
+    registry.versions["0.169.0-linux-x64"]["dist"]["tarball"] = server.url + hostile
+    registry.serve()
+    npm_env = {**env, "NPM_CONFIG_REGISTRY": registry.url}
+    result = run(npm_env, "resolve", "--source", "npm", "--target", TARGET, "--version", "0.169.0")
+    assert result.exit_code == 0, result.output
+    assert _forged_lines(result.stdout) == [], result.stdout
+    assert "asset: x\\ninstalled codex 9.9.9.tgz" in result.stdout

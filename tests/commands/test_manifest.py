@@ -552,7 +552,7 @@ def _without_target(manifest: Manifest) -> str:
             lambda m: render_manifest(m).replace("schema = 1", "schema = 9"),
             "unsupported manifest schema 9; this codex-install reads schema 1",
         ),
-        (_without_target, f"has no archive for {TARGET} (it covers: aarch64-apple-darwin ("),
+        (_without_target, f"has no archive for {TARGET}; it covers aarch64-apple-darwin"),
     ],
     ids=["bad toml", "unknown schema", "missing target"],
 )
@@ -845,3 +845,24 @@ def test_unreachable_host_of_a_shipped_manifest_falls_back_to_the_usual_sources(
             paths,
             Hooks(sleep=lambda _s: None),
         )
+
+
+def test_the_wheels_manifest_is_named_by_its_version_not_by_a_path(server) -> None:
+    # manifests/codex-0.169.0.toml is package data: no such file is on the user's disk.
+    pin = shipped_pin(_request(), None)
+    assert pin is not None
+    assert pin.origin == f"shipped for {VERSION}"
+    assert pin.to_json()["file"] == f"manifests/codex-{VERSION}.toml"
+
+
+def test_an_install_pinned_by_the_wheels_manifest_says_so_in_words(env, monkeypatch) -> None:
+    from codex_install.http.retry import RetryPolicy
+
+    monkeypatch.setattr(RetryPolicy, "delay", lambda self, attempt, retry_after=None: 0.0)
+    wheel = {
+        k: v for k, v in env.items() if k not in ("GITHUB_API_URL", "CODEX_INSTALL_MANIFEST_DIR")
+    }
+    # No network in tests: the pinned host is unreachable, and so is GitHub after it.
+    result = install({**wheel, "PATH": "/nonexistent"}, "--version", VERSION)
+    assert f"pinned to Codex {VERSION} by the manifest shipped for {VERSION}\n" in result.stderr
+    assert "manifests/codex-" not in result.stderr

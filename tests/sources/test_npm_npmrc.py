@@ -397,3 +397,48 @@ def test_run_npm_times_out_quietly(tmp_path):
     script.write_text("#!/bin/sh\nexec sleep 5\n")
     script.chmod(0o755)
     assert npm.run_npm([str(script)], {"PATH": os.environ["PATH"]}, tmp_path, 0.2) is None
+
+
+# --- a credential that cannot be an HTTP header value (issue 13) ----------------------------
+
+BAD_CREDENTIALS = [
+    pytest.param("tok\nen", id="newline"),
+    pytest.param("tok\ren", id="cr"),
+    pytest.param("tok\x00en", id="nul"),
+    pytest.param("токен", id="not-latin-1"),
+    pytest.param("tøken", id="not-ascii"),
+]
+
+
+@pytest.mark.parametrize("setting", ["_authToken", "_auth", "_password"])
+@pytest.mark.parametrize("bad", BAD_CREDENTIALS)
+def test_a_malformed_npmrc_credential_is_exit_2_naming_it(npm_env, registry, home, setting, bad):
+    registry.publish("0.169.0")
+    prefix = "//" + registry.url.split("://", 1)[1]
+    (home / ".npmrc").write_text(
+        f"{prefix}:username=u\n{prefix}:{setting}=${{NPM_SECRET}}\n", encoding="utf-8"
+    )
+    result = install({**npm_env, "NPM_SECRET": bad}, "--source", "npm", "--version", "0.169.0")
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert f"{prefix}:{setting} in the user .npmrc" in line
+    assert bad not in result.output and "tok" not in result.output and "Traceback" not in line
+
+
+def test_a_malformed_credential_in_the_project_npmrc_names_that_file(npm_env, registry):
+    registry.publish("0.169.0")
+    prefix = "//" + registry.url.split("://", 1)[1]
+    env = {**npm_env, "NPM_SECRET": "abc\r\ninstalled codex 9.9.9"}
+    Path(".npmrc").write_text(f"{prefix}:_authToken=${{NPM_SECRET}}\n")  # the working dir
+    result = install(env, "--source", "npm", "--version", "0.169.0")
+    assert result.exit_code == 2, result.output
+    assert f"{prefix}:_authToken in the project .npmrc" in result.stderr
+    assert "installed codex" not in result.output
+
+
+def test_a_well_formed_credential_is_sent_as_it_is(npm_env, registry, home, server):
+    registry.publish("0.169.0")
+    prefix = "//" + registry.url.split("://", 1)[1]
+    (home / ".npmrc").write_text(f"{prefix}:_authToken=npm_ok token~1\n")
+    result = install(npm_env, "--source", "npm", "--version", "0.169.0")
+    assert result.exit_code == 0, result.output

@@ -6,8 +6,12 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from codex_install.errors import printable
+
 if TYPE_CHECKING:
     from codex_install.auth.manager import AuthManager
+
+_EMAIL_MAX, _PLAN_MAX = 120, 40
 
 
 def auth_status(manager: AuthManager, *, include_token: bool, refresh: bool, as_json: bool) -> str:
@@ -28,11 +32,13 @@ def render_text(
     elif method == "apikey":
         lines = ["Signed in with an API key."]
     elif isinstance(acct, Mapping):
-        who = acct.get("email") or "an unknown account"
-        plan = f" (plan: {acct['planType']})" if acct.get("planType") else ""
+        # Both come from the id_token: remote text, escaped and cut like any other.
+        who = printable(str(acct.get("email") or "an unknown account"), _EMAIL_MAX)
+        plan_type = acct.get("planType")
+        plan = f" (plan: {printable(str(plan_type), _PLAN_MAX)})" if plan_type else ""
         lines = [f"Signed in with ChatGPT as {who}{plan}."]
     else:
         lines = [reason or "ChatGPT credentials are unusable. Sign in again with `codex login`."]
     if status.get("authToken") is not None:
         lines.append(f"token: {status['authToken']}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)

@@ -45,11 +45,16 @@ class Pin:
     """The manifest an install is pinned to, and where it came from (for messages and --json)."""
 
     manifest: Manifest
-    origin: str
+    origin: str  # what follows "the manifest" in messages: its path, or "shipped for <ver>"
     shipped: bool
+    file: str | None = None  # for --json when ``origin`` is not the path
 
     def to_json(self) -> dict[str, object]:
-        return {"file": self.origin, "shipped": self.shipped, "version": self.manifest.version}
+        return {
+            "file": self.file or self.origin,
+            "shipped": self.shipped,
+            "version": self.manifest.version,
+        }
 
 
 def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
@@ -169,9 +174,9 @@ def _profile_setup(
     home = Path(settings.env.get("HOME") or Path.home())
     profile = pathenv.profile_for(settings.env, home)
     if not modify:
+        reporter.info(f"{paths.bin_dir} is not on your PATH; add it with:")
+        reporter.info(f"  {pathenv.path_line(paths.bin_dir, profile)}")
         reporter.info(
-            f"{paths.bin_dir} is not on your PATH; add it with:\n"
-            f"  {pathenv.path_line(paths.bin_dir, profile)}\n"
             "  (or rerun with --modify-path); until then, run codex by its full path: "
             f"{paths.bin_link}  (sign in with: {paths.bin_link} login)"
         )
@@ -256,7 +261,10 @@ def shipped_pin(request: InstallRequest, override: str | None) -> Pin | None:
     source = request.sources.effective
     if not usable_candidates(manifest, request.target, source, need_url=source == "auto"):
         return None
-    return Pin(manifest, shipped_origin(manifest.version, override), shipped=True)
+    file = shipped_origin(manifest.version, override)
+    # The wheel's manifest is no file on the user's disk: name it by what it is instead.
+    origin = file if override else f"shipped for {manifest.version}"
+    return Pin(manifest, origin, shipped=True, file=file)
 
 
 def _may_use_shipped(request: InstallRequest) -> bool:

@@ -13,7 +13,7 @@ from codex_install.http.client import make_client
 from codex_install.platforms import resolve_target
 from codex_install.sources.listing import github_versions, mirror_versions
 from codex_install.sources.npm import versions_factory
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, shown
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +35,8 @@ class RemoteVersions:
                 else (" (installed)" if v in self.installed else "")
             )
 
-        return [f"{v}{mark(v)}" for v in self.versions]
+        # Versions are validated (SPEC §3) wherever they are read; escaped here all the same.
+        return [f"{shown(v)}{mark(v)}" for v in self.versions]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,7 +82,7 @@ def _list(
         versions = versions_factory(settings.env, settings.sources.npm_registry)
         if versions is None:
             raise
-        reporter.info(f"GitHub is unreachable ({err}); listing the npm registry instead")
+        reporter.info(f"GitHub is unreachable: {err.message}; listing the npm registry instead")
         return "npm", versions(client, target)
 
 

@@ -32,7 +32,7 @@ from codex_install.models import Asset, Layout, Manifest, ManifestAsset, Release
 from codex_install.platforms import SUPPORTED_TARGETS, validate_target
 from codex_install.sources.dispatch import SourceChoice, fetch_release, with_sums
 from codex_install.sources.release import select_asset
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, shown
 from codex_install.verify import asset_drift
 from codex_install.versions import VersionSpec, parse_version
 
@@ -135,7 +135,7 @@ def pin_release(
         expected = expected_digest(item.asset, item.layout, sums)
         digests = _hash(client, item.asset.url, item.asset.name, item.asset.size, None, sleep)
         verify.check_sha256(item.asset.name, digests.sha256, expected)
-        notice(f"  {item.asset.name}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
+        notice(f"  {shown(item.asset.name)}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
         pinned.append(
             ManifestAsset(
                 target=item.target,
@@ -169,7 +169,7 @@ def pin_npm(
         if not sel.integrity:
             raise VerificationError(f"{sel.archive.name}: the registry publishes no integrity")
         verify.check_integrity(sel.archive.name, sel.integrity, digests)
-        notice(f"  {sel.archive.name}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
+        notice(f"  {shown(sel.archive.name)}  {digests.size} bytes  sha256 {digests.sha256[:16]}…")
         pinned.append(
             ManifestAsset(
                 target=target,
@@ -344,7 +344,7 @@ def verify_manifest(
         found = verify_asset(
             asset, manifest.version, client=client, npm_resolver=npm_resolver, sleep=sleep
         )
-        notice(f"  {'drift ' if found else 'ok    '} {asset.name}")
+        notice(f"  {'drift ' if found else 'ok    '} {shown(asset.name)}")
         problems.extend(found)
     return problems
 

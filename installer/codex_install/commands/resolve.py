@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from codex_install.config import Settings
+from codex_install.errors import printable
 from codex_install.http.client import make_client
 from codex_install.manifest import manifest_dirs, shipped_manifest, shipped_origin
 from codex_install.models import Selection
@@ -49,6 +50,15 @@ def run(target: str | None, settings: Settings) -> dict[str, Any]:
         "fell_back_from": resolved.fell_back_from,
         "manifest": pinned[2] if pinned is not None else None,
     }
+
+
+def lines(data: dict[str, Any]) -> list[str]:
+    """The text output: one ``key: value`` line each, remote values (asset name, URL) escaped
+    so that none can start a line of its own."""
+    return [
+        f"{key}: {printable(str(value)) if value is not None else '-'}"
+        for key, value in data.items()
+    ]
 
 
 def _shipped_pin(sel: Selection, override: str | None) -> tuple[str, int, str] | None:

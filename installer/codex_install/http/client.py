@@ -42,7 +42,7 @@ def make_client(
         # proxy (its extra is not installed) is a setting to fix, not a bug of ours.
         raise UsageError(
             f"cannot use the proxy set in the environment: {err}",
-            hint="check HTTPS_PROXY, HTTP_PROXY and ALL_PROXY (an http:// proxy URL)",
+            hint="HTTPS_PROXY, HTTP_PROXY and ALL_PROXY must each be an http:// proxy URL",
         ) from err
 
 

@@ -55,12 +55,13 @@ def preferred_asset(manifest: Manifest, target: str, layout: Layout | None = Non
     found = manifest.assets_for(target, layout)
     if not found:
         what = f"{layout} archive" if layout else "archive"
-        covered = (
-            ", ".join(sorted({f"{a.target} ({a.layout})" for a in manifest.assets})) or "nothing"
-        )
+        layouts: dict[str, set[str]] = {}
+        for a in manifest.assets:
+            layouts.setdefault(a.target, set()).add(a.layout)
+        covered = ", ".join(f"{t} ({', '.join(sorted(k))})" for t, k in sorted(layouts.items()))
         raise UsageError(
-            f"the manifest for Codex {manifest.version} has no {what} for {target} "
-            f"(it covers: {covered})"
+            f"the manifest for Codex {manifest.version} has no {what} for {target}"
+            f"; it covers {covered or 'nothing'}"
         )
     return found[0]
 

@@ -84,7 +84,7 @@ def resolve(
     except NetworkError as err:
         github_failed = opts.effective == "auto" and err.connection_level
         if github_failed and npm_resolver is not None:
-            notice(f"GitHub is unreachable ({err}); falling back to the npm registry")
+            notice(f"GitHub is unreachable: {err.message}; falling back to the npm registry")
             return Resolved(_npm(npm_resolver, spec, target), None, fell_back_from="github")
         raise
     return with_sums(select_asset(release, target), client, sleep)

@@ -202,10 +202,10 @@ def _npm_entry(
 
 def _covers(manifest: Manifest, target: str) -> None:
     if not manifest.assets_for(target):
-        covered = ", ".join(sorted({f"{a.target} ({a.layout})" for a in manifest.assets}))
+        covered = ", ".join(sorted(manifest.targets))
         raise UsageError(
-            f"the manifest for Codex {manifest.version} has no archive for {target} "
-            f"(it covers: {covered or 'nothing'})"
+            f"the manifest for Codex {manifest.version} has no archive for {target}; "
+            f"it covers {covered or 'nothing'}"
         )
 
 

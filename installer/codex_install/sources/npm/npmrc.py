@@ -195,36 +195,54 @@ def authorization_for(registry_url: str, layers: Sequence[Layer]) -> str | None:
     """The ``Authorization`` header npm would send to ``registry_url``, if any: for the most
     specific ``//host/path/:`` prefix that has credentials, ``_authToken`` (bearer), else
     ``_auth`` (base64 ``user:password``), else ``username`` + ``_password`` (base64)."""
-    merged: dict[str, str] = {}
+    merged: dict[str, _Setting] = {}
     for layer in reversed(layers):  # higher-precedence layers override
-        merged.update(layer.values)
-    lowered = {k.lower(): v for k, v in merged.items()}
+        merged.update({k.lower(): (v, layer.name) for k, v in layer.values.items()})
     for prefix in _auth_key_prefixes(registry_url):
-        found = _credentials(lowered, prefix.lower())
+        found = _credentials(merged, prefix.lower())
         if found:
             return found
     return None
 
 
-def _credentials(values: Mapping[str, str], prefix: str) -> str | None:
-    token = values.get(f"{prefix}:_authtoken")
+_Setting = tuple[str, str]  # (value, the layer it comes from)
+
+
+def _credentials(values: Mapping[str, _Setting], prefix: str) -> str | None:
+    token = _secret(values, prefix, "_authToken")
     if token:
-        return f"Bearer {token}"
-    basic = values.get(f"{prefix}:_auth")
+        return f"Bearer {token[0]}"
+    basic = _secret(values, prefix, "_auth")
     if basic:
-        return f"Basic {basic}"
-    username, password = values.get(f"{prefix}:username"), values.get(f"{prefix}:_password")
+        return f"Basic {basic[0]}"
+    username = values.get(f"{prefix}:username", ("", ""))[0]
+    password = _secret(values, prefix, "_password")
     if username and password:
         try:
             # .npmrc holds the password base64-encoded; the header encodes user:password.
-            plain = base64.b64decode(password, validate=True).decode("utf-8")
+            plain = base64.b64decode(password[0], validate=True).decode("utf-8")
         except (ValueError, UnicodeDecodeError) as err:
             raise UsageError(
-                f"the {prefix}:_password in your .npmrc is not base64 (npm stores it encoded)"
+                f"the {prefix}:_password in {password[1]} is not base64 (npm stores it encoded)"
             ) from err
         pair = base64.b64encode(f"{username}:{plain}".encode()).decode("ascii")
         return f"Basic {pair}"
     return None
+
+
+def _secret(values: Mapping[str, _Setting], prefix: str, name: str) -> _Setting | None:
+    """The credential setting ``prefix:name``, if set; one that cannot travel in an HTTP header
+    is a UsageError naming the setting and where it is, never echoing it."""
+    found = values.get(f"{prefix}:{name.lower()}")
+    if not found or not found[0]:
+        return None
+    if all(" " <= c <= "~" for c in found[0]):
+        return found
+    raise UsageError(
+        f"the {prefix}:{name} in {found[1]} is not a valid credential: it holds a line break, "
+        "a control character or a character that is not ASCII",
+        hint=f"set {name} to the credential alone",
+    )
 
 
 # npm's TLS and proxy settings (global, or per registry as ``//host/:cafile``). The one HTTP
