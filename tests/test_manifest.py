@@ -485,3 +485,15 @@ def test_every_committed_manifest_is_valid_and_named_after_its_version(path: Pat
     assert path.name == manifest_filename(manifest.version)
     assert render_manifest(manifest) == path.read_text(encoding="utf-8")
     assert shipped_manifest(manifest.version) == manifest
+
+
+def test_the_shipped_origin_names_the_directory_the_manifest_came_from(tmp_path: Path) -> None:
+    from codex_install.manifest import shipped_origin
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (second / "codex-1.2.3.toml").write_text("")
+    override = os.pathsep.join([str(first), str(second)])
+    assert shipped_origin("1.2.3", override) == str(second / "codex-1.2.3.toml")
+    assert shipped_origin("1.2.3", None) == "manifests/codex-1.2.3.toml"

@@ -38,8 +38,13 @@ def manifest_dirs(value: str | None) -> tuple[Path, ...] | None:
 
 
 def shipped_origin(version: str, override: str | None) -> str:
-    """How messages and ``--json`` name the shipped manifest for ``version``."""
-    return f"{override or SHIPPED_PACKAGE_DIR}/{manifest_filename(version)}"
+    """How messages and ``--json`` name the shipped manifest for ``version``: the file it was
+    read from among the ``CODEX_INSTALL_MANIFEST_DIR`` directories, else the package's own."""
+    name = manifest_filename(version)
+    for directory in manifest_dirs(override) or ():
+        if (directory / name).is_file():
+            return str(directory / name)
+    return f"{SHIPPED_PACKAGE_DIR}/{name}"
 
 
 def shipped_manifest(version: str, dirs: Sequence[Traversable] | None = None) -> Manifest | None:
