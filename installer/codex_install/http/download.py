@@ -22,6 +22,12 @@ from codex_install.errors import (
     VerificationError,
 )
 from codex_install.http.client import TLS_HINT, first_line, redact, tls_verification_failed
+from codex_install.http.limits import (
+    RELEASE_JSON_CAP,
+    download_deadline,
+    metadata_deadline,
+    too_large,
+)
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
@@ -103,6 +109,7 @@ class _Stream:
     expected_size: int | None
     progress: Progress | None
     binary: bool
+    seconds: float
     connected: bool = False
 
     def feed(self, chunk: bytes, total: int | None) -> None:
@@ -125,8 +132,8 @@ class _Stream:
 
     def exhausted(self, attempts: int, last: Retryable) -> Exception:
         have, want = self.hasher.size, self.expected_size
-        if want is not None and 0 < have < want:
-            return VerificationError(
+        if want is not None and 0 < have < want:  # the network failed us, not the file: exit 4
+            return NetworkError(
                 f"{self.name}: download truncated at {have} of {want} bytes after "
                 f"{attempts} attempts ({last.reason})"
             )
@@ -148,14 +155,18 @@ def download(
     progress: Progress | None = None,
     extra_hashes: Iterable[str] = (),
     binary: bool = True,
+    seconds: float | None = None,
 ) -> Digests:
     """Stream ``url`` into ``sink`` and return the digests of exactly the bytes delivered.
 
     A dropped connection resumes from the last byte received (``Range``); if the server ignores
     the range, the bytes already delivered are skipped, so the sink always sees one clean stream.
+    Each attempt, body included, gets ``seconds`` (default: ``download_deadline()``).
     """
     name = label or url.rsplit("/", 1)[-1]
-    stream = _Stream(url, name, sink, _Hasher(extra_hashes), expected_size, progress, binary)
+    seconds = download_deadline() if seconds is None else seconds
+    hasher = _Hasher(extra_hashes)
+    stream = _Stream(url, name, sink, hasher, expected_size, progress, binary, seconds)
     local = _file_path(url, name)
     if local is not None:
         return _read_local(local, stream)
@@ -203,12 +214,27 @@ def _receive(response: httpx.Response, stream: _Stream) -> Digests:
             f"{stream.name}: server says {total} bytes, release metadata says "
             f"{stream.expected_size}"
         )
-    for chunk in _coalesced(_skipping(response.iter_raw(), skip)):
+    raws = _within(response.iter_raw(), stream)
+    for chunk in _coalesced(_skipping(raws, skip)):
         stream.feed(chunk, total)
     have, want = stream.hasher.size, stream.expected_size
     if want is not None and have < want:
         raise Retryable(f"connection closed after {have} of {want} bytes")
     return stream.hasher.result()
+
+
+def _within(raws: Iterator[bytes], stream: _Stream) -> Iterator[bytes]:
+    """The chunks until the attempt's deadline: a server trickling a byte every few seconds
+    never trips the per-read timeout, and must not hold an install for hours."""
+    deadline = time.monotonic() + stream.seconds
+    for raw in raws:
+        if time.monotonic() > deadline:
+            raise NetworkError(
+                f"downloading {stream.name} took longer than {stream.seconds:g} s "
+                f"({stream.hasher.size} bytes received) from {redact(stream.url)}",
+                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+            )
+        yield raw
 
 
 def _skipping(raws: Iterator[bytes], skip: int) -> Iterator[bytes]:
@@ -297,6 +323,7 @@ def _read_local(path: Path, stream: _Stream) -> Digests:
             while chunk := f.read(CHUNK):
                 if stream.binary and hasher.size == 0 and _looks_like_html(chunk[:512]):
                     raise VerificationError(f"{name}: {path} is an HTML page, not an archive")
+                _held_to_size(stream, len(chunk), path)
                 stream.deliver(chunk, stream.expected_size)
     except FileNotFoundError as err:
         raise NotFoundError(f"{name} not found: {path}") from err
@@ -309,6 +336,13 @@ def _read_local(path: Path, stream: _Stream) -> Digests:
     return hasher.result()
 
 
+def _held_to_size(stream: _Stream, more: int, path: Path) -> None:
+    # A file that grows (or is a device) must not be read past the size its metadata declared.
+    want = stream.expected_size
+    if want is not None and stream.hasher.size + more > want:
+        raise VerificationError(f"{stream.name}: {path} is larger than the expected {want} bytes")
+
+
 def fetch_bytes(
     client: httpx.Client | None,
     url: str,
@@ -317,9 +351,11 @@ def fetch_bytes(
     label: str | None = None,
     policy: RetryPolicy = RetryPolicy(),
     sleep: Callable[[float], None] = time.sleep,
-    limit: int = 16 << 20,
+    limit: int = RELEASE_JSON_CAP,
+    what: str = "the document",
 ) -> tuple[bytes, Digests]:
-    """Download a small file (SUMS, release JSON) into memory."""
+    """Download a small file (SUMS, release JSON) into memory, at most ``limit`` bytes of it
+    (one of the caps in ``http.limits``), within ``metadata_deadline()``."""
     parts: list[bytes] = []
     size = 0
 
@@ -327,7 +363,7 @@ def fetch_bytes(
         nonlocal size
         size += len(data)
         if size > limit:
-            raise VerificationError(f"{label or url}: larger than {limit} bytes")
+            raise VerificationError(too_large(f"{label or what}", redact(url), limit))
         parts.append(data)
 
     digests = download(
@@ -339,6 +375,7 @@ def fetch_bytes(
         policy=policy,
         sleep=sleep,
         binary=False,
+        seconds=metadata_deadline(),
     )
     return b"".join(parts), digests
 

@@ -6,8 +6,9 @@ Light on purpose (no httpx): the launcher's token refresh imports it.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 # Sizes seen in the wild, times ~100: openai/codex's release JSON is ~150 KiB, its packument
 # (abbreviated) ~3 MiB, a SUMS file a few KiB, a token answer ~4 KiB.
@@ -41,6 +42,25 @@ def timeout_from_env(value: str | None) -> float | None:
     if not 0 < seconds < 1e6:
         raise ValueError(value)
     return seconds
+
+
+def _from_env(env: Mapping[str, str] | None) -> float | None:
+    # Read where the request is made, so every command's client obeys it; config.py refuses an
+    # unreadable value (exit 2) before any request, so one is ignored here.
+    try:
+        return timeout_from_env((os.environ if env is None else env).get(TIMEOUT_ENV))
+    except ValueError:
+        return None
+
+
+def metadata_deadline(env: Mapping[str, str] | None = None) -> float:
+    """Seconds for one metadata request (release JSON, SUMS, packument, token answer)."""
+    return _from_env(env) or DEFAULT_DEADLINE_S
+
+
+def download_deadline(env: Mapping[str, str] | None = None) -> float:
+    """Seconds for one attempt at an archive download."""
+    return _from_env(env) or DOWNLOAD_DEADLINE_S
 
 
 def read_capped(
