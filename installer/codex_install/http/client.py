@@ -159,5 +159,19 @@ def host_of(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """Drop query strings (signed CDN URLs carry credentials in them)."""
-    return url.split("?", 1)[0]
+    """Drop query strings (signed CDN URLs carry credentials in them) and ``user:password@``."""
+    url = url.split("?", 1)[0]
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if sep and "@" in netloc:
+        return f"{scheme}://***@{netloc.rsplit('@', 1)[1]}{slash}{path}"
+    return url
+
+
+def proxy_named() -> str | None:
+    """The proxy the environment sets (host:port, no credentials), for messages."""
+    for name in _PROXY_VARS:
+        value = os.environ.get(name) or os.environ.get(name.upper())
+        if value:
+            return host_of(redact(value)).removeprefix("***@")
+    return None

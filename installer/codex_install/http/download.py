@@ -21,7 +21,13 @@ from codex_install.errors import (
     RateLimitError,
     VerificationError,
 )
-from codex_install.http.client import TLS_HINT, first_line, redact, tls_verification_failed
+from codex_install.http.client import (
+    TLS_HINT,
+    first_line,
+    proxy_named,
+    redact,
+    tls_verification_failed,
+)
 from codex_install.http.limits import (
     RELEASE_JSON_CAP,
     download_deadline,
@@ -33,6 +39,7 @@ from codex_install.http.retry import (
     Retryable,
     RetryPolicy,
     parse_retry_after,
+    reset_note,
     retrying,
 )
 from codex_install.models import Asset
@@ -189,18 +196,33 @@ def _attempt(client: httpx.Client, stream: _Stream) -> Digests:
             return _receive(response, stream)
     except httpx.TimeoutException as err:
         raise Retryable(f"timed out ({type(err).__name__})") from err
-    except httpx.TransportError as err:
-        if tls_verification_failed(err):
-            raise NetworkError(
-                f"downloading {stream.name} failed: {first_line(err)}",
-                hint=TLS_HINT,
-                connection_level=True,
-            ) from err
-        raise Retryable(first_line(err)) from err
+    except (httpx.TransportError, httpx.TooManyRedirects) as err:
+        raise _transport_failure(err, stream) from err
     except httpx.InvalidURL as err:
         raise NetworkError(
             f"cannot download {stream.name}: malformed URL {redact(stream.url)!r}"
         ) from err
+
+
+def _transport_failure(err: Exception, stream: _Stream) -> Exception:
+    """What a failed connection means: a retry, or (when no retry can help) exit 4 at once."""
+    import httpx  # heavy: only commands that go on the network pay for it
+
+    failed = f"downloading {stream.name} failed"
+    if tls_verification_failed(err):
+        return NetworkError(f"{failed}: {first_line(err)}", hint=TLS_HINT, connection_level=True)
+    if isinstance(err, (httpx.UnsupportedProtocol, httpx.TooManyRedirects)):
+        # A redirect to ftp:// or a redirect loop answers the same on every try.
+        return NetworkError(f"{failed}: {first_line(err)} ({redact(stream.url)})")
+    proxy = proxy_named()
+    if proxy is None:
+        return Retryable(first_line(err))
+    if isinstance(err, httpx.ProxyError) and "407" in str(err):
+        return NetworkError(
+            f"{failed}: the proxy {proxy} wants credentials (HTTP 407)",
+            hint="put them in the proxy URL (http://user:password@host:port)",
+        )
+    return Retryable(f"{first_line(err)} (through the proxy {proxy})")
 
 
 def _receive(response: httpx.Response, stream: _Stream) -> Digests:
@@ -272,15 +294,23 @@ def _already_complete(response: httpx.Response, stream: _Stream) -> bool:
     if status in (404, 410):
         raise NotFoundError(f"{stream.name} not found at {url} (HTTP {status})")
     if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
+        # The token never goes to download hosts, so GITHUB_TOKEN would not help here.
+        when = reset_note(response.headers.get("x-ratelimit-reset"), time.time())
         raise RateLimitError(
-            f"rate limited while downloading {stream.name} (HTTP {status})",
-            hint="set GITHUB_TOKEN or use --mirror / --source npm",
+            f"rate limited while downloading {stream.name} (HTTP {status}){when}",
+            hint="wait, or use --mirror / --source npm",
         )
     if status in RETRYABLE_HTTP_STATUS:
         raise Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
     have = stream.hasher.size
     if status == 416 and have and have == stream.expected_size:
         return True
+    if status == 407:
+        raise NetworkError(
+            f"downloading {stream.name} failed: the proxy {proxy_named()} wants credentials "
+            "(HTTP 407)",
+            hint="put them in the proxy URL (http://user:password@host:port)",
+        )
     if status not in (200, 206):
         raise NetworkError(f"downloading {stream.name} failed: HTTP {status} from {url}")
     return False

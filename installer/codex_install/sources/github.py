@@ -11,7 +11,6 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -43,6 +42,7 @@ from codex_install.http.retry import (
     Retryable,
     RetryPolicy,
     parse_retry_after,
+    reset_note,
     retrying,
 )
 from codex_install.models import Release
@@ -56,6 +56,7 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_REPO = "openai/codex"
 USER_AGENT = "codex-install"
 _CONNECT_ATTEMPTS = 2
+_SHORT_RETRY_AFTER_S = 20.0
 _FIRST_ANSWER_S = 5.0  # GitHub answers in well under a second; silence this long is a black hole
 CACHE_NAME = "github-api"  # requests-cache adds ".sqlite"
 
@@ -251,18 +252,29 @@ class _ApiCall:
             raise NotFoundError(
                 f"{self.what} not found in {self.config.repo} ({host} answered 404)"
             )
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if status == 403 and retry_after is not None:
+            raise _secondary_limit(host, retry_after)
         if status in RETRYABLE_HTTP_STATUS:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise Retryable(f"HTTP {status} from {host}", retry_after)
         if status != 200:
             hint = "check GITHUB_TOKEN" if status in (401, 403) else None
             raise NetworkError(f"GitHub API answered HTTP {status} for {self.what}", hint=hint)
-        return parse_release(
+        return self._release(response, host)
+
+    def _release(self, response: requests.Response, host: str) -> Release:
+        release = parse_release(
             _json(response, self.url),
             base_url=self.url,
             source="github",
             origin=f"GitHub API ({host})",
         )
+        if self.spec.tag is not None and release.tag != self.spec.tag:
+            raise NetworkError(
+                f"GitHub API ({host}) answered release {release.tag[:80]!r} when asked for "
+                f"{self.spec.tag}; refusing it"
+            )
+        return release
 
     def exhausted(self, attempts: int, last: Retryable) -> Exception:
         return NetworkError(
@@ -338,19 +350,21 @@ def _rate_limited(response: requests.Response) -> bool:
     )
 
 
+def _secondary_limit(host: str, retry_after: float) -> Exception:
+    """GitHub's secondary rate limit (403 with Retry-After, requests left): a short wait is
+    waited through the retry loop, a long one is said."""
+    if retry_after <= _SHORT_RETRY_AFTER_S:
+        return Retryable(f"secondary rate limit of {host}", retry_after)
+    return RateLimitError(
+        f"GitHub API secondary rate limit exceeded: retry after {retry_after:.0f} s",
+        hint="wait, or use --mirror / --source npm",
+    )
+
+
 def _rate_limit_error(
     response: requests.Response, have_token: bool, clock: Callable[[], float]
 ) -> RateLimitError:
-    reset = response.headers.get("x-ratelimit-reset", "")
-    when = ""
-    if reset.isascii() and reset.isdigit():  # "¹".isdigit() is true, int("¹") fails
-        try:
-            at = datetime.fromtimestamp(int(reset), tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):  # a reset time no clock can show
-            at = None
-        if at is not None:
-            minutes = max(0, int((int(reset) - clock()) // 60) + 1)
-            when = f"; resets at {at:%H:%M:%S} UTC (in ~{minutes} min)"
+    when = reset_note(response.headers.get("x-ratelimit-reset"), clock())
     hint = (
         "your GITHUB_TOKEN's limit is exhausted; wait, or use --mirror / --source npm"
         if have_token
