@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError
+from codex_install.http.limits import DEFAULT_DEADLINE_S, TIMEOUT_ENV, timeout_from_env
 from codex_install.paths import Paths, github_token, resolve_paths
 from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
@@ -113,10 +114,24 @@ def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions
             token=_token_for(env, api_url) if asks_github else None,
             cache_dir=cache,
             ca_bundle=_first(env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")),
+            timeout=_timeout(env),
         ),
         mirror=mirror,
         npm_registry=flags.npm_registry or None,
     )
+
+
+def _timeout(env: Mapping[str, str]) -> float:
+    """CODEX_INSTALL_TIMEOUT (seconds): the deadline of each metadata request."""
+    value = env.get(TIMEOUT_ENV)
+    try:
+        seconds = timeout_from_env(value)
+    except ValueError:
+        shown = (value or "")[:40]
+        raise UsageError(
+            f"{TIMEOUT_ENV} must be a number of seconds above 0, not {shown!r}"
+        ) from None
+    return DEFAULT_DEADLINE_S if seconds is None else seconds
 
 
 def _token_for(env: Mapping[str, str], api_url: str) -> str | None:

@@ -210,7 +210,9 @@ class _Run:
         try:
             release = github.fetch_release_light(
                 req.sources.github, req.version
-            ) or github.fetch_release(req.sources.github, req.version, sleep=self.hooks.sleep)
+            ) or github.fetch_release(
+                req.sources.github, req.version, sleep=self.hooks.sleep, notice=self.hooks.notice
+            )
         except NetworkError as err:
             if not err.connection_level or req.sources.effective != "auto":
                 raise

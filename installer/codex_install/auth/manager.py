@@ -244,7 +244,12 @@ class AuthManager:
         reason = refresh.PROACTIVE_EXPIRY if snapshot.stale(now) else refresh.FORCED
         try:
             tokens = refresh.post_refresh(
-                self._http(), refresh.token_url(self._env), refresh_token, now=now, reason=reason
+                self._http(),
+                refresh.token_url(self._env),
+                refresh_token,
+                now=now,
+                reason=reason,
+                seconds=refresh.deadline_s(self._env),
             )
         except RefreshError as err:
             if err.permanent:

@@ -16,6 +16,14 @@ from codex_install.auth.policy import (
 from codex_install.auth.store import TOKEN_FIELDS
 from codex_install.errors import RefreshError
 from codex_install.http.client import make_client
+from codex_install.http.limits import (
+    DEFAULT_DEADLINE_S,
+    TIMEOUT_ENV,
+    TOKEN_ANSWER_CAP,
+    describe_cap,
+    read_capped,
+    timeout_from_env,
+)
 from codex_install.http.retry import NO_RETRY, Retryable, retrying
 
 if TYPE_CHECKING:
@@ -24,12 +32,21 @@ if TYPE_CHECKING:
 DEFAULT_TOKEN_URL = "https://auth.openai.com/oauth/token"
 TOKEN_URL_ENV = "CODEX_REFRESH_TOKEN_URL_OVERRIDE"
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
-REQUEST_TIMEOUT_S = 30.0
+REQUEST_TIMEOUT_S = DEFAULT_DEADLINE_S
 CONNECT_TIMEOUT_S = 10.0
 
 
 def token_url(env: Mapping[str, str]) -> str:
     return env.get(TOKEN_URL_ENV) or DEFAULT_TOKEN_URL
+
+
+def deadline_s(env: Mapping[str, str]) -> float:
+    """The whole refresh request's seconds: CODEX_INSTALL_TIMEOUT, else 30. An unreadable value
+    is ignored here: the launcher must still start codex (the installer refuses it, exit 2)."""
+    try:
+        return timeout_from_env(env.get(TIMEOUT_ENV)) or REQUEST_TIMEOUT_S
+    except ValueError:
+        return REQUEST_TIMEOUT_S
 
 
 # Why the refresh is made, sent as `refresh_reason` the way Codex 0.169.0 does (measured: its
@@ -62,23 +79,30 @@ def post_refresh(
     *,
     now: float,
     reason: str = PROACTIVE_EXPIRY,
+    seconds: float = REQUEST_TIMEOUT_S,
 ) -> dict[str, str]:
     """POST the refresh request; the new tokens, or RefreshError (permanent or transient).
 
     One attempt only: whether and when to try again is the AuthManager's cross-process backoff.
+    The whole request (connect and every byte of the answer) gets ``seconds``; the answer is
+    read into memory only up to TOKEN_ANSWER_CAP.
     """
     import httpx  # heavy: only a refresh pays for it, never the launcher's hot path
 
     def attempt(_number: int) -> dict[str, str]:
+        deadline = time.monotonic() + seconds
+        timeout = _tighter(client.timeout, seconds)
+        body = request_body(refresh_token, reason)
         try:
-            response = client.post(url, json=request_body(refresh_token, reason))
+            with client.stream("POST", url, json=body, timeout=timeout) as response:
+                answer = _read_answer(response, deadline, seconds)
         except (httpx.HTTPError, httpx.InvalidURL) as err:
             # The exception text can carry the URL but never the body, so no token leaks here.
             # InvalidURL (a mistyped CODEX_REFRESH_TOKEN_URL_OVERRIDE) is no HTTPError, and
             # would otherwise escape as a crash from the launcher and from `auth serve`.
             raise Retryable(type(err).__name__) from err
         return interpret_response(
-            response.status_code, _json_or_none(response), response.headers.get("retry-after"), now
+            response.status_code, _json_or_none(answer), response.headers.get("retry-after"), now
         )
 
     return retrying(attempt, policy=NO_RETRY, sleep=time.sleep, exhausted=_transient)
@@ -115,8 +139,36 @@ def interpret_response(
     )
 
 
-def _json_or_none(response: httpx.Response) -> object:
+def _tighter(given: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """The client's timeouts, none longer than the request's deadline."""
+    import httpx  # heavy: only a refresh pays for it, never the launcher's hot path
+
+    def bound(value: float | None) -> float:
+        return seconds if value is None else min(value, seconds)
+
+    return httpx.Timeout(
+        bound(given.read),
+        connect=bound(given.connect),
+        write=bound(given.write),
+        pool=bound(given.pool),
+    )
+
+
+def _read_answer(response: httpx.Response, deadline: float, seconds: float) -> bytes:
+    # Retryable, so the message is the transient one and no part of the answer is shown.
+    return read_capped(
+        response.iter_bytes(),
+        TOKEN_ANSWER_CAP,
+        over_cap=lambda: Retryable(f"an answer larger than {describe_cap(TOKEN_ANSWER_CAP)}"),
+        deadline=deadline,
+        past_deadline=lambda: Retryable(f"no full answer within {seconds:g} s"),
+    )
+
+
+def _json_or_none(answer: bytes) -> object:
+    import json  # only a refresh that got an answer needs it
+
     try:
-        return response.json()
+        return json.loads(answer)
     except (ValueError, RecursionError):  # RecursionError: nested too deep
         return None

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from codex_install import __version__
 from codex_install.errors import UsageError
+from codex_install.http.limits import CONNECT_TIMEOUT_S, metadata_deadline
 
 if TYPE_CHECKING:
     import httpx
@@ -22,11 +23,19 @@ TLS_HINT = "behind a TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle"
 
 
 def make_client(
-    timeout: float = 30.0, *, connect: float = 15.0, follow_redirects: bool = True
+    timeout: float | None = None,
+    *,
+    connect: float = CONNECT_TIMEOUT_S,
+    follow_redirects: bool = True,
 ) -> httpx.Client:
     """A client with our User-Agent; ``follow_redirects=False`` for endpoints that must not send
-    a request body on to another host (the OAuth token endpoint)."""
+    a request body on to another host (the OAuth token endpoint). ``timeout`` is per read
+    (default ``metadata_deadline()``, so CODEX_INSTALL_TIMEOUT); whole-request deadlines are
+    held by the loops that read bodies."""
     import httpx  # heavy: only commands that go on the network pay for it
+
+    timeout = metadata_deadline() if timeout is None else timeout
+    connect = min(connect, timeout)
 
     try:
         return httpx.Client(
@@ -150,5 +159,19 @@ def host_of(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """Drop query strings (signed CDN URLs carry credentials in them)."""
-    return url.split("?", 1)[0]
+    """Drop query strings (signed CDN URLs carry credentials in them) and ``user:password@``."""
+    url = url.split("?", 1)[0]
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    if sep and "@" in netloc:
+        return f"{scheme}://***@{netloc.rsplit('@', 1)[1]}{slash}{path}"
+    return url
+
+
+def proxy_named() -> str | None:
+    """The proxy the environment sets (host:port, no credentials), for messages."""
+    for name in _PROXY_VARS:
+        value = os.environ.get(name) or os.environ.get(name.upper())
+        if value:
+            return host_of(redact(value)).removeprefix("***@")
+    return None

@@ -21,12 +21,25 @@ from codex_install.errors import (
     RateLimitError,
     VerificationError,
 )
-from codex_install.http.client import TLS_HINT, first_line, redact, tls_verification_failed
+from codex_install.http.client import (
+    TLS_HINT,
+    first_line,
+    proxy_named,
+    redact,
+    tls_verification_failed,
+)
+from codex_install.http.limits import (
+    RELEASE_JSON_CAP,
+    download_deadline,
+    metadata_deadline,
+    too_large,
+)
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
     RetryPolicy,
     parse_retry_after,
+    reset_note,
     retrying,
 )
 from codex_install.models import Asset
@@ -103,6 +116,7 @@ class _Stream:
     expected_size: int | None
     progress: Progress | None
     binary: bool
+    seconds: float
     connected: bool = False
 
     def feed(self, chunk: bytes, total: int | None) -> None:
@@ -125,8 +139,8 @@ class _Stream:
 
     def exhausted(self, attempts: int, last: Retryable) -> Exception:
         have, want = self.hasher.size, self.expected_size
-        if want is not None and 0 < have < want:
-            return VerificationError(
+        if want is not None and 0 < have < want:  # the network failed us, not the file: exit 4
+            return NetworkError(
                 f"{self.name}: download truncated at {have} of {want} bytes after "
                 f"{attempts} attempts ({last.reason})"
             )
@@ -148,14 +162,18 @@ def download(
     progress: Progress | None = None,
     extra_hashes: Iterable[str] = (),
     binary: bool = True,
+    seconds: float | None = None,
 ) -> Digests:
     """Stream ``url`` into ``sink`` and return the digests of exactly the bytes delivered.
 
     A dropped connection resumes from the last byte received (``Range``); if the server ignores
     the range, the bytes already delivered are skipped, so the sink always sees one clean stream.
+    Each attempt, body included, gets ``seconds`` (default: ``download_deadline()``).
     """
     name = label or url.rsplit("/", 1)[-1]
-    stream = _Stream(url, name, sink, _Hasher(extra_hashes), expected_size, progress, binary)
+    seconds = download_deadline() if seconds is None else seconds
+    hasher = _Hasher(extra_hashes)
+    stream = _Stream(url, name, sink, hasher, expected_size, progress, binary, seconds)
     local = _file_path(url, name)
     if local is not None:
         return _read_local(local, stream)
@@ -178,18 +196,33 @@ def _attempt(client: httpx.Client, stream: _Stream) -> Digests:
             return _receive(response, stream)
     except httpx.TimeoutException as err:
         raise Retryable(f"timed out ({type(err).__name__})") from err
-    except httpx.TransportError as err:
-        if tls_verification_failed(err):
-            raise NetworkError(
-                f"downloading {stream.name} failed: {first_line(err)}",
-                hint=TLS_HINT,
-                connection_level=True,
-            ) from err
-        raise Retryable(first_line(err)) from err
+    except (httpx.TransportError, httpx.TooManyRedirects) as err:
+        raise _transport_failure(err, stream) from err
     except httpx.InvalidURL as err:
         raise NetworkError(
             f"cannot download {stream.name}: malformed URL {redact(stream.url)!r}"
         ) from err
+
+
+def _transport_failure(err: Exception, stream: _Stream) -> Exception:
+    """What a failed connection means: a retry, or (when no retry can help) exit 4 at once."""
+    import httpx  # heavy: only commands that go on the network pay for it
+
+    failed = f"downloading {stream.name} failed"
+    if tls_verification_failed(err):
+        return NetworkError(f"{failed}: {first_line(err)}", hint=TLS_HINT, connection_level=True)
+    if isinstance(err, (httpx.UnsupportedProtocol, httpx.TooManyRedirects)):
+        # A redirect to ftp:// or a redirect loop answers the same on every try.
+        return NetworkError(f"{failed}: {first_line(err)} ({redact(stream.url)})")
+    proxy = proxy_named()
+    if proxy is None:
+        return Retryable(first_line(err))
+    if isinstance(err, httpx.ProxyError) and "407" in str(err):
+        return NetworkError(
+            f"{failed}: the proxy {proxy} wants credentials (HTTP 407)",
+            hint="put them in the proxy URL (http://user:password@host:port)",
+        )
+    return Retryable(f"{first_line(err)} (through the proxy {proxy})")
 
 
 def _receive(response: httpx.Response, stream: _Stream) -> Digests:
@@ -203,12 +236,27 @@ def _receive(response: httpx.Response, stream: _Stream) -> Digests:
             f"{stream.name}: server says {total} bytes, release metadata says "
             f"{stream.expected_size}"
         )
-    for chunk in _coalesced(_skipping(response.iter_raw(), skip)):
+    raws = _within(response.iter_raw(), stream)
+    for chunk in _coalesced(_skipping(raws, skip)):
         stream.feed(chunk, total)
     have, want = stream.hasher.size, stream.expected_size
     if want is not None and have < want:
         raise Retryable(f"connection closed after {have} of {want} bytes")
     return stream.hasher.result()
+
+
+def _within(raws: Iterator[bytes], stream: _Stream) -> Iterator[bytes]:
+    """The chunks until the attempt's deadline: a server trickling a byte every few seconds
+    never trips the per-read timeout, and must not hold an install for hours."""
+    deadline = time.monotonic() + stream.seconds
+    for raw in raws:
+        if time.monotonic() > deadline:
+            raise NetworkError(
+                f"downloading {stream.name} took longer than {stream.seconds:g} s "
+                f"({stream.hasher.size} bytes received) from {redact(stream.url)}",
+                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+            )
+        yield raw
 
 
 def _skipping(raws: Iterator[bytes], skip: int) -> Iterator[bytes]:
@@ -246,15 +294,23 @@ def _already_complete(response: httpx.Response, stream: _Stream) -> bool:
     if status in (404, 410):
         raise NotFoundError(f"{stream.name} not found at {url} (HTTP {status})")
     if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
+        # The token never goes to download hosts, so GITHUB_TOKEN would not help here.
+        when = reset_note(response.headers.get("x-ratelimit-reset"), time.time())
         raise RateLimitError(
-            f"rate limited while downloading {stream.name} (HTTP {status})",
-            hint="set GITHUB_TOKEN or use --mirror / --source npm",
+            f"rate limited while downloading {stream.name} (HTTP {status}){when}",
+            hint="wait, or use --mirror / --source npm",
         )
     if status in RETRYABLE_HTTP_STATUS:
         raise Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
     have = stream.hasher.size
     if status == 416 and have and have == stream.expected_size:
         return True
+    if status == 407:
+        raise NetworkError(
+            f"downloading {stream.name} failed: the proxy {proxy_named()} wants credentials "
+            "(HTTP 407)",
+            hint="put them in the proxy URL (http://user:password@host:port)",
+        )
     if status not in (200, 206):
         raise NetworkError(f"downloading {stream.name} failed: HTTP {status} from {url}")
     return False
@@ -297,6 +353,7 @@ def _read_local(path: Path, stream: _Stream) -> Digests:
             while chunk := f.read(CHUNK):
                 if stream.binary and hasher.size == 0 and _looks_like_html(chunk[:512]):
                     raise VerificationError(f"{name}: {path} is an HTML page, not an archive")
+                _held_to_size(stream, len(chunk), path)
                 stream.deliver(chunk, stream.expected_size)
     except FileNotFoundError as err:
         raise NotFoundError(f"{name} not found: {path}") from err
@@ -309,6 +366,13 @@ def _read_local(path: Path, stream: _Stream) -> Digests:
     return hasher.result()
 
 
+def _held_to_size(stream: _Stream, more: int, path: Path) -> None:
+    # A file that grows (or is a device) must not be read past the size its metadata declared.
+    want = stream.expected_size
+    if want is not None and stream.hasher.size + more > want:
+        raise VerificationError(f"{stream.name}: {path} is larger than the expected {want} bytes")
+
+
 def fetch_bytes(
     client: httpx.Client | None,
     url: str,
@@ -317,9 +381,11 @@ def fetch_bytes(
     label: str | None = None,
     policy: RetryPolicy = RetryPolicy(),
     sleep: Callable[[float], None] = time.sleep,
-    limit: int = 16 << 20,
+    limit: int = RELEASE_JSON_CAP,
+    what: str = "the document",
 ) -> tuple[bytes, Digests]:
-    """Download a small file (SUMS, release JSON) into memory."""
+    """Download a small file (SUMS, release JSON) into memory, at most ``limit`` bytes of it
+    (one of the caps in ``http.limits``), within ``metadata_deadline()``."""
     parts: list[bytes] = []
     size = 0
 
@@ -327,7 +393,7 @@ def fetch_bytes(
         nonlocal size
         size += len(data)
         if size > limit:
-            raise VerificationError(f"{label or url}: larger than {limit} bytes")
+            raise VerificationError(too_large(f"{label or what}", redact(url), limit))
         parts.append(data)
 
     digests = download(
@@ -339,6 +405,7 @@ def fetch_bytes(
         policy=policy,
         sleep=sleep,
         binary=False,
+        seconds=metadata_deadline(),
     )
     return b"".join(parts), digests
 

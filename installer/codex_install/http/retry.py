@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 
 # Not `typing.TYPE_CHECKING`: importing typing costs milliseconds on every codex-launch, and
 # mypy treats any constant of this name the same way.
@@ -94,3 +94,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, float(when.timestamp()) - (time.time() if now is None else now))
+
+
+def reset_note(reset: str | None, now: float) -> str:
+    """ "; resets at HH:MM:SS UTC (in ~N min)" for an ``X-RateLimit-Reset`` epoch, or ""."""
+    reset = reset or ""
+    if not (reset.isascii() and reset.isdigit()):  # "¹".isdigit() is true, int("¹") fails
+        return ""
+    try:
+        at = datetime.fromtimestamp(int(reset), tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # a reset time no clock can show
+        return ""
+    minutes = max(0, int((int(reset) - now) // 60) + 1)
+    return f"; resets at {at:%H:%M:%S} UTC (in ~{minutes} min)"

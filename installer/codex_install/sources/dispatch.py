@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from codex_install.errors import NetworkError, UsageError, VerificationError
 from codex_install.http.download import fetch_bytes
+from codex_install.http.limits import SUMS_CAP
 from codex_install.models import Release, Selection
 from codex_install.sources import github, mirror
 from codex_install.sources.github import GitHubConfig
@@ -53,6 +54,7 @@ def fetch_release(
     client: httpx.Client | None,
     sleep: Callable[[float], None] = time.sleep,
     session: requests.Session | None = None,
+    notice: Callable[[str], None] = lambda _msg: None,
 ) -> Release:
     """The release from the mirror (when one is in use) or else from GitHub."""
     source = options.effective
@@ -62,7 +64,7 @@ def fetch_release(
         if not options.mirror:
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
         return mirror.fetch_release(client, options.mirror, spec, sleep=sleep)
-    return github.fetch_release(options.github, spec, session=session, sleep=sleep)
+    return github.fetch_release(options.github, spec, session=session, sleep=sleep, notice=notice)
 
 
 def resolve(
@@ -80,7 +82,9 @@ def resolve(
     if opts.effective == "npm":
         return Resolved(_npm(npm_resolver, spec, target), None)
     try:
-        release = fetch_release(opts, spec, client=client, sleep=sleep, session=session)
+        release = fetch_release(
+            opts, spec, client=client, sleep=sleep, session=session, notice=notice
+        )
     except NetworkError as err:
         github_failed = opts.effective == "auto" and err.connection_level
         if github_failed and npm_resolver is not None:
@@ -109,6 +113,7 @@ def with_sums(
         expected_size=selection.sums.size,
         label=selection.sums.name,
         sleep=sleep,
+        limit=SUMS_CAP,
     )
     if selection.sums.sha256:
         check_sha256(selection.sums.name, digests.sha256, selection.sums.sha256)

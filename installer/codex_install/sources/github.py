@@ -9,9 +9,8 @@ import os
 import sqlite3
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -31,11 +30,19 @@ from codex_install.http.client import (
     host_of,
     proxy_in_environment,
 )
+from codex_install.http.limits import (
+    CONNECT_TIMEOUT_S,
+    DEFAULT_DEADLINE_S,
+    RELEASE_JSON_CAP,
+    read_capped,
+    too_large,
+)
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
     RetryPolicy,
     parse_retry_after,
+    reset_note,
     retrying,
 )
 from codex_install.models import Release
@@ -49,6 +56,8 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_REPO = "openai/codex"
 USER_AGENT = "codex-install"
 _CONNECT_ATTEMPTS = 2
+_SHORT_RETRY_AFTER_S = 20.0
+_FIRST_ANSWER_S = 5.0  # GitHub answers in well under a second; silence this long is a black hole
 CACHE_NAME = "github-api"  # requests-cache adds ".sqlite"
 
 
@@ -58,7 +67,8 @@ class GitHubConfig:
     repo: str = DEFAULT_REPO
     token: str | None = None
     cache_dir: Path | None = None
-    timeout: float = 30.0
+    # The whole request (connect + body); CODEX_INSTALL_TIMEOUT sets it.
+    timeout: float = DEFAULT_DEADLINE_S
     # SSL_CERT_FILE / SSL_CERT_DIR: httpx honours them by itself, requests only its own
     # REQUESTS_CA_BUNDLE, so behind a TLS-inspecting proxy the API call needs them passed.
     ca_bundle: str | None = None
@@ -103,9 +113,11 @@ def fetch_release(
     policy: RetryPolicy = RetryPolicy(attempts=4),
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
+    notice: Callable[[str], None] = lambda _msg: None,
 ) -> Release:
     _check_api_url(config)
-    call = _ApiCall(config, spec, clock, session or make_session(config.cache_dir), session is None)
+    own = session is None
+    call = _ApiCall(config, spec, clock, session or make_session(config.cache_dir), own, notice)
     try:
         return retrying(call.attempt, policy=policy, sleep=sleep, exhausted=call.exhausted)
     finally:
@@ -129,6 +141,7 @@ class _ApiCall:
     clock: Callable[[], float]
     session: requests.Session
     own_session: bool
+    notice: Callable[[str], None]
     connected: bool = False
     tls_hint: str | None = None
 
@@ -149,7 +162,7 @@ class _ApiCall:
         except requests.exceptions.ConnectionError as err:
             raise self._connection_failed(err, number) from err
         except requests.exceptions.Timeout as err:
-            raise Retryable(f"timed out talking to {host}") from err
+            raise self._timed_out(err, number) from err
         except requests.exceptions.ChunkedEncodingError as err:
             # The connection broke mid-body (IncompleteRead): as transient as a 5xx.
             self.connected = True
@@ -185,6 +198,20 @@ class _ApiCall:
             )
         return Retryable(last)
 
+    def _timed_out(self, err: requests.exceptions.Timeout, number: int) -> Exception:
+        # No answer at all is a black hole (a firewall dropping packets), as good as
+        # unreachable: two short tries decide, so --source auto reaches npm within seconds.
+        waited = _first_answer_timeout(self.config)
+        last = f"{host_of(self.url)} did not answer within {waited:g} s"
+        if self.connected:
+            return Retryable(f"timed out talking to {host_of(self.url)}")
+        if number >= _CONNECT_ATTEMPTS:
+            return NetworkError(
+                f"cannot fetch {self.what} from GitHub: {last}", connection_level=True
+            )
+        self.notice(f"{last}; trying once more")
+        return Retryable(last)
+
     def _get(self) -> requests.Response:
         import requests  # heavy: only a GitHub request pays for it
 
@@ -202,8 +229,18 @@ class _ApiCall:
     def _send(self) -> requests.Response:
         verify: str | bool = self.config.ca_bundle or True
         headers = _headers(self.config, self.url)
+        config = self.config
+        timeout = (min(CONNECT_TIMEOUT_S, config.timeout), _first_answer_timeout(config))
+        hook = _body_hook(self.url, time.monotonic() + config.timeout, config.timeout)
+        # stream=True and the hook: the body is read (capped, within the deadline) before
+        # requests-cache would read all of it into memory to store it.
         return self.session.get(
-            self.url, headers=headers, timeout=self.config.timeout, verify=verify
+            self.url,
+            headers=headers,
+            timeout=timeout,
+            verify=verify,
+            stream=True,
+            hooks={"response": hook},
         )
 
     def _answer(self, response: requests.Response) -> Release:
@@ -215,18 +252,29 @@ class _ApiCall:
             raise NotFoundError(
                 f"{self.what} not found in {self.config.repo} ({host} answered 404)"
             )
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if status == 403 and retry_after is not None:
+            raise _secondary_limit(host, retry_after)
         if status in RETRYABLE_HTTP_STATUS:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
             raise Retryable(f"HTTP {status} from {host}", retry_after)
         if status != 200:
             hint = "check GITHUB_TOKEN" if status in (401, 403) else None
             raise NetworkError(f"GitHub API answered HTTP {status} for {self.what}", hint=hint)
-        return parse_release(
+        return self._release(response, host)
+
+    def _release(self, response: requests.Response, host: str) -> Release:
+        release = parse_release(
             _json(response, self.url),
             base_url=self.url,
             source="github",
             origin=f"GitHub API ({host})",
         )
+        if self.spec.tag is not None and release.tag != self.spec.tag:
+            raise NetworkError(
+                f"GitHub API ({host}) answered release {release.tag[:80]!r} when asked for "
+                f"{self.spec.tag}; refusing it"
+            )
+        return release
 
     def exhausted(self, attempts: int, last: Retryable) -> Exception:
         return NetworkError(
@@ -234,6 +282,47 @@ class _ApiCall:
             connection_level=not self.connected,
             hint=self.tls_hint,
         )
+
+
+def _first_answer_timeout(config: GitHubConfig) -> float:
+    return min(_FIRST_ANSWER_S, config.timeout)
+
+
+def _body_hook(url: str, deadline: float, seconds: float) -> Callable[..., requests.Response]:
+    def read_body(response: requests.Response, **_kwargs: object) -> requests.Response:
+        if getattr(response, "_content", False) is not False:
+            return response  # read already: requests-cache calls the hook again on its copy
+        body = read_capped(
+            _arriving(response),
+            RELEASE_JSON_CAP,
+            over_cap=lambda: NetworkError(too_large("the release JSON", url, RELEASE_JSON_CAP)),
+            deadline=deadline,
+            past_deadline=lambda: NetworkError(
+                f"{host_of(url)} took longer than {seconds:g} s to send the release JSON",
+                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+            ),
+        )
+        response._content = body  # what .content and requests-cache read
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    return read_body
+
+
+def _arriving(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: ``iter_content`` waits for whole 64 KiB chunks, so a trickle
+    would never reach the deadline check. urllib3's errors become requests' own, as
+    ``iter_content`` would raise them."""
+    import requests  # heavy: only a GitHub request pays for it
+    import urllib3
+
+    try:
+        while chunk := response.raw.read1(64 << 10, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError as err:
+        raise requests.exceptions.ReadTimeout(err) from err
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as err:
+        raise requests.exceptions.ChunkedEncodingError(err) from err
 
 
 def _headers(config: GitHubConfig, url: str) -> dict[str, str]:
@@ -261,19 +350,21 @@ def _rate_limited(response: requests.Response) -> bool:
     )
 
 
+def _secondary_limit(host: str, retry_after: float) -> Exception:
+    """GitHub's secondary rate limit (403 with Retry-After, requests left): a short wait is
+    waited through the retry loop, a long one is said."""
+    if retry_after <= _SHORT_RETRY_AFTER_S:
+        return Retryable(f"secondary rate limit of {host}", retry_after)
+    return RateLimitError(
+        f"GitHub API secondary rate limit exceeded: retry after {retry_after:.0f} s",
+        hint="wait, or use --mirror / --source npm",
+    )
+
+
 def _rate_limit_error(
     response: requests.Response, have_token: bool, clock: Callable[[], float]
 ) -> RateLimitError:
-    reset = response.headers.get("x-ratelimit-reset", "")
-    when = ""
-    if reset.isascii() and reset.isdigit():  # "¹".isdigit() is true, int("¹") fails
-        try:
-            at = datetime.fromtimestamp(int(reset), tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):  # a reset time no clock can show
-            at = None
-        if at is not None:
-            minutes = max(0, int((int(reset) - clock()) // 60) + 1)
-            when = f"; resets at {at:%H:%M:%S} UTC (in ~{minutes} min)"
+    when = reset_note(response.headers.get("x-ratelimit-reset"), clock())
     hint = (
         "your GITHUB_TOKEN's limit is exhausted; wait, or use --mirror / --source npm"
         if have_token
@@ -303,10 +394,10 @@ def _root_cause(err: BaseException) -> str:
 # --- the light conditional request -------------------------------------------------------
 
 LIGHT_CACHE = "github-latest.json"  # {url: {"etag": ..., "body": ...}}, public metadata only
-_LIGHT_LIMIT = 16 << 20
 # A shortcut, not the request of record: a host that does not answer within this gets the
-# requests path (its own timeouts and retries), so a black-holed GitHub costs seconds, not 30.
-_LIGHT_TIMEOUT = 5.0
+# requests path (its own timeouts and retries), so a black-holed GitHub costs seconds, not 30:
+# 3 s here + two 5 s tries there keep the npm fallback within 15 s.
+_LIGHT_TIMEOUT = 3.0
 
 
 def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | None:
@@ -370,12 +461,20 @@ def _conditional_get(
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             conn.request("GET", target, headers=headers)
             response = conn.getresponse()
-            body = response.read(_LIGHT_LIMIT + 1)
-            if len(body) > _LIGHT_LIMIT:
-                return None
+            body = read_capped(
+                iter(lambda: response.read1(64 << 10), b""),
+                RELEASE_JSON_CAP,
+                over_cap=_LightGaveUp,
+                deadline=time.monotonic() + timeout,
+                past_deadline=_LightGaveUp,
+            )
             return response.status, response.getheader("ETag"), body.decode("utf-8")
-    except (OSError, http.client.HTTPException, ValueError):
+    except (OSError, http.client.HTTPException, ValueError, _LightGaveUp):
         return None
+
+
+class _LightGaveUp(Exception):
+    """Too big or too slow for the shortcut: the requests path answers (or says why)."""
 
 
 def _read_light(store: Path | None) -> dict[str, dict[str, str]]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from codex_install.errors import NetworkError, NotFoundError
 from codex_install.http.client import check_url
 from codex_install.http.download import fetch_bytes
+from codex_install.http.limits import RELEASE_JSON_CAP
 from codex_install.http.retry import RetryPolicy
 from codex_install.models import Release
 from codex_install.sources.release import parse_release
@@ -48,7 +49,9 @@ def fetch_release(
     root = normalize_base(base)
     try:
         label = url.removeprefix(root)  # the file a mirror admin looks for
-        body, _ = fetch_bytes(client, url, label=label, policy=policy, sleep=sleep)
+        body, _ = fetch_bytes(
+            client, url, label=label, policy=policy, sleep=sleep, limit=RELEASE_JSON_CAP
+        )
     except NotFoundError as err:
         what = f"release {spec.version}" if spec.version else "the latest channel"
         raise NotFoundError(f"{what} not found on mirror {root}") from err

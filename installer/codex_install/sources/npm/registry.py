@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from codex_install.errors import NetworkError, NotFoundError, UsageError
 from codex_install.http.client import TLS_HINT, first_line, tls_verification_failed
+from codex_install.http.limits import PACKUMENT_CAP, metadata_deadline, read_capped, too_large
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 # What npm sends for installs: the abbreviated ("corgi") document, full JSON as a fallback.
 ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
 NPM_TIMEOUT = 10.0
-PACKUMENT_LIMIT = 64 << 20
+PACKUMENT_LIMIT = PACKUMENT_CAP
 
 Notice = Callable[[str], None]
 Which = Callable[[str, str | None], str | None]
@@ -260,14 +261,20 @@ class _PackumentRequest:
 
 
 def _read_limited(response: httpx.Response, registry: Registry) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > PACKUMENT_LIMIT:
-            raise malformed(registry, f"larger than {PACKUMENT_LIMIT >> 20} MiB")
-        parts.append(chunk)
-    return b"".join(parts)
+    seconds = metadata_deadline()
+    return read_capped(
+        response.iter_bytes(),
+        PACKUMENT_LIMIT,
+        over_cap=lambda: NetworkError(
+            too_large(f"the {PACKAGE} packument", registry.display, PACKUMENT_LIMIT)
+        ),
+        deadline=time.monotonic() + seconds,
+        past_deadline=lambda: NetworkError(
+            f"the npm registry {registry.display} took longer than {seconds:g} s to send "
+            f"the {PACKAGE} metadata",
+            hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+        ),
+    )
 
 
 def _parse_json(body: bytes, registry: Registry) -> Any:

@@ -1,0 +1,71 @@
+"""Loopback servers that misbehave on the wire: accept and never answer, trickle a body one
+byte at a time, or send an endless chunked body as fast as the client reads."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+
+
+def _serve(conn: socket.socket, mode: str, interval: float, stop: threading.Event) -> None:
+    with contextlib.suppress(OSError), conn:
+        conn.settimeout(1.0)
+        with contextlib.suppress(OSError):
+            conn.recv(65536)
+        if mode == "blackhole":
+            stop.wait()
+            return
+        if mode == "trickle":
+            conn.sendall(HEADERS + b"Content-Length: 1000000\r\n\r\n")
+            while not stop.is_set():
+                conn.sendall(b" ")
+                stop.wait(interval)
+            return
+        # endless: a chunked body with no end, 1 MiB per chunk
+        conn.sendall(HEADERS + b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"100000\r\n" + b" " * (1 << 20) + b"\r\n"
+        while not stop.is_set():
+            conn.sendall(chunk)
+
+
+@contextlib.contextmanager
+def hostile_server(mode: str, interval: float = 2.0) -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a server in ``mode`` (blackhole, trickle, endless)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=_serve, args=(conn, mode, interval, stop), daemon=True)
+            t.start()
+            threads.append(t)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        acceptor.join(2)
+        listener.close()
+        for t in threads:
+            t.join(2)
+
+
+def elapsed(start: float) -> float:
+    return time.monotonic() - start

@@ -1,0 +1,147 @@
+"""Every body we read into memory has its cap and every request its deadline (issue 13):
+downloads, small documents, packuments and the token refresh against hostile loopback
+servers, and a local file held to its declared size."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from codex_install.auth.refresh import deadline_s, post_refresh
+from codex_install.config import Settings
+from codex_install.errors import NetworkError, RefreshError, UsageError, VerificationError
+from codex_install.http.download import download, fetch_bytes
+from codex_install.http.limits import (
+    DEFAULT_DEADLINE_S,
+    SUMS_CAP,
+    download_deadline,
+    metadata_deadline,
+    read_capped,
+)
+from codex_install.http.retry import NO_RETRY, RetryPolicy
+from codex_install.sources.npm.npmrc import Registry
+from codex_install.sources.npm.registry import fetch_packument
+from network.hostile import elapsed, hostile_server
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.delenv("CODEX_INSTALL_TIMEOUT", raising=False)
+
+
+def test_read_capped_stops_at_the_first_chunk_past_the_cap() -> None:
+    seen: list[int] = []
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for n in range(100):
+            seen.append(n)
+            yield b"x" * 10
+
+    with pytest.raises(ValueError, match="cap"):
+        read_capped(chunks(), 25, over_cap=lambda: ValueError("cap"))
+    assert seen == [0, 1, 2]
+
+
+def test_read_capped_stops_at_the_deadline() -> None:
+    now = iter([0.0, 5.0, 11.0, 12.0])
+    with pytest.raises(TimeoutError):
+        read_capped(
+            iter([b"a", b"b", b"c"]),
+            100,
+            over_cap=lambda: ValueError(),
+            deadline=10.0,
+            past_deadline=TimeoutError,
+            clock=lambda: next(now),
+        )
+
+
+def test_codex_install_timeout_sets_every_deadline() -> None:
+    env = {"CODEX_INSTALL_TIMEOUT": "7.5"}
+    assert metadata_deadline(env) == download_deadline(env) == deadline_s(env) == 7.5
+    assert metadata_deadline({}) == deadline_s({}) == DEFAULT_DEADLINE_S
+    assert download_deadline({}) > DEFAULT_DEADLINE_S
+    assert deadline_s({"CODEX_INSTALL_TIMEOUT": "soon"}) == DEFAULT_DEADLINE_S  # launcher goes on
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "nan", "inf"])
+def test_an_unreadable_codex_install_timeout_is_a_usage_error(value: str, tmp_path: Path) -> None:
+    settings = Settings.from_env({"HOME": str(tmp_path), "CODEX_INSTALL_TIMEOUT": value})
+    with pytest.raises(UsageError, match="CODEX_INSTALL_TIMEOUT must be a number"):
+        _ = settings.sources
+
+
+def test_codex_install_timeout_reaches_the_github_config(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HOME": str(tmp_path), "CODEX_INSTALL_TIMEOUT": "4"})
+    assert settings.sources.github.timeout == 4.0
+
+
+def test_a_local_file_is_not_read_past_its_declared_size(tmp_path: Path) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"\0" * (3 << 20))
+    got: list[int] = []
+    with pytest.raises(VerificationError, match="larger than the expected 1000 bytes"):
+        download(None, path.as_uri(), lambda b: got.append(len(b)), expected_size=1000)
+    assert got == []
+
+
+def test_an_endless_sums_file_stops_at_its_cap() -> None:
+    with (
+        hostile_server("endless") as url,
+        httpx.Client() as client,
+        pytest.raises(VerificationError, match=r"larger than the 1 MiB allowed"),
+    ):
+        fetch_bytes(client, f"{url}/SUMS", label="SUMS", limit=SUMS_CAP, policy=NO_RETRY)
+
+
+@pytest.mark.slow
+def test_a_trickled_download_stops_at_the_deadline() -> None:
+    with hostile_server("trickle", interval=0.2) as url, httpx.Client(timeout=5) as client:
+        start = time.monotonic()
+        with pytest.raises(NetworkError, match=r"took longer than 1 s") as info:
+            download(client, f"{url}/a.tar.gz", lambda _b: None, seconds=1.0)
+        assert elapsed(start) < 2.5
+    assert "CODEX_INSTALL_TIMEOUT" in (info.value.hint or "")
+
+
+def test_an_endless_packument_stops_at_its_cap() -> None:
+    with hostile_server("endless") as url, httpx.Client() as client:
+        registry = Registry(url=f"{url}/", origin="test")
+        with pytest.raises(NetworkError, match=r"packument from .* larger than the 64 MiB"):
+            fetch_packument(client, registry, policy=RetryPolicy(attempts=1))
+
+
+@pytest.mark.slow
+def test_a_trickled_packument_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEX_INSTALL_TIMEOUT", "1")
+    with hostile_server("trickle", interval=0.2) as url, httpx.Client(timeout=5) as client:
+        registry = Registry(url=f"{url}/", origin="test")
+        start = time.monotonic()
+        with pytest.raises(NetworkError, match=r"took longer than 1 s"):
+            fetch_packument(client, registry, policy=RetryPolicy(attempts=1))
+        assert elapsed(start) < 2.5
+
+
+def test_an_endless_token_answer_is_a_transient_refresh_failure() -> None:
+    with (
+        hostile_server("endless") as url,
+        httpx.Client() as client,
+        pytest.raises(RefreshError, match=r"larger than 1 MiB") as info,
+    ):
+        post_refresh(client, f"{url}/oauth/token", "rt", now=time.time())
+    assert not info.value.permanent
+
+
+@pytest.mark.slow
+def test_a_trickled_token_answer_stops_at_the_deadline() -> None:
+    with hostile_server("trickle", interval=0.2) as url, httpx.Client(timeout=5) as client:
+        start = time.monotonic()
+        with pytest.raises(RefreshError, match=r"within 1 s") as info:
+            post_refresh(client, f"{url}/oauth/token", "rt", now=time.time(), seconds=1.0)
+        assert elapsed(start) < 2.5
+    assert not info.value.permanent
