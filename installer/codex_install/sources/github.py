@@ -396,8 +396,8 @@ def _root_cause(err: BaseException) -> str:
 LIGHT_CACHE = "github-latest.json"  # {url: {"etag": ..., "body": ...}}, public metadata only
 # A shortcut, not the request of record: a host that does not answer within this gets the
 # requests path (its own timeouts and retries), so a black-holed GitHub costs seconds, not 30:
-# 3 s here + two 5 s tries there keep the npm fallback within 15 s.
-_LIGHT_TIMEOUT = 3.0
+# 2 s here + two 5 s tries there keep the npm fallback well within 15 s.
+_LIGHT_TIMEOUT = 2.0
 
 
 def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | None:
