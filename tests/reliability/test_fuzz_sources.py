@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -79,6 +80,7 @@ def test_github_release_bytes_are_parsed_or_refused(body):
     )  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # a loopback mirror request per example: ~1.2 s under the CI profile
 @FAST
 @given(hostile_bytes(release_docs))
 @example(DEEP.encode())
