@@ -45,6 +45,13 @@ def id_token(email: str = "dev@example.com", plan: str = "plus", account: str = 
     )
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that stops reading (a capped or timed-out refresh) is what tests do on
+        # purpose; a traceback on stderr would land in whatever test runs next.
+        pass
+
+
 @dataclass(frozen=True)
 class Reply:
     status: int
@@ -63,7 +70,7 @@ class FakeTokenEndpoint:
         self.reply: Reply | None = None  # None: rotate like the real endpoint
         self.delay = 0.0
         self.access_ttl = 3600.0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
