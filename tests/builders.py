@@ -39,6 +39,19 @@ def _add_dir(tf: tarfile.TarFile, name: str) -> None:
     tf.addfile(info)
 
 
+def package_manifest(version: str, target: str = TARGET) -> dict[str, object]:
+    """The codex-package.json of a package-layout archive."""
+    return {
+        "layoutVersion": 1,
+        "version": version,
+        "target": target,
+        "variant": "codex",
+        "entrypoint": "bin/codex",
+        "resourcesDir": "codex-resources",
+        "pathDir": "codex-path",
+    }
+
+
 def package_tar(
     version: str,
     target: str = TARGET,
@@ -48,16 +61,7 @@ def package_tar(
 ) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
-        pkg = {
-            "layoutVersion": 1,
-            "version": version,
-            "target": target,
-            "variant": "codex",
-            "entrypoint": "bin/codex",
-            "resourcesDir": "codex-resources",
-            "pathDir": "codex-path",
-            **(package_json or {}),
-        }
+        pkg = {**package_manifest(version, target), **(package_json or {})}
         _add(tf, "codex-package.json", json.dumps(pkg).encode())
         _add_dir(tf, "bin")
         _add(tf, "bin/codex", script or codex_script(version), 0o755)

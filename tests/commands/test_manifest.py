@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from builders import ALL_TARGETS, TARGET, FakeRelease, gz, legacy_tar, package_tar, sha256, zst
+from builders import (
+    ALL_TARGETS,
+    TARGET,
+    FakeRelease,
+    gz,
+    legacy_tar,
+    package_manifest,
+    package_tar,
+    sha256,
+    zst,
+)
 from codex_install.cli import cli
 from codex_install.commands.install import shipped_pin
 from codex_install.install import InstallRequest
@@ -61,15 +71,7 @@ def download_path(rel: FakeRelease, name: str) -> str:
 def npm_tarball(version: str, target: str, *, script: bytes | None = None) -> bytes:
     """An @openai/codex platform package: the package layout under package/vendor/<T>/."""
     vendor = f"package/vendor/{target}"
-    pkg = {
-        "layoutVersion": 1,
-        "version": version,
-        "target": target,
-        "variant": "codex",
-        "entrypoint": "bin/codex",
-        "resourcesDir": "codex-resources",
-        "pathDir": "codex-path",
-    }
+    pkg = package_manifest(version, target)
     files = {
         f"{vendor}/codex-package.json": (json.dumps(pkg).encode(), 0o644),
         f"{vendor}/bin/codex": (

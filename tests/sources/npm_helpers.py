@@ -12,10 +12,10 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from builders import TARGET, gz
-from codex_install.cli import cli
+from builders import TARGET, gz, package_manifest
+from cli_helpers import run
 from servers.fake_http import FakeHTTPServer
 
 REPO = "openai/codex"
@@ -39,15 +39,7 @@ def npm_tarball(
     """A platform package in the real shape: no directory entries, everything under
     ``package/``, the Codex package layout under ``package/vendor/<T>/``."""
     vendor = f"package/vendor/{target}"
-    pkg = {
-        "layoutVersion": 1,
-        "version": version,
-        "target": target,
-        "variant": "codex",
-        "entrypoint": "bin/codex",
-        "resourcesDir": "codex-resources",
-        "pathDir": "codex-path",
-    }
+    pkg = package_manifest(version, target)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
         _add(tf, f"{vendor}/codex-resources/bwrap", b"#!/bin/sh\n", 0o755)
@@ -151,10 +143,6 @@ def closed_port() -> int:
 
 
 # --- CLI helpers ---------------------------------------------------------------------------
-
-
-def run(env: dict[str, str], *args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), obj={"env": env}, catch_exceptions=False)
 
 
 def install(env: dict[str, str], *args: str) -> Result:
