@@ -60,3 +60,25 @@ def test_latest_already_installed_is_one_request_without_httpx(
     assert [r.path for r in server.log] == [f"/repos/{REPO}/releases/latest"]
     assert server.log[0].headers.get("if-none-match")  # answered 304 from the kept copy
     assert not set(HEAVY) & names
+
+
+@pytest.mark.slow
+def test_a_pinned_install_from_github_never_imports_requests(
+    env: dict[str, str], server: FakeHTTPServer
+) -> None:
+    """The release JSON comes through the light conditional request (stdlib), the SUMS file and
+    the archive through httpx: requests and requests-cache (0.1-0.8 s to import) stay out."""
+    rel = package_release("0.169.0")
+    rel.publish_github(server)
+    args = (
+        "install",
+        "--version",
+        "0.169.0",
+        "--no-login",
+        "--target",
+        "x86_64-unknown-linux-musl",
+    )
+    names, _ = imported_modules(*args, env=env)
+    assert "httpx" in names  # the archive did come down
+    assert not {"requests", "requests_cache", "urllib3"} & names
+    assert [r.path for r in server.log][:1] == [f"/repos/{REPO}/releases/tags/{rel.tag}"]

@@ -413,7 +413,10 @@ def test_ssl_cert_file_is_trusted_for_the_api_and_the_downloads(env, tls_server,
 def test_a_corrupt_metadata_cache_does_not_stop_an_install(env, server):
     # The cache only saves API requests; a killed writer or a full disk must not turn every
     # later install into "unexpected DatabaseError".
-    package_release("0.169.0").publish_github(server)
+    rel = package_release("0.169.0")
+    rel.publish_github(server)
+    # A 503 first: the light request hands over to the requests path, which keeps the cache.
+    server.fault(f"/repos/{REPO}/releases/tags/{rel.tag}", "503")
     cache = Path(env["CODEX_INSTALL_CACHE_DIR"]) / "github-api.sqlite"
     cache.parent.mkdir(parents=True)
     cache.write_bytes(b"not a database\n")
@@ -423,8 +426,11 @@ def test_a_corrupt_metadata_cache_does_not_stop_an_install(env, server):
 
 
 def test_a_metadata_cache_with_broken_pages_does_not_stop_an_install(env, server):
-    package_release("0.169.0").publish_github(server)
+    rel = package_release("0.169.0")
+    rel.publish_github(server)
+    server.fault(f"/repos/{REPO}/releases/tags/{rel.tag}", "503")  # to the requests path
     assert install(env, "--version", "0.169.0").exit_code == 0
+    server.fault(f"/repos/{REPO}/releases/tags/{rel.tag}", "503")
     cache = Path(env["CODEX_INSTALL_CACHE_DIR"]) / "github-api.sqlite"
     data = bytearray(cache.read_bytes())
     data[4096:] = b"\xab" * (len(data) - 4096)  # the header survives, the pages do not

@@ -15,18 +15,9 @@ import click
 from click.shell_completion import get_completion_class
 
 from codex_install import __version__
-from codex_install.commands import auth as auth_command
-from codex_install.commands import check as check_command
-from codex_install.commands import homebrew as homebrew_command
-from codex_install.commands import install as install_command
-from codex_install.commands import login as login_command
-from codex_install.commands import ls_remote as ls_remote_command
-from codex_install.commands import manifest as manifest_command
-from codex_install.commands import mirror as mirror_command
-from codex_install.commands import prune as prune_command
-from codex_install.commands import releases as releases_command
-from codex_install.commands import resolve as resolve_command
-from codex_install.commands import update as update_command
+
+# Each command imports its commands.<verb> module inside its function: a verb pays only for its
+# own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
 from codex_install.errors import CodexInstallError, FilesystemError, UsageError
 from codex_install.ui import Reporter
@@ -284,6 +275,8 @@ def install_cmd(
         codex-install install --mirror https://mirror.example/codex
         codex-install install --archive codex-package-x86_64-unknown-linux-musl.tar.zst --sha256 HEX
     """
+    from codex_install.commands import install as install_command
+
     _set_json_mode(ctx, as_json)
     settings = _settings(
         ctx,
@@ -307,6 +300,8 @@ def install_cmd(
 @click.pass_context
 def resolve_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
     """Print target, layout, asset, URL, size and digest; download no archive."""
+    from codex_install.commands import resolve as resolve_command
+
     _set_json_mode(ctx, as_json)
     data = resolve_command.run(target, _settings(ctx, **flags))
     if as_json:
@@ -321,6 +316,8 @@ def resolve_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flag
 @click.pass_context
 def list_cmd(ctx: click.Context, codex_home: Path | None, as_json: bool) -> None:
     """List installed releases; * marks current."""
+    from codex_install.commands import releases as releases_command
+
     releases = releases_command.list_releases(_settings(ctx, codex_home=codex_home))
     if as_json:
         _emit_json({"releases": releases})
@@ -345,6 +342,8 @@ def use_cmd(
     force: bool,
 ) -> None:
     """Switch `current` to an installed release (rollback)."""
+    from codex_install.commands import releases as releases_command
+
     settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
     click.echo(releases_command.use(version, target, settings, force=force), err=True)
 
@@ -361,6 +360,8 @@ def uninstall_cmd(
     bin_dir: Path | None,
 ) -> None:
     """Remove one release, or everything codex-install installed (credentials are kept)."""
+    from codex_install.commands import releases as releases_command
+
     settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
     for line in releases_command.uninstall(version, target, settings):
         click.echo(line, err=True)
@@ -381,6 +382,8 @@ def check_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags:
     \b
         codex-install check && echo up to date
     """
+    from codex_install.commands import check as check_command
+
     _set_json_mode(ctx, as_json)
     checked = check_command.run(target, _settings(ctx, **flags), Reporter())
     if as_json:
@@ -404,6 +407,8 @@ def update_cmd(
     **flags: Any,
 ) -> None:
     """Install the latest Codex for the installed target and say what changed."""
+    from codex_install.commands import update as update_command
+
     _set_json_mode(ctx, as_json)
     args = update_command.UpdateArgs(target=target, quiet=quiet, verbose=verbose)
     data = update_command.run(args, _settings(ctx, **flags))
@@ -421,6 +426,8 @@ def ls_remote_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **fl
     \b
         codex-install ls-remote --source npm | head -5
     """
+    from codex_install.commands import ls_remote as ls_remote_command
+
     _set_json_mode(ctx, as_json)
     listed = ls_remote_command.run(target, _settings(ctx, **flags), Reporter())
     if as_json:
@@ -446,6 +453,8 @@ def prune_cmd(
     ctx: click.Context, keep: int, dry_run: bool, codex_home: Path | None, as_json: bool
 ) -> None:
     """Remove old releases; never current, never anything else in CODEX_HOME."""
+    from codex_install.commands import prune as prune_command
+
     _set_json_mode(ctx, as_json)
     args = prune_command.PruneArgs(keep=keep, dry_run=dry_run)
     removed = prune_command.run(args, _settings(ctx, codex_home=codex_home))
@@ -498,6 +507,8 @@ def login_cmd(
         codex-install login
         OPENAI_API_KEY=sk-... codex-install login --json   # the key goes to codex on stdin
     """
+    from codex_install.commands import login as login_command
+
     _set_json_mode(ctx, as_json)
     result = login_command.run(_settings(ctx, codex_home=codex_home, bin_dir=bin_dir))
     if result.state == "skipped":
@@ -528,6 +539,8 @@ def auth_status_cmd(
     \b
         codex-install auth status --json --refresh
     """
+    from codex_install.commands import auth as auth_command
+
     settings = _settings(ctx, codex_home=codex_home)
     click.echo(
         auth_command.status(settings, include_token=include_token, refresh=refresh, as_json=as_json)
@@ -539,6 +552,8 @@ def auth_status_cmd(
 @click.pass_context
 def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
     """Answer getAuthStatus and account/read as JSON-RPC on stdin/stdout until EOF."""
+    from codex_install.commands import auth as auth_command
+
     settings = _settings(ctx, codex_home=codex_home)
     sys.exit(auth_command.serve(settings, sys.stdin.buffer, sys.stdout))
 
@@ -598,6 +613,8 @@ def mirror_sync_cmd(
         codex-install mirror sync --version latest --output /srv/codex-mirror
         codex-install install --mirror https://mirror.internal/codex
     """
+    from codex_install.commands import mirror as mirror_command
+
     _set_json_mode(ctx, as_json)
     args = mirror_command.SyncArgs(output=output, targets=targets, quiet=quiet)
     data = mirror_command.run(args, _settings(ctx, **flags))
@@ -650,6 +667,8 @@ def manifest_generate_cmd(
         codex-install manifest generate --version 0.169.0
         codex-install manifest generate --version 0.169.0 --source github --source npm
     """
+    from codex_install.commands import manifest as manifest_command
+
     _set_json_mode(ctx, as_json)
     args = manifest_command.GenerateArgs(
         sources=sources, output=output, targets=targets, quiet=quiet
@@ -680,6 +699,8 @@ def manifest_verify_cmd(
     \b
         codex-install manifest verify manifests/codex-0.169.0.toml
     """
+    from codex_install.commands import manifest as manifest_command
+
     _set_json_mode(ctx, as_json)
     args = manifest_command.VerifyArgs(manifest_file, quiet=quiet, verbose=verbose)
     verified = manifest_command.run_verify(args, _settings(ctx, npm_registry=npm_registry))
@@ -733,6 +754,8 @@ def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str | None, k
         codex-install homebrew --manifest manifests/codex-0.169.0.toml --output homebrew/codex.rb
         codex-install homebrew --manifest manifests/codex-0.169.0.toml --kind formula
     """
+    from codex_install.commands import homebrew as homebrew_command
+
     args = homebrew_command.HomebrewArgs(manifest_file, output, layout, kind)  # type: ignore[arg-type]
     text = homebrew_command.run(args, lambda line: click.echo(f"codex-install: {line}", err=True))
     if text is not None:

@@ -28,11 +28,11 @@ from codex_install.http.download import Digests, Progress, download
 from codex_install.models import Asset, Layout, Manifest, Selection
 from codex_install.pathenv import removal_command
 from codex_install.paths import Paths
-from codex_install.sources import github
 from codex_install.sources.dispatch import (
     NpmResolver,
     Resolved,
     SourceOptions,
+    fetch_github,
     resolve,
     with_sums,
 )
@@ -208,9 +208,7 @@ class _Run:
         if req.sources.effective not in ("auto", "github"):
             return None
         try:
-            release = github.fetch_release_light(
-                req.sources.github, req.version
-            ) or github.fetch_release(
+            release = fetch_github(
                 req.sources.github, req.version, sleep=self.hooks.sleep, notice=self.hooks.notice
             )
         except NetworkError as err:

@@ -1,4 +1,4 @@
-"""The one light conditional request for the latest release (sources/github.py,
+"""The one light conditional request for a release (latest or a tag) (sources/github.py,
 ``fetch_release_light``): an ETag kept in the cache dir, and None for anything unusual so the
 requests path takes over with its retries and messages."""
 
@@ -11,7 +11,7 @@ import pytest
 
 from builders import package_release
 from cli_helpers import REPO
-from codex_install.errors import UsageError
+from codex_install.errors import NotFoundError, UsageError
 from codex_install.sources.github import LIGHT_CACHE, GitHubConfig, fetch_release_light
 from codex_install.versions import parse_version
 from servers.fake_http import FakeHTTPServer
@@ -98,3 +98,34 @@ def test_a_corrupt_cache_file_is_ignored(server: FakeHTTPServer, tmp_path: Path)
     release = fetch_release_light(config(server, tmp_path), parse_version("latest"))
     assert release is not None and release.version == "0.170.0"
     assert json.loads((tmp_path / LIGHT_CACHE).read_text())
+
+
+@pytest.mark.usefixtures("no_proxy")
+def test_a_tag_is_asked_the_same_way_and_checked(server: FakeHTTPServer, tmp_path: Path) -> None:
+    rel = package_release("0.169.0")
+    rel.publish_github(server)
+    pinned = parse_version("0.169.0")
+    first = fetch_release_light(config(server, tmp_path), pinned)
+    second = fetch_release_light(config(server, tmp_path), pinned)
+    assert first is not None and second is not None and second.tag == rel.tag
+    sent = server.requests_to(f"/repos/{REPO}/releases/tags/{rel.tag}")
+    assert len(sent) == 2 and sent[1].headers["if-none-match"]
+
+
+@pytest.mark.usefixtures("no_proxy")
+def test_another_tag_in_the_answer_is_left_to_the_requests_path(
+    server: FakeHTTPServer, tmp_path: Path
+) -> None:
+    # The requests path refuses it with its message; the light one never returns it.
+    other = package_release("0.170.0")
+    urls = {name: f"{server.url}/{name}" for name in other.files}
+    server.add(f"/repos/{REPO}/releases/tags/rust-v0.169.0", json.dumps(other.release_json(urls)))
+    assert fetch_release_light(config(server, tmp_path), parse_version("0.169.0")) is None
+    assert not (tmp_path / LIGHT_CACHE).exists()
+
+
+@pytest.mark.usefixtures("no_proxy")
+def test_a_404_is_final_on_the_light_path_too(server: FakeHTTPServer, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match=r"release rust-v9\.9\.9 not found in openai/codex"):
+        fetch_release_light(config(server, tmp_path), parse_version("9.9.9"))
+    assert len(server.requests_to(f"/repos/{REPO}/releases/tags/rust-v9.9.9")) == 1

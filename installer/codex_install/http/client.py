@@ -4,7 +4,6 @@ and the checks every user-given URL and every TLS failure go through."""
 from __future__ import annotations
 
 import os
-import ssl
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -134,6 +133,8 @@ def check_url(
 
 def tls_verification_failed(err: BaseException) -> bool:
     """Whether ``err`` (or what it wraps) is a refused server certificate."""
+    import ssl  # only a failed request asks; an http:// client never loads it
+
     seen: set[int] = set()
     current: BaseException | None = err
     while current is not None and id(current) not in seen:

@@ -64,7 +64,21 @@ def fetch_release(
         if not options.mirror:
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
         return mirror.fetch_release(client, options.mirror, spec, sleep=sleep)
-    return github.fetch_release(options.github, spec, session=session, sleep=sleep, notice=notice)
+    return fetch_github(options.github, spec, session=session, sleep=sleep, notice=notice)
+
+
+def fetch_github(
+    config: GitHubConfig,
+    spec: VersionSpec,
+    *,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    notice: Callable[[str], None] = lambda _msg: None,
+) -> Release:
+    """The GitHub release: the light conditional request first, the requests path (retries,
+    rate limits, proxies, messages) whenever that one has no plain answer."""
+    light = github.fetch_release_light(config, spec) if session is None else None
+    return light or github.fetch_release(config, spec, session=session, sleep=sleep, notice=notice)
 
 
 def resolve(
