@@ -60,6 +60,10 @@ def test_latest_already_installed_is_one_request_without_httpx(
     assert [r.path for r in server.log] == [f"/repos/{REPO}/releases/latest"]
     assert server.log[0].headers.get("if-none-match")  # answered 304 from the kept copy
     assert not set(HEAVY) & names
+    # Nor what only a download or a pin needs (issue 14: the no-op's cost is its imports).
+    unneeded = {"codex_install.archive", "codex_install.http.download", "codex_install.manifest"}
+    assert not unneeded & names, sorted(unneeded & names)
+    assert not {"tomli_w", "tomllib"} & names
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +38,7 @@ def output_lines(outputs: Mapping[str, str | None]) -> str:
     for name, value in outputs.items():
         text = value or ""
         if "\n" in text or "\r" in text:
-            delimiter = f"ghadelimiter_{secrets.token_hex(8)}"
+            delimiter = f"ghadelimiter_{os.urandom(8).hex()}"
             lines.append(f"{name}<<{delimiter}\n{text}\n{delimiter}\n")
         else:
             lines.append(f"{name}={text}\n")

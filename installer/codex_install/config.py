@@ -18,14 +18,12 @@ from urllib.parse import urlsplit
 from codex_install.errors import UsageError
 from codex_install.http.limits import DEFAULT_DEADLINE_S, TIMEOUT_ENV, timeout_from_env
 from codex_install.paths import Paths, github_token, resolve_paths
-from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
-from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
-from codex_install.sources.npm import resolver_factory
 from codex_install.terminal import env_flag, non_interactive_forced
 
 if TYPE_CHECKING:
     import httpx
 
+    from codex_install.sources.dispatch import SourceOptions
     from codex_install.sources.npm import Resolver
 
 # Variables named here so that `grep` finds every one of them in this file.
@@ -90,6 +88,8 @@ class Settings:
         self, notice: Callable[[str], None]
     ) -> Callable[[httpx.Client], Resolver] | None:
         """The npm source for this environment (None when no registry is configured)."""
+        from codex_install.sources.npm import resolver_factory  # only an install resolves
+
         return resolver_factory(self.env, self.sources.npm_registry, notice=notice)
 
     @property
@@ -99,6 +99,10 @@ class Settings:
 
 
 def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions:
+    # Here, not at the top: list, use, auth and the launcher never load the sources.
+    from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
+    from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
+
     source = _first(flags.source, env.get(SOURCE_ENV)) or "auto"
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r} ({', '.join(SOURCES)})")

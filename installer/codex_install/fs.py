@@ -7,7 +7,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -92,7 +91,7 @@ def replace_dir(staging: Path, final: Path, *, what: str = "move into") -> None:
     old: Path | None = None
     try:
         if final.exists():
-            old = final.with_name(f".trash-{final.name}-{secrets.token_hex(4)}")
+            old = final.with_name(f".trash-{final.name}-{os.urandom(4).hex()}")
             os.rename(final, old)
         os.rename(staging, final)
     except OSError as err:

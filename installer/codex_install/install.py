@@ -3,7 +3,9 @@ smoke test → promote → swap ``current`` → link. Every step that can fail l
 install as it was (SPEC §3, §5).
 
 One :class:`_Run` carries what every step needs (request, paths, hooks, clock, timings), so the
-steps are short methods instead of helpers with ten parameters.
+steps are short methods instead of helpers with ten parameters. The archive and download
+modules are imported by the steps that stream: a reinstall of an installed release never loads
+them (its whole cost is the process start).
 """
 
 from __future__ import annotations
@@ -19,12 +21,10 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from codex_install import layout, verify
-from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
 from codex_install.childenv import without_secrets
 from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
 from codex_install.fs import file_lock
 from codex_install.http.client import make_client
-from codex_install.http.download import Digests, Progress, download
 from codex_install.models import Asset, Layout, Manifest, Selection
 from codex_install.pathenv import removal_command
 from codex_install.paths import Paths
@@ -36,13 +36,14 @@ from codex_install.sources.dispatch import (
     resolve,
     with_sums,
 )
-from codex_install.sources.pinned import resolve_pinned
 from codex_install.sources.release import select_asset
 from codex_install.ui import outcome_line
 from codex_install.versions import VersionSpec, parse_version, version_key
 
 if TYPE_CHECKING:
     import httpx
+
+    from codex_install.http.download import Digests, Progress
 
 Runner = Callable[[list[str], float], tuple[int, str]]
 # Every install reports these steps in ``timings`` (seconds each step took; 0 for a step that
@@ -258,6 +259,8 @@ class _Run:
         if req.manifest is None and self.github_unreachable is not None:
             return self.resolve_npm_instead(npm_resolver, self.github_unreachable)
         if req.manifest is not None:
+            from codex_install.sources.pinned import resolve_pinned
+
             return resolve_pinned(
                 req.manifest,
                 req.sources,
@@ -288,6 +291,9 @@ class _Run:
         self, client: httpx.Client, sel: Selection, staging: Path, expected: str | None
     ) -> Digests:
         """Download into the extractor, verifying the digests before the extraction counts."""
+        from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
+        from codex_install.http.download import download
+
         spec = ExtractSpec(
             format=archive_format(sel.archive.name),
             layout=sel.layout,
@@ -313,6 +319,9 @@ class _Run:
 
     def from_archive(self, archive: Path) -> InstallResult:
         """``--archive FILE``: no network; the pin (``--sha256``) is the only source of truth."""
+        from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
+        from codex_install.http.download import download
+
         if not self.req.sha256:
             raise UsageError("--archive needs --sha256 HEX (or --manifest FILE) to verify the file")
         if not archive.is_file():

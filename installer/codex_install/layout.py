@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import stat
 from collections.abc import Callable
@@ -113,7 +112,7 @@ def clean_leftovers(paths: Paths) -> int:
 def new_staging_dir(paths: Paths) -> Path:
     try:
         paths.releases.mkdir(mode=0o755, parents=True, exist_ok=True)
-        staging = paths.releases / f"{STAGING_PREFIX}{secrets.token_hex(6)}"
+        staging = paths.releases / f"{STAGING_PREFIX}{os.urandom(6).hex()}"
         staging.mkdir(mode=0o755)
     except OSError as err:
         raise FilesystemError(
@@ -131,7 +130,7 @@ def promote(staging: Path, release_dir: Path, *, paths: Paths | None = None) -> 
     """
     keep: Path | None = None
     if paths is not None and release_dir.exists() and current_dir(paths) == release_dir.resolve():
-        keep = release_dir.with_name(f"{KEEP_PREFIX}{secrets.token_hex(6)}")
+        keep = release_dir.with_name(f"{KEEP_PREFIX}{os.urandom(6).hex()}")
         try:
             shutil.copytree(release_dir, keep, symlinks=True, copy_function=_link_or_copy)
         except OSError as err:
@@ -186,7 +185,7 @@ def check_writable(paths: Paths, *, force: bool = False, remove_with: RemoveWith
         places.append((paths.bin_dir, paths.bin_link.name))
     for where, name in places:
         # Named like atomic_symlink's temp links, so clean_leftovers sweeps one a kill strands.
-        probe = where / f".{name}.tmp-{secrets.token_hex(4)}"
+        probe = where / f".{name}.tmp-{os.urandom(4).hex()}"
         try:
             os.symlink(name, probe)
             probe.unlink()

@@ -87,7 +87,7 @@ def instrument(marks: str | None, widen: float = 0.0, crash_at: int = 0, root: s
     from codex_install import install, layout
 
     install.resolve = _phase("resolve", install.resolve)
-    install.download = _phase("download", install.download)
+    install._Run.stream = _phase("download", install._Run.stream)
     install.smoke_test = _phase("smoke", install.smoke_test)
     layout.promote = _phase("promote", layout.promote, widen)
     layout.activate = _phase("swap", layout.activate, widen)

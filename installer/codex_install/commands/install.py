@@ -6,23 +6,22 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_install import ci, pathenv
 from codex_install.config import Settings
 from codex_install.errors import UsageError
 from codex_install.install import Hooks, InstallRequest, InstallResult, install
-from codex_install.manifest import load_manifest, shipped_manifest, shipped_origin
-from codex_install.manifest.shipped import manifest_dirs
 from codex_install.models import Manifest, ManifestAsset
 from codex_install.paths import Paths
 from codex_install.platforms import resolve_target
-from codex_install.signin import SignInResult, first_sign_in
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
-from codex_install.sources.pinned import pinned_candidates, usable_candidates
 from codex_install.ui import Reporter
 from codex_install.verify import parse_sha256_pin
 from codex_install.versions import VersionSpec, parse_version
+
+if TYPE_CHECKING:
+    from codex_install.signin import SignInResult
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,8 @@ def _request_pin(args: InstallArgs) -> str | None:
 
 
 def _sign_in(settings: Settings, args: InstallArgs) -> SignInResult:
+    from codex_install.signin import first_sign_in  # the auth modules: only past the install
+
     # CODEX_NON_INTERACTIVE means "never prompt", not "skip": an API key in the environment
     # still signs in (SPEC §6, §10). Only --no-login skips the step.
     return first_sign_in(
@@ -197,6 +198,8 @@ def pin_install(
     """Pin ``request`` to ``manifest_file``, or to the shipped manifest for its version when
     one applies (see :func:`shipped_pin`); unchanged and ``None`` otherwise."""
     if manifest_file is not None:
+        from codex_install.manifest import load_manifest  # a pin loads the manifest modules
+
         pin: Pin | None = Pin(load_manifest(manifest_file), str(manifest_file), shipped=False)
     else:
         pin = shipped_pin(request, settings.manifest_override)
@@ -224,6 +227,8 @@ def apply_pin(request: InstallRequest, pin: Pin) -> InstallRequest:
                 f"which pins {asset.name} to {asset.sha256[:12]}…"
             )
         return replace(request, version=version, sha256=asset.sha256)
+    from codex_install.sources.pinned import pinned_candidates  # as in pin_install
+
     pinned_candidates(manifest, request.target, request.sources, origin=pin.origin)
     return replace(request, version=version, manifest=manifest, manifest_optional=pin.shipped)
 
@@ -255,6 +260,11 @@ def shipped_pin(request: InstallRequest, override: str | None) -> Pin | None:
     version = request.version.version
     if version is None or not _may_use_shipped(request):
         return None
+    # Past the checks: `--version latest` (most installs) loads no manifest module.
+    from codex_install.manifest import shipped_manifest, shipped_origin
+    from codex_install.manifest.shipped import manifest_dirs
+    from codex_install.sources.pinned import usable_candidates
+
     manifest = shipped_manifest(version, manifest_dirs(override))
     if manifest is None:
         return None

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import tomli_w
-
 from codex_install.errors import FilesystemError, UsageError
 from codex_install.fs import atomic_write_text
 from codex_install.models import (
@@ -86,6 +84,8 @@ def render_manifest(manifest: Manifest) -> str:
         "tag": manifest.tag,
         "assets": [a.to_table() for a in sorted(manifest.assets, key=sort_key)],
     }
+    import tomli_w  # only rendering a manifest needs it, never reading one
+
     return tomli_w.dumps(document)
 
 

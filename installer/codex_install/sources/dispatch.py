@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from codex_install.errors import NetworkError, UsageError, VerificationError
-from codex_install.http.download import fetch_bytes
 from codex_install.http.limits import SUMS_CAP
 from codex_install.models import Release, Selection
-from codex_install.sources import github, mirror
+from codex_install.sources import github
 from codex_install.sources.github import GitHubConfig
 from codex_install.sources.release import select_asset
 from codex_install.verify import check_sha256, parse_sums
@@ -63,6 +62,8 @@ def fetch_release(
     if source == "mirror":
         if not options.mirror:
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
+        from codex_install.sources import mirror  # its download stack: only a mirror's fetch
+
         return mirror.fetch_release(client, options.mirror, spec, sleep=sleep)
     return fetch_github(options.github, spec, session=session, sleep=sleep, notice=notice)
 
@@ -121,6 +122,8 @@ def with_sums(
     digest (None when the layout has no SUMS file)."""
     if selection.sums is None:
         return Resolved(selection, None)
+    from codex_install.http.download import fetch_bytes  # a no-op reinstall never asks
+
     body, digests = fetch_bytes(
         client,
         selection.sums.url,
