@@ -13,6 +13,7 @@ from codex_install.fs import (
     atomic_symlink,
     atomic_write_text,
     file_lock,
+    make_dirs,
     remove_tree,
     replace_dir,
 )
@@ -114,3 +115,17 @@ def test_file_lock_makes_its_directory_0755_whatever_the_umask(tmp_path: Path) -
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "made").stat().st_mode) == 0o755
+
+
+def test_make_dirs_gives_every_dir_it_makes_the_mode(tmp_path: Path) -> None:
+    old = os.umask(0o002)
+    try:
+        make_dirs(tmp_path / "a" / "b" / "c")
+        make_dirs(tmp_path / "a" / "b" / "c")  # there already: nothing to do
+    finally:
+        os.umask(old)
+    for d in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "c"):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o755, d
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FileExistsError):
+        make_dirs(tmp_path / "file")

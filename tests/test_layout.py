@@ -110,5 +110,21 @@ def test_a_tree_of_another_uid_or_writable_by_others_is_refused_unless_forced(
     layout.check_trusted(paths, uid=me, force=True)
 
 
+@pytest.mark.parametrize("above", ["codex_home", "packages"])
+def test_a_writable_dir_above_the_tree_is_refused_unless_sticky(tmp_path: Path, above: str) -> None:
+    paths = _paths(tmp_path)
+    _release(paths, "0.1.0")
+    where = paths.codex_home if above == "codex_home" else paths.standalone.parent
+    for d in (paths.codex_home, paths.standalone.parent, paths.standalone, paths.releases):
+        d.chmod(0o755)
+    where.chmod(0o777)
+    with pytest.raises(FilesystemError, match=f"{where} is writable by group and others"):
+        layout.check_trusted(paths)
+    where.chmod(0o1777)
+    layout.check_trusted(paths)
+    with pytest.raises(FilesystemError, match="owned by another user"):
+        layout.check_trusted(paths, uid=4242)
+
+
 def test_a_tree_not_made_yet_is_trusted(tmp_path: Path) -> None:
     layout.check_trusted(_paths(tmp_path))

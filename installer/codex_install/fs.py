@@ -102,6 +102,24 @@ def replace_dir(staging: Path, final: Path, *, what: str = "move into") -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def make_dirs(path: Path, mode: int = 0o755) -> None:
+    """``mkdir -p`` in which every directory made gets ``mode`` (less the umask): Path.mkdir
+    gives the parents it makes the umask's default, so a loose umask (002) would leave a
+    group-writable CODEX_HOME or packages/ that the next install refuses to trust."""
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for where in reversed(missing):
+        try:
+            where.mkdir(mode=mode)
+        except FileExistsError:
+            if not where.is_dir():
+                raise
+
+
 def _busy(path: Path, timeout: float) -> CodexInstallError:
     return FilesystemError(f"another codex-install holds {path} (waited {timeout:.0f}s)")
 
@@ -121,11 +139,11 @@ def file_lock(
     """Hold ``path`` exclusively; ``busy(path, timeout)`` is raised when waiting runs out.
 
     The lock file is never opened through a symlink: one planted there would make us create or
-    lock a file of the link's choosing. Its directory is made 0755 whatever the umask, so the
-    install tree passes its own trust check next time (layout.check_trusted).
+    lock a file of the link's choosing. Its directory (and each parent made) is made 0755
+    whatever the umask, so the tree passes its own trust check next time (layout.check_trusted).
     """
     try:
-        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        make_dirs(path.parent)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
     except OSError as err:
         if err.errno == errno.ELOOP:

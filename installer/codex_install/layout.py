@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from codex_install.errors import FilesystemError, NotFoundError, UsageError
-from codex_install.fs import atomic_symlink, remove_tree, replace_dir
+from codex_install.fs import atomic_symlink, make_dirs, remove_tree, replace_dir
 from codex_install.paths import Paths
 from codex_install.versions import version_key
 
@@ -111,7 +111,7 @@ def clean_leftovers(paths: Paths) -> int:
 
 def new_staging_dir(paths: Paths) -> Path:
     try:
-        paths.releases.mkdir(mode=0o755, parents=True, exist_ok=True)
+        make_dirs(paths.releases)
         staging = paths.releases / f"{STAGING_PREFIX}{os.urandom(6).hex()}"
         staging.mkdir(mode=0o755)
     except OSError as err:
@@ -196,16 +196,20 @@ def check_writable(paths: Paths, *, force: bool = False, remove_with: RemoveWith
 def check_trusted(paths: Paths, *, force: bool = False, uid: int | None = None) -> None:
     """Refuse a standalone tree (the dir, ``releases/`` and each release in it) that another
     user owns or that group/others may write: whoever can write there can swap the codex we
-    run and link onto PATH. ``--force`` overrides; ``uid`` defaults to our effective uid."""
+    run and link onto PATH. The same holds for the dirs above it, CODEX_HOME and
+    ``packages/`` (whoever can write one can rename the tree below and put another in its
+    place), except that a sticky dir (mode 1777, like /tmp) lets nobody move what is ours.
+    ``--force`` overrides; ``uid`` defaults to our effective uid."""
     if force:
         return
     me = os.geteuid() if uid is None else uid
-    for where in _tree_dirs(paths):
+    above = [paths.codex_home, paths.standalone.parent]
+    for where in [*above, *_tree_dirs(paths)]:
         try:
             st = os.stat(where)
         except OSError:
-            continue  # not there yet: we create it, with mode 0755
-        _check_trust(where, st, me)
+            continue  # not there yet: we create it, with mode 0755 (fs.make_dirs)
+        _check_trust(where, st, me, sticky_ok=where in above)
 
 
 def _tree_dirs(paths: Paths) -> list[Path]:
@@ -217,14 +221,14 @@ def _tree_dirs(paths: Paths) -> list[Path]:
     return dirs + [c for c in children if c.is_dir() and not c.is_symlink()]
 
 
-def _check_trust(where: Path, st: os.stat_result, me: int) -> None:
+def _check_trust(where: Path, st: os.stat_result, me: int, *, sticky_ok: bool = False) -> None:
     if st.st_uid != me:
         raise FilesystemError(
             f"{where} is owned by another user (uid {st.st_uid}, you are {me}); refusing to "
             "install there",
             hint="fix its owner, or pass --force if you trust it",
         )
-    if st.st_mode & 0o022:
+    if st.st_mode & 0o022 and not (sticky_ok and st.st_mode & stat.S_ISVTX):
         who = (
             "group and others"
             if st.st_mode & 0o022 == 0o022

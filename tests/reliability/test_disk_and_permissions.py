@@ -302,6 +302,17 @@ def _chown_away(path: Path) -> None:
         pytest.param(
             lambda p: p.releases, lambda d: d.chmod(0o775), "writable by group", id="releases-g+w"
         ),
+        # Above the tree: whoever may write CODEX_HOME or packages/ can rename the tree away.
+        pytest.param(
+            lambda p: p.codex_home, lambda d: d.chmod(0o775), "writable by group", id="home-g+w"
+        ),
+        pytest.param(
+            lambda p: p.standalone.parent,
+            lambda d: d.chmod(0o757),
+            "writable by others",
+            id="packages-o+w",
+        ),
+        pytest.param(lambda p: p.codex_home, _chown_away, "owned by another user", id="home-owner"),
         pytest.param(
             lambda p: p.release_dir(OLD, TARGET),
             lambda d: d.chmod(0o757),
@@ -353,6 +364,19 @@ def test_a_loose_umask_still_makes_a_tree_the_next_install_trusts(server, tmp_pa
         assert install_inprocess(srv.url, paths, NEW) == 0
     finally:
         os.umask(old)
-    for where in (paths.standalone, paths.releases, paths.release_dir(NEW, TARGET)):
+    made = (paths.codex_home, paths.standalone.parent, paths.standalone, paths.releases)
+    for where in (*made, paths.release_dir(NEW, TARGET)):
         assert stat.S_IMODE(where.stat().st_mode) & 0o022 == 0, where
+    assert assert_consistent(paths, tars) == NEW
+
+
+def test_a_sticky_world_writable_codex_home_is_trusted(server, tmp_path):
+    # Mode 1777 (as /tmp): others may create entries there but never move ours away.
+    srv, tars = server
+    paths = _paths(tmp_path)
+    paths.codex_home.mkdir()
+    paths.codex_home.chmod(0o1777)
+    assert install_inprocess(srv.url, paths, OLD) == 0
+    code, stderr = _cli_install(_cli_env(srv, paths, tmp_path))
+    assert code == 0, stderr
     assert assert_consistent(paths, tars) == NEW
