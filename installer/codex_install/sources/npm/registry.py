@@ -22,6 +22,7 @@ from codex_install.http.retry import (
     parse_retry_after,
     retrying,
 )
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.models import Selection
 from codex_install.sources.npm.npmrc import (
     PACKAGE,
@@ -215,10 +216,17 @@ class _PackumentRequest:
         import httpx  # heavy: only commands that go on the network pay for it
 
         url = self.registry.packument_url
+        seconds = metadata_deadline()
+        # One deadline for the whole request, headers included (a trickled status line too).
+        deadline = time.monotonic() + seconds
         try:
-            with self.client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
+            with self.client.stream(
+                "GET", url, headers={"Accept": ACCEPT}, extensions={DEADLINE: deadline}
+            ) as response:
                 self.connected = True
-                return self._answer(response)
+                return self._answer(response, deadline, seconds)
+        except DeadlinePassed as err:
+            raise _too_slow(self.registry, seconds) from err
         except httpx.TimeoutException as err:
             raise Retryable(f"timed out talking to {self.host}") from err
         except httpx.TransportError as err:
@@ -231,10 +239,10 @@ class _PackumentRequest:
                 ) from err
             raise Retryable(last) from err
 
-    def _answer(self, response: httpx.Response) -> Any:
+    def _answer(self, response: httpx.Response, deadline: float, seconds: float) -> Any:
         registry, status = self.registry, response.status_code
         if status == 200:
-            return _parse_json(_read_limited(response, registry), registry)
+            return _parse_json(_read_limited(response, registry, deadline, seconds), registry)
         if status in (404, 410):
             raise NotFoundError(
                 f"{PACKAGE} not found on the npm registry {registry.display} "
@@ -260,20 +268,25 @@ class _PackumentRequest:
         )
 
 
-def _read_limited(response: httpx.Response, registry: Registry) -> bytes:
-    seconds = metadata_deadline()
+def _read_limited(
+    response: httpx.Response, registry: Registry, deadline: float, seconds: float
+) -> bytes:
     return read_capped(
         response.iter_bytes(),
         PACKUMENT_LIMIT,
         over_cap=lambda: NetworkError(
             too_large(f"the {PACKAGE} packument", registry.display, PACKUMENT_LIMIT)
         ),
-        deadline=time.monotonic() + seconds,
-        past_deadline=lambda: NetworkError(
-            f"the npm registry {registry.display} took longer than {seconds:g} s to send "
-            f"the {PACKAGE} metadata",
-            hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
-        ),
+        deadline=deadline,
+        past_deadline=lambda: _too_slow(registry, seconds),
+    )
+
+
+def _too_slow(registry: Registry, seconds: float) -> NetworkError:
+    return NetworkError(
+        f"the npm registry {registry.display} took longer than {seconds:g} s to send "
+        f"the {PACKAGE} metadata",
+        hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
     )
 
 
