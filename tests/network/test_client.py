@@ -7,7 +7,7 @@ import pytest
 from codex_install import __version__
 from codex_install.errors import UsageError
 from codex_install.http.client import WEB_SCHEMES, check_url, make_client, url_problem
-from codex_install.http.transport import environment_proxies, environment_proxy, no_proxy_matches
+from codex_install.http.proxies import environment_proxies, environment_proxy, no_proxy_matches
 from servers.fake_http import FakeHTTPServer
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from codex_install import __version__
 from codex_install.errors import UsageError
 from codex_install.http.limits import CONNECT_TIMEOUT_S, metadata_deadline
+from codex_install.http.proxies import environment_proxies
 
 if TYPE_CHECKING:
     import httpx
@@ -40,10 +41,8 @@ def make_client(
 
     timeout = metadata_deadline() if timeout is None else timeout
     connect = min(connect, timeout)
-    proxies = transport.environment_proxies(os.environ if env is None else env)
-    for scheme in ("https", "http", "all"):
-        if scheme in proxies:
-            check_proxy(proxies[scheme], "the proxy set in the environment", hint=_ENV_PROXY_HINT)
+    proxies = environment_proxies(os.environ if env is None else env)
+    check_environment_proxies(proxies)
     import httpx
 
     return transport.make(
@@ -60,7 +59,20 @@ SOCKS_REFUSED = "SOCKS proxies are not supported; use an http:// proxy"
 _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
 
 
-def check_proxy(url: str, what: str, *, hint: str | None = None) -> str:
+def check_environment_proxies(proxies: Mapping[str, str], *, httpx_parse: bool = True) -> None:
+    """Refuse (exit 2) a proxy variable no request could go through: requests and httpx would
+    each say it their own way, mid-request (a SOCKS proxy: advice to install an extra)."""
+    for scheme in ("https", "http", "all"):
+        if scheme in proxies:
+            check_proxy(
+                proxies[scheme],
+                "the proxy set in the environment",
+                hint=_ENV_PROXY_HINT,
+                httpx_parse=httpx_parse,
+            )
+
+
+def check_proxy(url: str, what: str, *, hint: str | None = None, httpx_parse: bool = True) -> str:
     """``url`` when it is an http(s) proxy URL we can use, else a UsageError (exit 2) saying
     ``cannot use {what}: …`` — never with the proxy's credentials."""
     shown = redact(url)
@@ -69,7 +81,7 @@ def check_proxy(url: str, what: str, *, hint: str | None = None) -> str:
     if scheme.startswith("socks"):
         problem = SOCKS_REFUSED
     else:
-        found = url_problem(url, WEB_SCHEMES)
+        found = url_problem(url, WEB_SCHEMES, httpx_parse=httpx_parse)
         if found is not None:
             problem = f"{shown!r} is not an http:// proxy URL ({found.replace(url, shown)})"
     if problem is not None:

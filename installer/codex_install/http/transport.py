@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from codex_install.http.proxies import environment_proxy
 from codex_install.http.watchdog import DEADLINE, Alarm
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -166,6 +167,17 @@ def make(seconds: float, proxies: Mapping[str, str], **options: Any) -> httpx.Cl
     return client
 
 
+def is_ours(client: httpx.Client) -> bool:
+    """Whether ``client`` was made by ``make_client`` (and so can take :func:`use_settings`)."""
+    return client in _ROUTERS
+
+
+def default_context() -> ssl.SSLContext:
+    """The trust httpx starts from (SSL_CERT_FILE / SSL_CERT_DIR, else its bundled CAs), for
+    a context that adds a client certificate to it."""
+    return httpx.create_ssl_context(trust_env=True)
+
+
 def use_settings(client: httpx.Client, url: str, settings: NetworkSettings) -> None:
     """Send every later request of ``client`` to ``url``'s origin (scheme, host, port) with
     ``settings``; other origins are untouched."""
@@ -182,65 +194,3 @@ def send_guarded(client: httpx.Client, request: httpx.Request, seconds: float) -
         return client.send(request, stream=True)
     sockets = _FOREIGN.setdefault(client, weakref.WeakSet())
     return send_within(lambda r: client.send(r, stream=True), request, seconds, sockets)
-
-
-def environment_proxy(
-    scheme: str, host: str, port: int | None, proxies: Mapping[str, str]
-) -> str | None:
-    """The proxy for ``scheme://host:port`` from ``environment_proxies()``, or None."""
-    proxy = proxies.get(scheme) or proxies.get("all")
-    if not proxy or no_proxy_matches(host, port, proxies.get("no", "")):
-        return None
-    return proxy
-
-
-def no_proxy_matches(host: str, port: int | None, no_proxy: str) -> bool:
-    """Whether NO_PROXY sends ``host`` direct, as requests reads it: ``*``; a domain (leading
-    dot or not) matching the host or any of its subdomains; an IP or CIDR range; any of them
-    with ``:port`` for that port only."""
-    host = host.lower().strip("[]")
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if entry == "*":
-            return True
-        name, wanted = _split_port(entry)
-        if not name or (wanted is not None and wanted != port):
-            continue
-        name = name.removeprefix("*").lstrip(".").strip("[]")
-        if "/" in name:
-            if _in_network(host, name):
-                return True
-        elif name and (host == name or host.endswith("." + name)):
-            return True
-    return False
-
-
-def _split_port(entry: str) -> tuple[str, int | None]:
-    head, sep, tail = entry.rpartition(":")
-    if sep and tail.isascii() and tail.isdigit() and (head.endswith("]") or ":" not in head):
-        return head, int(tail)
-    return entry, None
-
-
-def _in_network(host: str, network: str) -> bool:
-    import ipaddress  # only a CIDR entry in NO_PROXY needs it
-
-    try:
-        return ipaddress.ip_address(host) in ipaddress.ip_network(network, strict=False)
-    except ValueError:  # a host name, or no network
-        return False
-
-
-def environment_proxies(env: Mapping[str, str]) -> dict[str, str]:
-    """``{scheme: proxy URL, "no": NO_PROXY}`` from ``*_proxy`` variables, the lower-case
-    spelling winning, as urllib and requests read them."""
-    proxies: dict[str, str] = {}
-    for name, value in env.items():
-        if value and name.lower().endswith("_proxy"):
-            proxies[name.lower()[: -len("_proxy")]] = value
-    for name, value in env.items():
-        if name.endswith("_proxy") and name == name.lower():
-            if value:
-                proxies[name[: -len("_proxy")]] = value
-            else:
-                proxies.pop(name[: -len("_proxy")], None)
-    return proxies

@@ -26,6 +26,7 @@ from codex_install.errors import (
 from codex_install.http.client import (
     TLS_HINT,
     WEB_SCHEMES,
+    check_environment_proxies,
     check_url,
     first_line,
     host_of,
@@ -38,6 +39,7 @@ from codex_install.http.limits import (
     read_capped,
     too_large,
 )
+from codex_install.http.proxies import environment_proxies
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
@@ -139,6 +141,8 @@ def _check_api_url(config: GitHubConfig) -> None:
     # requests refuses what httpx's parser would (exit 2 in attempt()); not importing httpx
     # keeps the no-op install of latest light.
     check_url(config.api_url, "the GitHub API URL", WEB_SCHEMES, httpx_parse=False)
+    if proxy_in_environment():  # requests reads them itself: refuse what it cannot use
+        check_environment_proxies(environment_proxies(os.environ), httpx_parse=False)
 
 
 @dataclass

@@ -24,15 +24,16 @@ from codex_install.http.retry import (
 )
 from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.models import Selection
+from codex_install.sources.npm.network import apply_network
 from codex_install.sources.npm.npmrc import (
     PACKAGE,
     SCOPED_KEY,
     NpmRunner,
     Registry,
     discover,
+    npmrc_locations,
     read_npmrc_files,
     run_npm,
-    unapplied_notice,
     working_dir,
 )
 from codex_install.sources.npm.packument import (
@@ -80,11 +81,11 @@ def resolver_factory(
         def resolve(spec: VersionSpec, target: str) -> Selection:
             vendor_target(target)  # refuse an impossible target before any request
             reg = registry()
+            apply_network(client, reg, notice)
             _authorize(client, reg)
             data = fetch_packument(client, reg, policy=policy, sleep=sleep)
             choice = select_from_packument(data, spec, target, reg)
-            unapplied = unapplied_notice(reg)
-            for line in (unapplied, *choice.notices) if unapplied else choice.notices:
+            for line in choice.notices:
                 notice(line)
             return choice.selection
 
@@ -97,6 +98,7 @@ def versions_factory(
     env: Mapping[str, str],
     registry_flag: str | None,
     *,
+    notice: Notice = lambda _msg: None,
     cwd: Path | None = None,
     runner: NpmRunner = run_npm,
     which: Which = lambda name, path: shutil.which(name, path=path),
@@ -112,6 +114,7 @@ def versions_factory(
     def versions(client: httpx.Client, target: str) -> list[str]:
         platform, _ = vendor_target(target)
         reg = registry()
+        apply_network(client, reg, notice)
         _authorize(client, reg)
         data = fetch_packument(client, reg, policy=policy, sleep=sleep)
         found = data.get("versions") if isinstance(data, dict) else None
@@ -134,9 +137,10 @@ def _registry_finder(
     None when no registry is configured at all."""
     here = cwd or working_dir()
     project, user = read_npmrc_files(env, here)
+    paths = npmrc_locations(env, here)
     problem: UsageError | None = None
     try:
-        static = discover(registry_flag, env, project, user, None)
+        static = discover(registry_flag, env, project, user, None, paths=paths)
     except UsageError as err:
         # A bad registry setting must not break GitHub installs; it is reported if npm is used.
         static, problem = None, err
@@ -152,7 +156,7 @@ def _registry_finder(
         assert npm is not None
         argv = [npm, "config", "get", "registry", SCOPED_KEY]
         output = runner(argv, env, here or Path(env.get("HOME") or "/"), NPM_TIMEOUT)
-        found = discover(registry_flag, env, project, user, output)
+        found = discover(registry_flag, env, project, user, output, paths=paths)
         if found is None:
             raise UsageError(
                 "no npm registry is configured and `npm config get registry` gave none",
