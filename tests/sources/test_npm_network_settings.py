@@ -146,7 +146,6 @@ def test_a_registry_with_a_private_ca_fails_without_cafile(env, home, tls_regist
     assert "certificate" in one_line(install(env, "--source", "npm"), 4).lower()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("where", ["user", "project"])
 @pytest.mark.parametrize("form", ["cafile", "scoped cafile", "ca", "ca[]"])
 def test_cafile_or_ca_makes_the_private_ca_trusted(env, home, tls_registry, where, form):
@@ -178,6 +177,24 @@ def test_strict_ssl_false_skips_verification_and_says_so_once(env, home, tls_reg
         f"warning: strict-ssl=false in the user .npmrc ({home / '.npmrc'}): "
         f"the TLS certificate of {host} is not verified"
     ]
+
+
+@pytest.mark.parametrize("with_certificate", [False, True])
+@pytest.mark.usefixtures("fast_retries")
+def test_certfile_and_keyfile_present_a_client_certificate(env, home, tmp_path, with_certificate):
+    with tls_server(tmp_path, client_certificates=True) as (server, cert):
+        registry = FakeRegistry(server).publish("0.169.0")
+        scope = registry.url.removeprefix("https:")
+        npmrc = f"registry={registry.url}\ncafile={cert}\n"
+        if with_certificate:
+            npmrc += f"{scope}:certfile={cert}\n{scope}:keyfile={cert.with_name('key.pem')}\n"
+        (home / ".npmrc").write_text(npmrc)
+        result = install(env, "--source", "npm")
+    if with_certificate:
+        assert result.exit_code == 0, result.output
+        assert codex_version(env) == "codex-cli 0.169.0"
+    else:
+        one_line(result, 4)  # the server refuses a client without one
 
 
 class _ProxiedOrigin:
