@@ -26,19 +26,19 @@ def no_proxy_matches(host: str, port: int | None, no_proxy: str) -> bool:
     dot or not) matching the host or any of its subdomains; an IP or CIDR range; any of them
     with ``:port`` for that port only."""
     host = host.lower().strip("[]")
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if entry == "*":
-            return True
-        name, wanted = _split_port(entry)
-        if not name or (wanted is not None and wanted != port):
-            continue
-        name = name.removeprefix("*").lstrip(".").strip("[]")
-        if "/" in name:
-            if _in_network(host, name):
-                return True
-        elif name and (host == name or host.endswith("." + name)):
-            return True
-    return False
+    return any(_entry_matches(host, port, e.strip().lower()) for e in no_proxy.split(","))
+
+
+def _entry_matches(host: str, port: int | None, entry: str) -> bool:
+    if entry == "*":
+        return True
+    name, wanted = _split_port(entry)
+    if not name or (wanted is not None and wanted != port):
+        return False
+    name = name.removeprefix("*").lstrip(".").strip("[]")
+    if "/" in name:
+        return _in_network(host, name)
+    return bool(name) and (host == name or host.endswith("." + name))
 
 
 def _split_port(entry: str) -> tuple[str, int | None]:

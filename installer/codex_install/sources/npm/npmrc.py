@@ -142,17 +142,20 @@ def parse_npmrc(text: str, env: Mapping[str, str]) -> dict[str, str]:
             continue
         key, sep, raw = stripped.partition("=")
         key = expand_env(_ini_value(key), env)
-        value = expand_env(_ini_value(raw), env) if sep else "true"
-        if key.endswith("[]") and key[:-2] in _ARRAYS:
-            key = key[:-2]
-            # As the ini package builds it: an item after a plain value starts a new list.
-            joined = values.get(key) if key in arrays else None
-            values[key] = value if joined is None else joined + _ARRAYS[key] + value
-            arrays.add(key)
-        elif key and not key.endswith("[]"):
-            values[key] = value
-            arrays.discard(key)
+        _assign(values, arrays, key, expand_env(_ini_value(raw), env) if sep else "true")
     return values
+
+
+def _assign(values: dict[str, str], arrays: set[str], key: str, value: str) -> None:
+    if key.endswith("[]") and key[:-2] in _ARRAYS:
+        key = key[:-2]
+        # As the ini package builds it: an item after a plain value starts a new list.
+        joined = values.get(key) if key in arrays else None
+        values[key] = value if joined is None else joined + _ARRAYS[key] + value
+        arrays.add(key)
+    elif key and not key.endswith("[]"):
+        values[key] = value
+        arrays.discard(key)
 
 
 def env_layer(env: Mapping[str, str]) -> dict[str, str]:
@@ -310,19 +313,22 @@ def network_for(registry_url: str, layers: Sequence[Layer], env: Mapping[str, st
     scoped = [p.lower() for p in _auth_key_prefixes(registry_url)]
     trust = _first(merged, [f"{p}:{k}" for p in scoped for k in ("cafile", "ca")])
     trust = trust or _first(merged, ["cafile", "ca"])
-    cert = _first(merged, [f"{p}:certfile" for p in scoped])
-    key = _first(merged, [f"{p}:keyfile" for p in scoped])
-    cert, key = cert or _first(merged, ["certfile"]), key or _first(merged, ["keyfile"])
-    strict = merged.get("strict-ssl")
     is_cafile = trust is not None and trust.key.lower().endswith("cafile")
+    strict = merged.get("strict-ssl")
     return NpmNetwork(
         cafile=trust if is_cafile else None,
         ca=None if is_cafile else trust,
         unverified=strict if strict is not None and strict.value.lower() == "false" else None,
-        certfile=cert,
-        keyfile=key,
+        certfile=_scoped_or_global(merged, scoped, "certfile"),
+        keyfile=_scoped_or_global(merged, scoped, "keyfile"),
         proxy=npm_proxy(registry_url, merged, env),
     )
+
+
+def _scoped_or_global(
+    merged: Mapping[str, Setting], scoped: Sequence[str], key: str
+) -> Setting | None:
+    return _first(merged, [f"{p}:{key}" for p in scoped]) or _first(merged, [key])
 
 
 def npm_proxy(url: str, config: Mapping[str, Setting], env: Mapping[str, str]) -> Setting | None:
