@@ -20,8 +20,12 @@ from builders import TARGET, package_release
 from cli_helpers import REPO, install, run
 from codex_install.auth.ledger import read_ledger
 from codex_install.auth.refresh import post_refresh
-from codex_install.errors import RefreshError
+from codex_install.errors import NetworkError, RefreshError
+from codex_install.http.client import make_client
+from codex_install.http.retry import RetryPolicy
 from codex_install.http.watchdog import Alarm
+from codex_install.sources.npm.npmrc import Registry
+from codex_install.sources.npm.registry import fetch_packument
 from network.hostile import elapsed, hostile_server
 from servers.fake_http import FakeHTTPServer
 
@@ -78,6 +82,30 @@ def test_an_alarm_that_ends_in_time_leaves_the_socket_alone() -> None:
         theirs.sendall(b"ok")
         assert ours.recv(10) == b"ok"
         assert not alarm.fired
+
+
+def test_a_wait_for_the_answer_puts_the_alarm_off_until_its_read_timeout_would_end() -> None:
+    # Silence is the read timeout's to report (a retry, or a host that never answered).
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        start = time.monotonic()
+        with Alarm(start + 0.05, 0.05) as alarm:
+            alarm.watch(ours)
+            alarm.reading(0.3)
+            time.sleep(0.2)
+            assert not alarm.fired  # past the deadline, not past the read timeout
+            time.sleep(0.45)
+            assert alarm.fired
+
+
+def test_a_silent_registry_is_still_a_timeout_to_retry_not_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CODEX_INSTALL_TIMEOUT", "0.4")
+    with hostile_server("blackhole") as url, make_client() as client:
+        registry = Registry(url=f"{url}/", origin="test")
+        with pytest.raises(NetworkError, match=r"after 1 attempts: timed out talking to"):
+            fetch_packument(client, registry, policy=RetryPolicy(attempts=1))
 
 
 @pytest.mark.slow

@@ -9,14 +9,18 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import Result
 
 from builders import TARGET, package_release
 from cli_helpers import install as cli_install
+from codex_install.http.client import make_client
+from codex_install.sources.npm.network import apply_network
 from codex_install.sources.npm.npmrc import (
     Layer,
     Setting,
+    discover,
     network_for,
     npm_no_proxy,
     npm_proxy,
@@ -312,3 +316,44 @@ def test_a_socks_proxy_in_the_environment_is_one_line_of_ours(env, monkeypatch):
     message = one_line(cli_install(env, "--source", "github"), 2)
     assert "SOCKS proxies are not supported; use an http:// proxy" in message
     assert TARGET not in message
+
+
+@pytest.fixture
+def no_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+@pytest.mark.usefixtures("no_environment_proxy")
+def test_the_registry_settings_reach_the_registry_origin_only(proxy, server):
+    reg = discover(None, {}, None, f"registry={ORIGIN}/npm/\nproxy={proxy.url}\n", None)
+    assert reg is not None
+    proxy.add(f"{ORIGIN}/npm/x", b"through the proxy")
+    server.add("/other", b"direct")
+    with make_client() as client:
+        apply_network(client, reg, lambda _line: None)
+        assert client.get(f"{ORIGIN}/npm/x").content == b"through the proxy"
+        assert client.get(f"{server.url}/other").content == b"direct"
+    assert [r.path for r in proxy.log] == [f"{ORIGIN}/npm/x"]
+
+
+@pytest.mark.usefixtures("no_environment_proxy")
+def test_strict_ssl_false_is_for_the_registry_host_only(tmp_path):
+    notices: list[str] = []
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with (
+        tls_server(tmp_path / "a") as (registry_host, _),
+        tls_server(tmp_path / "b") as (other_host, _),
+    ):
+        registry_host.add("/npm/x", b"unverified")
+        other_host.add("/x", b"never")
+        reg = discover(None, {}, None, f"registry={registry_host.url}/npm/\nstrict-ssl=false", None)
+        assert reg is not None
+        with make_client() as client:
+            apply_network(client, reg, notices.append)
+            assert client.get(f"{registry_host.url}/npm/x").content == b"unverified"
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                client.get(f"{other_host.url}/x")
+    assert len(notices) == 1

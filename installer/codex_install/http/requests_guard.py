@@ -21,6 +21,7 @@ def _watched(conn: HTTPConnection) -> None:
     alarm = current()
     if alarm is not None and conn.sock is not None:
         alarm.watch(conn.sock)
+        alarm.reading(conn.timeout)  # the read timeout urllib3 set for this wait
 
 
 class _WatchedHTTPConnection(HTTPConnection):

@@ -50,7 +50,11 @@ class _Tracer:
         self.alarm, self.sockets, self.inner = alarm, sockets, inner
 
     def __call__(self, event: str, info: Mapping[str, Any]) -> Any:
-        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+        if event.endswith(".receive_response_headers.started"):
+            request = info.get("request")
+            timeouts = request.extensions.get("timeout", {}) if request is not None else {}
+            self.alarm.reading(timeouts.get("read"))
+        elif event.endswith((".connect_tcp.complete", ".start_tls.complete")):
             stream = info.get("return_value")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if sock is not None:

@@ -23,6 +23,9 @@ from types import TracebackType
 # The request extension (httpx) a caller sets to a ``time.monotonic()`` deadline; requests
 # without it get now + the client's timeout.
 DEADLINE = "codex_install.deadline"
+# How long after a silent socket's read timeout the alarm may fire: silence is that timeout's
+# to report (a retry; for GitHub, a host that never answered), bytes that keep coming the alarm's.
+SILENCE_GRACE_S = 0.25
 
 
 class DeadlinePassed(Exception):
@@ -75,10 +78,23 @@ class Alarm:
             elif not self._done:
                 self._sockets.append((sock, fd))
 
+    def reading(self, read_timeout: object) -> None:
+        """The request starts waiting for its answer now, each read bounded by
+        ``read_timeout``: the alarm fires no earlier than that timeout would end a silent
+        wait, so a server that says nothing gets the timeout's error, not the deadline's."""
+        if not isinstance(read_timeout, (int, float)) or read_timeout <= 0:
+            return
+        later = time.monotonic() + read_timeout + SILENCE_GRACE_S
+        with self._lock:
+            if self._done or self.fired or later <= self.deadline:
+                return
+            self.deadline = later
+        _WATCHDOG.arm(self)
+
     def fire(self) -> None:
         with self._lock:
-            if self._done or self.fired:
-                return
+            if self._done or self.fired or time.monotonic() < self.deadline:
+                return  # done, or woken for a deadline since put off
             self.fired = True
             for sock, fd in self._sockets:
                 shut(sock, fd)

@@ -257,7 +257,7 @@ class _ApiCall:
             try:
                 # stream=True and the hook: the body is read (capped, within the deadline)
                 # before requests-cache would read all of it into memory to store it.
-                return self.session.get(
+                response = self.session.get(
                     self.url,
                     headers=headers,
                     timeout=timeout,
@@ -269,6 +269,9 @@ class _ApiCall:
                 if alarm.fired:
                     raise _too_slow(self.url, config.timeout) from err
                 raise
+            if alarm.fired:  # cut off mid-headers, what was read can look like an answer
+                raise _too_slow(self.url, config.timeout)
+            return response
 
     def _answer(self, response: requests.Response) -> Release:
         status = response.status_code
@@ -488,6 +491,7 @@ def _conditional_get(
             with contextlib.closing(conn):
                 target = parts.path + (f"?{parts.query}" if parts.query else "")
                 conn.request("GET", target, headers=headers)
+                # (no alarm.reading: silence and a trickle both hand over to requests)
                 response = conn.getresponse()
                 body = read_capped(
                     iter(lambda: response.read1(64 << 10), b""),
@@ -496,6 +500,8 @@ def _conditional_get(
                     deadline=deadline,
                     past_deadline=_LightGaveUp,
                 )
+                if alarm.fired:  # cut off: what was read can look like an answer
+                    return None
                 return response.status, response.getheader("ETag"), body.decode("utf-8")
     except (OSError, http.client.HTTPException, ValueError, _LightGaveUp):
         return None
