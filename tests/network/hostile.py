@@ -1,5 +1,6 @@
 """Loopback servers that misbehave on the wire: accept and never answer, trickle a body one
-byte at a time, or send an endless chunked body as fast as the client reads."""
+byte at a time, trickle the status line and headers themselves one byte at a time (never
+finishing them), or send an endless chunked body as fast as the client reads."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ def _serve(conn: socket.socket, mode: str, interval: float, stop: threading.Even
         if mode == "blackhole":
             stop.wait()
             return
+        if mode == "trickle-headers":
+            # A status line, then one header that never ends: no read ever times out, and the
+            # answer never starts.
+            for byte in HEADERS + b"X-Trickle: ":
+                if stop.wait(interval):
+                    return
+                conn.sendall(bytes([byte]))
+            while not stop.wait(interval):
+                conn.sendall(b"a")
+            return
         if mode == "trickle":
             conn.sendall(HEADERS + b"Content-Length: 1000000\r\n\r\n")
             while not stop.is_set():
@@ -34,8 +45,11 @@ def _serve(conn: socket.socket, mode: str, interval: float, stop: threading.Even
 
 
 @contextlib.contextmanager
-def hostile_server(mode: str, interval: float = 2.0) -> Iterator[str]:
-    """``http://127.0.0.1:PORT`` of a server in ``mode`` (blackhole, trickle, endless)."""
+def hostile_server(
+    mode: str, interval: float = 2.0, *, accepted: list[float] | None = None
+) -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a server in ``mode`` (blackhole, trickle, trickle-headers,
+    endless); ``accepted`` gets the ``time.monotonic()`` of each connection it accepts."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -51,6 +65,8 @@ def hostile_server(mode: str, interval: float = 2.0) -> Iterator[str]:
                 continue
             except OSError:
                 return
+            if accepted is not None:
+                accepted.append(time.monotonic())
             t = threading.Thread(target=_serve, args=(conn, mode, interval, stop), daemon=True)
             t.start()
             threads.append(t)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from codex_install import __version__
 from codex_install.errors import UsageError
 from codex_install.http.client import WEB_SCHEMES, check_url, make_client, url_problem
+from codex_install.http.proxies import environment_proxies, environment_proxy, no_proxy_matches
 from servers.fake_http import FakeHTTPServer
 
 
@@ -54,12 +53,13 @@ def test_unusable_urls_are_a_usage_error_naming_them(url, schemes, problem):
 def test_an_unusable_proxy_setting_is_bad_input_not_a_bug(monkeypatch, proxy):
     from codex_install.errors import UsageError
 
-    if proxy.startswith("socks") and importlib.util.find_spec("socksio") is not None:
-        pytest.skip("socksio is installed: a SOCKS proxy works")
     monkeypatch.setenv("ALL_PROXY", proxy)
     with pytest.raises(UsageError, match="proxy set in the environment") as err:
         make_client()
     assert err.value.exit_code == 2
+    if proxy.startswith("socks"):
+        assert "SOCKS proxies are not supported; use an http:// proxy" in err.value.message
+        assert "pip install" not in err.value.line()
 
 
 def test_a_client_that_only_speaks_http_never_builds_a_tls_transport(
@@ -72,13 +72,36 @@ def test_a_client_that_only_speaks_http_never_builds_a_tls_transport(
     with make_client() as client:
         assert client.get(server.url + "/f").content == b"plain"
         made = client._transport.made  # type: ignore[attr-defined]
-        assert set(made) == {"http"}  # no CA bundle was loaded
+        assert set(made) == {("environment", "http", None)}  # no CA bundle was loaded
 
 
-def test_with_a_proxy_set_httpx_keeps_its_own_transport_and_mounts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
-    with make_client() as client:
-        assert not hasattr(client._transport, "made")
-        assert client._mounts  # the proxy is mounted, as before
+@pytest.mark.parametrize(
+    ("host", "port", "no_proxy", "bypassed"),
+    [
+        ("registry.corp", 443, "corp", True),
+        ("registry.corp", 443, ".corp", True),
+        ("registry.corp", 443, "*.corp", True),
+        ("notcorp", 443, "corp", False),
+        ("registry.corp", 443, "registry.corp:8443", False),
+        ("registry.corp", 8443, "registry.corp:8443", True),
+        ("10.1.2.3", 80, "10.0.0.0/8", True),
+        ("10.1.2.3", 80, "192.168.0.0/16, localhost", False),
+        ("::1", 80, "[::1]", True),
+        ("anything", 80, "*", True),
+        ("anything", 80, "", False),
+    ],
+)
+def test_no_proxy_matches_domains_subdomains_ports_and_networks(host, port, no_proxy, bypassed):
+    assert no_proxy_matches(host, port, no_proxy) is bypassed
+
+
+def test_the_environment_proxy_is_picked_per_scheme_lower_case_first() -> None:
+    env = {
+        "HTTPS_PROXY": "http://upper:1",
+        "https_proxy": "http://lower:1",
+        "ALL_PROXY": "http://all:1",
+    }
+    proxies = environment_proxies(env)
+    assert environment_proxy("https", "h.example", 443, proxies) == "http://lower:1"
+    assert environment_proxy("http", "h.example", 80, proxies) == "http://all:1"
+    assert environment_proxy("http", "h.example", 80, {**proxies, "no": "example"}) is None

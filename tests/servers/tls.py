@@ -35,12 +35,19 @@ def _make_certificate(cert: Path, key: Path) -> None:
 
 
 @contextmanager
-def tls_server(directory: Path) -> Iterator[tuple[FakeHTTPServer, Path]]:
-    """A started server on https://127.0.0.1 and the path of its certificate (PEM)."""
+def tls_server(
+    directory: Path, *, client_certificates: bool = False
+) -> Iterator[tuple[FakeHTTPServer, Path]]:
+    """A started server on https://127.0.0.1 and the path of its certificate (PEM; its key is
+    ``key.pem`` beside it). ``client_certificates``: the server accepts only clients presenting
+    that same certificate."""
     cert, key = directory / "cert.pem", directory / "key.pem"
     _make_certificate(cert, key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    if client_certificates:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cert)
     srv = FakeHTTPServer()
     srv.httpd.socket = context.wrap_socket(srv.httpd.socket, server_side=True)
     srv.url = f"https://127.0.0.1:{srv.port}"

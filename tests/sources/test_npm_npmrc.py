@@ -62,6 +62,7 @@ def test_npmrc_parsing_follows_the_ini_rules_npm_uses():
             "escaped = a\\;b",
             "//two.example/:_authToken=${NPM_TOKEN}",
             "ca[]=first",
+            "omit[]=dev",
             "flag",
             "[section]",
             "registry=https://in-a-section.example/",
@@ -74,6 +75,7 @@ def test_npmrc_parsing_follows_the_ini_rules_npm_uses():
         "single": "x y",
         "escaped": "a;b",
         "//two.example/:_authToken": "tok",
+        "ca": "first",  # an array npm applies (issue 15); other arrays are skipped
         "flag": "true",
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from codex_install.http.limits import (
     timeout_from_env,
 )
 from codex_install.http.retry import NO_RETRY, Retryable, retrying
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 
 if TYPE_CHECKING:
     import httpx
@@ -89,13 +91,23 @@ def post_refresh(
     """
     import httpx  # heavy: only a refresh pays for it, never the launcher's hot path
 
+    from codex_install.http.transport import send_guarded
+
     def attempt(_number: int) -> dict[str, str]:
         deadline = time.monotonic() + seconds
         timeout = _tighter(client.timeout, seconds)
         body = request_body(refresh_token, reason)
         try:
-            with client.stream("POST", url, json=body, timeout=timeout) as response:
+            # The deadline covers the wait for the answer's headers too, whatever the client
+            # (the launcher's or the AuthManager's own, or one given to it).
+            request = client.build_request(
+                "POST", url, json=body, timeout=timeout, extensions={DEADLINE: deadline}
+            )
+            response = send_guarded(client, request, seconds)
+            with contextlib.closing(response):
                 answer = _read_answer(response, deadline, seconds)
+        except DeadlinePassed as err:
+            raise Retryable(f"no full answer within {seconds:g} s") from err
         except (httpx.HTTPError, httpx.InvalidURL) as err:
             # The exception text can carry the URL but never the body, so no token leaks here.
             # InvalidURL (a mistyped CODEX_REFRESH_TOKEN_URL_OVERRIDE) is no HTTPError, and

@@ -68,7 +68,7 @@ def _list(
 ) -> tuple[str, list[str]]:
     source = settings.sources.effective
     if source == "npm":
-        return "npm", _npm_versions(settings, client, target)
+        return "npm", _npm_versions(settings, client, target, reporter)
     if source == "mirror":
         if not settings.sources.mirror:
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
@@ -79,15 +79,19 @@ def _list(
         # As install does: with the auto source an unreachable GitHub falls back to npm.
         if source != "auto" or not err.connection_level:
             raise
-        versions = versions_factory(settings.env, settings.sources.npm_registry)
+        versions = versions_factory(
+            settings.env, settings.sources.npm_registry, notice=reporter.info
+        )
         if versions is None:
             raise
         reporter.info(f"GitHub is unreachable: {err.message}; listing the npm registry instead")
         return "npm", versions(client, target)
 
 
-def _npm_versions(settings: Settings, client: httpx.Client, target: str) -> list[str]:
-    versions = versions_factory(settings.env, settings.sources.npm_registry)
+def _npm_versions(
+    settings: Settings, client: httpx.Client, target: str, reporter: Reporter
+) -> list[str]:
+    versions = versions_factory(settings.env, settings.sources.npm_registry, notice=reporter.info)
     if versions is None:
         raise UsageError("no npm registry is configured (pass --npm-registry URL)")
     return versions(client, target)

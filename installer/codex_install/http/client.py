@@ -4,12 +4,14 @@ and the checks every user-given URL and every TLS failure go through."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from codex_install import __version__
 from codex_install.errors import UsageError
 from codex_install.http.limits import CONNECT_TIMEOUT_S, metadata_deadline
+from codex_install.http.proxies import environment_proxies
 
 if TYPE_CHECKING:
     import httpx
@@ -26,65 +28,69 @@ def make_client(
     *,
     connect: float = CONNECT_TIMEOUT_S,
     follow_redirects: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> httpx.Client:
     """A client with our User-Agent; ``follow_redirects=False`` for endpoints that must not send
     a request body on to another host (the OAuth token endpoint). ``timeout`` is per read
-    (default ``metadata_deadline()``, so CODEX_INSTALL_TIMEOUT); whole-request deadlines are
-    held by the loops that read bodies."""
-    import httpx  # heavy: only commands that go on the network pay for it
+    (default ``metadata_deadline()``, so CODEX_INSTALL_TIMEOUT), and bounds each request until
+    its headers are in (unless the request carries its own ``watchdog.DEADLINE``); the loops
+    that read bodies hold them to the same deadline. Proxies come from ``env`` (default: the
+    process environment); an origin can be given its own (``transport.use_settings``)."""
+    from codex_install.http import transport  # heavy (httpx): only network commands pay
 
     timeout = metadata_deadline() if timeout is None else timeout
     connect = min(connect, timeout)
+    proxies = environment_proxies(os.environ if env is None else env)
+    check_environment_proxies(proxies)
+    import httpx
 
-    try:
-        return httpx.Client(
-            follow_redirects=follow_redirects,
-            timeout=httpx.Timeout(timeout, connect=connect),
-            headers={"User-Agent": USER_AGENT},
-            trust_env=True,
-            # httpx mounts the environment's proxies only around its own transport
-            transport=None if proxy_in_environment() else _lazy_tls_transport(),
-        )
-    except (ImportError, ValueError, httpx.InvalidURL) as err:
-        # httpx reads the proxy variables here: a malformed URL, an unknown scheme or a SOCKS
-        # proxy (its extra is not installed) is a setting to fix, not a bug of ours.
-        raise UsageError(
-            f"cannot use the proxy set in the environment: {err}",
-            hint="HTTPS_PROXY, HTTP_PROXY and ALL_PROXY must each be an http:// proxy URL",
-        ) from err
+    return transport.make(
+        timeout,
+        proxies,
+        follow_redirects=follow_redirects,
+        timeout=httpx.Timeout(timeout, connect=connect),
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
+_ENV_PROXY_HINT = "HTTPS_PROXY, HTTP_PROXY and ALL_PROXY must each be an http:// proxy URL"
+SOCKS_REFUSED = "SOCKS proxies are not supported; use an http:// proxy"
 _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
+
+
+def check_environment_proxies(proxies: Mapping[str, str], *, httpx_parse: bool = True) -> None:
+    """Refuse (exit 2) a proxy variable no request could go through: requests and httpx would
+    each say it their own way, mid-request (a SOCKS proxy: advice to install an extra)."""
+    for scheme in ("https", "http", "all"):
+        if scheme in proxies:
+            check_proxy(
+                proxies[scheme],
+                "the proxy set in the environment",
+                hint=_ENV_PROXY_HINT,
+                httpx_parse=httpx_parse,
+            )
+
+
+def check_proxy(url: str, what: str, *, hint: str | None = None, httpx_parse: bool = True) -> str:
+    """``url`` when it is an http(s) proxy URL we can use, else a UsageError (exit 2) saying
+    ``cannot use {what}: …`` — never with the proxy's credentials."""
+    shown = redact(url)
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    problem: str | None = None
+    if scheme.startswith("socks"):
+        problem = SOCKS_REFUSED
+    else:
+        found = url_problem(url, WEB_SCHEMES, httpx_parse=httpx_parse)
+        if found is not None:
+            problem = f"{shown!r} is not an http:// proxy URL ({found.replace(url, shown)})"
+    if problem is not None:
+        raise UsageError(f"cannot use {what}: {problem}", hint=hint)
+    return url
 
 
 def proxy_in_environment() -> bool:
     """Whether a proxy variable is set (either case), as httpx and requests would read it."""
     return any(os.environ.get(v) or os.environ.get(v.upper()) for v in _PROXY_VARS)
-
-
-def _lazy_tls_transport() -> httpx.BaseTransport:
-    """httpx's own transport, built per scheme on first use: a client that only ever speaks
-    http:// (a loopback or LAN mirror) never loads the CA bundle into a TLS context (20-40 ms).
-    Proxies from the environment are mounted by the client beside it, as before."""
-    import httpx  # heavy: only commands that go on the network pay for it
-
-    class LazyTransport(httpx.BaseTransport):
-        def __init__(self) -> None:
-            self.made: dict[str, httpx.HTTPTransport] = {}
-
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            scheme = request.url.scheme
-            if scheme not in self.made:
-                # verify=False where no TLS is ever spoken: an unverified context costs nothing
-                verify = scheme != "http"
-                self.made[scheme] = httpx.HTTPTransport(verify=verify, trust_env=True)
-            return self.made[scheme].handle_request(request)
-
-        def close(self) -> None:
-            for made in self.made.values():
-                made.close()
-
-    return LazyTransport()
 
 
 WEB_SCHEMES = ("http", "https")

@@ -42,6 +42,7 @@ from codex_install.http.retry import (
     reset_note,
     retrying,
 )
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.models import Asset
 
 if TYPE_CHECKING:
@@ -137,6 +138,13 @@ class _Stream:
         if self.progress is not None:
             self.progress(self.hasher.size, total)
 
+    def too_slow(self) -> NetworkError:
+        return NetworkError(
+            f"downloading {self.name} took longer than {self.seconds:g} s "
+            f"({self.hasher.size} bytes received) from {redact(self.url)}",
+            hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+        )
+
     def exhausted(self, attempts: int, last: Retryable) -> Exception:
         have, want = self.hasher.size, self.expected_size
         if want is not None and 0 < have < want:  # the network failed us, not the file: exit 4
@@ -190,10 +198,17 @@ def _attempt(client: httpx.Client, stream: _Stream) -> Digests:
     headers = {"Accept-Encoding": "identity"}
     if stream.hasher.size:
         headers["Range"] = f"bytes={stream.hasher.size}-"
+    # The whole attempt's deadline, headers included: one server trickling its status line
+    # is as slow as one trickling its body.
+    deadline = time.monotonic() + stream.seconds
     try:
-        with client.stream("GET", stream.url, headers=headers) as response:
+        with client.stream(
+            "GET", stream.url, headers=headers, extensions={DEADLINE: deadline}
+        ) as response:
             stream.connected = True
-            return _receive(response, stream)
+            return _receive(response, stream, deadline)
+    except DeadlinePassed as err:
+        raise stream.too_slow() from err
     except httpx.TimeoutException as err:
         raise Retryable(f"timed out ({type(err).__name__})") from err
     except (httpx.TransportError, httpx.TooManyRedirects) as err:
@@ -225,7 +240,7 @@ def _transport_failure(err: Exception, stream: _Stream) -> Exception:
     return Retryable(f"{first_line(err)} (through the proxy {proxy})")
 
 
-def _receive(response: httpx.Response, stream: _Stream) -> Digests:
+def _receive(response: httpx.Response, stream: _Stream, deadline: float) -> Digests:
     status = response.status_code
     if _already_complete(response, stream):
         return stream.hasher.result()
@@ -236,7 +251,7 @@ def _receive(response: httpx.Response, stream: _Stream) -> Digests:
             f"{stream.name}: server says {total} bytes, release metadata says "
             f"{stream.expected_size}"
         )
-    raws = _within(response.iter_raw(), stream)
+    raws = _within(response.iter_raw(), stream, deadline)
     for chunk in _coalesced(_skipping(raws, skip)):
         stream.feed(chunk, total)
     have, want = stream.hasher.size, stream.expected_size
@@ -245,17 +260,12 @@ def _receive(response: httpx.Response, stream: _Stream) -> Digests:
     return stream.hasher.result()
 
 
-def _within(raws: Iterator[bytes], stream: _Stream) -> Iterator[bytes]:
+def _within(raws: Iterator[bytes], stream: _Stream, deadline: float) -> Iterator[bytes]:
     """The chunks until the attempt's deadline: a server trickling a byte every few seconds
     never trips the per-read timeout, and must not hold an install for hours."""
-    deadline = time.monotonic() + stream.seconds
     for raw in raws:
         if time.monotonic() > deadline:
-            raise NetworkError(
-                f"downloading {stream.name} took longer than {stream.seconds:g} s "
-                f"({stream.hasher.size} bytes received) from {redact(stream.url)}",
-                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
-            )
+            raise stream.too_slow()
         yield raw
 
 

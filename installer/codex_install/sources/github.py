@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from codex_install.errors import (
 from codex_install.http.client import (
     TLS_HINT,
     WEB_SCHEMES,
+    check_environment_proxies,
     check_url,
     first_line,
     host_of,
@@ -36,6 +38,7 @@ from codex_install.http.limits import (
     read_capped,
     too_large,
 )
+from codex_install.http.proxies import environment_proxies
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
@@ -44,11 +47,14 @@ from codex_install.http.retry import (
     reset_note,
     retrying,
 )
+from codex_install.http.watchdog import Alarm
 from codex_install.models import Release
 from codex_install.sources.release import parse_release
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
+    import http.client
+
     import requests
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -79,8 +85,12 @@ class GitHubConfig:
 
 def make_session(cache_dir: Path | None) -> requests.Session:
     """A requests session with an SQLite HTTP cache; cached responses are revalidated with
-    ``If-None-Match`` on every use, so "latest" is never stale and a 304 costs no rate limit."""
+    ``If-None-Match`` on every use, so "latest" is never stale and a 304 costs no rate limit.
+    Its connections are watched (``http.requests_guard``): each request keeps its deadline
+    while it waits for the answer's headers."""
     import requests  # heavy: only a GitHub request pays for it
+
+    from codex_install.http.requests_guard import watch_session
 
     if cache_dir is not None:
         for _ in range(2):
@@ -88,12 +98,14 @@ def make_session(cache_dir: Path | None) -> requests.Session:
                 import requests_cache  # heavy: only a GitHub request pays for it
 
                 cache_dir.mkdir(parents=True, exist_ok=True)
-                return requests_cache.CachedSession(
-                    str(cache_dir / CACHE_NAME),
-                    backend="sqlite",
-                    expire_after=0,
-                    allowable_codes=(200,),
-                    stale_if_error=False,
+                return watch_session(
+                    requests_cache.CachedSession(
+                        str(cache_dir / CACHE_NAME),
+                        backend="sqlite",
+                        expire_after=0,
+                        allowable_codes=(200,),
+                        stale_if_error=False,
+                    )
                 )
             except OSError:
                 break  # an unwritable cache dir must not stop an install
@@ -101,7 +113,7 @@ def make_session(cache_dir: Path | None) -> requests.Session:
                 if isinstance(err, sqlite3.OperationalError):
                     break
                 _drop_cache(cache_dir, err)
-    return requests.Session()
+    return watch_session(requests.Session())
 
 
 def fetch_release(
@@ -128,6 +140,8 @@ def _check_api_url(config: GitHubConfig) -> None:
     # requests refuses what httpx's parser would (exit 2 in attempt()); not importing httpx
     # keeps the no-op install of latest light.
     check_url(config.api_url, "the GitHub API URL", WEB_SCHEMES, httpx_parse=False)
+    if proxy_in_environment():  # requests reads them itself: refuse what it cannot use
+        check_environment_proxies(environment_proxies(os.environ), httpx_parse=False)
 
 
 @dataclass
@@ -222,25 +236,41 @@ class _ApiCall:
             _drop_cache(self.config.cache_dir, err)
             if self.own_session:
                 self.session.close()
-            self.session, self.own_session = requests.Session(), True
+            from codex_install.http.requests_guard import watch_session
+
+            self.session, self.own_session = watch_session(requests.Session()), True
             return self._send()
 
     def _send(self) -> requests.Response:
+        import requests  # heavy: only a GitHub request pays for it
+
         verify: str | bool = self.config.ca_bundle or True
         headers = _headers(self.config, self.url)
         config = self.config
         timeout = (min(CONNECT_TIMEOUT_S, config.timeout), _first_answer_timeout(config))
-        hook = _body_hook(self.url, time.monotonic() + config.timeout, config.timeout)
-        # stream=True and the hook: the body is read (capped, within the deadline) before
-        # requests-cache would read all of it into memory to store it.
-        return self.session.get(
-            self.url,
-            headers=headers,
-            timeout=timeout,
-            verify=verify,
-            stream=True,
-            hooks={"response": hook},
-        )
+        deadline = time.monotonic() + config.timeout
+        hook = _body_hook(self.url, deadline, config.timeout)
+        # The alarm holds the wait for the headers to the same deadline as the body (a server
+        # trickling its status line never trips the per-read timeout).
+        with Alarm(deadline, config.timeout) as alarm:
+            try:
+                # stream=True and the hook: the body is read (capped, within the deadline)
+                # before requests-cache would read all of it into memory to store it.
+                response = self.session.get(
+                    self.url,
+                    headers=headers,
+                    timeout=timeout,
+                    verify=verify,
+                    stream=True,
+                    hooks={"response": hook},
+                )
+            except requests.exceptions.RequestException as err:
+                if alarm.fired:
+                    raise _too_slow(self.url, config.timeout) from err
+                raise
+            if alarm.fired:  # cut off mid-headers, what was read can look like an answer
+                raise _too_slow(self.url, config.timeout)
+            return response
 
     def _answer(self, response: requests.Response) -> Release:
         status = response.status_code
@@ -302,16 +332,20 @@ def _body_hook(url: str, deadline: float, seconds: float) -> Callable[..., reque
             RELEASE_JSON_CAP,
             over_cap=lambda: NetworkError(too_large("the release JSON", url, RELEASE_JSON_CAP)),
             deadline=deadline,
-            past_deadline=lambda: NetworkError(
-                f"{host_of(url)} took longer than {seconds:g} s to send the release JSON",
-                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
-            ),
+            past_deadline=lambda: _too_slow(url, seconds),
         )
         response._content = body  # what .content and requests-cache read
         response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
     return read_body
+
+
+def _too_slow(url: str, seconds: float) -> NetworkError:
+    return NetworkError(
+        f"{host_of(url)} took longer than {seconds:g} s to send the release JSON",
+        hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+    )
 
 
 def _arriving(response: requests.Response) -> Iterator[bytes]:
@@ -459,32 +493,67 @@ def _conditional_get(
     headers = {**_headers(config, url), "Accept-Encoding": "identity"}
     if etag:
         headers["If-None-Match"] = etag
-    conn: http.client.HTTPConnection
     timeout = min(config.timeout, _LIGHT_TIMEOUT)
+    # The whole request within ``timeout``: connect, TLS, the status line and headers (where a
+    # trickle would hold a read-by-read timeout for ever; the alarm cuts it off) and the body.
+    deadline = time.monotonic() + timeout
     try:
-        if parts.scheme == "https":  # only an https API URL pays for a TLS context
-            import ssl  # an http:// API URL (loopback, tests) never loads it
-
-            context = ssl.create_default_context(cafile=config.ca_bundle)
-            conn = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=timeout, context=context
-            )
-        else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-        with contextlib.closing(conn):
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
-            conn.request("GET", target, headers=headers)
-            response = conn.getresponse()
-            body = read_capped(
-                iter(lambda: response.read1(64 << 10), b""),
-                RELEASE_JSON_CAP,
-                over_cap=_LightGaveUp,
-                deadline=time.monotonic() + timeout,
-                past_deadline=_LightGaveUp,
-            )
-            return response.status, response.getheader("ETag"), body.decode("utf-8")
+        with Alarm(deadline, timeout) as alarm:
+            conn = _light_connection(config, parts.scheme, parts.hostname, parts.port, alarm)
+            with contextlib.closing(conn):
+                target = parts.path + (f"?{parts.query}" if parts.query else "")
+                conn.request("GET", target, headers=headers)
+                # (no alarm.reading: silence and a trickle both hand over to requests)
+                response = conn.getresponse()
+                body = read_capped(
+                    iter(lambda: response.read1(64 << 10), b""),
+                    RELEASE_JSON_CAP,
+                    over_cap=_LightGaveUp,
+                    deadline=deadline,
+                    past_deadline=_LightGaveUp,
+                )
+                if alarm.fired:  # cut off: what was read can look like an answer
+                    return None
+                return response.status, response.getheader("ETag"), body.decode("utf-8")
     except (OSError, http.client.HTTPException, ValueError, _LightGaveUp):
         return None
+
+
+def _light_connection(
+    config: GitHubConfig, scheme: str, host: str, port: int | None, alarm: Alarm
+) -> http.client.HTTPConnection:
+    """A connected stdlib connection whose socket the alarm watches from the start: the TLS
+    handshake too runs under it."""
+    import http.client  # only the light request needs it; --help never does
+
+    timeout = alarm.seconds
+    conn: http.client.HTTPConnection
+    sock = socket.create_connection((host, port or _DEFAULT_PORTS[scheme]), timeout)
+    alarm.watch(sock)
+    if scheme == "https":  # only an https API URL pays for a TLS context
+        import ssl  # an http:// API URL (loopback, tests) never loads it
+
+        context = ssl.create_default_context(cafile=config.ca_bundle)
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+        try:
+            tls = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        except BaseException:
+            sock.close()
+            raise
+        conn.sock = tls  # closed with the connection, whatever happens next
+        alarm.watch(tls)
+        try:
+            tls.do_handshake()
+        except BaseException:
+            conn.close()
+            raise
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn.sock = sock
+    return conn
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class _LightGaveUp(Exception):

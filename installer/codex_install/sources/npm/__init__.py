@@ -1,7 +1,10 @@
 """The npm source (SPEC §4): the per-platform versions of ``@openai/codex`` on the registry npm
 itself is configured with.
 
-* :mod:`.npmrc` — registry discovery and credentials (pure, behind a thin I/O edge);
+* :mod:`.npmrc` — registry discovery, credentials and network settings (pure, behind a thin
+  I/O edge);
+* :mod:`.network` — those network settings applied to the registry's requests (CA files,
+  TLS context, proxy);
 * :mod:`.packument` — the platform tarball picked from a packument (pure);
 * :mod:`.registry` — the packument request and the resolver factory install uses.
 """
@@ -14,12 +17,17 @@ from codex_install.sources.npm.npmrc import (
     SCOPE,
     SCOPED_KEY,
     Layer,
+    NpmNetwork,
     Registry,
+    Setting,
     authorization_for,
     discover,
     env_layer,
     expand_env,
+    network_for,
     normalize_registry,
+    npm_no_proxy,
+    npm_proxy,
     parse_npm_config_output,
     parse_npmrc,
     project_dir,
@@ -55,14 +63,19 @@ __all__ = [
     "VENDOR_TARGETS",
     "Layer",
     "NpmChoice",
+    "NpmNetwork",
     "Registry",
     "Resolver",
+    "Setting",
     "authorization_for",
     "discover",
     "env_layer",
     "expand_env",
     "fetch_packument",
+    "network_for",
     "normalize_registry",
+    "npm_no_proxy",
+    "npm_proxy",
     "parse_integrity",
     "parse_npm_config_output",
     "parse_npmrc",

@@ -40,9 +40,8 @@ class Registry:
     url: str  # always ends with "/"
     origin: str  # e.g. "--npm-registry", "registry in the user .npmrc"
     authorization: str | None = field(default=None, repr=False)
-    # npm network settings for this registry that codex-install does not apply (see
-    # unapplied_settings): said once when the registry is used, never silently dropped.
-    unapplied: tuple[str, ...] = ()
+    # How npm would reach this registry: its TLS and proxy settings (see network_for).
+    network: NpmNetwork = field(default_factory=lambda: NpmNetwork())
 
     @property
     def packument_url(self) -> str:
@@ -61,6 +60,11 @@ class Layer:
 
     name: str
     values: Mapping[str, str]
+    path: Path | None = None  # the file, for messages about a setting in it
+
+    @property
+    def where(self) -> str:
+        return f"{self.name} ({self.path})" if self.path is not None else self.name
 
 
 _ENV_REF = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
@@ -113,13 +117,19 @@ def _quoted(raw: str) -> str:
     return raw[1:-1]
 
 
+# The ``key[]=`` arrays npm reads for settings we apply, and how their items join into one value
+# (a PEM bundle; npm's comma list).
+_ARRAYS = {"ca": "\n", "noproxy": ","}
+
+
 def parse_npmrc(text: str, env: Mapping[str, str]) -> dict[str, str]:
     """Top-level ``key=value`` pairs of an ``.npmrc``, keys and values ``${VAR}``-expanded.
 
-    Comment lines, ``[section]`` contents and ``key[]`` arrays are not registry settings and
-    are skipped; a later duplicate wins, as in npm.
+    Comment lines and ``[section]`` contents are skipped, and so are ``key[]`` arrays but for
+    ``ca[]`` and ``noproxy[]`` (joined into one value); a later duplicate wins, as in npm.
     """
     values: dict[str, str] = {}
+    arrays: set[str] = set()
     in_section = False
     for line in text.splitlines():
         stripped = line.strip()
@@ -131,11 +141,21 @@ def parse_npmrc(text: str, env: Mapping[str, str]) -> dict[str, str]:
         if in_section:
             continue
         key, sep, raw = stripped.partition("=")
-        key = _ini_value(key)
-        if not key or key.endswith("[]"):
-            continue
-        values[expand_env(key, env)] = expand_env(_ini_value(raw), env) if sep else "true"
+        key = expand_env(_ini_value(key), env)
+        _assign(values, arrays, key, expand_env(_ini_value(raw), env) if sep else "true")
     return values
+
+
+def _assign(values: dict[str, str], arrays: set[str], key: str, value: str) -> None:
+    if key.endswith("[]") and key[:-2] in _ARRAYS:
+        key = key[:-2]
+        # As the ini package builds it: an item after a plain value starts a new list.
+        joined = values.get(key) if key in arrays else None
+        values[key] = value if joined is None else joined + _ARRAYS[key] + value
+        arrays.add(key)
+    elif key and not key.endswith("[]"):
+        values[key] = value
+        arrays.discard(key)
 
 
 def env_layer(env: Mapping[str, str]) -> dict[str, str]:
@@ -245,34 +265,114 @@ def _secret(values: Mapping[str, _Setting], prefix: str, name: str) -> _Setting 
     )
 
 
-# npm's TLS and proxy settings (global, or per registry as ``//host/:cafile``). The one HTTP
-# client reads SSL_CERT_FILE and HTTPS_PROXY/NO_PROXY from the environment instead.
-NETWORK_KEYS = ("cafile", "ca", "https-proxy", "proxy", "noproxy", "certfile", "keyfile")
-_SCOPED_NETWORK_KEYS = ("cafile", "ca", "certfile", "keyfile")
+# --- npm's network settings for the registry (pure) ---
 
 
-def unapplied_settings(registry_url: str, layers: Sequence[Layer]) -> tuple[str, ...]:
-    """The npm network settings configured for ``registry_url`` that are not applied
-    (``strict-ssl=false`` among them: TLS is always verified)."""
-    merged: dict[str, str] = {}
-    for layer in reversed(layers):
-        merged.update({k.lower(): v for k, v in layer.values.items()})
-    found = [key for key in NETWORK_KEYS if merged.get(key)]
-    for prefix in _auth_key_prefixes(registry_url):
-        found += [k for k in _SCOPED_NETWORK_KEYS if merged.get(f"{prefix.lower()}:{k}")]
-    if merged.get("strict-ssl", "").lower() == "false":
-        found.append("strict-ssl=false")
-    return tuple(dict.fromkeys(found))
+@dataclass(frozen=True)
+class Setting:
+    """One npm setting as found: its key as written, its value and where it came from."""
+
+    key: str
+    value: str = field(repr=False)  # a proxy URL may carry credentials
+    where: str
 
 
-def unapplied_notice(registry: Registry) -> str | None:
-    if not registry.unapplied:
-        return None
-    return (
-        f"note: your npm config sets {', '.join(registry.unapplied)} for {registry.display}; "
-        "codex-install does not take these from npm: set SSL_CERT_FILE (a CA bundle) and "
-        "HTTPS_PROXY/NO_PROXY instead (TLS is always verified)"
+@dataclass(frozen=True)
+class NpmNetwork:
+    """How npm would reach one registry: the CAs it trusts instead of the defaults (``cafile``
+    beats ``ca``; a registry-scoped one beats a global one), whether it verifies at all
+    (``strict-ssl``), its client certificate and the proxy it would use (None: direct)."""
+
+    cafile: Setting | None = None
+    ca: Setting | None = None
+    unverified: Setting | None = None  # strict-ssl=false
+    certfile: Setting | None = None
+    keyfile: Setting | None = None
+    proxy: Setting | None = None
+
+
+def _merged(layers: Sequence[Layer]) -> dict[str, Setting]:
+    merged: dict[str, Setting] = {}
+    for layer in reversed(layers):  # higher-precedence layers override
+        merged.update({k.lower(): Setting(k, v, layer.where) for k, v in layer.values.items()})
+    return merged
+
+
+def _first(merged: Mapping[str, Setting], keys: Sequence[str]) -> Setting | None:
+    for key in keys:
+        found = merged.get(key)
+        if found is not None and found.value:
+            return found
+    return None
+
+
+def network_for(registry_url: str, layers: Sequence[Layer], env: Mapping[str, str]) -> NpmNetwork:
+    """The network settings npm applies to ``registry_url``, from the config ``layers`` and the
+    environment's proxy variables (npm's own precedence: see :func:`npm_proxy`)."""
+    merged = _merged(layers)
+    scoped = [p.lower() for p in _auth_key_prefixes(registry_url)]
+    trust = _first(merged, [f"{p}:{k}" for p in scoped for k in ("cafile", "ca")])
+    trust = trust or _first(merged, ["cafile", "ca"])
+    is_cafile = trust is not None and trust.key.lower().endswith("cafile")
+    strict = merged.get("strict-ssl")
+    return NpmNetwork(
+        cafile=trust if is_cafile else None,
+        ca=None if is_cafile else trust,
+        unverified=strict if strict is not None and strict.value.lower() == "false" else None,
+        certfile=_scoped_or_global(merged, scoped, "certfile"),
+        keyfile=_scoped_or_global(merged, scoped, "keyfile"),
+        proxy=npm_proxy(registry_url, merged, env),
     )
+
+
+def _scoped_or_global(
+    merged: Mapping[str, Setting], scoped: Sequence[str], key: str
+) -> Setting | None:
+    return _first(merged, [f"{p}:{key}" for p in scoped]) or _first(merged, [key])
+
+
+def npm_proxy(url: str, config: Mapping[str, Setting], env: Mapping[str, str]) -> Setting | None:
+    """The proxy npm uses for ``url`` (npm-registry-fetch, @npmcli/agent): ``https-proxy``,
+    else ``proxy``, for either scheme; without them the environment's ``HTTPS_PROXY`` for an
+    https URL, ``HTTPS_PROXY``/``HTTP_PROXY``/``PROXY`` for an http one. None when nothing is
+    set or ``noproxy`` (else ``NO_PROXY``) matches the host."""
+    given = _first(config, ["https-proxy", "proxy"])
+    if given is not None and given.value.lower() in ("false", "null"):
+        given = None  # npm's explicit "no proxy": the environment's stands
+    found = given or _environment_proxy(urlsplit(url).scheme, env)
+    no_proxy = _first(config, ["noproxy"])
+    exempt = no_proxy.value if no_proxy is not None else _env_value(env, "no_proxy")[1]
+    if found is None or npm_no_proxy(urlsplit(url).hostname or "", exempt or ""):
+        return None
+    return found
+
+
+def _environment_proxy(scheme: str, env: Mapping[str, str]) -> Setting | None:
+    names = ("https_proxy",) if scheme == "https" else ("https_proxy", "http_proxy", "proxy")
+    for name in names:
+        spelled, value = _env_value(env, name)
+        if value:
+            return Setting(spelled, value, f"the environment ({spelled})")
+    return None
+
+
+def _env_value(env: Mapping[str, str], name: str) -> tuple[str, str | None]:
+    """A variable npm reads case-insensitively (the lower-case spelling first)."""
+    for spelled in sorted((k for k in env if k.lower() == name), reverse=True):
+        if env[spelled]:
+            return spelled, env[spelled]
+    return name, None
+
+
+def npm_no_proxy(host: str, no_proxy: str) -> bool:
+    """@npmcli/agent's match: an entry's dot-separated labels are the host's last labels
+    (``corp.example`` and ``.corp.example`` both exempt ``npm.corp.example``); no ports."""
+    labels = host.lower().split(".")[::-1]
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        wanted = [p for p in entry.split(".") if p][::-1]
+        if wanted and labels[: len(wanted)] == wanted:
+            return True
+    return False
 
 
 def discover(
@@ -281,16 +381,19 @@ def discover(
     project_npmrc: str | None,
     user_npmrc: str | None,
     npm_output: str | None,
+    *,
+    paths: tuple[Path | None, Path | None] = (None, None),
 ) -> Registry | None:
     """The registry for ``@openai/codex`` and its credentials; None when nothing is configured.
 
     The flag is an explicit choice for this tool and beats everything; otherwise a scoped
     ``@openai:registry`` in any layer beats a plain ``registry`` in any layer, as in npm.
+    ``paths`` (the project and user .npmrc files) name where a setting is in messages.
     """
     layers = [
         Layer("the environment", env_layer(env)),
-        Layer("the project .npmrc", parse_npmrc(project_npmrc or "", env)),
-        Layer("the user .npmrc", parse_npmrc(user_npmrc or "", env)),
+        Layer("the project .npmrc", parse_npmrc(project_npmrc or "", env), paths[0]),
+        Layer("the user .npmrc", parse_npmrc(user_npmrc or "", env), paths[1]),
         Layer("`npm config get`", parse_npm_config_output(npm_output)),
     ]
     chosen: tuple[str, str] | None = (flag, "--npm-registry") if flag else None
@@ -305,7 +408,7 @@ def discover(
         url=url,
         origin=chosen[1],
         authorization=authorization_for(url, layers),
-        unapplied=unapplied_settings(url, layers),
+        network=network_for(url, layers, env),
     )
 
 
@@ -356,18 +459,24 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def read_npmrc_files(env: Mapping[str, str], cwd: Path | None) -> tuple[str | None, str | None]:
-    """(project .npmrc text, user .npmrc text); the project one is skipped when it *is* the
-    user one (a project at $HOME), as npm does, or when there is no working directory."""
+def npmrc_locations(env: Mapping[str, str], cwd: Path | None) -> tuple[Path | None, Path]:
+    """(project .npmrc, user .npmrc); no project one when it *is* the user one (a project at
+    $HOME), as npm does, or when there is no working directory."""
     user = user_npmrc_path(env)
     if cwd is None:
-        return None, _read(user)
+        return None, user
     project = project_dir(cwd) / ".npmrc"
     try:
         same = project.resolve() == user.resolve()
     except (OSError, RuntimeError):  # symlink loops
         same = False
-    return (None if same else _read(project)), _read(user)
+    return (None if same else project), user
+
+
+def read_npmrc_files(env: Mapping[str, str], cwd: Path | None) -> tuple[str | None, str | None]:
+    """(project .npmrc text, user .npmrc text), each None when absent (see npmrc_locations)."""
+    project, user = npmrc_locations(env, cwd)
+    return (_read(project) if project is not None else None), _read(user)
 
 
 def working_dir() -> Path | None:

@@ -22,16 +22,18 @@ from codex_install.http.retry import (
     parse_retry_after,
     retrying,
 )
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.models import Selection
+from codex_install.sources.npm.network import apply_network
 from codex_install.sources.npm.npmrc import (
     PACKAGE,
     SCOPED_KEY,
     NpmRunner,
     Registry,
     discover,
+    npmrc_locations,
     read_npmrc_files,
     run_npm,
-    unapplied_notice,
     working_dir,
 )
 from codex_install.sources.npm.packument import (
@@ -79,11 +81,11 @@ def resolver_factory(
         def resolve(spec: VersionSpec, target: str) -> Selection:
             vendor_target(target)  # refuse an impossible target before any request
             reg = registry()
+            apply_network(client, reg, notice)
             _authorize(client, reg)
             data = fetch_packument(client, reg, policy=policy, sleep=sleep)
             choice = select_from_packument(data, spec, target, reg)
-            unapplied = unapplied_notice(reg)
-            for line in (unapplied, *choice.notices) if unapplied else choice.notices:
+            for line in choice.notices:
                 notice(line)
             return choice.selection
 
@@ -96,6 +98,7 @@ def versions_factory(
     env: Mapping[str, str],
     registry_flag: str | None,
     *,
+    notice: Notice = lambda _msg: None,
     cwd: Path | None = None,
     runner: NpmRunner = run_npm,
     which: Which = lambda name, path: shutil.which(name, path=path),
@@ -111,6 +114,7 @@ def versions_factory(
     def versions(client: httpx.Client, target: str) -> list[str]:
         platform, _ = vendor_target(target)
         reg = registry()
+        apply_network(client, reg, notice)
         _authorize(client, reg)
         data = fetch_packument(client, reg, policy=policy, sleep=sleep)
         found = data.get("versions") if isinstance(data, dict) else None
@@ -133,9 +137,10 @@ def _registry_finder(
     None when no registry is configured at all."""
     here = cwd or working_dir()
     project, user = read_npmrc_files(env, here)
+    paths = npmrc_locations(env, here)
     problem: UsageError | None = None
     try:
-        static = discover(registry_flag, env, project, user, None)
+        static = discover(registry_flag, env, project, user, None, paths=paths)
     except UsageError as err:
         # A bad registry setting must not break GitHub installs; it is reported if npm is used.
         static, problem = None, err
@@ -151,7 +156,7 @@ def _registry_finder(
         assert npm is not None
         argv = [npm, "config", "get", "registry", SCOPED_KEY]
         output = runner(argv, env, here or Path(env.get("HOME") or "/"), NPM_TIMEOUT)
-        found = discover(registry_flag, env, project, user, output)
+        found = discover(registry_flag, env, project, user, output, paths=paths)
         if found is None:
             raise UsageError(
                 "no npm registry is configured and `npm config get registry` gave none",
@@ -215,10 +220,17 @@ class _PackumentRequest:
         import httpx  # heavy: only commands that go on the network pay for it
 
         url = self.registry.packument_url
+        seconds = metadata_deadline()
+        # One deadline for the whole request, headers included (a trickled status line too).
+        deadline = time.monotonic() + seconds
         try:
-            with self.client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
+            with self.client.stream(
+                "GET", url, headers={"Accept": ACCEPT}, extensions={DEADLINE: deadline}
+            ) as response:
                 self.connected = True
-                return self._answer(response)
+                return self._answer(response, deadline, seconds)
+        except DeadlinePassed as err:
+            raise _too_slow(self.registry, seconds) from err
         except httpx.TimeoutException as err:
             raise Retryable(f"timed out talking to {self.host}") from err
         except httpx.TransportError as err:
@@ -231,10 +243,10 @@ class _PackumentRequest:
                 ) from err
             raise Retryable(last) from err
 
-    def _answer(self, response: httpx.Response) -> Any:
+    def _answer(self, response: httpx.Response, deadline: float, seconds: float) -> Any:
         registry, status = self.registry, response.status_code
         if status == 200:
-            return _parse_json(_read_limited(response, registry), registry)
+            return _parse_json(_read_limited(response, registry, deadline, seconds), registry)
         if status in (404, 410):
             raise NotFoundError(
                 f"{PACKAGE} not found on the npm registry {registry.display} "
@@ -260,20 +272,25 @@ class _PackumentRequest:
         )
 
 
-def _read_limited(response: httpx.Response, registry: Registry) -> bytes:
-    seconds = metadata_deadline()
+def _read_limited(
+    response: httpx.Response, registry: Registry, deadline: float, seconds: float
+) -> bytes:
     return read_capped(
         response.iter_bytes(),
         PACKUMENT_LIMIT,
         over_cap=lambda: NetworkError(
             too_large(f"the {PACKAGE} packument", registry.display, PACKUMENT_LIMIT)
         ),
-        deadline=time.monotonic() + seconds,
-        past_deadline=lambda: NetworkError(
-            f"the npm registry {registry.display} took longer than {seconds:g} s to send "
-            f"the {PACKAGE} metadata",
-            hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
-        ),
+        deadline=deadline,
+        past_deadline=lambda: _too_slow(registry, seconds),
+    )
+
+
+def _too_slow(registry: Registry, seconds: float) -> NetworkError:
+    return NetworkError(
+        f"the npm registry {registry.display} took longer than {seconds:g} s to send "
+        f"the {PACKAGE} metadata",
+        hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
     )
 
 

@@ -1,0 +1,117 @@
+"""The npm registry's network settings applied (the I/O edge of ``npmrc.network_for``): the CA
+file read, the TLS context built, the proxy checked, and all of it given to the HTTP client for
+the registry's origin only — the packument and a tarball on the same host, never GitHub, a
+mirror or the token endpoint. A setting that cannot be used is a UsageError naming it and the
+file it is in."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from codex_install.errors import UsageError
+from codex_install.http.client import check_proxy, first_line
+from codex_install.sources.npm.npmrc import NpmNetwork, Registry, Setting
+
+if TYPE_CHECKING:
+    import httpx
+
+    from codex_install.http.transport import NetworkSettings
+
+_PEM_END = "-----END CERTIFICATE-----"
+
+
+def apply_network(client: httpx.Client, registry: Registry, notice: Callable[[str], None]) -> None:
+    """Route ``client``'s requests to the registry's origin the way npm would, saying once when
+    TLS is not verified there."""
+    from codex_install.http import transport  # heavy (httpx): only an npm request pays
+
+    settings = network_settings(registry)
+    if settings.proxy or settings.ssl_context or transport.is_ours(client):
+        # (a client not made by make_client can take no settings, and here needs none)
+        transport.use_settings(client, registry.url, settings)
+    unverified = registry.network.unverified
+    if unverified is not None and urlsplit(registry.url).scheme == "https":
+        notice(
+            f"warning: strict-ssl=false in {unverified.where}: the TLS certificate of "
+            f"{urlsplit(registry.display).netloc} is not verified"
+        )
+
+
+def network_settings(registry: Registry) -> NetworkSettings:
+    from codex_install.http import transport  # heavy (httpx): only an npm request pays
+
+    network = registry.network
+    proxy = network.proxy
+    if proxy is not None:
+        check_proxy(proxy.value, f"the {proxy.key} set in {proxy.where}")
+    tls = urlsplit(registry.url).scheme == "https"  # an http:// registry speaks no TLS
+    context = tls_context(network) if tls else None
+    return transport.NetworkSettings(
+        proxy=proxy.value if proxy is not None else None, ssl_context=context
+    )
+
+
+def tls_context(network: NpmNetwork) -> ssl.SSLContext | None:
+    """The registry's TLS context, or None for the defaults (SSL_CERT_FILE or the bundled CAs)."""
+    trust = network.cafile or network.ca
+    if trust is None and network.unverified is None and network.certfile is None:
+        if network.keyfile is not None:
+            raise _unusable(network.keyfile, "a keyfile needs its certfile")
+        return None
+    if network.unverified is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif trust is not None:
+        context = _trusting(trust)
+    else:
+        from codex_install.http import transport
+
+        context = transport.default_context()
+    _load_certificate(context, network)
+    return context
+
+
+def _trusting(trust: Setting) -> ssl.SSLContext:
+    """A context trusting only ``trust``'s CAs, as npm's ``ca`` replaces Node's own."""
+    if trust.key.lower().endswith("cafile"):
+        path = Path(trust.value).expanduser()
+        try:
+            pem = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or type(err).__name__
+            raise _unusable(trust, f"cannot read {path}: {reason}") from err
+    else:
+        pem = trust.value.replace("\\n", "\n")  # npm's one-line form
+    if _PEM_END not in pem:
+        raise _unusable(trust, "it holds no PEM certificate")
+    try:
+        return ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError) as err:
+        raise _unusable(trust, f"a malformed PEM certificate ({first_line(err)})") from err
+
+
+def _load_certificate(context: ssl.SSLContext, network: NpmNetwork) -> None:
+    cert, key = network.certfile, network.keyfile
+    if cert is None:
+        if key is not None:
+            raise _unusable(key, "a keyfile needs its certfile")
+        return
+    certfile = Path(cert.value).expanduser()
+    keyfile = Path(key.value).expanduser() if key is not None else None
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as err:
+        reason = getattr(err, "strerror", None) or first_line(err)
+        raise _unusable(cert, f"cannot load the client certificate: {reason}") from err
+
+
+def _unusable(setting: Setting, problem: str) -> UsageError:
+    return UsageError(
+        f"cannot use the {setting.key} set in {setting.where}: {problem}",
+        hint="fix or remove it in that .npmrc",
+    )
