@@ -185,7 +185,7 @@ def test_resolve_against_a_github_trickling_its_headers_is_exit_4(
         )
         took = elapsed(start)
     assert_one_line_exit_4(result, f"took longer than {SECONDS} s")
-    assert took < SECONDS + MARGIN
+    assert took < 2 + SECONDS + MARGIN  # as for install: the light request's 2 s, then requests
 
 
 @pytest.mark.slow
