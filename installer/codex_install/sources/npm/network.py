@@ -6,7 +6,6 @@ file it is in."""
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,8 @@ from codex_install.http.client import check_proxy, first_line
 from codex_install.sources.npm.npmrc import NpmNetwork, Registry, Setting
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
     from codex_install.http.transport import NetworkSettings
@@ -62,6 +63,8 @@ def tls_context(network: NpmNetwork) -> ssl.SSLContext | None:
         if network.keyfile is not None:
             raise _unusable(network.keyfile, "a keyfile needs its certfile")
         return None
+    import ssl  # only a registry with TLS settings loads it: a plain install never does
+
     if network.unverified is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -78,6 +81,8 @@ def tls_context(network: NpmNetwork) -> ssl.SSLContext | None:
 
 def _trusting(trust: Setting) -> ssl.SSLContext:
     """A context trusting only ``trust``'s CAs, as npm's ``ca`` replaces Node's own."""
+    import ssl  # as in tls_context
+
     if trust.key.lower().endswith("cafile"):
         path = Path(trust.value).expanduser()
         try:
@@ -96,6 +101,8 @@ def _trusting(trust: Setting) -> ssl.SSLContext:
 
 
 def _load_certificate(context: ssl.SSLContext, network: NpmNetwork) -> None:
+    import ssl  # as in tls_context
+
     cert, key = network.certfile, network.keyfile
     if cert is None:
         if key is not None:
