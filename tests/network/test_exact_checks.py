@@ -12,7 +12,7 @@ import pytest
 
 from builders import package_release
 from codex_install.errors import NetworkError, RateLimitError
-from codex_install.http.client import redact
+from codex_install.http.client import make_client, redact
 from codex_install.http.download import download
 from codex_install.http.retry import RetryPolicy
 from codex_install.sources.github import GitHubConfig, fetch_release
@@ -110,3 +110,20 @@ def test_a_proxy_407_is_not_retried_and_names_the_proxy(
 )
 def test_redact_drops_credentials_and_queries(url: str, shown: str) -> None:
     assert redact(url) == shown
+
+
+def test_a_failure_on_a_route_no_proxy_sends_direct_names_no_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # HTTPS_PROXY is set but NO_PROXY exempts the host: the message must not blame the proxy.
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with make_client() as client, pytest.raises(NetworkError) as info:
+        download(
+            client,
+            "http://127.0.0.1:9/a.tar.gz",
+            lambda _b: None,
+            sleep=lambda _s: None,
+            policy=RetryPolicy(attempts=2),
+        )
+    assert "proxy" not in str(info.value)

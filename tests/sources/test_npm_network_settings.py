@@ -357,3 +357,23 @@ def test_strict_ssl_false_is_for_the_registry_host_only(tmp_path):
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 client.get(f"{other_host.url}/x")
     assert len(notices) == 1
+
+
+# --- a proxy in the way is named: the one the request used, never another -------------------
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_a_dead_npmrc_proxy_is_named_in_the_error(env, home):
+    dead = "http://127.0.0.1:9"  # the discard port: nothing listens
+    (home / ".npmrc").write_text(f"registry={ORIGIN}/npm/\nproxy=http://u:s3cret@127.0.0.1:9\n")
+    line = one_line(install(env, "--source", "npm"), 4)
+    assert f"through the proxy {dead.removeprefix('http://')}" in line
+    assert "s3cret" not in line
+
+
+def test_a_407_from_the_npmrc_proxy_is_one_line_and_not_retried(env, home, proxy):
+    proxy.add(f"{ORIGIN}/npm/@openai%2fcodex", "", 407)
+    (home / ".npmrc").write_text(f"registry={ORIGIN}/npm/\nproxy={proxy.url}\n")
+    line = one_line(install(env, "--source", "npm"), 4)
+    assert f"the proxy {proxy.url.removeprefix('http://')} wants credentials (HTTP 407)" in line
+    assert len(proxy.log) == 1

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from codex_install import __version__
 from codex_install.errors import UsageError
 from codex_install.http.limits import CONNECT_TIMEOUT_S, metadata_deadline
-from codex_install.http.proxies import environment_proxies
+from codex_install.http.proxies import environment_proxies, environment_proxy
 
 if TYPE_CHECKING:
     import httpx
@@ -175,10 +175,14 @@ def redact(url: str) -> str:
     return url
 
 
-def proxy_named() -> str | None:
-    """The proxy the environment sets (host:port, no credentials), for messages."""
-    for name in _PROXY_VARS:
-        value = os.environ.get(name) or os.environ.get(name.upper())
-        if value:
-            return host_of(redact(value)).removeprefix("***@")
-    return None
+def proxy_used(client: httpx.Client, url: str) -> str | None:
+    """The proxy a request of ``client`` to ``url`` goes through, as ``host:port`` with no
+    credentials, for messages (None: it goes direct)."""
+    from codex_install.http import transport  # httpx is loaded already: a request failed
+
+    if transport.is_ours(client):
+        proxy = transport.proxy_for(client, url)
+    else:  # another client with trust_env: the environment's way, as near as we can tell
+        scheme, host, port = transport.origin_of(url)
+        proxy = environment_proxy(scheme, host, port, environment_proxies(os.environ))
+    return host_of(redact(proxy)).removeprefix("***@") if proxy else None

@@ -24,7 +24,7 @@ from codex_install.errors import (
 from codex_install.http.client import (
     TLS_HINT,
     first_line,
-    proxy_named,
+    proxy_used,
     redact,
     tls_verification_failed,
 )
@@ -119,6 +119,7 @@ class _Stream:
     binary: bool
     seconds: float
     connected: bool = False
+    proxy: str | None = None  # host:port of the proxy its requests go through, for messages
 
     def feed(self, chunk: bytes, total: int | None) -> None:
         if self.binary and self.hasher.size == 0 and _looks_like_html(chunk[:512]):
@@ -187,6 +188,7 @@ def download(
         return _read_local(local, stream)
     if client is None:
         raise NetworkError(f"no HTTP client to download {name}")
+    stream.proxy = proxy_used(client, url)
     return retrying(
         lambda _n: _attempt(client, stream), policy=policy, sleep=sleep, exhausted=stream.exhausted
     )
@@ -219,6 +221,10 @@ def _attempt(client: httpx.Client, stream: _Stream) -> Digests:
         ) from err
 
 
+def _named(proxy: str | None) -> str:
+    return f" {proxy}" if proxy else ""
+
+
 def _transport_failure(err: Exception, stream: _Stream) -> Exception:
     """What a failed connection means: a retry, or (when no retry can help) exit 4 at once."""
     import httpx  # heavy: only commands that go on the network pay for it
@@ -229,7 +235,7 @@ def _transport_failure(err: Exception, stream: _Stream) -> Exception:
     if isinstance(err, (httpx.UnsupportedProtocol, httpx.TooManyRedirects)):
         # A redirect to ftp:// or a redirect loop answers the same on every try.
         return NetworkError(f"{failed}: {first_line(err)} ({redact(stream.url)})")
-    proxy = proxy_named()
+    proxy = stream.proxy
     if proxy is None:
         return Retryable(first_line(err))
     if isinstance(err, httpx.ProxyError) and "407" in str(err):
@@ -317,8 +323,8 @@ def _already_complete(response: httpx.Response, stream: _Stream) -> bool:
         return True
     if status == 407:
         raise NetworkError(
-            f"downloading {stream.name} failed: the proxy {proxy_named()} wants credentials "
-            "(HTTP 407)",
+            f"downloading {stream.name} failed: the proxy{_named(stream.proxy)} wants "
+            "credentials (HTTP 407)",
             hint="put them in the proxy URL (http://user:password@host:port)",
         )
     if status not in (200, 206):

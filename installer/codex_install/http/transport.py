@@ -145,6 +145,15 @@ class Router(httpx.BaseTransport):
             self.made[key] = _Guarded(_transport(url.scheme, settings), self.seconds)
         return self.made[key].handle_request(request)
 
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy URL a request to ``url`` goes through (None: direct)."""
+        origin = origin_of(url)
+        settings = self.routes.get(origin)
+        if settings is not None:
+            return settings.proxy
+        scheme, host, port = origin
+        return environment_proxy(scheme, host, port, self.proxies)
+
     def use(self, origin: Origin, settings: NetworkSettings) -> None:
         self.routes[origin] = settings
         made = self.made.pop(("origin", origin, None), None)
@@ -169,6 +178,14 @@ def make(seconds: float, proxies: Mapping[str, str], **options: Any) -> httpx.Cl
     client = httpx.Client(transport=router, trust_env=True, **options)
     _ROUTERS[client] = router
     return client
+
+
+def proxy_for(client: httpx.Client, url: str) -> str | None:
+    """The proxy URL ``client`` sends ``url``'s requests through: the registry's own from
+    .npmrc, else the environment's unless NO_PROXY sends it direct. None when direct (or for a
+    client not made by make_client)."""
+    router = _ROUTERS.get(client)
+    return router.proxy_for(url) if router is not None else None
 
 
 def is_ours(client: httpx.Client) -> bool:

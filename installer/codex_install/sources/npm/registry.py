@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from codex_install.errors import NetworkError, NotFoundError, UsageError
-from codex_install.http.client import TLS_HINT, first_line, tls_verification_failed
+from codex_install.http.client import TLS_HINT, first_line, proxy_used, tls_verification_failed
 from codex_install.http.limits import PACKUMENT_CAP, metadata_deadline, read_capped, too_large
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
@@ -234,19 +234,32 @@ class _PackumentRequest:
         except httpx.TimeoutException as err:
             raise Retryable(f"timed out talking to {self.host}") from err
         except httpx.TransportError as err:
-            last = f"cannot connect to {self.host} ({first_line(err)})"
-            if tls_verification_failed(err):
-                raise NetworkError(
-                    f"cannot fetch {PACKAGE} from the npm registry {self.registry.display}: {last}",
-                    hint=TLS_HINT,
-                    connection_level=True,
-                ) from err
-            raise Retryable(last) from err
+            raise self._connection_failed(err, proxy_used(self.client, url)) from err
+
+    def _connection_failed(self, err: Exception, proxy: str | None) -> Exception:
+        """A retry, or exit 4 at once when no retry can help; a proxy in the way is named."""
+        import httpx  # heavy: only commands that go on the network pay for it
+
+        if proxy is not None and (isinstance(err, httpx.ProxyError) and "407" in str(err)):
+            return _proxy_wants_credentials(proxy)
+        via = f" through the proxy {proxy}" if proxy else ""
+        last = f"cannot connect to {self.host}{via} ({first_line(err)})"
+        if tls_verification_failed(err):
+            return NetworkError(
+                f"cannot fetch {PACKAGE} from the npm registry {self.registry.display}: {last}",
+                hint=TLS_HINT,
+                connection_level=True,
+            )
+        return Retryable(last)
 
     def _answer(self, response: httpx.Response, deadline: float, seconds: float) -> Any:
         registry, status = self.registry, response.status_code
         if status == 200:
             return _parse_json(_read_limited(response, registry, deadline, seconds), registry)
+        if status == 407:  # a proxy's answer: asking again without credentials changes nothing
+            raise _proxy_wants_credentials(
+                proxy_used(self.client, registry.packument_url) or "in the way"
+            )
         if status in (404, 410):
             raise NotFoundError(
                 f"{PACKAGE} not found on the npm registry {registry.display} "
@@ -283,6 +296,14 @@ def _read_limited(
         ),
         deadline=deadline,
         past_deadline=lambda: _too_slow(registry, seconds),
+    )
+
+
+def _proxy_wants_credentials(proxy: str) -> NetworkError:
+    return NetworkError(
+        f"the proxy {proxy} wants credentials (HTTP 407) for the npm registry",
+        hint="put them in the proxy URL (http://user:password@host:port), in .npmrc's "
+        "https-proxy/proxy or HTTPS_PROXY",
     )
 
 
