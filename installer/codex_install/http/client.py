@@ -74,22 +74,21 @@ def check_environment_proxies(proxies: Mapping[str, str], *, httpx_parse: bool =
 def check_proxy(url: str, what: str, *, hint: str | None = None, httpx_parse: bool = True) -> str:
     """``url`` when it is an http(s) proxy URL we can use, else a UsageError (exit 2) saying
     ``cannot use {what}: …`` — never with the proxy's credentials."""
-    shown = proxy_shown(url)
     scheme = url.partition("://")[0].lower() if "://" in url else ""
-    problem: str | None = None
-    if scheme.startswith("socks"):
-        problem = SOCKS_REFUSED
-    else:
-        found = url_problem(url, WEB_SCHEMES, httpx_parse=httpx_parse)
-        if found is None and "@" in url and "@" not in urlsplit(url).netloc:
-            found = _UNENCODED  # "user:12/x@host": the request would go to host "user"
-        if found is not None and shown != url:  # the parser's words can quote the password
-            found = url_problem(shown, WEB_SCHEMES, httpx_parse=httpx_parse) or _UNENCODED
-        if found is not None:
-            problem = f"{shown!r} is not an http:// proxy URL ({found})"
+    problem = SOCKS_REFUSED if scheme.startswith("socks") else _proxy_problem(url, httpx_parse)
     if problem is not None:
         raise UsageError(f"cannot use {what}: {problem}", hint=hint)
     return url
+
+
+def _proxy_problem(url: str, httpx_parse: bool) -> str | None:
+    shown = proxy_shown(url)
+    found = url_problem(url, WEB_SCHEMES, httpx_parse=httpx_parse)
+    if found is None and "@" in url and "@" not in urlsplit(url).netloc:
+        found = _UNENCODED  # "user:12/x@host": the request would go to host "user"
+    if found is not None and shown != url:  # the parser's words can quote the password
+        found = url_problem(shown, WEB_SCHEMES, httpx_parse=httpx_parse) or _UNENCODED
+    return None if found is None else f"{shown!r} is not an http:// proxy URL ({found})"
 
 
 _UNENCODED = "a / ? # or @ in its user:password must be percent-encoded"
