@@ -74,18 +74,35 @@ def check_environment_proxies(proxies: Mapping[str, str], *, httpx_parse: bool =
 def check_proxy(url: str, what: str, *, hint: str | None = None, httpx_parse: bool = True) -> str:
     """``url`` when it is an http(s) proxy URL we can use, else a UsageError (exit 2) saying
     ``cannot use {what}: …`` — never with the proxy's credentials."""
-    shown = redact(url)
     scheme = url.partition("://")[0].lower() if "://" in url else ""
-    problem: str | None = None
-    if scheme.startswith("socks"):
-        problem = SOCKS_REFUSED
-    else:
-        found = url_problem(url, WEB_SCHEMES, httpx_parse=httpx_parse)
-        if found is not None:
-            problem = f"{shown!r} is not an http:// proxy URL ({found.replace(url, shown)})"
+    problem = SOCKS_REFUSED if scheme.startswith("socks") else _proxy_problem(url, httpx_parse)
     if problem is not None:
         raise UsageError(f"cannot use {what}: {problem}", hint=hint)
     return url
+
+
+def _proxy_problem(url: str, httpx_parse: bool) -> str | None:
+    shown = proxy_shown(url)
+    found = url_problem(url, WEB_SCHEMES, httpx_parse=httpx_parse)
+    if found is None and "@" in url and "@" not in urlsplit(url).netloc:
+        found = _UNENCODED  # "user:12/x@host": the request would go to host "user"
+    if found is not None and shown != url:  # the parser's words can quote the password
+        found = url_problem(shown, WEB_SCHEMES, httpx_parse=httpx_parse) or _UNENCODED
+    return None if found is None else f"{shown!r} is not an http:// proxy URL ({found})"
+
+
+_UNENCODED = "a / ? # or @ in its user:password must be percent-encoded"
+
+
+def proxy_shown(url: str) -> str:
+    """A proxy URL for messages: everything before its last ``@`` is credentials, even where a
+    ``/``, ``?`` or ``#`` in the password makes a URL parser read it as the path."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
 
 
 def proxy_in_environment() -> bool:
@@ -185,4 +202,4 @@ def proxy_used(client: httpx.Client, url: str) -> str | None:
     else:  # another client with trust_env: the environment's way, as near as we can tell
         scheme, host, port = transport.origin_of(url)
         proxy = environment_proxy(scheme, host, port, environment_proxies(os.environ))
-    return host_of(redact(proxy)).removeprefix("***@") if proxy else None
+    return host_of(proxy_shown(proxy)).removeprefix("***@") if proxy else None

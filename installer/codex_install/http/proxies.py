@@ -59,7 +59,8 @@ def _in_network(host: str, network: str) -> bool:
 
 def environment_proxies(env: Mapping[str, str]) -> dict[str, str]:
     """``{scheme: proxy URL, "no": NO_PROXY}`` from ``*_proxy`` variables, the lower-case
-    spelling winning, as urllib and requests read them."""
+    spelling winning, as urllib and requests read them (``host:port`` with no scheme is an
+    http:// proxy, :func:`with_scheme`)."""
     proxies: dict[str, str] = {}
     for name, value in env.items():
         if value and name.lower().endswith("_proxy"):
@@ -70,4 +71,10 @@ def environment_proxies(env: Mapping[str, str]) -> dict[str, str]:
                 proxies[name[: -len("_proxy")]] = value
             else:
                 proxies.pop(name[: -len("_proxy")], None)
-    return proxies
+    return {k: v if k == "no" else with_scheme(v) for k, v in proxies.items()}
+
+
+def with_scheme(value: str) -> str:
+    """A proxy variable as requests, httpx, curl and pip read it: ``host:port`` (no scheme) is
+    an http:// proxy."""
+    return value if "://" in value else f"http://{value}"

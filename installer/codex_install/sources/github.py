@@ -512,7 +512,9 @@ def _conditional_get(
                     deadline=deadline,
                     past_deadline=_LightGaveUp,
                 )
-                if alarm.fired:  # cut off: what was read can look like an answer
+                # Cut off (the alarm, or a hang-up short of Content-Length, which read1 takes
+                # for the end): what was read can look like an answer.
+                if alarm.fired or response.length:
                     return None
                 return response.status, response.getheader("ETag"), body.decode("utf-8")
     except (OSError, http.client.HTTPException, ValueError, _LightGaveUp):

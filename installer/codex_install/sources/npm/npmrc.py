@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError
 from codex_install.http.client import WEB_SCHEMES, url_problem
+from codex_install.http.proxies import with_scheme
 
 PACKAGE = "@openai/codex"
 SCOPE = "@openai"
@@ -351,8 +352,8 @@ def _environment_proxy(scheme: str, env: Mapping[str, str]) -> Setting | None:
     names = ("https_proxy",) if scheme == "https" else ("https_proxy", "http_proxy", "proxy")
     for name in names:
         spelled, value = _env_value(env, name)
-        if value:
-            return Setting(spelled, value, f"the environment ({spelled})")
+        if value:  # host:port is an http:// proxy, as for every other tool reading it
+            return Setting(spelled, with_scheme(value), f"the environment ({spelled})")
     return None
 
 
