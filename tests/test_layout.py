@@ -105,9 +105,35 @@ def test_a_tree_of_another_uid_or_writable_by_others_is_refused_unless_forced(
         layout.check_trusted(paths, uid=4242)
     layout.check_trusted(paths, uid=4242, force=True)
     release.chmod(0o775)
+    shared = lambda _gid, _uid: False  # noqa: E731 - a group with other members in it
     with pytest.raises(FilesystemError, match=f"{release} is writable by group .mode 775."):
-        layout.check_trusted(paths, uid=me)
-    layout.check_trusted(paths, uid=me, force=True)
+        layout.check_trusted(paths, uid=me, private_group=shared)
+    layout.check_trusted(paths, uid=me, force=True, private_group=shared)
+
+
+def test_writable_by_the_users_own_private_group_is_trusted(tmp_path: Path) -> None:
+    # Debian and Fedora give each user a group of their own and umask 002: codex and
+    # install.sh then make 775 dirs that nobody else can write.
+    paths = _paths(tmp_path)
+    release = _release(paths, "0.1.0")
+    for where in (paths.codex_home, paths.standalone.parent, paths.standalone, paths.releases):
+        where.chmod(0o775)
+    release.chmod(0o775)
+    asked: list[tuple[int, int]] = []
+
+    def private(gid: int, uid: int) -> bool:
+        asked.append((gid, uid))
+        return True
+
+    layout.check_trusted(paths, private_group=private)
+    assert asked and all(uid == os.geteuid() for _gid, uid in asked)
+    release.chmod(0o777)  # others too: no group makes that safe
+    with pytest.raises(FilesystemError, match=f"{release} is writable by others .mode 777."):
+        layout.check_trusted(paths, private_group=private)
+
+
+def test_a_group_nobody_can_name_is_no_private_group() -> None:
+    assert not layout.user_private_group(4_242_424, os.geteuid())
 
 
 @pytest.mark.parametrize("above", ["codex_home", "packages"])
@@ -119,7 +145,9 @@ def test_a_writable_dir_above_the_tree_is_refused_unless_sticky(tmp_path: Path, 
         d.chmod(0o755)
     where.chmod(0o777)
     with pytest.raises(FilesystemError, match=f"{where} is writable by group and others"):
-        layout.check_trusted(paths)
+        layout.check_trusted(paths, private_group=lambda _gid, _uid: False)
+    with pytest.raises(FilesystemError, match=f"{where} is writable by others"):
+        layout.check_trusted(paths, private_group=lambda _gid, _uid: True)
     where.chmod(0o1777)
     layout.check_trusted(paths)
     with pytest.raises(FilesystemError, match="owned by another user"):

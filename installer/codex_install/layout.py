@@ -193,13 +193,36 @@ def check_writable(paths: Paths, *, force: bool = False, remove_with: RemoveWith
             raise FilesystemError(f"cannot write in {where}: {err.strerror}") from err
 
 
-def check_trusted(paths: Paths, *, force: bool = False, uid: int | None = None) -> None:
+def user_private_group(gid: int, uid: int) -> bool:
+    """Whether ``gid`` is ``uid``'s own group in the user-private-group scheme (Debian, Fedora:
+    a group of the user's name with no other member, umask 002): a dir writable by that group
+    is writable by nobody else, so it is as trusted as mode 755."""
+    import grp  # only a group-writable dir needs the look-ups
+    import pwd
+
+    try:
+        group, user = grp.getgrgid(gid), pwd.getpwuid(uid)
+    except KeyError:  # a gid or uid with no name: nobody can say who else is in it
+        return False
+    return (
+        group.gr_name == user.pw_name and user.pw_gid == gid and set(group.gr_mem) <= {user.pw_name}
+    )
+
+
+def check_trusted(
+    paths: Paths,
+    *,
+    force: bool = False,
+    uid: int | None = None,
+    private_group: Callable[[int, int], bool] = user_private_group,
+) -> None:
     """Refuse a standalone tree (the dir, ``releases/`` and each release in it) that another
     user owns or that group/others may write: whoever can write there can swap the codex we
     run and link onto PATH. The same holds for the dirs above it, CODEX_HOME and
     ``packages/`` (whoever can write one can rename the tree below and put another in its
     place), except that a sticky dir (mode 1777, like /tmp) lets nobody move what is ours.
-    ``--force`` overrides; ``uid`` defaults to our effective uid."""
+    Writable by the user's own private group (``private_group``) counts as not writable by
+    others. ``--force`` overrides; ``uid`` defaults to our effective uid."""
     if force:
         return
     me = os.geteuid() if uid is None else uid
@@ -209,7 +232,8 @@ def check_trusted(paths: Paths, *, force: bool = False, uid: int | None = None) 
             st = os.stat(where)
         except OSError:
             continue  # not there yet: we create it, with mode 0755 (fs.make_dirs)
-        _check_trust(where, st, me, sticky_ok=where in above)
+        own_group = st.st_mode & 0o020 != 0 and private_group(st.st_gid, me)
+        _check_trust(where, st, me, sticky_ok=where in above, own_group=own_group)
 
 
 def _tree_dirs(paths: Paths) -> list[Path]:
@@ -221,18 +245,19 @@ def _tree_dirs(paths: Paths) -> list[Path]:
     return dirs + [c for c in children if c.is_dir() and not c.is_symlink()]
 
 
-def _check_trust(where: Path, st: os.stat_result, me: int, *, sticky_ok: bool = False) -> None:
+def _check_trust(
+    where: Path, st: os.stat_result, me: int, *, sticky_ok: bool = False, own_group: bool = False
+) -> None:
     if st.st_uid != me:
         raise FilesystemError(
             f"{where} is owned by another user (uid {st.st_uid}, you are {me}); refusing to "
             "install there",
             hint="fix its owner, or pass --force if you trust it",
         )
-    if st.st_mode & 0o022 and not (sticky_ok and st.st_mode & stat.S_ISVTX):
+    writable = st.st_mode & (0o002 if own_group else 0o022)
+    if writable and not (sticky_ok and st.st_mode & stat.S_ISVTX):
         who = (
-            "group and others"
-            if st.st_mode & 0o022 == 0o022
-            else ("group" if st.st_mode & 0o020 else "others")
+            "group and others" if writable == 0o022 else ("group" if writable & 0o020 else "others")
         )
         raise FilesystemError(
             f"{where} is writable by {who} (mode {stat.S_IMODE(st.st_mode):o}); refusing to "

@@ -46,6 +46,8 @@ def test_second_request_is_conditional_and_answered_from_the_cache(
     assert sent[1].headers["authorization"] == "Bearer t0k"
     stored = (tmp_path / LIGHT_CACHE).read_text()
     assert "t0k" not in stored and json.loads(stored)
+    # A private repository's releases are no public metadata: only the user may read them.
+    assert (tmp_path / LIGHT_CACHE).stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.usefixtures("no_proxy")

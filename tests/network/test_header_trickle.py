@@ -227,3 +227,24 @@ def test_a_refresh_through_a_client_not_of_ours_keeps_its_deadline_too() -> None
             post_refresh(client, f"{url}/oauth/token", "rt", now=time.time(), seconds=1.0)
         assert elapsed(start) < 1 + MARGIN
     assert not info.value.permanent
+
+
+def test_a_settled_alarm_never_fires_after() -> None:
+    # Judged in time is final: a late firing must not cut off the socket a body comes on.
+    left, right = socket.socketpair()
+    try:
+        with Alarm(time.monotonic() + 60, 60) as alarm:
+            alarm.watch(left)
+            assert alarm.settle() is False
+            alarm.fire()
+        assert not alarm.fired
+        right.sendall(b"x")
+        assert left.recv(1) == b"x"  # still open both ways
+    finally:
+        left.close()
+        right.close()
+    with Alarm(time.monotonic() - 1, 0) as late:
+        deadline = time.monotonic() + 5
+        while not late.fired and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert late.settle() is True

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from builders import TARGET
+from codex_install import layout
 from codex_install.archive import writer as archive
 from codex_install.cli import cli
 from codex_install.paths import Paths
@@ -289,6 +290,15 @@ def _chown_away(path: Path) -> None:
     os.chown(path, 4242, 4242)
 
 
+def _group_writable(path: Path) -> None:
+    """Mode 775 with a group that is not the user's own private one (else it is trusted)."""
+    path.chmod(0o775)
+    if os.geteuid() == 0:
+        os.chown(path, -1, 4242)
+    elif layout.user_private_group(path.stat().st_gid, os.geteuid()):
+        pytest.skip("our only group here is our private one: 775 is trusted")
+
+
 @pytest.mark.parametrize(
     ("where", "tamper", "says"),
     [
@@ -296,16 +306,12 @@ def _chown_away(path: Path) -> None:
         pytest.param(
             lambda p: p.standalone,
             lambda d: d.chmod(0o777),
-            "writable by group and others",
+            "others (mode 777)",  # "group and others", or "others" when the group is ours alone
             id="standalone-777",
         ),
-        pytest.param(
-            lambda p: p.releases, lambda d: d.chmod(0o775), "writable by group", id="releases-g+w"
-        ),
+        pytest.param(lambda p: p.releases, _group_writable, "writable by group", id="releases-g+w"),
         # Above the tree: whoever may write CODEX_HOME or packages/ can rename the tree away.
-        pytest.param(
-            lambda p: p.codex_home, lambda d: d.chmod(0o775), "writable by group", id="home-g+w"
-        ),
+        pytest.param(lambda p: p.codex_home, _group_writable, "writable by group", id="home-g+w"),
         pytest.param(
             lambda p: p.standalone.parent,
             lambda d: d.chmod(0o757),
@@ -367,6 +373,20 @@ def test_a_loose_umask_still_makes_a_tree_the_next_install_trusts(server, tmp_pa
     made = (paths.codex_home, paths.standalone.parent, paths.standalone, paths.releases)
     for where in (*made, paths.release_dir(NEW, TARGET)):
         assert stat.S_IMODE(where.stat().st_mode) & 0o022 == 0, where
+    assert assert_consistent(paths, tars) == NEW
+
+
+def test_a_tree_writable_by_our_own_private_group_is_trusted(server, tmp_path):
+    # umask 002 with user-private groups (Debian, Fedora): 775 dirs nobody else can write.
+    srv, tars = server
+    paths = _installed(srv, tmp_path)
+    if not layout.user_private_group(os.getegid(), os.geteuid()):
+        pytest.skip("this user has no private group here")
+    for where in (paths.codex_home, paths.standalone.parent, paths.standalone, paths.releases):
+        os.chown(where, -1, os.getegid())
+        where.chmod(0o775)
+    code, stderr = _cli_install(_cli_env(srv, paths, tmp_path))
+    assert code == 0, stderr
     assert assert_consistent(paths, tars) == NEW
 
 

@@ -89,7 +89,7 @@ def send_within(
             if alarm.fired:
                 raise alarm.passed() from err
             raise
-        if alarm.fired:
+        if alarm.settle():
             response.close()
             raise alarm.passed()
         return response

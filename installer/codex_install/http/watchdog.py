@@ -99,6 +99,15 @@ class Alarm:
             for sock, fd in self._sockets:
                 shut(sock, fd)
 
+    def settle(self) -> bool:
+        """Stop watching now, and whether the alarm had fired: one step under the lock, so it
+        cannot fire after an answer was judged in time (and cut off the socket its body is
+        still to come on)."""
+        with self._lock:
+            self._done = True
+            self._sockets.clear()
+            return self.fired
+
     def passed(self) -> DeadlinePassed:
         return DeadlinePassed(self.seconds)
 

@@ -268,7 +268,7 @@ class _ApiCall:
                 if alarm.fired:
                     raise _too_slow(self.url, config.timeout) from err
                 raise
-            if alarm.fired:  # cut off mid-headers, what was read can look like an answer
+            if alarm.settle():  # cut off mid-headers, what was read can look like an answer
                 raise _too_slow(self.url, config.timeout)
             return response
 
@@ -432,7 +432,7 @@ def _root_cause(err: BaseException) -> str:
 
 # --- the light conditional request -------------------------------------------------------
 
-LIGHT_CACHE = "github-latest.json"  # {url: {"etag": ..., "body": ...}}, public metadata only
+LIGHT_CACHE = "github-latest.json"  # {url: {"etag": ..., "body": ...}}: no token, mode 0600
 # A shortcut, not the request of record: a host that does not answer within this gets the
 # requests path (its own timeouts and retries), so a black-holed GitHub costs seconds, not 30:
 # 2 s here + two 5 s tries there keep the npm fallback well within 15 s.
@@ -514,7 +514,7 @@ def _conditional_get(
                 )
                 # Cut off (the alarm, or a hang-up short of Content-Length, which read1 takes
                 # for the end): what was read can look like an answer.
-                if alarm.fired or response.length:
+                if alarm.settle() or response.length:
                     return None
                 return response.status, response.getheader("ETag"), body.decode("utf-8")
     except (OSError, http.client.HTTPException, ValueError, _LightGaveUp):
@@ -586,7 +586,10 @@ def _write_light(store: Path | None, url: str, etag: str | None, body: str) -> N
     tmp = store.with_name(f".{store.name}.{os.getpid()}")
     with contextlib.suppress(OSError):
         store.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(entries), encoding="utf-8")
+        # 0600: with a token, the release of a private repository is no public metadata.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(entries))
         os.replace(tmp, store)
     with contextlib.suppress(OSError):
         tmp.unlink(missing_ok=True)
