@@ -11,8 +11,14 @@ import pytest
 
 from builders import package_release
 from cli_helpers import REPO
-from codex_install.errors import NotFoundError, UsageError
-from codex_install.sources.github import LIGHT_CACHE, GitHubConfig, fetch_release_light
+from codex_install.errors import NetworkError, NotFoundError, UsageError
+from codex_install.sources.dispatch import fetch_github
+from codex_install.sources.github import (
+    LIGHT_CACHE,
+    GitHubConfig,
+    LightRefused,
+    fetch_release_light,
+)
 from codex_install.versions import parse_version
 from servers.fake_http import FakeHTTPServer
 
@@ -75,7 +81,22 @@ def test_a_redirect_or_an_unreachable_host_is_left_to_the_requests_path(
     server.redirect(LATEST, "http://127.0.0.1:9/elsewhere")
     assert fetch_release_light(config(server, tmp_path), parse_version("latest")) is None
     dead = GitHubConfig(api_url="http://127.0.0.1:9", repo=REPO, cache_dir=tmp_path)
-    assert fetch_release_light(dead, parse_version("latest")) is None
+    with pytest.raises(LightRefused):  # no connection at all: said, so requests tries once
+        fetch_release_light(dead, parse_version("latest"))
+
+
+@pytest.mark.usefixtures("no_proxy")
+@pytest.mark.parametrize("api_url", ["http://127.0.0.1:9", "http://codex.invalid"])
+def test_a_host_that_refuses_or_does_not_resolve_costs_no_backoff_sleep(
+    tmp_path: Path, api_url: str
+) -> None:
+    # The light request's failed connection is the first of the two that decide "unreachable":
+    # the requests path tries once more, without sleeping first, and gives up for the fallback.
+    dead = GitHubConfig(api_url=api_url, repo=REPO, cache_dir=tmp_path)
+    sleeps: list[float] = []
+    with pytest.raises(NetworkError, match="cannot connect to") as info:
+        fetch_github(dead, parse_version("0.169.0"), sleep=sleeps.append)
+    assert info.value.connection_level and sleeps == []
 
 
 def test_a_proxy_in_the_environment_is_left_to_the_requests_path(

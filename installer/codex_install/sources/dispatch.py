@@ -78,8 +78,14 @@ def fetch_github(
 ) -> Release:
     """The GitHub release: the light conditional request first, the requests path (retries,
     rate limits, proxies, messages) whenever that one has no plain answer."""
-    light = github.fetch_release_light(config, spec) if session is None else None
-    return light or github.fetch_release(config, spec, session=session, sleep=sleep, notice=notice)
+    refused = 0
+    try:
+        light = github.fetch_release_light(config, spec) if session is None else None
+    except github.LightRefused:  # one failed connection already: the requests path needs one
+        light, refused = None, 1
+    return light or github.fetch_release(
+        config, spec, session=session, sleep=sleep, notice=notice, refused_before=refused
+    )
 
 
 def resolve(

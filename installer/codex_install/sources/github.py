@@ -125,10 +125,22 @@ def fetch_release(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
     notice: Callable[[str], None] = lambda _msg: None,
+    refused_before: int = 0,
 ) -> Release:
+    """The release through requests (retries, rate limits, proxies, messages).
+    ``refused_before``: connection attempts that already failed outright (the light request's
+    DNS failure or refused connection); they count towards giving up on an unreachable host."""
     _check_api_url(config)
     own = session is None
-    call = _ApiCall(config, spec, clock, session or make_session(config.cache_dir), own, notice)
+    call = _ApiCall(
+        config,
+        spec,
+        clock,
+        session or make_session(config.cache_dir),
+        own,
+        notice,
+        refused_before=refused_before,
+    )
     try:
         return retrying(call.attempt, policy=policy, sleep=sleep, exhausted=call.exhausted)
     finally:
@@ -157,6 +169,7 @@ class _ApiCall:
     notice: Callable[[str], None]
     connected: bool = False
     tls_hint: str | None = None
+    refused_before: int = 0
 
     @property
     def url(self) -> str:
@@ -201,7 +214,7 @@ class _ApiCall:
         last = f"cannot connect to {host_of(self.url)} ({_root_cause(err)})"
         if isinstance(err, requests.exceptions.SSLError):
             self.tls_hint = TLS_HINT
-        if not self.connected and number >= _CONNECT_ATTEMPTS:
+        if not self.connected and number + self.refused_before >= _CONNECT_ATTEMPTS:
             # A host that never answered (DNS, firewall) rarely comes back within seconds;
             # give up early so --source auto can fall back to npm.
             return NetworkError(
@@ -443,7 +456,8 @@ def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | No
     """The release (latest or a tag) through one stdlib request, conditional
     (``If-None-Match``) on the copy kept in the cache dir; None whenever anything is unusual (a
     proxy, a redirect, an error, a rate limit, another tag), and the requests path then does
-    it, with its retries and messages. A 404 is final on either path: NotFoundError.
+    it, with its retries and messages. A 404 is final on either path: NotFoundError. No
+    connection at all (DNS, refused) is LightRefused.
 
     What it saves: importing requests and requests-cache (0.1-0.8 s on a busy machine): most
     of what ``--version latest`` costs when latest is installed already, and a fifth of a
@@ -499,7 +513,10 @@ def _conditional_get(
     deadline = time.monotonic() + timeout
     try:
         with Alarm(deadline, timeout) as alarm:
-            conn = _light_connection(config, parts.scheme, parts.hostname, parts.port, alarm)
+            try:
+                conn = _light_connection(config, parts.scheme, parts.hostname, parts.port, alarm)
+            except (socket.gaierror, ConnectionRefusedError) as err:
+                raise LightRefused(str(err)) from err
             with contextlib.closing(conn):
                 target = parts.path + (f"?{parts.query}" if parts.query else "")
                 conn.request("GET", target, headers=headers)
@@ -556,6 +573,11 @@ def _light_connection(
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class LightRefused(Exception):
+    """The light request could not connect at all (no such host, connection refused): the
+    requests path counts it as its first failed attempt instead of sleeping to try twice."""
 
 
 class _LightGaveUp(Exception):
