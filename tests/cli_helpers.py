@@ -19,6 +19,15 @@ def run(env: dict[str, str], *args: str) -> Result:
     return runner.invoke(cli, list(args), obj={"env": env}, catch_exceptions=False)
 
 
+def one_line(result: Result, code: int) -> str:
+    """The one stderr line of an expected failure with exit ``code`` (SPEC §6), no traceback."""
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
 def install(env: dict[str, str], *args: str) -> Result:
     return run(env, "install", "--no-login", "--target", TARGET, *args)
 

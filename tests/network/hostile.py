@@ -1,6 +1,7 @@
 """Loopback servers that misbehave on the wire: accept and never answer, trickle a body one
 byte at a time, trickle the status line and headers themselves one byte at a time (never
-finishing them), or send an endless chunked body as fast as the client reads."""
+finishing them), send an endless chunked body as fast as the client reads, or send a body
+under a Content-Length other than its own and hang up (cut-off)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ from collections.abc import Iterator
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 
 
-def _serve(conn: socket.socket, mode: str, interval: float, stop: threading.Event) -> None:
+def _serve(
+    conn: socket.socket, mode: str, interval: float, stop: threading.Event, cut: tuple[bytes, int]
+) -> None:
     with contextlib.suppress(OSError), conn:
         conn.settimeout(1.0)
         with contextlib.suppress(OSError):
             conn.recv(65536)
+        if mode == "cut-off":
+            body, claimed = cut
+            length = f"Content-Length: {claimed}\r\nConnection: close\r\n\r\n".encode()
+            conn.sendall(HEADERS + b'ETag: "e1"\r\n' + length + body)
+            return
         if mode == "blackhole":
             stop.wait()
             return
@@ -46,10 +54,16 @@ def _serve(conn: socket.socket, mode: str, interval: float, stop: threading.Even
 
 @contextlib.contextmanager
 def hostile_server(
-    mode: str, interval: float = 2.0, *, accepted: list[float] | None = None
+    mode: str,
+    interval: float = 2.0,
+    *,
+    accepted: list[float] | None = None,
+    body: bytes = b"",
+    claimed: int = 0,
 ) -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a server in ``mode`` (blackhole, trickle, trickle-headers,
-    endless); ``accepted`` gets the ``time.monotonic()`` of each connection it accepts."""
+    endless, cut-off: ``body`` under ``Content-Length: claimed``); ``accepted`` gets the
+    ``time.monotonic()`` of each connection it accepts."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -67,7 +81,9 @@ def hostile_server(
                 return
             if accepted is not None:
                 accepted.append(time.monotonic())
-            t = threading.Thread(target=_serve, args=(conn, mode, interval, stop), daemon=True)
+            t = threading.Thread(
+                target=_serve, args=(conn, mode, interval, stop, (body, claimed)), daemon=True
+            )
             t.start()
             threads.append(t)
 

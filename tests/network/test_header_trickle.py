@@ -17,7 +17,7 @@ from click.testing import Result
 
 from auth.conftest import chatgpt_auth, write_auth
 from builders import TARGET, package_release
-from cli_helpers import REPO, install, run
+from cli_helpers import REPO, install, one_line, run
 from codex_install.auth.ledger import read_ledger
 from codex_install.auth.refresh import post_refresh
 from codex_install.errors import NetworkError, RefreshError
@@ -42,12 +42,9 @@ def slow_env(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 
 
 def assert_one_line_exit_4(result: Result, *wanted: str) -> None:
-    assert result.exit_code == 4, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    line = one_line(result, 4)
     for text in wanted:
-        assert text in lines[0]
-    assert "Traceback" not in result.output
+        assert text in line
 
 
 def assert_nothing_installed(env: dict[str, str]) -> None:

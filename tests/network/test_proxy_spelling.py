@@ -9,10 +9,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from click.testing import Result
 
 from builders import TARGET, package_release
-from cli_helpers import REPO, codex_version, install
+from cli_helpers import REPO, codex_version, install, one_line
 from servers.fake_http import FakeHTTPServer
 
 ORIGIN = "http://codex.example.invalid"  # resolves nowhere: only the proxy reaches it
@@ -29,14 +28,6 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTTPServer]:
         yield srv
     finally:
         srv.stop()
-
-
-def _one_line(result: Result, code: int) -> str:
-    assert result.exit_code == code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_a_proxy_without_a_scheme_carries_the_api_call_and_the_downloads(
@@ -76,7 +67,7 @@ def test_a_malformed_proxy_in_the_environment_never_shows_its_password(
     env = {**env, "HTTPS_PROXY": value, "HTTP_PROXY": value}
     if source == "npm":
         env["npm_config_registry"] = "http://registry.example.invalid/npm/"
-    line = _one_line(install(env, "--source", source), 2)
+    line = one_line(install(env, "--source", source), 2)
     assert SECRET not in line and "ret@" not in line, line
     assert "proxy.example.invalid" in line
 
@@ -86,6 +77,6 @@ def test_a_malformed_npmrc_proxy_never_shows_its_password(
     env: dict[str, str], home, proxy: FakeHTTPServer, value: str
 ) -> None:
     (home / ".npmrc").write_text(f"registry=http://registry.example.invalid/npm/\nproxy={value}\n")
-    line = _one_line(install(env, "--source", "npm"), 2)
+    line = one_line(install(env, "--source", "npm"), 2)
     assert SECRET not in line and "ret@" not in line, line
     assert "cannot use the proxy set in the user .npmrc" in line

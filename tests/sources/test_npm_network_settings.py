@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import Result
 
 from builders import TARGET, package_release
 from cli_helpers import install as cli_install
+from cli_helpers import one_line
 from codex_install.http.client import make_client
 from codex_install.sources.npm.network import apply_network
 from codex_install.sources.npm.npmrc import (
@@ -128,14 +128,6 @@ def test_noproxy_matches_as_npm_matches(host, noproxy, exempt):
 
 
 # --- through the CLI ------------------------------------------------------------------------
-
-
-def one_line(result: Result, code: int) -> str:
-    assert result.exit_code == code, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture
