@@ -16,6 +16,7 @@ stdout once it accepts connections, then serves until killed.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -51,13 +52,22 @@ def make_handler(root: Path, version: str) -> type[BaseHTTPRequestHandler]:
                 base = f"/repos/{repo}/releases/"
                 if path in (base + "latest", base + f"tags/{tag}"):
                     body = (root / name).read_bytes()
-                    return self._send(200, body, "application/json", head)
+                    # As GitHub: a strong ETag, and 304 (no body) when the client has it.
+                    etag = f'"{hashlib.sha256(body).hexdigest()}"'
+                    if self.headers.get("If-None-Match") == etag:
+                        return self._send(304, b"", "application/json", True, etag)
+                    return self._send(200, body, "application/json", head, etag)
             return self._send(404, b'{"message": "Not Found"}', "application/json", head)
 
-        def _send(self, status: int, body: bytes, ctype: str, head: bool) -> None:
+        def _send(
+            self, status: int, body: bytes, ctype: str, head: bool, etag: str | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
+            if etag is not None:
+                self.send_header("ETag", etag)
+            if status != 304:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if not head:
                 self.wfile.write(body)

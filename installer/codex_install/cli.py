@@ -4,7 +4,6 @@ code here, and nowhere else (SPEC §6)."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from codex_install import __version__
 # own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
 from codex_install.errors import CodexInstallError, FilesystemError, UsageError
+from codex_install.quick import INTERRUPTED, render_json
 from codex_install.ui import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,7 +43,7 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=False))
+    click.echo(render_json(data), nl=False)
 
 
 def _set_json_mode(ctx: click.Context, as_json: bool) -> None:
@@ -90,7 +90,7 @@ class _Group(_HelpGroup):
         except CodexInstallError as err:
             fail(err, as_json=_in_json_mode(ctx))
         except KeyboardInterrupt:
-            click.echo("codex-install: interrupted", err=True)
+            click.echo(INTERRUPTED, err=True)
             sys.exit(130)
         except click.UsageError as err:
             _usage_failure(err, ctx.meta.get(_ARGV, []))
@@ -289,7 +289,10 @@ def install_cmd(
         mirror=mirror,
         npm_registry=npm_registry,
     )
-    result = install_command.run(install_command.InstallArgs(**args), settings)
+    from codex_install.rerun import Invocation
+
+    invocation = Invocation(tuple(ctx.meta.get(_ARGV, ())), as_json)
+    result = install_command.run(install_command.InstallArgs(**args), settings, invocation)
     if as_json:
         _emit_json(result)
 

@@ -102,6 +102,9 @@ class InstallResult:
     timings: dict[str, float]
     fell_back_from: str | None = None
     previous: str | None = None  # the version `current` ran before this install
+    # The ETag of the latest release's metadata this answer came from (a later run revalidates
+    # it: quick.py); None for a pin or another source.
+    validator: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -170,6 +173,7 @@ class _Run:
         self.timings: dict[str, float] = {}
         self.latest: Selection | None = None
         self.github_unreachable: NetworkError | None = None
+        self.validator: str | None = None
 
     def mark(self, step: str) -> None:
         """Record how long ``step`` took (since the previous mark); ``total`` is since the start."""
@@ -195,7 +199,7 @@ class _Run:
         if self.latest is not None and not self.req.force:
             done = self.reuse(self.latest.version, self.req.target, self.latest.source)
             if done is not None:
-                return done
+                return replace(done, validator=self.validator)
         with self.hooks.client_factory() as client:
             return self.from_sources(client)
 
@@ -217,6 +221,7 @@ class _Run:
                 raise
             self.github_unreachable = err
             return None
+        self.validator = release.validator
         return select_asset(release, req.target)
 
     def from_sources(self, client: httpx.Client) -> InstallResult:

@@ -37,6 +37,19 @@ def bin_dir(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> 
     return absolute(os.path.join(home_dir(env), ".local", "bin"))
 
 
+def cache_dir(env: Mapping[str, str]) -> str:
+    """CODEX_INSTALL_CACHE_DIR, else XDG_CACHE_HOME/codex-install, else ~/.cache/codex-install
+    (~/Library/Caches/codex-install on macOS)."""
+    if env.get("CODEX_INSTALL_CACHE_DIR"):
+        return os.path.expanduser(env["CODEX_INSTALL_CACHE_DIR"])
+    if env.get("XDG_CACHE_HOME"):
+        return os.path.join(os.path.expanduser(env["XDG_CACHE_HOME"]), "codex-install")
+    mac = os.path.join(home_dir(env), "Library", "Caches")
+    if os.uname().sysname == "Darwin" and os.path.isdir(mac):
+        return os.path.join(mac, "codex-install")
+    return os.path.join(home_dir(env), ".cache", "codex-install")
+
+
 def codex_candidates(codex_home_dir: str, bin_dir_path: str, env: Mapping[str, str]) -> list[str]:
     """Where the installed codex is looked for, in order: the bin-dir link, the standalone
     ``current`` release, then every ``codex`` on PATH."""

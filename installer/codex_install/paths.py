@@ -58,15 +58,8 @@ def bin_dir(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> 
 
 def cache_dir(env: Mapping[str, str]) -> Path:
     """CODEX_INSTALL_CACHE_DIR, else XDG_CACHE_HOME/codex-install, else ~/.cache/codex-install
-    (~/Library/Caches/codex-install on macOS)."""
-    if env.get("CODEX_INSTALL_CACHE_DIR"):
-        return Path(env["CODEX_INSTALL_CACHE_DIR"]).expanduser()
-    if env.get("XDG_CACHE_HOME"):
-        return Path(env["XDG_CACHE_HOME"]).expanduser() / "codex-install"
-    mac = _home(env) / "Library" / "Caches"
-    if os.uname().sysname == "Darwin" and mac.is_dir():
-        return mac / "codex-install"
-    return _home(env) / ".cache" / "codex-install"
+    (~/Library/Caches/codex-install on macOS; rule: locations.cache_dir)."""
+    return Path(locations.cache_dir(env))
 
 
 def resolve_paths(
@@ -101,10 +94,6 @@ def header_safe(name: str, value: str) -> str:
         "character that is not ASCII",
         hint=f"set {name} to the token alone",
     )
-
-
-def _home(env: Mapping[str, str]) -> Path:
-    return Path(env["HOME"]) if env.get("HOME") else Path.home()
 
 
 def find_codex(paths: Paths, env: Mapping[str, str], *, exclude: Sequence[str] = ()) -> Path:

@@ -10,11 +10,12 @@ import socket
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from codex_install import quick
 from codex_install.errors import (
     CodexInstallError,
     NetworkError,
@@ -467,6 +468,11 @@ def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | No
     if proxy_in_environment():
         return None
     url = config.release_url(spec)
+    unanswered = quick.UNANSWERED.get(url)  # this process asked already, before click
+    if unanswered == "refused":
+        raise LightRefused("no connection to the GitHub API")
+    if unanswered is not None:
+        return None
     store = config.cache_dir / LIGHT_CACHE if config.cache_dir is not None else None
     cached = _read_light(store).get(url)
     answer = _conditional_get(config, url, cached["etag"] if cached else None)
@@ -476,16 +482,16 @@ def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | No
     if status == 404:  # as final as on the requests path: asking twice would change nothing
         raise _not_found(config, spec, host_of(url))
     if status == 304 and cached is not None:
-        return _parsed(url, cached["body"], spec)
-    release = _parsed(url, body, spec) if status == 200 else None
+        return _parsed(url, cached["body"], spec, cached["etag"])
+    release = _parsed(url, body, spec, etag) if status == 200 else None
     if release is not None:
         _write_light(store, url, etag, body)
     return release
 
 
-def _parsed(url: str, body: str, spec: VersionSpec) -> Release | None:
-    """The release in ``body``; None for anything the requests path must answer instead
-    (malformed, or another tag than the one asked for: it says why)."""
+def _parsed(url: str, body: str, spec: VersionSpec, etag: str | None) -> Release | None:
+    """The release in ``body`` (validated by ``etag``); None for anything the requests path
+    must answer instead (malformed, or another tag than the one asked for: it says why)."""
     try:
         data = json.loads(body)
         release = parse_release(
@@ -493,7 +499,35 @@ def _parsed(url: str, body: str, spec: VersionSpec) -> Release | None:
         )
     except (ValueError, RecursionError, CodexInstallError):
         return None
-    return release if spec.tag is None or release.tag == spec.tag else None
+    if spec.tag is not None and release.tag != spec.tag:
+        return None
+    return replace(release, validator=etag)
+
+
+def revalidation(config: GitHubConfig, spec: VersionSpec, etag: str) -> dict[str, object] | None:
+    """The light request for ``spec`` conditional on ``etag``, spelled out for quick.py (which
+    must send what this module sends, or the ETag means nothing); None when it would carry a
+    token (a record on disk never holds one) or a proxy would carry it."""
+    url = config.release_url(spec)
+    parts = urlsplit(url)
+    if config.token or proxy_in_environment() or parts.scheme not in _DEFAULT_PORTS:
+        return None
+    host = parts.hostname or ""
+    port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    authority = f"[{host}]" if ":" in host else host
+    if port != _DEFAULT_PORTS[parts.scheme]:
+        authority += f":{port}"  # as http.client spells Host
+    return {
+        "url": url,
+        "scheme": parts.scheme,
+        "host": host,
+        "port": port,
+        "authority": authority,
+        "target": parts.path + (f"?{parts.query}" if parts.query else ""),
+        "headers": {**_headers(config, url), "Accept-Encoding": "identity"},
+        "etag": etag,
+        "cafile": config.ca_bundle,
+    }
 
 
 def _conditional_get(
