@@ -223,11 +223,10 @@ def _exchange(request: dict[str, Any]) -> str:
 def _request_text(request: dict[str, Any]) -> bytes:
     lines = [f"GET {request['target']} HTTP/1.1", f"Host: {request['authority']}"]
     lines += [f"{name}: {value}" for name, value in request["headers"].items()]
-    lines += [f"If-None-Match: {request['etag']}", "Connection: close", "", ""]
-    text = "\r\n".join(lines)
-    if any(c in text.replace("\r\n", "") for c in "\r\n\0"):
+    lines += [f"If-None-Match: {request['etag']}", "Connection: close"]
+    if any(c in line for line in lines for c in "\r\n\0"):
         raise ValueError("a recorded header carries a line break")
-    return text.encode("latin-1")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 def _tls(sock: Any, host: str, cafile: str | None) -> Any:

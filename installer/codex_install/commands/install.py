@@ -110,7 +110,10 @@ def _remember(
     data, lines = done
     outcome = None
     files = (str(args.manifest),) if args.manifest else ()
-    replayable = not (settings.manifest_override or args.archive or args.modify_path)
+    # A manifest override dir and the GITHUB_PATH file are read afresh by every run.
+    replayable = not (
+        settings.manifest_override or settings.github_path or args.archive or args.modify_path
+    )
     spec = parse_version(settings.version)
     if replayable and spec.version is not None:
         outcome = rerun.Outcome(data, lines, None, files)
