@@ -369,3 +369,12 @@ def test_a_recorded_header_with_a_line_break_is_never_sent() -> None:
     request = {"target": "/x", "authority": "h", "headers": {"A": "b\r\nEvil: 1"}, "etag": "e"}
     with pytest.raises(ValueError):
         quick._request_text(request)
+
+
+@pytest.mark.parametrize("mode", [0o622, 0o660])
+def test_a_record_others_may_write_is_no_record(
+    server: FakeHTTPServer, qenv: dict[str, str], tmp_path: Path, mode: int
+) -> None:
+    installed_then_recorded(server, qenv, tmp_path, *ARGS)
+    record(qenv).chmod(mode)
+    assert entry(qenv, *ARGS, tmp=tmp_path).path == "full"

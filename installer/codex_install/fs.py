@@ -29,9 +29,11 @@ def atomic_symlink(target: str | os.PathLike[str], link: Path) -> None:
         raise FilesystemError(f"cannot update {link}: {err.strerror or err}") from err
 
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+def atomic_write_text(path: Path, text: str, mode: int = 0o644, *, durable: bool = True) -> None:
     """Temp file in the same directory (``.<name>.*.tmp``, mode 0600 from its first byte), fsync,
-    chmod to ``mode``, rename, fsync the directory: readers see the old file or the new one."""
+    chmod to ``mode``, rename, fsync the directory: readers see the old file or the new one.
+    ``durable=False`` (a cache its reader validates) skips both fsyncs: still never a torn file
+    to a reader, but a crash may leave an empty one."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as err:
@@ -40,7 +42,8 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as err:
@@ -49,7 +52,8 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     except BaseException:
         _unlink_quietly(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def _unlink_quietly(path: str) -> None:

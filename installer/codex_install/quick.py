@@ -89,15 +89,9 @@ def answer(
     if not may_answer(argv):
         return None
     t0 = clock()
-    record = _load(record_path(env))
-    if record is None or record.get("digest") != digest(argv, env):
-        return None
-    if state(record["paths"]) != record["state"]:
-        return None
-    if not all(os.access(d, os.W_OK) for d in record["writable"]):
-        return None
-    fd = _try_lock(record["lock"])
-    if fd is None:
+    record = _standing(argv, env)
+    fd = _try_lock(record["lock"]) if record is not None else None
+    if record is None or fd is None:
         return None
     try:
         t_lock = clock()
@@ -111,6 +105,19 @@ def answer(
     finally:
         os.close(fd)  # the lock goes with it
     return 0
+
+
+def _standing(argv: Sequence[str], env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The record, when it was left by this very invocation and every path it watches is as it
+    was then."""
+    record = _load(record_path(env))
+    if record is None or record.get("digest") != digest(argv, env):
+        return None
+    if state(record["paths"]) != record["state"]:
+        return None
+    if not all(os.access(d, os.W_OK) for d in record["writable"]):
+        return None
+    return record
 
 
 def _print(
@@ -135,10 +142,13 @@ def _load(path: str) -> dict[str, Any] | None:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
         try:
-            raw = os.read(fd, RECORD_CAP + 1)
+            st = os.fstat(fd)
+            # Ours alone (a cache dir in /tmp could hold anyone's): our uid, nobody else's write.
+            mine = st.st_uid == os.geteuid() and not st.st_mode & 0o022
+            raw = os.read(fd, RECORD_CAP + 1) if mine else b""
         finally:
             os.close(fd)
-        record = json.loads(raw) if len(raw) <= RECORD_CAP else None
+        record = json.loads(raw) if raw and len(raw) <= RECORD_CAP else None
     except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:

@@ -65,7 +65,7 @@ def remember(
     }
     try:
         make_dirs(paths.cache_dir)
-        atomic_write_text(Path(record), json.dumps(data) + "\n", mode=0o600)
+        atomic_write_text(Path(record), json.dumps(data) + "\n", mode=0o600, durable=False)
     except (OSError, CodexInstallError):
         pass
 
