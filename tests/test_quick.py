@@ -378,3 +378,18 @@ def test_a_record_others_may_write_is_no_record(
     installed_then_recorded(server, qenv, tmp_path, *ARGS)
     record(qenv).chmod(mode)
     assert entry(qenv, *ARGS, tmp=tmp_path).path == "full"
+
+
+def test_an_https_api_is_revalidated_over_tls_with_the_same_trust(
+    qenv: dict[str, str], tmp_path: Path
+) -> None:
+    from servers.tls import tls_server
+
+    with tls_server(tmp_path) as (srv, cert):
+        env = {**qenv, "GITHUB_API_URL": srv.url, "SSL_CERT_FILE": str(cert)}
+        _, first = installed_then_recorded(srv, env, tmp_path, *ARGS)
+        before = len(srv.requests_to(LATEST))
+        again = entry(env, *ARGS, tmp=tmp_path)
+        assert again.path == "quick" and again.stderr == first.stderr
+        assert again.without_timings() == first.without_timings()
+        assert len(srv.requests_to(LATEST)) == before + 1
