@@ -279,6 +279,7 @@ def test_another_invocation_gets_the_full_answer(
     assert entry(env, *args, tmp=tmp_path).path == "full"
 
 
+@pytest.mark.slow
 def test_a_held_lock_is_waited_for_by_the_full_cli(
     server: FakeHTTPServer, qenv: dict[str, str], tmp_path: Path
 ) -> None:
