@@ -89,12 +89,15 @@ def answer(
     if not may_answer(argv):
         return None
     t0 = clock()
-    record = _standing(argv, env)
+    record = _ours(argv, env)
     fd = _try_lock(record["lock"]) if record is not None else None
     if record is None or fd is None:
         return None
     try:
         t_lock = clock()
+        # Under the lock: an install or `use` that finished while we waited for it shows here.
+        if not _standing(record):
+            return None
         request = record.get("request")
         if request is not None and not _not_modified(request):
             return None
@@ -107,17 +110,19 @@ def answer(
     return 0
 
 
-def _standing(argv: Sequence[str], env: Mapping[str, str]) -> dict[str, Any] | None:
-    """The record, when it was left by this very invocation and every path it watches is as it
-    was then."""
+def _ours(argv: Sequence[str], env: Mapping[str, str]) -> dict[str, Any] | None:
+    """The record, when this very invocation left it."""
     record = _load(record_path(env))
     if record is None or record.get("digest") != digest(argv, env):
         return None
-    if state(record["paths"]) != record["state"]:
-        return None
-    if not all(os.access(d, os.W_OK) for d in record["writable"]):
-        return None
     return record
+
+
+def _standing(record: dict[str, Any]) -> bool:
+    """Whether every path the record watches is as it was, and still writable where it was."""
+    if state(record["paths"]) != record["state"]:
+        return False
+    return all(os.access(d, os.W_OK) for d in record["writable"])
 
 
 def _print(
