@@ -394,3 +394,12 @@ def test_an_https_api_is_revalidated_over_tls_with_the_same_trust(
         assert again.path == "quick" and again.stderr == first.stderr
         assert again.without_timings() == first.without_timings()
         assert len(srv.requests_to(LATEST)) == before + 1
+
+
+def test_variables_that_change_every_run_and_that_nothing_reads_do_not_count(
+    server: FakeHTTPServer, qenv: dict[str, str], tmp_path: Path
+) -> None:
+    installed_then_recorded(server, qenv, tmp_path, *ARGS)
+    for offset in ("1", "22", "333"):  # as hyperfine pads each run's environment
+        env = {**qenv, "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET": offset, "OLDPWD": offset}
+        assert entry(env, *ARGS, tmp=tmp_path).path == "quick"

@@ -56,13 +56,19 @@ def record_path(env: Mapping[str, str]) -> str:
     return os.path.join(locations.cache_dir(env), RECORD)
 
 
+# Variables that differ from one run of the same command to the next and that nothing here
+# reads: the shell's previous directory and nesting level, and the padding hyperfine adds to
+# every run's environment (a benchmark would otherwise never see a re-run).
+VOLATILE = frozenset({"OLDPWD", "SHLVL", "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET"})
+
+
 def digest(argv: Sequence[str], env: Mapping[str, str]) -> str:
     """What the answer may depend on that is given to the process rather than read from disk."""
     import hashlib  # here: a command that never gets this far never loads OpenSSL's digests
 
     given = [
         list(argv),
-        sorted(env.items()),
+        sorted(item for item in env.items() if item[0] not in VOLATILE),
         os.getcwd(),
         [os.getuid(), os.geteuid(), os.getgid(), sorted(os.getgroups())],
         [_isatty(fd) for fd in (0, 1, 2)],
