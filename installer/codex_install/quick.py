@@ -101,11 +101,7 @@ def answer(
         return None
     try:
         t_lock = clock()
-        # Under the lock: an install or `use` that finished while we waited for it shows here.
-        if not _standing(record):
-            return None
-        request = record.get("request")
-        if request is not None and not _not_modified(request):
+        if not _still_true(record):
             return None
         try:
             _print(record, t0, t_lock, clock(), out or sys.stdout, err or sys.stderr)
@@ -114,6 +110,15 @@ def answer(
     finally:
         os.close(fd)  # the lock goes with it
     return 0
+
+
+def _still_true(record: dict[str, Any]) -> bool:
+    """Checked under the lock (an install or `use` that finished meanwhile shows here): every
+    watched path as it was, then the release metadata unchanged (304) where it was asked."""
+    if not _standing(record):
+        return False
+    request = record.get("request")
+    return request is None or _not_modified(request)
 
 
 def _ours(argv: Sequence[str], env: Mapping[str, str]) -> dict[str, Any] | None:
@@ -162,16 +167,17 @@ def _load(path: str) -> dict[str, Any] | None:
         record = json.loads(raw) if raw and len(raw) <= RECORD_CAP else None
     except (OSError, ValueError, RecursionError):
         return None
+    return record if _well_formed(record) else None
+
+
+def _well_formed(record: object) -> bool:
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
-        return None
+        return False
     shapes = {"paths": list, "state": list, "writable": list, "stderr": list, "lock": str}
     if not all(isinstance(record.get(k), kind) for k, kind in shapes.items()):
-        return None
-    if not all(isinstance(line, str) for line in record["stderr"]):
-        return None
-    if len(record["paths"]) != len(record["state"]):
-        return None
-    return record
+        return False
+    lines_ok = all(isinstance(line, str) for line in record["stderr"])
+    return lines_ok and len(record["paths"]) == len(record["state"])
 
 
 def _try_lock(path: str) -> int | None:

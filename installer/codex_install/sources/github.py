@@ -465,13 +465,8 @@ def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | No
     fresh install on a fast network.
     """
     _check_api_url(config)
-    if proxy_in_environment():
-        return None
     url = config.release_url(spec)
-    unanswered = quick.UNANSWERED.get(url)  # this process asked already, before click
-    if unanswered == "refused":
-        raise LightRefused("no connection to the GitHub API")
-    if unanswered is not None:
+    if proxy_in_environment() or _asked_before(url):
         return None
     store = config.cache_dir / LIGHT_CACHE if config.cache_dir is not None else None
     cached = _read_light(store).get(url)
@@ -487,6 +482,15 @@ def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | No
     if release is not None:
         _write_light(store, url, etag, body)
     return release
+
+
+def _asked_before(url: str) -> bool:
+    """Whether quick.py asked for ``url`` in this process, before click, and got no answer: a
+    refused connection is this request's own (LightRefused), a timeout leaves it to requests."""
+    unanswered = quick.UNANSWERED.get(url)
+    if unanswered == "refused":
+        raise LightRefused("no connection to the GitHub API")
+    return unanswered is not None
 
 
 def _parsed(url: str, body: str, spec: VersionSpec, etag: str | None) -> Release | None:
