@@ -473,12 +473,20 @@ def fetch_release_light(config: GitHubConfig, spec: VersionSpec) -> Release | No
     answer = _conditional_get(config, url, cached["etag"] if cached else None)
     if answer is None:
         return None
-    status, etag, body = answer
+    status = answer[0]
     if status == 404:  # as final as on the requests path: asking twice would change nothing
         raise _not_found(config, spec, host_of(url))
     if status == 304 and cached is not None:
         return _parsed(url, cached["body"], spec, cached["etag"])
-    release = _parsed(url, body, spec, etag) if status == 200 else None
+    return _fresh(store, url, spec, answer) if status == 200 else None
+
+
+def _fresh(
+    store: Path | None, url: str, spec: VersionSpec, answer: tuple[int, str | None, str]
+) -> Release | None:
+    """A 200: the release, kept (with its ETag) for the next conditional request."""
+    _, etag, body = answer
+    release = _parsed(url, body, spec, etag)
     if release is not None:
         _write_light(store, url, etag, body)
     return release
