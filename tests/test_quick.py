@@ -403,3 +403,23 @@ def test_variables_that_change_every_run_and_that_nothing_reads_do_not_count(
     for offset in ("1", "22", "333"):  # as hyperfine pads each run's environment
         env = {**qenv, "HYPERFINE_RANDOMIZED_ENVIRONMENT_OFFSET": offset, "OLDPWD": offset}
         assert entry(env, *ARGS, tmp=tmp_path).path == "quick"
+
+
+@pytest.mark.slow
+def test_a_closed_stdout_is_a_failure_not_a_second_answer(
+    server: FakeHTTPServer, qenv: dict[str, str], tmp_path: Path
+) -> None:
+    installed_then_recorded(server, qenv, tmp_path, *ARGS)
+    code = f"MARK = {str(tmp_path / 'm')!r}\n" + ENTRY
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; os.close(1); exec(open(0).read())", "-", *ARGS],
+        input=code,
+        env=qenv,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (tmp_path / "m").read_text() == "quick"
+    assert proc.returncode != 0
+    assert proc.stderr.count("is already installed") == 1

@@ -18,16 +18,17 @@ def main() -> None:
         sys.stdout.write(f"codex-install {__version__}\n")
         sys.stdout.flush()
         return
-    if _quick_answer() is not None:
-        return
+    code = _quick_answer()
+    if code is not None:
+        sys.exit(code)
     from codex_install.cli import main as cli_main
 
     cli_main()
 
 
 def _quick_answer() -> int | None:
-    """0 when quick.py answered; None when the CLI must. It never fails the command: a record
-    it cannot use is the full CLI's to replace."""
+    """The exit code when quick.py answered; None when the CLI must. A record it cannot use
+    never fails the command: the full CLI replaces it."""
     import os
 
     from codex_install import quick
