@@ -56,10 +56,11 @@ class Run:
         return {k: v for k, v in self.data.items() if k != "timings"}
 
 
-def entry(env: dict[str, str], *args: str, tmp: Path) -> Run:
+def entry(env: dict[str, str], *args: str, tmp: Path, prelude: str = "") -> Run:
+    """One run of the console script's main(); ``prelude`` runs before it (in the child)."""
     mark = tmp / "path-taken"
     mark.unlink(missing_ok=True)
-    code = f"MARK = {str(mark)!r}\n" + ENTRY
+    code = f"{prelude}\nMARK = {str(mark)!r}\n" + ENTRY
     proc = subprocess.run(
         [sys.executable, "-c", code, "-", *args],
         env=env,
@@ -410,16 +411,31 @@ def test_a_closed_stdout_is_a_failure_not_a_second_answer(
     server: FakeHTTPServer, qenv: dict[str, str], tmp_path: Path
 ) -> None:
     installed_then_recorded(server, qenv, tmp_path, *ARGS)
-    code = f"MARK = {str(tmp_path / 'm')!r}\n" + ENTRY
+    # The reader of stdout has gone (`| head -0`): the JSON cannot be written.
+    gone = "import os; r, w = os.pipe(); os.close(r); os.dup2(w, 1)"
+    run = entry(qenv, *ARGS, tmp=tmp_path, prelude=gone)
+    assert run.path == "quick"
+    assert run.code != 0
+    assert run.stderr.count("is already installed") == 1
+
+
+def test_no_stdout_at_all_still_says_it_once(
+    server: FakeHTTPServer, qenv: dict[str, str], tmp_path: Path
+) -> None:
+    """`codex-install … >&-`: Python starts with no sys.stdout; the lines go to stderr once."""
+    qenv = {**qenv, "PWD": os.getcwd()}  # as the shell below exports it
+    installed_then_recorded(server, qenv, tmp_path, *ARGS)
+    mark = tmp_path / "m"
+    code = f"MARK = {str(mark)!r}\n" + ENTRY
     proc = subprocess.run(
-        [sys.executable, "-c", "import os; os.close(1); exec(open(0).read())", "-", *ARGS],
-        input=code,
+        ["sh", "-c", 'c="$1"; shift; exec "$0" -c "$c" - "$@" >&-', sys.executable, code, *ARGS],
         env=qenv,
         capture_output=True,
         text=True,
         timeout=60,
+        stdin=subprocess.DEVNULL,
         check=False,
     )
-    assert (tmp_path / "m").read_text() == "quick"
-    assert proc.returncode != 0
+    assert mark.read_text() == "quick", proc.stderr
+    assert proc.returncode == 0
     assert proc.stderr.count("is already installed") == 1

@@ -104,7 +104,8 @@ def answer(
         if not _still_true(record):
             return None
         try:
-            _print(record, t0, t_lock, clock(), out or sys.stdout, err or sys.stderr)
+            streams = (sys.stdout if out is None else out, sys.stderr if err is None else err)
+            _print(record, (t0, t_lock, clock()), *streams)
         except OSError:  # stdout or stderr closed under us: said nothing whole, never twice
             return 1
     finally:
@@ -137,13 +138,20 @@ def _standing(record: dict[str, Any]) -> bool:
 
 
 def _print(
-    record: dict[str, Any], t0: float, t_lock: float, t_end: float, out: IO[str], err: IO[str]
+    record: dict[str, Any],
+    times: tuple[float, float, float],
+    out: IO[str] | None,
+    err: IO[str] | None,
 ) -> None:
-    for line in record["stderr"]:
-        err.write(line + "\n")
-    err.flush()
+    """The recorded answer; a stream Python started without (``>&-``) gets nothing, as click's
+    echo gives it nothing."""
+    if err is not None:
+        for line in record["stderr"]:
+            err.write(line + "\n")
+        err.flush()
     data = record.get("stdout")
-    if isinstance(data, dict):
+    if isinstance(data, dict) and out is not None:
+        t0, t_lock, t_end = times
         # A reuse charges the lock wait to "lock" and the rest (the request) to "activate".
         timings = dict.fromkeys(data.get("timings") or (), 0.0)
         timings["lock"] = round(t_lock - t0, 4)
