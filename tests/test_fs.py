@@ -129,3 +129,43 @@ def test_make_dirs_gives_every_dir_it_makes_the_mode(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(FileExistsError):
         make_dirs(tmp_path / "file")
+
+
+def test_read_regular_refuses_fifo_device_and_oversize(tmp_path: Path) -> None:
+    import os as _os
+
+    from codex_install.fs import UnreadableFileError, read_regular
+
+    assert read_regular(tmp_path / "missing", 10) is None
+    small = tmp_path / "small"
+    small.write_bytes(b"x" * 10)
+    assert read_regular(small, 10) == b"x" * 10
+    with pytest.raises(UnreadableFileError, match="larger than 9 bytes"):
+        read_regular(small, 9)
+    fifo = tmp_path / "fifo"
+    _os.mkfifo(fifo)
+    with pytest.raises(UnreadableFileError, match="not a regular file"):
+        read_regular(fifo, 10)
+    zero = tmp_path / "zero"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(UnreadableFileError, match="not a regular file"):
+        read_regular(zero, 10)
+
+
+def test_ours_alone_needs_private_file_and_dir(tmp_path: Path) -> None:
+    import os as _os
+
+    from codex_install.fs import ours_alone
+
+    d = tmp_path / "d"
+    d.mkdir(mode=0o700)
+    f = d / "f"
+    f.write_text("x")
+    f.chmod(0o600)
+    assert ours_alone(f)
+    assert not ours_alone(f, uid=_os.geteuid() + 1)
+    f.chmod(0o622)
+    assert not ours_alone(f)
+    f.chmod(0o600)
+    d.chmod(0o777)
+    assert not ours_alone(f)

@@ -8,6 +8,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -176,3 +177,54 @@ def file_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+class UnreadableFileError(CodexInstallError):
+    """A configuration or state file that is no regular file, or larger than its cap. Callers
+    translate it into their own class (a usage error for a setting, signed out for auth.json)."""
+
+
+def read_regular(path: Path, cap: int, *, what: str = "file") -> bytes | None:
+    """The bytes of ``path`` (None when it does not exist), read without blocking and never past
+    ``cap``: a FIFO, a device or a symlink to ``/dev/zero`` is refused, not waited on or read
+    for ever."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise UnreadableFileError(f"cannot read {what} {path}: {err.strerror or err}") from err
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnreadableFileError(f"{what} {path} is not a regular file; refusing to read it")
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, min(1 << 20, cap + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise UnreadableFileError(
+                    f"{what} {path} is larger than {cap} bytes; refusing to read it"
+                )
+        return b"".join(chunks)
+    except OSError as err:
+        raise UnreadableFileError(f"cannot read {what} {path}: {err.strerror or err}") from err
+    finally:
+        os.close(fd)
+
+
+def ours_alone(path: Path, *, uid: int | None = None) -> bool:
+    """Whether ``path`` and the directory holding it are owned by ``uid`` (our effective uid)
+    and writable by nobody else: the rule for every file read back in place of a network answer
+    or a setting (caches, state). A symlink is followed for the file, never trusted if it is
+    another's."""
+    me = os.geteuid() if uid is None else uid
+    try:
+        for where in (path.parent, path):
+            st = os.stat(where)
+            if st.st_uid != me or st.st_mode & 0o022:
+                return False
+        link = os.lstat(path)
+    except OSError:
+        return False
+    return link.st_uid == me
