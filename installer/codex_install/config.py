@@ -35,6 +35,9 @@ MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
 DEBUG_ENV = "CODEX_INSTALL_DEBUG"
 ALLOW_HTTP_TOKEN_ENV = "CODEX_INSTALL_ALLOW_HTTP_TOKEN"
 GITHUB_PATH_ENV = "GITHUB_PATH"
+NO_MODIFY_PATH_ENV = "CODEX_INSTALL_NO_MODIFY_PATH"
+OFFLINE_ENV = "CODEX_INSTALL_OFFLINE"
+COLOR_CHOICES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Flags:
     repo: str | None = None
     mirror: str | None = None
     npm_registry: str | None = None
+    offline: bool = False
+    color: str | None = None  # auto | always | never
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,13 @@ class Settings:
     manifest_override: str | None = None
     non_interactive: bool = False
     debug: bool = False
+    # The shell profile is left alone (uv's UV_NO_MODIFY_PATH); CI (any CI=true runner) too.
+    no_modify_path: bool = False
+    ci: bool = False
+    # --offline / CODEX_INSTALL_OFFLINE=1: no request at all; what is installed is what there is.
+    offline: bool = False
+    # Colour on a terminal: --color, else NO_COLOR (never), FORCE_COLOR/CLICOLOR_FORCE (always).
+    color: str = "auto"
 
     @cached_property
     def sources(self) -> SourceOptions:
@@ -82,6 +94,10 @@ class Settings:
             manifest_override=environ.get(MANIFEST_DIR_ENV) or None,
             non_interactive=non_interactive_forced(environ),
             debug=bool(environ.get(DEBUG_ENV)),
+            no_modify_path=env_flag(environ, NO_MODIFY_PATH_ENV),
+            ci=env_flag(environ, "CI"),
+            offline=flags.offline or env_flag(environ, OFFLINE_ENV),
+            color=color_choice(flags.color, environ),
         )
 
     def npm_factory(
@@ -96,6 +112,20 @@ class Settings:
     def github_path(self) -> str | None:
         """GitHub Actions' file of directories to add to PATH for later steps."""
         return self.env.get(GITHUB_PATH_ENV) or None
+
+
+def color_choice(flag: str | None, env: Mapping[str, str]) -> str:
+    """--color wins; then NO_COLOR (no-color.org: set and not empty), then FORCE_COLOR and
+    CLICOLOR_FORCE (set and not "0"); else auto (colour on a terminal)."""
+    if flag:
+        if flag not in COLOR_CHOICES:
+            raise UsageError(f"--color takes {', '.join(COLOR_CHOICES)}, not {flag[:20]!r}")
+        return flag
+    if env.get("NO_COLOR"):
+        return "never"
+    if any(env.get(name, "") not in ("", "0") for name in ("FORCE_COLOR", "CLICOLOR_FORCE")):
+        return "always"
+    return "auto"
 
 
 def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions:

@@ -115,6 +115,9 @@ class Reporter:
     columns: Callable[[], int] = lambda: shutil.get_terminal_size((80, 24)).columns
     # https://no-color.org: set and not empty means no colour, whatever the terminal.
     no_color: bool = field(default_factory=lambda: bool(os.environ.get("NO_COLOR")))
+    # config.color_choice: "always"/"never" decide; "auto" leaves it to the terminal and
+    # no_color.
+    color: str = "auto"
     # Every line printed, as printed (quick.py replays a no-op's lines from them).
     transcript: list[str] = field(default_factory=list, repr=False)
     # A progress line without its newline yet (a download of unknown size never says it is
@@ -158,7 +161,9 @@ class Reporter:
 
     def _bar(self, name: str) -> Update:
         start = last = self.clock()
-        color = not self.no_color and os.environ.get("TERM") != "dumb"
+        color = self.color == "always" or (
+            self.color == "auto" and not self.no_color and os.environ.get("TERM") != "dumb"
+        )
         first = True
 
         def update(done: int, total: int | None) -> None:
@@ -186,8 +191,11 @@ class Reporter:
             nonlocal last, announced
             if not announced:
                 announced = True
-                if total is None or total >= LONG_DOWNLOAD:
-                    size = f"{_mb(total)} MB" if total else "size unknown"
+                # The source may not say the size (npm's packument does not): the response's
+                # Content-Length, passed with the first bytes, does.
+                known = total or total_now
+                if known is None or known >= LONG_DOWNLOAD:
+                    size = f"{_mb(known)} MB" if known else "size unknown"
                     self.info(f"downloading {name} ({size})")
             now = self.clock()
             if now - last < HEARTBEAT_S:

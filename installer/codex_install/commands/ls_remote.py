@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from codex_install import layout
+from codex_install import layout, tables
 from codex_install.config import Settings
-from codex_install.errors import NetworkError, UsageError
+from codex_install.errors import NetworkError
 from codex_install.http.client import make_client
+from codex_install.offered import offered
 from codex_install.platforms import resolve_target
-from codex_install.sources.listing import github_versions, mirror_versions
-from codex_install.sources.npm import versions_factory
+from codex_install.sources.listing import ReleaseInfo
 from codex_install.ui import Reporter, shown
-
-if TYPE_CHECKING:
-    import httpx
 
 
 @dataclass(frozen=True)
@@ -26,6 +24,37 @@ class RemoteVersions:
     versions: tuple[str, ...]  # newest first
     installed: frozenset[str]
     current: str | None
+    details: Mapping[str, ReleaseInfo] = field(default_factory=dict)
+
+    COLUMNS = (
+        tables.Column("VERSION"),
+        tables.Column("CHANNEL", drop_order=2),
+        tables.Column("DATE", drop_order=3),
+        tables.Column("SIZE", drop_order=4),
+        tables.Column("SOURCE", drop_order=5),
+        tables.Column("STATUS"),
+    )
+
+    def table(self, style: tables.Style, *, pre: bool = False) -> list[str]:
+        """Newest first; alphas and betas only with ``pre``; a header only on a terminal."""
+        shown = [v for v in self.versions if pre or "-" not in v or v in self.installed]
+        rows = []
+        for v in shown:
+            info = self.details.get(v, ReleaseInfo(None, None))
+            status = "current" if v == self.current else "installed" if v in self.installed else ""
+            rows.append(
+                [
+                    v,
+                    tables.channel(v),
+                    info.date or "",
+                    tables.human_size(info.size),
+                    self.source,
+                    status,
+                ]
+            )
+        return tables.render(
+            self.COLUMNS, rows, style, highlight=[v == self.current for v in shown]
+        )
 
     def lines(self) -> list[str]:
         def mark(v: str) -> str:
@@ -51,8 +80,15 @@ class RemoteVersions:
 
 def run(target: str | None, settings: Settings, reporter: Reporter) -> RemoteVersions:
     triple = resolve_target(target)
+    if settings.offline:
+        raise NetworkError(
+            "ls-remote asks the source for its versions, and --offline forbids any request",
+            hint="`codex-install list` shows the installed ones",
+        )
     with make_client() as client:
-        source, versions = _list(settings, client, triple, reporter)
+        source, versions, details = offered(
+            settings.sources, settings.env, client, triple, reporter
+        )
     releases = [r for r in layout.list_releases(settings.paths) if r.target == triple]
     return RemoteVersions(
         source=source,
@@ -60,38 +96,5 @@ def run(target: str | None, settings: Settings, reporter: Reporter) -> RemoteVer
         versions=tuple(versions),
         installed=frozenset(r.version for r in releases),
         current=next((r.version for r in releases if r.current), None),
+        details=details,
     )
-
-
-def _list(
-    settings: Settings, client: httpx.Client, target: str, reporter: Reporter
-) -> tuple[str, list[str]]:
-    source = settings.sources.effective
-    if source == "npm":
-        return "npm", _npm_versions(settings, client, target, reporter)
-    if source == "mirror":
-        if not settings.sources.mirror:
-            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-        return "mirror", mirror_versions(client, settings.sources.mirror)
-    try:
-        return "github", github_versions(settings.sources.github, client)
-    except NetworkError as err:
-        # As install does: with the auto source an unreachable GitHub falls back to npm.
-        if source != "auto" or not err.connection_level:
-            raise
-        versions = versions_factory(
-            settings.env, settings.sources.npm_registry, notice=reporter.info
-        )
-        if versions is None:
-            raise
-        reporter.info(f"GitHub is unreachable: {err.message}; listing the npm registry instead")
-        return "npm", versions(client, target)
-
-
-def _npm_versions(
-    settings: Settings, client: httpx.Client, target: str, reporter: Reporter
-) -> list[str]:
-    versions = versions_factory(settings.env, settings.sources.npm_registry, notice=reporter.info)
-    if versions is None:
-        raise UsageError("no npm registry is configured (pass --npm-registry URL)")
-    return versions(client, target)

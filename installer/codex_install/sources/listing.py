@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -22,10 +23,29 @@ if TYPE_CHECKING:
 PER_PAGE = 100  # GitHub's largest page: the newest 100 releases
 
 
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """What a release list says of one version, for people (``ls-remote``)."""
+
+    date: str | None  # YYYY-MM-DD it was published
+    size: int | None  # of the target's package archive, when the list names it
+
+
 def github_versions(
     config: GitHubConfig, client: httpx.Client, *, sleep: Callable[[float], None] = time.sleep
 ) -> list[str]:
     """The published (non-draft) Codex versions of ``config.repo``, newest first."""
+    return list(github_releases(config, client, sleep=sleep))
+
+
+def github_releases(
+    config: GitHubConfig,
+    client: httpx.Client,
+    *,
+    target: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, ReleaseInfo]:
+    """:func:`github_versions` with each one's date and the size of ``target``'s archive."""
     check_url(config.api_url, "the GitHub API URL", WEB_SCHEMES)
     url = f"{config.api_url.rstrip('/')}/repos/{config.repo}/releases?per_page={PER_PAGE}"
     client.headers["Accept"] = "application/vnd.github+json"
@@ -39,11 +59,12 @@ def github_versions(
         raise NetworkError(f"{host_of(url)} returned malformed JSON for {url}") from err
     if not isinstance(data, list):
         raise NetworkError(f"{host_of(url)} returned no release list for {config.repo}")
-    return sorted(set(_release_versions(data)), key=version_key, reverse=True)
+    found = _release_versions(data, target)
+    return {v: found[v] for v in sorted(found, key=version_key, reverse=True)}
 
 
-def _release_versions(entries: list[Any]) -> list[str]:
-    found = []
+def _release_versions(entries: list[Any], target: str | None) -> dict[str, ReleaseInfo]:
+    found: dict[str, ReleaseInfo] = {}
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("draft"):
             continue
@@ -52,9 +73,30 @@ def _release_versions(entries: list[Any]) -> list[str]:
             version = parse_version(tag).version if isinstance(tag, str) else None
         except UsageError:
             continue  # a tag that is no Codex version
-        if version is not None:
-            found.append(version)
+        if version is not None and version not in found:
+            found[version] = ReleaseInfo(_date(entry.get("published_at")), _size(entry, target))
     return found
+
+
+def _date(value: object) -> str | None:
+    text = value[:10] if isinstance(value, str) else ""
+    return text if len(text) == 10 and text[4] == "-" and text[7] == "-" else None
+
+
+def _size(entry: dict[str, Any], target: str | None) -> int | None:
+    """The size of the archive an install would pick (package layout first, SPEC §3)."""
+    if target is None or not isinstance(entry.get("assets"), list):
+        return None
+    sizes: dict[str, int] = {
+        a["name"]: a["size"]
+        for a in entry["assets"]
+        if isinstance(a, dict)
+        and isinstance(a.get("name"), str)
+        and isinstance(a.get("size"), int)
+        and a["size"] >= 0
+    }
+    names = (f"codex-package-{target}.tar.zst", f"codex-package-{target}.tar.gz")
+    return next((sizes[n] for n in (*names, f"codex-{target}.tar.gz") if n in sizes), None)
 
 
 def mirror_versions(
