@@ -151,7 +151,7 @@ def _registry(env: Mapping[str, str], cache: Path) -> RegistryConfig:
     if docker:
         files.append(Path(docker) / "config.json")
     return RegistryConfig(
-        auth_files=AuthFiles(tuple(files)),
+        auth_files=AuthFiles(tuple(files), search_path=env.get("PATH")),
         cache_dir=cache,
         allow_cleartext=env_flag(env, ALLOW_HTTP_TOKEN_ENV),
     )

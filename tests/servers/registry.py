@@ -78,17 +78,17 @@ class TokenServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 server.answer(self, parse_qs(urlsplit(self.path).query), self._user())
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
                 token = (form.get("refresh_token") or [""])[0]
                 user = next((u for u, t in server.refresh_tokens.items() if t == token), None)
                 server.answer(self, form, user if user else False)
 
-            def _user(self) -> str | None | bool:
+            def _user(self) -> str | bool | None:
                 header = self.headers.get("authorization") or ""
                 if not header.startswith("Basic "):
                     return None
@@ -100,7 +100,7 @@ class TokenServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def answer(
-        self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]], user: str | None | bool
+        self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]], user: str | bool | None
     ) -> None:
         self.requests.append((handler.path, user if isinstance(user, str) else None))
         if user is False or (user is None and not self.anonymous_pull):

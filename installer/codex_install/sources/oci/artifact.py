@@ -36,6 +36,10 @@ SHA256 = "dev.codex-install.sha256"
 TARGET = "dev.codex-install.target"
 LAYOUT = "dev.codex-install.layout"
 GITHUB_TAG = "dev.codex-install.tag"
+# The artifact type again, as an annotation: tools built on an image-spec older than 1.1
+# (skopeo 1.9's `copy --all`) rewrite an index without the descriptors' artifactType but keep
+# their annotations, so a copied release still reads.
+KIND = "dev.codex-install.artifact-type"
 ACCEPT = f"{INDEX}, {MANIFEST}"
 MANIFEST_CAP = 4 << 20  # the distribution spec's limit for a manifest
 
@@ -144,9 +148,11 @@ def index(version: str, tag: str, entries: Sequence[Entry]) -> Document:
             "size": entry.size,
             "artifactType": entry.artifact_type,
         }
+        notes = {KIND: entry.artifact_type}
         if entry.target is not None:
             found["platform"] = platform(entry.target)
-            found["annotations"] = {TARGET: entry.target, LAYOUT: entry.layout or ""}
+            notes |= {TARGET: entry.target, LAYOUT: entry.layout or ""}
+        found["annotations"] = notes
         manifests.append(found)
     body = {
         "schemaVersion": 2,
@@ -189,7 +195,7 @@ def load(body: bytes, what: str) -> dict[str, Any]:
 
 def parse_index(body: bytes, what: str) -> ReleaseIndex:
     data = load(body, what)
-    if data.get("mediaType") != INDEX or data.get("artifactType") != RELEASE_TYPE:
+    if data.get("mediaType") != INDEX or data.get("artifactType", RELEASE_TYPE) != RELEASE_TYPE:
         raise NetworkError(
             f"{what} is not a codex-install release (an OCI index of {RELEASE_TYPE})"
         )
@@ -210,7 +216,8 @@ def _index_entry(raw: object, what: str) -> Entry:
         raise NetworkError(f"{what}: a manifest entry has an invalid size")
     notes = raw.get("annotations")
     notes = notes if isinstance(notes, dict) else {}
-    target, layout, kind = notes.get(TARGET), notes.get(LAYOUT), raw.get("artifactType")
+    target, layout = notes.get(TARGET), notes.get(LAYOUT)
+    kind = raw.get("artifactType", notes.get(KIND))
     return Entry(
         digest,
         size,

@@ -11,9 +11,11 @@ import base64
 import binascii
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from codex_install.errors import UsageError
@@ -47,9 +49,11 @@ class Credential:
 
 @dataclass(frozen=True)
 class AuthFiles:
-    """Where to look, from Settings: the files in the order they are consulted."""
+    """Where to look, from Settings: the files in the order they are consulted, and the PATH
+    the ``docker-credential-*`` helpers are found on."""
 
     files: tuple[Path, ...] = ()
+    search_path: str | None = None
 
 
 def run_helper(argv: Sequence[str], stdin: bytes, timeout: float) -> tuple[int, bytes]:
@@ -73,7 +77,7 @@ def lookup(host: str, files: AuthFiles, helper: Helper = run_helper) -> Credenti
         config = _load(path)
         if config is None:
             continue
-        found = _from_config(host, config, path, helper)
+        found = _from_config(host, config, path, partial(_run, helper, files.search_path))
         if found is not None:
             return found
     return None
@@ -113,6 +117,14 @@ def _from_config(
                     return found
     store = config.get("credsStore")
     return _ask_helper(store, host, helper) if isinstance(store, str) and store else None
+
+
+def _run(
+    helper: Helper, search_path: str | None, argv: Sequence[str], stdin: bytes, timeout: float
+) -> tuple[int, bytes]:
+    """``helper`` with the program found on the command's PATH (127: none there)."""
+    program = shutil.which(argv[0], path=search_path)
+    return (127, b"") if program is None else helper([program, *argv[1:]], stdin, timeout)
 
 
 def _server(key: str) -> str:

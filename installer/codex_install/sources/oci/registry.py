@@ -123,13 +123,16 @@ class Registry:
         return body
 
     def tags(self) -> list[str]:
-        """Every tag of the repository (the API pages with ``Link``)."""
+        """Every tag of the repository (the API pages with ``Link``); none when it does not
+        exist."""
         tags: list[str] = []
         url: str | None = self.reference.url("tags/list?n=1000")
         for _ in range(MAX_TAG_PAGES):
             if url is None:
                 break
-            got = self._call("GET", url, {}, what="the tag list", cap=TAG_LIST_CAP)
+            got = self._call("GET", url, {}, what="the tag list", cap=TAG_LIST_CAP, ok=(200, 404))
+            if got.status == 404:  # no such repository (yet): no tags
+                break
             data = artifact.load(got.body, f"the tag list of {self.reference.shown}")
             found = data.get("tags")
             tags += [t for t in found if isinstance(t, str)] if isinstance(found, list) else []

@@ -120,4 +120,7 @@ def versions(
 ) -> list[str]:
     """The Codex versions the repository has tags for, newest first."""
     registry = connect(client, url, config, sleep=sleep)
-    return artifact.version_tags(registry.tags())
+    found = artifact.version_tags(registry.tags())
+    if not found:
+        raise NotFoundError(f"no Codex release is tagged in {registry.reference.shown}")
+    return found
