@@ -45,7 +45,7 @@ def offered(
     if source == "mirror":
         if not sources.mirror:
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-        return "mirror", mirror_versions(client, sources.mirror), {}
+        return "mirror", mirror_versions(client, sources.mirror, registry=sources.registry), {}
     try:
         found = github_releases(sources.github, client, target=target)
         return "github", list(found), found
