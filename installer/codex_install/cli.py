@@ -818,7 +818,8 @@ def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
 
     \b
     Example:
-        echo '{"id":1,"method":"initialize","params":{}}' | codex-install auth serve
+        echo '{"id":1,"method":"initialize","params":{}}' \\
+            | codex-install auth serve
     """
     from codex_install.commands import auth as auth_command
 

@@ -19,7 +19,7 @@ _SECRET_VARS = ("GITHUB_TOKEN", "GH_TOKEN", "OPENAI_API_KEY", "CODEX_API_KEY")
 def rows(settings: Settings) -> list[Row]:
     env, flags, paths = settings.env, settings.flags, settings.paths
     found: list[Row] = [
-        ("version", __version__, "codex-install"),
+        ("codex_install", __version__, "this program's version"),
         ("codex_home", str(paths.codex_home), _origin(flags.codex_home, env, "CODEX_HOME")),
         (
             "bin_dir",
@@ -52,7 +52,7 @@ def rows(settings: Settings) -> list[Row]:
         ("color", settings.color, "--color, NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE"),
         (
             "modify_path",
-            not settings.no_modify_path,
+            "no" if settings.no_modify_path or settings.ci else "on a terminal",
             _origin(None, env, "CODEX_INSTALL_NO_MODIFY_PATH"),
         ),
     ]

@@ -71,6 +71,7 @@ def run(
     wanted = settings.version
     if wanted is not None and PREFIX_RE.match(wanted.strip()) and args.archive is None:
         wanted = resolve_prefix(wanted.strip(), target, settings, reporter)
+        settings = replace(settings, version=wanted)
     request = InstallRequest(
         version=parse_version(wanted),
         target=target,
@@ -97,13 +98,18 @@ def run(
     data["pinned_by"] = "manifest" if pinned else _request_pin(args)
     data["manifest"] = pin.to_json() if pin is not None else None
     data["path"] = path_setup(settings, args.modify_path, reporter)
-    data["sign_in"] = _sign_in(settings, args, on_path=data["path"]["on_path"]).to_json()
+    signed = _sign_in(settings, args, on_path=data["path"]["on_path"])
+    data["sign_in"] = signed.to_json()
+    if signed.state == "failed":
+        # Codex is installed, but the sign-in asked for did not happen: SPEC §6's 8.
+        data["exit_code"] = SIGN_IN_FAILED
     data["github_actions"] = ci.step_outputs(settings.env, result)
     if invocation is not None:
         _remember(invocation, settings, args, result.validator, (data, reporter.transcript))
     return data
 
 
+SIGN_IN_FAILED = 8
 PREFIX_RE = re.compile(r"^(?:rust-v|v)?\d+\.\d+$", re.ASCII)
 # Said once per run, as a warning: the fallback is news, not a failure.
 _FALLBACK = "falling back to the npm registry"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codex_install.errors import NetworkError, NotFoundError
-from codex_install.http.client import check_url
+from codex_install.http.client import check_url, redact
 from codex_install.http.download import fetch_bytes
 from codex_install.http.limits import RELEASE_JSON_CAP
 from codex_install.http.retry import RetryPolicy
@@ -54,7 +54,11 @@ def fetch_release(
         )
     except NotFoundError as err:
         what = f"release {spec.version}" if spec.version else "the latest channel"
-        raise NotFoundError(f"{what} not found on mirror {root}") from err
+        raise NotFoundError(
+            f"{what} not found on mirror {redact(root)} ({redact(url)} answered 404)",
+            hint="is it a tree `codex-install mirror sync` wrote? "
+            "It serves channels/latest and releases/<version>/release.json",
+        ) from err
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested
