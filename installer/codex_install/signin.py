@@ -11,12 +11,13 @@ that codex prints is scrubbed of it before it is shown.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -313,33 +314,38 @@ def ask_choice(key: ApiKey | None, browser: bool, prompt_in: TextIO, prompt_out:
 def _read_key(prompt_in: TextIO, prompt_out: TextIO) -> ApiKey | None:
     """An API key typed in, without echo on a terminal (getpass reads /dev/tty, which a
     process without a controlling terminal lacks: this reads the stream the prompt uses)."""
-    prompt_out.write("API key (input is hidden): ")
-    prompt_out.flush()
-    line = _read_hidden(prompt_in)
+    with _echo_off(prompt_in):
+        # Echo goes off before the prompt shows: a key typed (or pasted) at once is not echoed.
+        prompt_out.write("API key (input is hidden): ")
+        prompt_out.flush()
+        line = prompt_in.readline()
     prompt_out.write("\n")
     prompt_out.flush()
     value = line.strip()
     return ("the key you entered", value) if value else None
 
 
-def _read_hidden(stream: TextIO) -> str:
+@contextlib.contextmanager
+def _echo_off(stream: TextIO) -> Iterator[None]:
     try:
         fd = stream.fileno()
         is_tty = os.isatty(fd)
     except (AttributeError, OSError, ValueError):
         is_tty = False
     if not is_tty:
-        return stream.readline()
+        yield
+        return
     import termios  # POSIX only, as the installer is
 
     old = termios.tcgetattr(fd)
     new = list(old)
     new[3] &= ~termios.ECHO
+    # TCSADRAIN, never TCSAFLUSH: what the user typed ahead is the answer, not noise.
+    termios.tcsetattr(fd, termios.TCSADRAIN, new)
     try:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, new)
-        return stream.readline()
+        yield
     finally:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, old)
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
 def _retry(flow: _Flow) -> str:
