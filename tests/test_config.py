@@ -39,8 +39,14 @@ def test_defaults_come_from_home() -> None:
         ({"GITHUB_API_URL": "http://ghe"}, Flags(github_api_url="http://x"), "api_url", "http://x"),
         ({"GH_TOKEN": "t2"}, Flags(), "token", "t2"),
         ({"GH_TOKEN": "t2", "GITHUB_TOKEN": "t1"}, Flags(), "token", "t1"),
-        ({"SSL_CERT_DIR": "/certs"}, Flags(), "ca_bundle", "/certs"),
-        ({"SSL_CERT_FILE": "/ca.pem", "SSL_CERT_DIR": "/c"}, Flags(), "ca_bundle", "/ca.pem"),
+        ({"SSL_CERT_DIR": "/certs"}, Flags(), "trust", ("/certs",)),
+        ({"SSL_CERT_FILE": "/ca.pem", "SSL_CERT_DIR": "/c"}, Flags(), "trust", ("/ca.pem", "/c")),
+        ({"REQUESTS_CA_BUNDLE": "/r.pem"}, Flags(), "trust", ("/r.pem",)),
+        ({"CURL_CA_BUNDLE": "/c.pem", "SSL_CERT_FILE": "/c.pem"}, Flags(), "trust", ("/c.pem",)),
+        ({"CODEX_INSTALL_TIMEOUT": "7.5"}, Flags(), "timeouts", (7.5, 7.5)),
+        ({}, Flags(), "timeouts", (30.0, 600.0)),
+        ({"CODEX_INSTALL_LOW_SPEED": "100/2"}, Flags(), "floor", (100, 2.0)),
+        ({}, Flags(), "floor", (1024, 30.0)),
         ({"CODEX_NON_INTERACTIVE": "1"}, Flags(), "non_interactive", True),
         ({"CODEX_NON_INTERACTIVE": "true"}, Flags(), "non_interactive", True),
         ({"CODEX_NON_INTERACTIVE": "0"}, Flags(), "non_interactive", False),
@@ -51,13 +57,16 @@ def test_flag_beats_environment_beats_default(
     env: dict[str, str], flags: Flags, field: str, expected: object
 ) -> None:
     settings = Settings.from_env({**HOME, **env}, flags)
+    lazy = {"trust", "timeouts", "floor"}
     where: dict[str, object] = {
         "version": settings.version,
         "source": settings.sources.source,
         "mirror": settings.sources.mirror,
         "api_url": settings.sources.github.api_url,
         "token": settings.sources.github.token,
-        "ca_bundle": settings.sources.github.ca_bundle,
+        "trust": settings.network.trust,
+        "timeouts": (settings.network.metadata_s, settings.network.download_s),
+        "floor": (settings.network.floor.bytes_per_s, settings.network.floor.seconds),
         "non_interactive": settings.non_interactive,
         "manifest_override": settings.manifest_override,
     }

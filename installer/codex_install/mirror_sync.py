@@ -25,7 +25,7 @@ from codex_install.sources.release import select_asset
 from codex_install.versions import version_key
 
 if TYPE_CHECKING:
-    import httpx
+    from codex_install.http.network import Network
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def sync(
     targets: Sequence[str],
     output: Path,
     *,
-    client: httpx.Client,
+    client: Network,
     is_latest: bool,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,

@@ -8,7 +8,6 @@ from typing import Any
 
 from codex_install import mirror_sync
 from codex_install.config import Settings
-from codex_install.http.client import make_client
 from codex_install.platforms import SUPPORTED_TARGETS, validate_target
 from codex_install.sources.dispatch import fetch_release
 from codex_install.ui import Reporter
@@ -26,8 +25,8 @@ def run(args: SyncArgs, settings: Settings) -> dict[str, Any]:
     reporter = Reporter(quiet=args.quiet)
     targets = [validate_target(t) for t in args.targets] or list(SUPPORTED_TARGETS)
     spec = parse_version(settings.version or "latest")
-    with make_client() as client:
-        release = fetch_release(settings.sources, spec, client=client)
+    with settings.open_network(reporter.info) as client:
+        release = fetch_release(client, settings.sources, spec)
         reporter.info(
             f"syncing codex {release.version} ({len(targets)} targets) into {args.output}"
         )
