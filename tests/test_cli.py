@@ -209,12 +209,11 @@ def _assert_flat(text: str) -> None:
 
 
 def test_a_bad_proxy_is_one_flat_line(monkeypatch):
+    from codex_install.config import Settings
     from codex_install.errors import UsageError
-    from codex_install.http.client import make_client
 
-    monkeypatch.setenv("ALL_PROXY", "ftp://proxy.example:21")  # httpx reads os.environ
     with pytest.raises(UsageError) as err:
-        make_client()
+        _ = Settings.from_env({"HOME": "/h", "ALL_PROXY": "ftp://proxy.example:21"}).network
     assert "must each be an http:// proxy URL" in err.value.line()
     _assert_flat(err.value.line())
 

@@ -102,7 +102,7 @@ def classify_error(err: BaseException) -> Failure:
     kind = _library_kind(err)
     if kind == "proxy_auth" and "407" not in str(err):
         kind = "refused"
-    return Failure(kind, _root_cause(text) if kind == "refused" else text)
+    return Failure(kind, _root_cause(str(err)) if kind == "refused" else text)
 
 
 def _library_kind(err: BaseException) -> Kind:

@@ -71,16 +71,19 @@ class Network:
         debug: Callable[[str], None] = lambda _msg: None,
         notice: Callable[[str], None] = lambda _msg: None,
         cache_trusted: Callable[[Path], bool] | None = None,
+        session: requests.Session | None = None,
+        client: httpx.Client | None = None,
     ) -> None:
         """``cache_trusted``: whether the cache file (and its dir) may be read back
-        (``fs.ours_alone``); without it the metadata session runs uncached."""
+        (``fs.ours_alone``); without it the metadata session runs uncached. ``session`` and
+        ``client`` replace the ones the plan would make (tests' hostile servers)."""
         self.plan = plan
         self.cache_trusted = cache_trusted
         self.sleep = sleep
         self.debug = debug
         self.notice = notice
-        self._session: requests.Session | None = None
-        self._client: httpx.Client | None = None
+        self._session: requests.Session | None = session
+        self._client: httpx.Client | None = client
         self._rebuilt = False
 
     def __enter__(self) -> Network:
