@@ -57,7 +57,6 @@ def test_flag_beats_environment_beats_default(
     env: dict[str, str], flags: Flags, field: str, expected: object
 ) -> None:
     settings = Settings.from_env({**HOME, **env}, flags)
-    lazy = {"trust", "timeouts", "floor"}
     where: dict[str, object] = {
         "version": settings.version,
         "source": settings.sources.source,

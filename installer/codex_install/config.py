@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError, hold_secret
-from codex_install.http.client import check_proxy, with_scheme
 from codex_install.http.limits import (
     DEFAULT_DEADLINE_S,
     DOWNLOAD_DEADLINE_S,
@@ -44,7 +43,6 @@ GITHUB_PATH_ENV = "GITHUB_PATH"
 # curl's --speed-limit/--speed-time as "BYTES/SECONDS" (default 1024/30): a transfer slower than
 # that over that window is cut, resumed once, then given up (exit 4).
 LOW_SPEED_ENV = "CODEX_INSTALL_LOW_SPEED"
-_PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,6 @@ class Settings:
     def network(self) -> NetworkPlan:
         """The network plan every request of this command is made with (read on first use:
         a command that asks nothing never fails over a network setting)."""
-        _check_proxies(self.env)
         seconds = _timeout(self.env)
         plan = NetworkPlan(
             metadata_s=seconds or DEFAULT_DEADLINE_S,
@@ -181,19 +178,6 @@ def _floor(env: Mapping[str, str]) -> Floor:
             f"{LOW_SPEED_ENV} must be BYTES/SECONDS (e.g. 1024/30), not {value[:40]!r}"
         )
     return floor
-
-
-def _check_proxies(env: Mapping[str, str]) -> None:
-    """Refuse (exit 2) a proxy variable no request could go through, as the libraries read them
-    (the lower-case spelling first): each would say it its own way, mid-request."""
-    for name in _PROXY_VARS:
-        value = env.get(name) or env.get(name.upper())
-        if value:
-            check_proxy(
-                with_scheme(value),
-                "the proxy set in the environment",
-                hint="HTTPS_PROXY, HTTP_PROXY and ALL_PROXY must each be an http:// proxy URL",
-            )
 
 
 def _token_for(env: Mapping[str, str], api_url: str) -> str | None:

@@ -73,11 +73,12 @@ def shown_url(url: str) -> str:
     """A URL as people see it: no ``user:password@``, no query (signed CDN URLs and tokens
     ride in it), no fragment, no secret the process holds; the rest as given."""
     scheme, sep, rest = url.partition("://")
-    if sep:
-        end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
-        at = rest.rfind("@", 0, end) if "@" in rest[:end] else _hidden_at(rest, end)
-        if at >= 0:
-            rest = "***@" + rest[at + 1 :]
+    if not sep:  # "user:password@host:port", as proxy variables are spelled
+        scheme, rest = "", url
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end) if "@" in rest[:end] else _hidden_at(rest, end)
+    if at >= 0:
+        rest = "***@" + rest[at + 1 :]
     rest = rest.split("?", 1)[0].split("#", 1)[0]
     return scrub(f"{scheme}{sep}{rest}")
 

@@ -14,7 +14,6 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from builders import TARGET, FakeRelease, codex_script, gz, legacy_tar, zst
 from codex_install.errors import CodexInstallError
 from codex_install.http.plan import NetworkPlan

@@ -15,8 +15,8 @@ Every request is logged (method, path, headers) for assertions.
 from __future__ import annotations
 
 import contextlib
-import socket
 import re
+import socket
 import socketserver
 import threading
 import time

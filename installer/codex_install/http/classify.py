@@ -4,6 +4,7 @@ retry loop (``http.retry``) and every message about a failed request start from 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,7 +98,8 @@ def classify_error(err: BaseException) -> Failure:
     if isinstance(err, DeadlinePassed):
         return Failure("deadline", str(err))
     if tls_refused(err):
-        return Failure("tls", first_line(err))
+        found = re.search(r"\[SSL: [A-Z_]+\][^()'\"]*", str(err))
+        return Failure("tls", found.group().strip() if found else first_line(err))
     text = first_line(err)
     kind = _library_kind(err)
     if kind == "proxy_auth" and "407" not in str(err):

@@ -77,10 +77,8 @@ def cache_file(cache_dir: Path, trusted: Trusted, debug: Callable[[str], None]) 
 
 def _private_file(path: Path) -> None:
     """``path`` made 0600 before SQLite opens it (SQLite would make it with the umask)."""
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
-    except FileExistsError:
-        pass
 
 
 def _private_dir(path: Path) -> None:

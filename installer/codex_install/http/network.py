@@ -26,7 +26,7 @@ from codex_install.errors import (
     shown_url,
 )
 from codex_install.http.classify import Failure, classify_error, classify_status
-from codex_install.http.client import host_of
+from codex_install.http.client import check_proxy, host_of, with_scheme
 from codex_install.http.limits import CONNECT_ATTEMPTS, FIRST_ANSWER_S
 from codex_install.http.metadata import (
     CACHE_FILE,
@@ -77,6 +77,7 @@ class Network:
         """``cache_trusted``: whether the cache file (and its dir) may be read back
         (``fs.ours_alone``); without it the metadata session runs uncached. ``session`` and
         ``client`` replace the ones the plan would make (tests' hostile servers)."""
+        _check_proxies()
         self.plan = plan
         self.cache_trusted = cache_trusted
         self.sleep = sleep
@@ -348,10 +349,26 @@ def failure_error(
     via = f" through the proxy {proxy}" if proxy else ""
     reason = f"cannot connect to {host}{via} ({f.detail})" if not f.answered else f.detail
     if f.kind == "silent" and not err.answered:
-        reason = f"{host}{via} did not answer within {FIRST_ANSWER_S:g} s"
+        reason = f"{host}{via} did not answer within {min(FIRST_ANSWER_S, seconds):g} s"
     tries = f" after {err.attempts} attempts" if err.attempts > 1 else ""
     return NetworkError(
         f"cannot fetch {what} from {source or host}{tries}: {reason}",
         hint=f.hint,
         connection_level=not err.answered,
     )
+
+
+def _check_proxies() -> None:
+    """Refuse (exit 2) a proxy variable no request could go through, as both libraries read
+    the variables (urllib's ``getproxies``: the lower-case spelling first): each would say it
+    its own way, mid-request (a SOCKS proxy: advice to install an extra)."""
+    import urllib.request
+
+    found = urllib.request.getproxies()
+    for scheme in ("https", "http", "all"):
+        if found.get(scheme):
+            check_proxy(
+                with_scheme(found[scheme]),
+                "the proxy set in the environment",
+                hint="HTTPS_PROXY, HTTP_PROXY and ALL_PROXY must each be an http:// proxy URL",
+            )

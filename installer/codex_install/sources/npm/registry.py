@@ -155,7 +155,7 @@ def fetch_packument(net: Network, registry: Registry, notice: Notice = lambda _m
     TLS) given to the network first, for this request and the tarball's."""
     net.add_route(registry_route(registry, notice, net.plan.trust))
     url = registry.packument_url
-    doc = Doc(url, f"the {PACKAGE} metadata", PACKUMENT_CAP, {"Accept": ACCEPT}, _ANSWERED)
+    doc = Doc(url, f"the {PACKAGE} packument", PACKUMENT_CAP, {"Accept": ACCEPT}, _ANSWERED)
     try:
         answer = net.get(doc)
     except Failed as err:
