@@ -114,7 +114,7 @@ def _library_kind(err: BaseException) -> Kind:
         return _requests_kind(err)
     if module == "httpx":
         return _httpx_kind(name)
-    return "broken" if isinstance(err, OSError) else "bad_url"
+    return "silent" if "Timeout" in name else "broken"  # urllib3's, read from a body
 
 
 def _httpx_kind(name: str) -> Kind:
