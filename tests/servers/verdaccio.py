@@ -145,7 +145,7 @@ def _login(url: str, proc: subprocess.Popen[bytes], directory: Path) -> str:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=5) as answer:
                 return str(json.loads(answer.read())["token"])
         except urllib.error.HTTPError as err:
             raise RuntimeError(f"verdaccio refused the user: HTTP {err.code}") from err
