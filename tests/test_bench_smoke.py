@@ -89,3 +89,15 @@ def test_bench_launch_runs() -> None:
 def test_bench_extract_runs() -> None:
     proc = run(str(BENCH / "bench_extract.py"), "--size-mb", "1", "--runs", "1", timeout=120)
     assert "tar.gz" in proc.stdout and "tar.zst" in proc.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-registry") is None, reason="needs docker-registry (bash .ci/run)"
+)
+@pytest.mark.slow
+def test_oci_bench_smoke_syncs_twice_and_installs_from_both(tmp_path: Path) -> None:
+    proc = run(str(BENCH / "bench_oci.py"), "--smoke", "--work", str(tmp_path), timeout=300)
+    results = json.loads((tmp_path / "oci-results-latest.json").read_text())
+    assert results["blobs_second_sync"] == 0, proc.stdout
+    assert results["blobs_first_sync"] >= 3
+    assert set(results["single"]) == set(results["concurrent"]) == {"static", "registry"}
