@@ -20,6 +20,7 @@ from codex_install import verify
 from codex_install.errors import FilesystemError
 from codex_install.fs import atomic_write_text, replace_dir
 from codex_install.http.download import fetch_to_file
+from codex_install.manifest import check_url
 from codex_install.models import Asset, Release
 from codex_install.sources.release import select_asset
 from codex_install.versions import version_key
@@ -92,6 +93,9 @@ def sync(
     notice: Callable[[str], None] = lambda _m: None,
 ) -> SyncResult:
     archives, sums_asset = plan(release, targets)
+    for asset in [*archives, *([sums_asset] if sums_asset else [])]:
+        # The mirror is what manifests are generated from: its urls are held to the same rule.
+        check_url(asset.url, f"the {release.source} url of {asset.name}")
     releases_dir = output / "releases"
     final = releases_dir / release.version
     staging = releases_dir / f".staging-{release.version}-{secrets.token_hex(4)}"
