@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from codex_install.errors import FilesystemError, UsageError
-from codex_install.fs import atomic_write_text
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
 from codex_install.http.client import redact
 from codex_install.models import (
     ASSET_KEYS,
@@ -364,17 +364,27 @@ def diff_manifests(pinned: Manifest, observed: Manifest) -> list[str]:
 # --- I/O edges ---
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read and parse the manifest file at ``path``."""
+MANIFEST_CAP = 4 << 20  # a manifest pins a dozen archives in a few KiB
+
+
+def read_manifest_text(path: Path) -> str:
+    """The text of the manifest file at ``path``: a regular file, read without blocking and
+    never past MANIFEST_CAP; anything else is one line, exit 2."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
-        raise UsageError(f"cannot read manifest {path}: {err.strerror}") from err
+        data = read_regular(path, MANIFEST_CAP, what="manifest")
+    except UnreadableFileError as err:
+        raise UsageError(err.message) from err
+    if data is None:
+        raise UsageError(f"cannot read manifest {path}: No such file or directory")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UsageError(f"manifest {path}: not UTF-8 text") from err
-    except OSError as err:
-        raise FilesystemError(f"cannot read manifest {path}: {err.strerror or err}") from err
-    return parse_manifest(text, str(path))
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and parse the manifest file at ``path``."""
+    return parse_manifest(read_manifest_text(path), str(path))
 
 
 def write_manifest(manifest: Manifest, path: Path) -> None:
