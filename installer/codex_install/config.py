@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from codex_install.http.network import Network
     from codex_install.sources.dispatch import SourceOptions
     from codex_install.sources.npm import Resolver
+    from codex_install.sources.oci.credentials import RegistryConfig
 
 # Variables named here so that `grep` finds every one of them in this file.
 RELEASE_ENV = "CODEX_RELEASE"
@@ -43,6 +44,10 @@ GITHUB_PATH_ENV = "GITHUB_PATH"
 # curl's --speed-limit/--speed-time as "BYTES/SECONDS" (default 1024/30): a transfer slower than
 # that over that window is cut, resumed once, then given up (exit 4).
 LOW_SPEED_ENV = "CODEX_INSTALL_LOW_SPEED"
+# Where docker, podman and skopeo keep registry logins (read for an oci:// mirror only).
+DOCKER_CONFIG_ENV = "DOCKER_CONFIG"
+REGISTRY_AUTH_FILE_ENV = "REGISTRY_AUTH_FILE"
+XDG_RUNTIME_DIR_ENV = "XDG_RUNTIME_DIR"
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class Settings:
     def sources(self) -> SourceOptions:
         """Where releases come from. Read on first use, so that a command that fetches nothing
         (list, use, auth) never fails over a source setting or a token it does not need."""
-        return _sources(self.env, self.flags)
+        return _sources(self.env, self.flags, self.paths.cache_dir)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], flags: Flags | None = None) -> Settings:
@@ -122,16 +127,21 @@ class Settings:
 
         return resolver_factory(self.env, self.sources.npm_registry, notice=notice)
 
+    def registry_config(self) -> RegistryConfig:
+        """Registry logins and the manifest cache, for an oci:// destination."""
+        return _registry(self.env, self.paths.cache_dir)
+
     @property
     def github_path(self) -> str | None:
         """GitHub Actions' file of directories to add to PATH for later steps."""
         return self.env.get(GITHUB_PATH_ENV) or None
 
 
-def _sources(env: Mapping[str, str], flags: Flags) -> SourceOptions:
+def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions:
     # Here, not at the top: list, use, auth and the launcher never load the sources.
     from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
     from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
+    from codex_install.sources.oci import is_oci
 
     source = _first(flags.source, env.get(SOURCE_ENV)) or "auto"
     if source not in SOURCES:
@@ -149,6 +159,28 @@ def _sources(env: Mapping[str, str], flags: Flags) -> SourceOptions:
         ),
         mirror=mirror,
         npm_registry=flags.npm_registry or None,
+        registry=_registry(env, cache) if is_oci(mirror) else None,
+    )
+
+
+def _registry(env: Mapping[str, str], cache: Path) -> RegistryConfig:
+    """Registry logins, in skopeo's order: REGISTRY_AUTH_FILE (else podman's runtime
+    auth.json), then docker's config.json ($DOCKER_CONFIG, else ~/.docker)."""
+    from codex_install.sources.oci.credentials import AuthFiles, RegistryConfig
+
+    files: list[Path] = []
+    if env.get(REGISTRY_AUTH_FILE_ENV):
+        files.append(Path(env[REGISTRY_AUTH_FILE_ENV]))
+    elif env.get(XDG_RUNTIME_DIR_ENV):
+        files.append(Path(env[XDG_RUNTIME_DIR_ENV]) / "containers" / "auth.json")
+    home = env.get("HOME")
+    docker = env.get(DOCKER_CONFIG_ENV) or (str(Path(home) / ".docker") if home else None)
+    if docker:
+        files.append(Path(docker) / "config.json")
+    return RegistryConfig(
+        auth_files=AuthFiles(tuple(files), search_path=env.get("PATH")),
+        cache_dir=cache,
+        allow_cleartext=env_flag(env, ALLOW_HTTP_TOKEN_ENV),
     )
 
 

@@ -15,7 +15,7 @@ from codex_install.http.limits import SUMS_CAP
 from codex_install.http.metadata import Doc
 from codex_install.http.network import Failed, failure_error
 from codex_install.models import Release, Selection
-from codex_install.sources import github
+from codex_install.sources import github, oci
 from codex_install.sources.github import GitHubConfig
 from codex_install.sources.release import select_asset
 from codex_install.verify import check_sha256, parse_sums
@@ -23,6 +23,7 @@ from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
     from codex_install.http.network import Network
+    from codex_install.sources.oci.credentials import RegistryConfig
 
 SourceChoice = Literal["auto", "github", "mirror", "npm"]
 SOURCES: tuple[str, ...] = ("auto", "github", "mirror", "npm")
@@ -35,8 +36,9 @@ T = TypeVar("T")
 class SourceOptions:
     source: SourceChoice = "auto"
     github: GitHubConfig = field(default_factory=GitHubConfig)
-    mirror: str | None = None
+    mirror: str | None = None  # a static tree's URL or path, or oci://HOST/REPO
     npm_registry: str | None = None
+    registry: RegistryConfig | None = None  # logins and cache for an oci:// mirror
 
     @property
     def effective(self) -> SourceChoice:
@@ -51,15 +53,31 @@ class Resolved:
     fell_back_from: str | None = None
 
 
-def fetch_release(net: Network, options: SourceOptions, spec: VersionSpec) -> Release:
-    """The release from the mirror (when one is in use) or else from GitHub."""
+def fetch_release(
+    net: Network, options: SourceOptions, spec: VersionSpec, target: str | None = None
+) -> Release:
+    """The release from the mirror (when one is in use) or else from GitHub; an OCI registry
+    reads the manifest of ``target`` only (every target's when None)."""
     source = options.effective
     if source == "npm":
         raise UsageError("this command needs release archives: use --source github or mirror")
     if source == "mirror":
+        base = _mirror(options)
+        if oci.is_oci(base):
+            from codex_install.sources.oci import source as registry  # only an oci:// mirror
+
+            return registry.fetch_release(
+                net.client(),
+                base,
+                spec.version,
+                options.registry or registry.RegistryConfig(),
+                targets=None if target is None else (target,),
+                sleep=net.sleep,
+                seconds=(net.plan.metadata_s, net.plan.download_s),
+            )
         from codex_install.sources import mirror  # only a mirror's fetch
 
-        return mirror.fetch_release(net, _mirror(options), spec)
+        return mirror.fetch_release(net, base, spec)
     return github.fetch_release(net, options.github, spec)
 
 
@@ -76,7 +94,7 @@ def choose(
         return Resolved(_need(npm)(spec, target), None)
 
     def archives() -> Selection:
-        return select_asset(fetch_release(net, opts, spec), target)
+        return select_asset(fetch_release(net, opts, spec, target), target)
 
     selection, fell_back = _falling_back(opts, archives, npm and (lambda: npm(spec, target)), net)
     return Resolved(selection, None, fell_back)
@@ -96,7 +114,7 @@ def versions(
     if source == "npm":
         return "npm", _need(npm)(target)
     if source == "mirror":
-        return "mirror", mirror_versions(net, _mirror(opts))
+        return "mirror", mirror_versions(net, _mirror(opts), registry=opts.registry)
     found, fell_back = _falling_back(
         opts, lambda: github_versions(net, opts.github), npm and (lambda: npm(target)), net
     )
