@@ -15,6 +15,7 @@ import contextlib
 import os
 import sqlite3
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +155,9 @@ def get(
     from codex_install.http.watchdog import Alarm, DeadlinePassed
 
     deadline = time.monotonic() + seconds
-    with Alarm(deadline, seconds) as alarm:
+    with Alarm(deadline, seconds) as alarm, warnings.catch_warnings():
+        # strict-ssl=false was said once already (npm.network), in our words
+        warnings.simplefilter("ignore", _insecure_warning())
         try:
             response = session.get(
                 doc.url,
@@ -177,6 +180,12 @@ def get(
         response.headers,
         bool(getattr(response, "from_cache", False)),
     )
+
+
+def _insecure_warning() -> type[Warning]:
+    import urllib3
+
+    return urllib3.exceptions.InsecureRequestWarning
 
 
 class BodyError(Exception):
