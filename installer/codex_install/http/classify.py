@@ -68,6 +68,9 @@ class Failure:
         return None
 
 
+_PLAIN: dict[int, Kind] = {404: "not_found", 410: "not_found", 407: "proxy_auth"}
+
+
 def classify_status(
     status: int, headers: Mapping[str, str], *, clock: float | None = None
 ) -> Failure | None:
@@ -75,22 +78,21 @@ def classify_status(
     if 200 <= status < 300 or status == 304:
         return None
     retry_after = parse_retry_after(headers.get("retry-after"))
-    limited = headers.get("x-ratelimit-remaining") == "0"
-    if status in (403, 429) and (limited or (status == 429 and retry_after is None)):
+    detail = f"HTTP {status}"
+    if _rate_limited(status, headers, retry_after):
         now = time.time() if clock is None else clock
-        return Failure(
-            "rate_limited",
-            f"HTTP {status}",
-            status,
-            reset=reset_note(headers.get("x-ratelimit-reset"), now),
-        )
+        reset = reset_note(headers.get("x-ratelimit-reset"), now)
+        return Failure("rate_limited", detail, status, reset=reset)
     if status == 403 and retry_after is not None:
-        return Failure("secondary", f"HTTP {status}", status, retry_after)
-    if status in (404, 410):
-        return Failure("not_found", f"HTTP {status}", status)
-    if status == 407:
-        return Failure("proxy_auth", "HTTP 407", status)
-    return Failure("status", f"HTTP {status}", status, retry_after)
+        return Failure("secondary", detail, status, retry_after)
+    return Failure(_PLAIN.get(status, "status"), detail, status, retry_after)
+
+
+def _rate_limited(status: int, headers: Mapping[str, str], retry_after: float | None) -> bool:
+    """GitHub's primary limit: no requests left, or a 429 that says no time to wait."""
+    if status not in (403, 429):
+        return False
+    return headers.get("x-ratelimit-remaining") == "0" or (status == 429 and retry_after is None)
 
 
 def classify_error(err: BaseException) -> Failure:

@@ -326,26 +326,11 @@ def failure_error(
 ) -> CodexInstallError:
     """The message for a request that failed, in the words every source shares; a source
     says its own first for what it knows better (GitHub's rate limit, a mirror's 404)."""
-    f, host = err.failure, host_of(url)
-    if f.kind == "deadline":
-        return NetworkError(f"{host} took longer than {seconds:g} s to send {what}", hint=SLOW_HINT)
-    if f.kind == "not_found":
-        return NotFoundError(f"{what} not found at {shown_url(url)} ({f.detail})")
-    if f.kind in ("rate_limited", "secondary"):
-        wait = f" (retry after {f.retry_after:.0f} s)" if f.retry_after else ""
-        return RateLimitError(
-            f"rate limited while fetching {what} ({f.detail}){wait}{f.reset}",
-            hint="wait, or use --mirror / --source npm",
-        )
-    if f.kind == "proxy_auth":
-        named = f" {proxy}" if proxy else ""
-        return NetworkError(
-            f"cannot fetch {what}: the proxy{named} wants credentials (HTTP 407)", hint=f.hint
-        )
-    if f.kind == "bad_url":
-        return UsageError(f"cannot fetch {what}: {shown_url(url)} is not a valid URL ({f.detail})")
-    if f.kind == "redirect":
-        return NetworkError(f"cannot fetch {what}: {f.detail} ({shown_url(url)})")
+    f = err.failure
+    said = _final(f, what, url, seconds, proxy)
+    if said is not None:
+        return said
+    host = host_of(url)
     via = f" through the proxy {proxy}" if proxy else ""
     reason = f"cannot connect to {host}{via} ({f.detail})" if not f.answered else f.detail
     if f.kind == "silent" and not err.answered:
@@ -356,6 +341,33 @@ def failure_error(
         hint=f.hint,
         connection_level=not err.answered,
     )
+
+
+def _final(
+    f: Failure, what: str, url: str, seconds: float, proxy: str | None
+) -> CodexInstallError | None:
+    """The message of a failure no retry was for (None: the host's or the tries' story)."""
+    shown = shown_url(url)
+    if f.kind == "deadline":
+        return NetworkError(
+            f"{host_of(url)} took longer than {seconds:g} s to send {what}", hint=SLOW_HINT
+        )
+    if f.kind in ("rate_limited", "secondary"):
+        wait = f" (retry after {f.retry_after:.0f} s)" if f.retry_after else ""
+        return RateLimitError(
+            f"rate limited while fetching {what} ({f.detail}){wait}{f.reset}",
+            hint="wait, or use --mirror / --source npm",
+        )
+    named = f" {proxy}" if proxy else ""
+    said: dict[str, CodexInstallError] = {
+        "not_found": NotFoundError(f"{what} not found at {shown} ({f.detail})"),
+        "proxy_auth": NetworkError(
+            f"cannot fetch {what}: the proxy{named} wants credentials (HTTP 407)", hint=f.hint
+        ),
+        "bad_url": UsageError(f"cannot fetch {what}: {shown} is not a valid URL ({f.detail})"),
+        "redirect": NetworkError(f"cannot fetch {what}: {f.detail} ({shown})"),
+    }
+    return said.get(f.kind)
 
 
 def _check_proxies() -> None:
