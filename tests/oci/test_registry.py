@@ -69,6 +69,22 @@ def test_a_registry_without_docker_content_digest_is_read_by_get():
     assert [r.method for r in seen] == ["HEAD", "GET"]
 
 
+@pytest.mark.parametrize(
+    "header", ["../../../../tmp/planted", "sha512:" + "ab" * 64, "sha256:" + "AB" * 32, ""]
+)
+def test_a_digest_header_that_is_no_sha256_digest_is_not_used(tmp_path, header):
+    def handler(request):
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"Docker-Content-Digest": header})
+        return httpx.Response(200, content=BODY)
+
+    registry, seen = make(handler, tmp_path / "cache")
+    assert registry.tag_digest("latest") == DIGEST
+    assert [r.method for r in seen] == ["HEAD", "GET"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [DIGEST.replace(":", "-")]
+    assert not (tmp_path / "planted").exists()
+
+
 def test_a_missing_tag_is_none_and_a_missing_manifest_not_found():
     registry, _ = make(
         lambda _r: httpx.Response(

@@ -52,7 +52,7 @@ class DigestCache:
     root: Path | None
 
     def get(self, digest: str) -> bytes | None:
-        if self.root is None:
+        if self.root is None or not artifact.is_digest(digest):
             return None
         try:
             body = read_regular(self.root / digest.replace(":", "-"), artifact.MANIFEST_CAP)
@@ -61,7 +61,7 @@ class DigestCache:
         return body if body is not None and artifact.digest_of(body) == digest else None
 
     def put(self, digest: str, body: bytes) -> None:
-        if self.root is None:
+        if self.root is None or not artifact.is_digest(digest):
             return
         try:
             make_dirs(self.root, 0o700)
@@ -101,10 +101,13 @@ class Registry:
         if found.status == 404:
             return None
         digest = found.headers.get("docker-content-digest")
-        if digest is None:  # a registry that does not say: read the manifest itself
-            body = self._call("GET", url, {"Accept": artifact.ACCEPT}, what=f"tag {tag}").body
-            digest = artifact.digest_of(body)
-            self.cache.put(digest, body)
+        if artifact.is_digest(digest):
+            return digest
+        # A registry that does not say (or says it in another algorithm, or garbles it): the
+        # manifest itself, and its sha256 computed here.
+        body = self._call("GET", url, {"Accept": artifact.ACCEPT}, what=f"tag {tag}").body
+        digest = artifact.digest_of(body)
+        self.cache.put(digest, body)
         return digest
 
     def manifest(self, digest: str, what: str) -> bytes:
