@@ -216,3 +216,15 @@ def test_a_manifest_stored_under_another_digest_is_an_error():
     doc = artifact.Document(b'{"x": 1}', artifact.MANIFEST)
     with pytest.raises(NetworkError, match=r"stored manifest 1\.0\.0 as"):
         registry.put_manifest("1.0.0", doc)
+
+
+def test_a_blob_gone_between_its_head_and_its_push_is_one_clear_error(tmp_path):
+    registry, seen = make(lambda _r: httpx.Response(404))
+    with pytest.raises(NetworkError, match="during the sync; run it again"):
+        registry.push_blob(tmp_path / "never-downloaded.tar.zst", DIGEST, 10, None)
+    assert [r.method for r in seen] == ["HEAD"]
+
+
+def test_a_blob_size_is_its_content_length():
+    registry, _ = make(lambda _r: httpx.Response(200, headers={"Content-Length": "1234"}))
+    assert registry.blob_size(DIGEST) == 1234

@@ -145,14 +145,26 @@ class Registry:
     # --- writing -------------------------------------------------------------------------
 
     def has_blob(self, digest: str) -> bool:
+        return self.blob_size(digest) is not None
+
+    def blob_size(self, digest: str) -> int | None:
+        """The size of the blob ``digest`` names (one HEAD), None when there is none."""
         url = self.reference.blob_url(digest)
-        return self._call("HEAD", url, {}, what=f"blob {digest[:19]}", ok=(200, 404)).status == 200
+        found = self._call("HEAD", url, {}, what=f"blob {digest[:19]}", ok=(200, 404))
+        length = found.headers.get("content-length", "")
+        if found.status == 404:
+            return None
+        return int(length) if length.isascii() and length.isdigit() else -1
 
     def push_blob(self, data: bytes | Path, digest: str, size: int, mount_from: str | None) -> None:
         """Make the blob present: already there, mounted from ``mount_from``, or uploaded."""
         if self.has_blob(digest):
             self.counts.present += 1
             return
+        if isinstance(data, Path) and not data.exists():  # a blob HEAD found, gone since
+            raise NetworkError(
+                f"blob {digest[:19]}… left {self.reference.shown} during the sync; run it again"
+            )
         start = self.reference.url("blobs/uploads/")
         if mount_from and mount_from != self.reference.repository:
             started = self._call(
