@@ -14,6 +14,7 @@ import pytest
 
 from builders import ALL_TARGETS, TARGET, FakeRelease, sha256
 from oci.conftest import VERSION, as_json, full_release, run
+from servers.fake_http import FakeHTTPServer
 from servers.registry import Registry, registry, skopeo
 
 pytestmark = pytest.mark.slow
