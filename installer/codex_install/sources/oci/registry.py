@@ -296,6 +296,10 @@ class Registry:
             raise Retryable(f"no answer: {first_line(err)}") from err
         except httpx.HTTPError as err:
             raise NetworkError(f"registry {self.reference.host}: {first_line(err)}") from err
+        except httpx.StreamError as err:  # a login asked again for a streamed upload's body
+            raise NetworkError(
+                f"registry {self.reference.host}: {what} was refused mid-way; run it again"
+            ) from err
 
     def _refused(self, response: httpx.Response, what: str) -> Exception:
         status = response.status_code
