@@ -32,10 +32,13 @@ if TYPE_CHECKING:
     ExecFn = Callable[[str, list[str]], object]
     LoginStatusFn = Callable[[Path, Mapping[str, str]], bool | None]
 
-# Every subcommand of Codex 0.169.0 (its `codex --help`, and the `Subcommand` enum of
-# codex-rs/cli/src/main.rs for the hidden ones), and whether it talks to the model — the only
-# ones worth a credential check. Written once, as data; tests/launcher/test_rules.py has a case
-# per entry. A first word that is none of these is a prompt for the interactive TUI: checked.
+# Every subcommand of Codex 0.171.0 (its `codex --help` tree, and `codex NAME --help` for the
+# hidden ones: a name Codex does not know prints the top-level help, since it is a prompt), and
+# whether it talks to the model — the only ones worth a credential check. Written once, as data;
+# tests/launcher/test_rules.py has a case per entry, and the opt-in e2e test holds this table
+# against the real binary of CODEX_TABLE_VERSION. A first word that is none of these is a prompt
+# for the interactive TUI: checked.
+CODEX_TABLE_VERSION = "0.171.0"
 CODEX_SUBCOMMANDS: dict[str, bool] = {
     "exec": True,  # run Codex non-interactively
     "e": True,  # alias of exec
@@ -43,14 +46,13 @@ CODEX_SUBCOMMANDS: dict[str, bool] = {
     "resume": True,  # continue a session in the TUI
     "fork": True,  # fork a session into the TUI
     "cloud": True,  # Codex Cloud tasks: the ChatGPT backend with these credentials
-    "cloud-tasks": True,  # alias of cloud
+    "cloud-tasks": True,  # alias of cloud (hidden)
     "apply": True,  # codex_chatgpt apply_command: fetches a Cloud task's diff with them
     "a": True,  # alias of apply
     "login": False,  # manages sign-in itself
     "logout": False,
     "agents": False,  # the session browser; a session it opens is Codex's own check
     "mcp": False,  # MCP server configuration
-    "mcp-server": False,  # a server: signs in per request, on its own
     "plugin": False,
     "app-server": False,  # answers account/read itself, signed out included
     "remote-control": False,
@@ -60,19 +62,25 @@ CODEX_SUBCOMMANDS: dict[str, bool] = {
     "doctor": False,  # diagnoses a broken sign-in: must run when signed out
     "sandbox": False,
     "debug": False,
-    "execpolicy": False,
-    "queue": False,
+    "execpolicy": False,  # hidden
+    "queue": False,  # hands a message to a running session, which holds its own credential
     "archive": False,
     "delete": False,
     "unarchive": False,
     "migrate-rollouts": False,
     "migrate-nfs-db": False,
     "features": False,
-    "responses-api-proxy": False,
-    "stdio-to-uds": False,
-    "app": False,  # macOS: launches the desktop app
+    "responses-api-proxy": False,  # hidden: reads its key on stdin
+    "git-credential": False,  # hidden: git's credential helper; git must never see a prompt
+    "tcp-tunnel": False,  # hidden: forwards a socket through Codex's proxy
     "help": False,
 }
+if sys.platform == "darwin":
+    # Only the macOS build has it (it launches the desktop app); elsewhere `codex app` is a prompt.
+    CODEX_SUBCOMMANDS["app"] = False
+# `--remote ADDR` (the TUI, `agents`, `resume`, `fork`, `exec` and `exec resume|fork|review`)
+# runs the session on a remote app-server, with that server's credential: nothing local to check.
+REMOTE_FLAG = "--remote"
 PASSTHROUGH_FLAGS = frozenset({"--version", "-V", "--help", "-h"})
 # codex's global options that take exactly one separate value (`codex -c k=v login`,
 # `codex -p work logout`): skipped to find the subcommand. An option missing here only makes
@@ -105,19 +113,23 @@ _USABLE = ("apikey", "chatgpt")
 
 
 def needs_credentials(args: Sequence[str]) -> bool:
-    """True only for invocations that talk to the model (see CODEX_SUBCOMMANDS); help and
-    version flags never need credentials.
+    """True only for invocations that talk to the model with local credentials (see
+    CODEX_SUBCOMMANDS); help and version flags and remote sessions never need them.
 
     Only the first argument that is not a global option (or its value) can name a subcommand;
-    the help/version flags count anywhere before ``--`` (after it they are a prompt's text,
-    which codex passes on)."""
+    the help/version flags and ``--remote`` count anywhere before ``--`` (after it they are a
+    prompt's text, which codex passes on)."""
     for arg in args:
         if arg == "--":
             break
-        if arg in PASSTHROUGH_FLAGS:
+        if arg in PASSTHROUGH_FLAGS or _is_remote(arg):
             return False
     command = _subcommand(args)
     return True if command is None else CODEX_SUBCOMMANDS.get(command, True)
+
+
+def _is_remote(arg: str) -> bool:
+    return arg == REMOTE_FLAG or arg.startswith(REMOTE_FLAG + "=")
 
 
 def _subcommand(args: Sequence[str]) -> str | None:
