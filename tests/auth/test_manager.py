@@ -309,10 +309,10 @@ def test_unreadable_auth_json_is_an_error_for_refresh_and_signed_out_for_status(
     (home / "auth.json").mkdir()
     warnings: list[str] = []
     with make_manager(home, oauth, warn=warnings.append) as manager:
-        with pytest.raises(AuthFileError, match="cannot read"):
+        with pytest.raises(AuthFileError, match="is not a regular file"):
             manager.ensure_fresh()
         assert manager.get_auth_status(True, True) == SIGNED_OUT_STATUS
-    assert len(warnings) == 1 and "cannot read" in warnings[0]
+    assert len(warnings) == 1 and "is not a regular file" in warnings[0]
 
 
 def test_stale_token_without_refresh_token_is_unusable_without_a_request(home, oauth) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 
+from codex_install.auth.quick import CONFIG_CAP, read_small
+
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -68,8 +70,7 @@ def credentials_store(codex_home: str, args: Sequence[str]) -> str:
     if override is not None:
         return override.lower()
     try:
-        with open(os.path.join(codex_home, CONFIG_FILE), encoding="utf-8") as f:
-            text = f.read()
+        text = read_small(os.path.join(codex_home, CONFIG_FILE), CONFIG_CAP).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return FILE_STORE  # no (readable) config: Codex's default
     return (store_from_config(text) or FILE_STORE).lower()

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from codex_install.auth import jwt
 from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
+from codex_install.auth.quick import AUTH_CAP
 from codex_install.auth.quick import AUTH_FILE as AUTH_FILE
 from codex_install.errors import AuthFileError
-from codex_install.fs import atomic_write_text
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
@@ -122,18 +123,16 @@ def parse_auth(raw: bytes, path: Path) -> AuthSnapshot:
 def load_snapshot(
     codex_home: Path, *, sleep: Callable[[float], None] | None = None
 ) -> AuthSnapshot | None:
-    """The current auth.json, or None when there is none. Never writes."""
+    """The current auth.json, or None when there is none. Never writes. A FIFO, a device or a
+    file beyond AUTH_CAP is AuthFileError at once, unread (issue 21)."""
     path = auth_path(codex_home)
     for attempt in range(_READ_ATTEMPTS):
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+            raw = read_regular(path, AUTH_CAP, what="auth file")
+        except UnreadableFileError as err:
+            raise AuthFileError(str(err), hint=f"fix or remove {path}") from err
+        if raw is None:
             return None
-        except OSError as err:
-            raise AuthFileError(
-                f"cannot read {path}: {err.strerror or type(err).__name__}",
-                hint="check its permissions",
-            ) from err
         try:
             return parse_auth(raw, path)
         except AuthFileError:
