@@ -108,8 +108,9 @@ OPENAI_KEY_HINT = (
     "with `codex-install login`, or set CODEX_API_KEY for Codex to use it directly."
 )
 EXIT_SIGN_IN_REQUIRED = 8
-# Credential kinds codex can run with as they are.
-_USABLE = ("apikey", "chatgpt")
+# Credential kinds codex can run with as they are ("external": a mode only Codex can check, such
+# as a personal access token or Bedrock keys — Codex says itself when it cannot use them).
+_USABLE = ("apikey", "chatgpt", "external")
 
 
 def needs_credentials(args: Sequence[str]) -> bool:
@@ -195,7 +196,7 @@ def _checked_state(
     from codex_install.auth.credstore import FILE_STORE, credentials_store
 
     if credentials_store(str(paths.codex_home), args) == FILE_STORE:
-        return _current_state(paths, env, clock, err)
+        return _current_state(paths, env, args, clock, err)
     ask = _codex_login_status if login_status is None else login_status
     verdict = ask(codex, env)
     if verdict is None:
@@ -230,26 +231,35 @@ def _codex_login_status(
 
 
 def _current_state(
-    paths: Paths, env: Mapping[str, str], clock: Callable[[], float], err: TextIO
+    paths: Paths,
+    env: Mapping[str, str],
+    args: Sequence[str],
+    clock: Callable[[], float],
+    err: TextIO,
 ) -> CredentialState:
-    """The credentials as found, a stale token refreshed first."""
-    state = _read_state(paths, env, clock)
+    """The credentials as found (signed out when config.toml refuses them, as Codex answers), a
+    stale token refreshed first."""
+    state = _read_state(paths, env, args, clock)
     if state.kind in _USABLE and state.stale:
-        return _refresh(paths, env, clock, err)
+        return _refresh(paths, env, args, clock, err)
     return state
 
 
 def _read_state(
-    paths: Paths, env: Mapping[str, str], clock: Callable[[], float]
+    paths: Paths, env: Mapping[str, str], args: Sequence[str], clock: Callable[[], float]
 ) -> CredentialState:
     # Deferred so that the passthrough path does not even import the auth package.
     from codex_install.auth.state import read_credential_state
 
-    return read_credential_state(paths.codex_home, env=env, now=clock())
+    return read_credential_state(paths.codex_home, env=env, now=clock(), args=args)
 
 
 def _refresh(
-    paths: Paths, env: Mapping[str, str], clock: Callable[[], float], err: TextIO
+    paths: Paths,
+    env: Mapping[str, str],
+    args: Sequence[str],
+    clock: Callable[[], float],
+    err: TextIO,
 ) -> CredentialState:
     """Refresh a stale ChatGPT token under §9's rules (single flight, poison, shared backoff).
 
@@ -268,7 +278,7 @@ def _refresh(
     except (FilesystemError, RefreshError) as e:
         if not (isinstance(e, RefreshError) and e.permanent):
             err.write(f"codex-launch: warning: could not refresh the sign-in token: {e}\n")
-    return _read_state(paths, env, clock)
+    return _read_state(paths, env, args, clock)
 
 
 def _sign_in(
@@ -282,11 +292,15 @@ def _sign_in(
 ) -> bool:
     """Signed out or poisoned: run the §10 sign-in; False (said why on ``err``) if it did not
     sign anyone in, and codex must not be started."""
+    from codex_install.errors import printable  # deferred: see the module doc
+
     if not interactive:
         # Nobody to ask, and credentials are written only when asked for (`codex-install
         # login`): say why, and leave codex unstarted.
-        err.write(f"codex-launch: {_not_signed_in(state, env)}\n")
+        err.write(f"codex-launch: {printable(_not_signed_in(state, env))}\n")
         return False
+    if state.kind == "signed_out" and state.reason:
+        err.write(f"codex-launch: {printable(state.reason)}\n")
     # Deferred: the sign-in flow is needed only when there are no usable credentials.
     from codex_install.signin import first_sign_in
 
@@ -310,6 +324,9 @@ def _not_signed_in(state: CredentialState, env: Mapping[str, str]) -> str:
     if state.kind == "poisoned" and state.reason:
         # The reason already ends in "Sign in again with `codex login`."
         return f"{state.reason.rstrip('.')} {_OTHER_WAYS}"
+    if state.reason:
+        # config.toml refuses the credentials auth.json holds (Codex would sign them out).
+        return f"Not signed in: {state.reason}. {SIGN_IN_HINT}"
     if env.get("OPENAI_API_KEY", "").strip():
         # Codex reads OPENAI_API_KEY only through a login (auth.json); CODEX_API_KEY directly.
         return f"Not signed in. {OPENAI_KEY_HINT}"
@@ -340,10 +357,20 @@ def _fast_exec(args: list[str], env: Mapping[str, str], self_paths: Sequence[str
     home = locations.codex_home(None, env)
     if needs_credentials(args) and not env.get(CODEX_API_KEY_VAR, "").strip():
         # Deferred past the passthrough commands, which never look at credentials.
-        from codex_install.auth.credstore import FILE_STORE, credentials_store
+        from codex_install.auth.credstore import (
+            FILE_STORE,
+            credentials_store,
+            mentions_restrictions,
+            read_config_text,
+        )
         from codex_install.auth.quick import usable_as_is
 
-        if credentials_store(home, args) != FILE_STORE or not usable_as_is(home, time.time()):
+        text = read_config_text(home)
+        if (
+            credentials_store(home, args, text) != FILE_STORE
+            or mentions_restrictions(text, args)
+            or not usable_as_is(home, time.time())
+        ):
             return
     candidates = locations.codex_candidates(home, locations.bin_dir(None, env), env)
     codex = locations.first_executable(candidates, self_paths)

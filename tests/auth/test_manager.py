@@ -24,7 +24,7 @@ from codex_install.auth.store import load_snapshot
 from codex_install.errors import AuthFileError, FilesystemError, RefreshError
 from servers.oauth import CLIENT_ID, FakeTokenEndpoint
 
-from .conftest import auth_env, chatgpt_auth, read_auth, write_auth
+from .conftest import ROUTED, auth_env, chatgpt_auth, read_auth, write_auth
 
 DAY = 24 * 3600.0
 POISONED_STATUS = {"authMethod": "chatgpt", "authToken": None, "requiresOpenaiAuth": True}
@@ -220,7 +220,7 @@ def test_100_polls_after_permanent_failure_make_one_request_and_never_hand_out_t
         },
         "userId": "user-1",
         "requiresOpenaiAuth": True,
-        "workspaceRouting": None,
+        "workspaceRouting": ROUTED,  # Codex 0.171.0 discovers it for a ChatGPT workspace
     }
     assert oauth.count == 1
 

@@ -124,7 +124,9 @@ def _usable(data: object, now: float) -> bool:
     key = data.get("OPENAI_API_KEY")
     if key is not None and not isinstance(key, str):
         return False
-    mode = data.get("auth_mode") or ("apikey" if key else "chatgpt")
+    mode = data.get("auth_mode")
+    if mode is None:
+        mode = "apikey" if key is not None else "chatgpt"
     if mode == "apikey":
         return bool(key)
     tokens = data.get("tokens")

@@ -13,11 +13,12 @@ import contextlib
 import io
 import json
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Protocol
 
 from codex_install import __version__
-from codex_install.errors import CodexInstallError
+from codex_install.errors import AccountReadError, CodexInstallError
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -43,12 +44,27 @@ class _RpcError(Exception):
         self.message = message
 
 
-class RpcSession:
-    """The protocol state machine; ``handle_line`` is everything but the I/O."""
+Notifier = Callable[[], "dict[str, object] | None"]
 
-    def __init__(self, source: AuthStatusSource) -> None:
+
+class RpcSession:
+    """The protocol state machine; ``handle_line`` is everything but the I/O.
+
+    ``account_updated`` gives the params of Codex's ``account/updated`` notification (or None):
+    asked once, when the client says ``initialized``, as Codex 0.171.0 sends it once routing
+    discovery is done. Notifications wait in ``notifications`` for the writer."""
+
+    def __init__(
+        self,
+        source: AuthStatusSource,
+        account_updated: Notifier | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._source = source
+        self._account_updated = account_updated
+        self._clock = clock
         self.initialized = False
+        self.notifications: list[dict[str, Any]] = []
 
     def handle_line(self, line: str) -> dict[str, Any] | None:
         try:
@@ -85,6 +101,7 @@ class RpcSession:
             self.initialized = True
             return {"userAgent": f"codex-install/{__version__}"}
         if method == "initialized" and is_notification:
+            self._notify_account()
             return None
         if not self.initialized:
             raise _RpcError(INVALID_REQUEST, "Not initialized")
@@ -100,20 +117,40 @@ class RpcSession:
             return self._call(lambda: self._source.account_read(refresh_token=args["refreshToken"]))
         raise _RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
 
+    def _notify_account(self) -> None:
+        params = self._account_updated() if self._account_updated is not None else None
+        if params is not None:
+            self.notifications.append(
+                {
+                    "method": "account/updated",
+                    "params": params,
+                    # As Codex 0.171.0 stamps every notification.
+                    "emittedAtMs": int(self._clock() * 1000),
+                }
+            )
+
     @staticmethod
     def _call(func: Callable[[], object]) -> object:
         try:
             return func()
+        except AccountReadError as err:
+            code = INVALID_REQUEST if err.invalid_request else INTERNAL_ERROR
+            raise _RpcError(code, str(err)) from err
         except CodexInstallError as err:
             raise _RpcError(INTERNAL_ERROR, str(err)) from err
 
 
-def serve(source: AuthStatusSource, stdin: IO[bytes], stdout: IO[str]) -> int:
+def serve(
+    source: AuthStatusSource,
+    stdin: IO[bytes],
+    stdout: IO[str],
+    account_updated: Notifier | None = None,
+) -> int:
     """Answer one line at a time until EOF; returns the exit status.
 
     ``stdin`` is binary: the protocol is UTF-8 whatever the locale says, and a line that is not
     UTF-8 must be one parse error, not a decode error that ends the session."""
-    session = RpcSession(source)
+    session = RpcSession(source, account_updated)
     for raw in read_lines(stdin, MAX_LINE):
         response: dict[str, Any] | None
         if raw is None:
@@ -129,6 +166,9 @@ def serve(source: AuthStatusSource, stdin: IO[bytes], stdout: IO[str]) -> int:
                 response = session.handle_line(line)
         if response is not None and not _send(stdout, response):
             return EXIT_OUTPUT_CLOSED
+        while session.notifications:
+            if not _send(stdout, session.notifications.pop(0)):
+                return EXIT_OUTPUT_CLOSED
     return 0
 
 

@@ -25,9 +25,24 @@ from codex_install.fs import UnreadableFileError, atomic_write_text, read_regula
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
-    from typing import Any, Literal
+    from typing import Any
 
-    AuthMode = Literal["apikey", "chatgpt"]
+# Codex 0.171.0's AuthMode, spelled as auth.json spells it (its generate-ts AuthMode.ts). Any
+# other `auth_mode` — another case, another type — makes Codex refuse the whole file (measured:
+# signed out everywhere, `codex login status` exit 1).
+AUTH_MODES = (
+    "apikey",
+    "chatgpt",
+    "chatgptAuthTokens",
+    "headers",
+    "agentIdentity",
+    "personalAccessToken",
+    "bedrockApiKey",
+    "bedrockAccessKeys",
+)
+# Modes whose credential only Codex can check (a header provider, a signed agent identity, a
+# token it verifies with the server, AWS material): neither status answers nor refreshes here.
+EXTERNAL_MODES = frozenset(AUTH_MODES[3:])
 
 TOKEN_FIELDS = ("id_token", "access_token", "refresh_token")
 
@@ -52,11 +67,19 @@ class AuthSnapshot:
         return cls(data=data, digest=snapshot_digest(data))
 
     @property
-    def mode(self) -> AuthMode:
+    def mode(self) -> str:
+        """One of AUTH_MODES (parse_auth refused any other); absent or null: an API key when
+        OPENAI_API_KEY is a string, else ChatGPT, as Codex resolves it."""
         mode = self.data.get("auth_mode")
-        if mode in ("apikey", "chatgpt"):
-            return mode  # type: ignore[no-any-return]
-        return "apikey" if self.api_key else "chatgpt"
+        if isinstance(mode, str):
+            return mode
+        return "apikey" if isinstance(self.data.get("OPENAI_API_KEY"), str) else "chatgpt"
+
+    @property
+    def account_id(self) -> str | None:
+        """The ChatGPT workspace (``tokens.account_id``), as Codex routes and restricts it."""
+        value = self.tokens.get("account_id")
+        return value if isinstance(value, str) else None
 
     @property
     def api_key(self) -> str | None:
@@ -74,8 +97,12 @@ class AuthSnapshot:
 
     @property
     def signed_in(self) -> bool:
+        """Credentials this mode can use: a key, or ChatGPT tokens. External modes are Codex's
+        to judge, so they count as signed in here."""
         if self.mode == "apikey":
             return self.api_key is not None
+        if self.mode in EXTERNAL_MODES:
+            return True
         return self.token("access_token") is not None or self.token("refresh_token") is not None
 
     @property
@@ -117,6 +144,10 @@ def parse_auth(raw: bytes, path: Path) -> AuthSnapshot:
     key = data.get("OPENAI_API_KEY")
     if key is not None and not isinstance(key, str):
         raise AuthFileError(f"{path}: `OPENAI_API_KEY` is not a string", hint=hint)
+    mode = data.get("auth_mode")
+    if mode is not None and mode not in AUTH_MODES:
+        # Remote-ish text (any program may have written it): its type, never its value.
+        raise AuthFileError(f"{path}: `auth_mode` is not one Codex knows", hint=hint)
     return AuthSnapshot.from_data(data)
 
 
