@@ -585,8 +585,9 @@ def mirror_group() -> None:
 @click.option(
     "--output",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory of the mirror tree (created; an existing tree is updated).",
+    metavar="DIR|oci://HOST/REPO",
+    help="Directory of the mirror tree (created; an existing tree is updated), or an OCI "
+    "registry repository to push the release to.",
 )
 @click.option(
     "--target", "targets", multiple=True, metavar="TRIPLE", help="Repeatable; default all."
@@ -604,17 +605,20 @@ def mirror_group() -> None:
 def mirror_sync_cmd(
     ctx: click.Context,
     /,
-    output: Path,
+    output: str,
     targets: tuple[str, ...],
     as_json: bool,
     quiet: bool,
     **flags: Any,
 ) -> None:
-    """Download, verify and write the mirror tree (release.json, archives, SUMS, channels/latest).
+    """Download, verify and write the mirror tree (release.json, archives, SUMS, channels/latest),
+    or push the release to an OCI registry.
 
     \b
         codex-install mirror sync --version latest --output /srv/codex-mirror
         codex-install install --mirror https://mirror.internal/codex
+        codex-install mirror sync --output oci://ghcr.io/acme/codex
+        codex-install install --mirror oci://ghcr.io/acme/codex
     """
     from codex_install.commands import mirror as mirror_command
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from codex_install.sources.dispatch import SourceOptions
     from codex_install.sources.npm import Resolver
+    from codex_install.sources.oci.credentials import RegistryConfig
 
 # Variables named here so that `grep` finds every one of them in this file.
 RELEASE_ENV = "CODEX_RELEASE"
@@ -35,6 +36,10 @@ MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
 DEBUG_ENV = "CODEX_INSTALL_DEBUG"
 ALLOW_HTTP_TOKEN_ENV = "CODEX_INSTALL_ALLOW_HTTP_TOKEN"
 GITHUB_PATH_ENV = "GITHUB_PATH"
+# Where docker, podman and skopeo keep registry logins (read for an oci:// mirror only).
+DOCKER_CONFIG_ENV = "DOCKER_CONFIG"
+REGISTRY_AUTH_FILE_ENV = "REGISTRY_AUTH_FILE"
+XDG_RUNTIME_DIR_ENV = "XDG_RUNTIME_DIR"
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,10 @@ class Settings:
 
         return resolver_factory(self.env, self.sources.npm_registry, notice=notice)
 
+    def registry_config(self) -> RegistryConfig:
+        """Registry logins and the manifest cache, for an oci:// destination."""
+        return _registry(self.env, self.paths.cache_dir)
+
     @property
     def github_path(self) -> str | None:
         """GitHub Actions' file of directories to add to PATH for later steps."""
@@ -102,6 +111,7 @@ def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions
     # Here, not at the top: list, use, auth and the launcher never load the sources.
     from codex_install.sources.dispatch import SOURCES, SourceChoice, SourceOptions
     from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO, GitHubConfig
+    from codex_install.sources.oci import is_oci
 
     source = _first(flags.source, env.get(SOURCE_ENV)) or "auto"
     if source not in SOURCES:
@@ -122,6 +132,28 @@ def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions
         ),
         mirror=mirror,
         npm_registry=flags.npm_registry or None,
+        registry=_registry(env, cache) if is_oci(mirror) else None,
+    )
+
+
+def _registry(env: Mapping[str, str], cache: Path) -> RegistryConfig:
+    """Registry logins, in skopeo's order: REGISTRY_AUTH_FILE (else podman's runtime
+    auth.json), then docker's config.json ($DOCKER_CONFIG, else ~/.docker)."""
+    from codex_install.sources.oci.credentials import AuthFiles, RegistryConfig
+
+    files: list[Path] = []
+    if env.get(REGISTRY_AUTH_FILE_ENV):
+        files.append(Path(env[REGISTRY_AUTH_FILE_ENV]))
+    elif env.get(XDG_RUNTIME_DIR_ENV):
+        files.append(Path(env[XDG_RUNTIME_DIR_ENV]) / "containers" / "auth.json")
+    home = env.get("HOME")
+    docker = env.get(DOCKER_CONFIG_ENV) or (str(Path(home) / ".docker") if home else None)
+    if docker:
+        files.append(Path(docker) / "config.json")
+    return RegistryConfig(
+        auth_files=AuthFiles(tuple(files), search_path=env.get("PATH")),
+        cache_dir=cache,
+        allow_cleartext=env_flag(env, ALLOW_HTTP_TOKEN_ENV),
     )
 
 

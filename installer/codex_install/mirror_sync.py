@@ -9,23 +9,32 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from codex_install import verify
 from codex_install.errors import FilesystemError
 from codex_install.fs import atomic_write_text, replace_dir
 from codex_install.http.download import fetch_to_file
-from codex_install.models import Asset, Release
+from codex_install.manifest import build_manifest, manifest_filename, render_manifest
+from codex_install.models import Asset, Layout, ManifestAsset, Release, Selection
+from codex_install.sources.oci import artifact
+from codex_install.sources.oci import source as oci_source
+from codex_install.sources.oci.push import File as PushFile
+from codex_install.sources.oci.push import push_release
+from codex_install.sources.oci.registry import Counts
 from codex_install.sources.release import select_asset
 from codex_install.versions import version_key
 
 if TYPE_CHECKING:
     import httpx
+
+    from codex_install.sources.oci.credentials import RegistryConfig
 
 
 @dataclass(frozen=True)
@@ -100,24 +109,9 @@ def sync(
     except OSError as err:
         raise FilesystemError(f"cannot create {staging}: {err.strerror}") from err
     try:
-        synced: list[SyncedAsset] = []
-        sums: dict[str, str] | None = None
-        if sums_asset is not None:
-            d = fetch_to_file(
-                client,
-                sums_asset,
-                staging / sums_asset.name,
-                check=partial(verify.check_stream, sums_asset.name, sha256=sums_asset.sha256),
-                sleep=sleep,
-            )
-            sums = verify.parse_sums((staging / sums_asset.name).read_text(encoding="utf-8"))
-            synced.append(SyncedAsset(sums_asset.name, d.size, d.sha256))
-        for asset in archives:
-            expected = _expected(asset, sums)
-            notice(f"  {asset.name}")
-            check = partial(verify.check_stream, asset.name, sha256=expected)
-            d = fetch_to_file(client, asset, staging / asset.name, check=check, sleep=sleep)
-            synced.append(SyncedAsset(asset.name, d.size, d.sha256))
+        synced = fetch_verified(
+            archives, sums_asset, staging, client=client, sleep=sleep, notice=notice
+        )
         synced += _carry_over(release, final, staging, {a.name for a in synced}, notice)
         doc = release_document(release.tag, synced, "")
         atomic_write_text(staging / "release.json", json.dumps(doc, indent=2) + "\n")
@@ -136,6 +130,38 @@ def sync(
         atomic_write_text(channel, json.dumps(doc, indent=2) + "\n")
         updated = True
     return SyncResult(release.version, final, tuple(synced), updated)
+
+
+def fetch_verified(
+    archives: Sequence[Asset],
+    sums_asset: Asset | None,
+    staging: Path,
+    *,
+    client: httpx.Client,
+    sleep: Callable[[float], None] = time.sleep,
+    notice: Callable[[str], None] = lambda _m: None,
+) -> list[SyncedAsset]:
+    """Download the SUMS file (first) and the archives into ``staging``, each checked against
+    every digest the release publishes for it."""
+    synced: list[SyncedAsset] = []
+    sums: dict[str, str] | None = None
+    if sums_asset is not None:
+        d = fetch_to_file(
+            client,
+            sums_asset,
+            staging / sums_asset.name,
+            check=partial(verify.check_stream, sums_asset.name, sha256=sums_asset.sha256),
+            sleep=sleep,
+        )
+        sums = verify.parse_sums((staging / sums_asset.name).read_text(encoding="utf-8"))
+        synced.append(SyncedAsset(sums_asset.name, d.size, d.sha256))
+    for asset in archives:
+        expected = _expected(asset, sums)
+        notice(f"  {asset.name}")
+        check = partial(verify.check_stream, asset.name, sha256=expected)
+        d = fetch_to_file(client, asset, staging / asset.name, check=check, sleep=sleep)
+        synced.append(SyncedAsset(asset.name, d.size, d.sha256))
+    return synced
 
 
 def _carry_over(
@@ -223,3 +249,122 @@ def _newer_than_channel(output: Path, release: Release) -> bool:
         return True
     current = str(tag).removeprefix("rust-v")
     return version_key(release.version) > version_key(current)
+
+
+# --- mirror sync --output oci://HOST/REPO ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OciSyncResult:
+    version: str
+    registry: str
+    digest: str
+    tags: tuple[str, ...]
+    targets: tuple[str, ...]
+    kept: tuple[str, ...]
+    counts: Counts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "registry": self.registry,
+            "digest": self.digest,
+            "tags": list(self.tags),
+            "targets": list(self.targets),
+            "kept_targets": list(self.kept),
+            "blobs_uploaded": self.counts.uploaded,
+            "blobs_mounted": self.counts.mounted,
+            "blobs_present": self.counts.present,
+            "bytes_uploaded": self.counts.uploaded_bytes,
+        }
+
+
+def sync_oci(
+    release: Release,
+    targets: Sequence[str],
+    url: str,
+    *,
+    client: httpx.Client,
+    registry: RegistryConfig,
+    is_latest: bool,
+    mount_from: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    notice: Callable[[str], None] = lambda _m: None,
+) -> OciSyncResult:
+    """Download and verify the release's archives for ``targets`` (and SUMS), then push them,
+    the SUMS file and the release's TOML manifest to the registry repository ``url``."""
+    selections = [select_asset(release, t) for t in targets]
+    archives, sums_asset = plan(release, targets)
+    target = oci_source.connect(client, url, registry, sleep=sleep, what="the --output registry")
+    with tempfile.TemporaryDirectory(prefix="codex-oci-") as tmp:
+        staging = Path(tmp)
+        synced = {
+            s.name: s
+            for s in fetch_verified(
+                archives, sums_asset, staging, client=client, sleep=sleep, notice=notice
+            )
+        }
+        files = [_oci_file(staging, synced[s.archive.name], s) for s in selections]
+        extras = (
+            [(_oci_file(staging, synced[sums_asset.name]), artifact.SUMS_TYPE)]
+            if (sums_asset is not None)
+            else []
+        )
+        extras.append((_toml_manifest(release, staging, files), artifact.MANIFEST_TYPE))
+        notice(f"pushing to {target.reference.shown}")
+        pushed = push_release(
+            target,
+            release.version,
+            release.tag,
+            files,
+            extras,
+            release_digests={a.name: a.sha256 for a in release.assets if a.sha256},
+            latest=is_latest,
+            mount_from=mount_from,
+        )
+    return OciSyncResult(
+        release.version,
+        target.reference.shown,
+        pushed.digest,
+        pushed.tags,
+        tuple(targets),
+        pushed.kept,
+        pushed.counts,
+    )
+
+
+def _oci_file(staging: Path, synced: SyncedAsset, sel: Selection | None = None) -> PushFile:
+    return PushFile(
+        staging / synced.name,
+        synced.name,
+        synced.size,
+        synced.sha256,
+        target=sel.target if sel else None,
+        layout=sel.layout if sel else None,
+    )
+
+
+def _toml_manifest(release: Release, staging: Path, files: Sequence[PushFile]) -> PushFile:
+    """The release's manifest (``manifest generate``'s format) pinning what is pushed, each
+    entry at its upstream URL: a pin that works with or without the registry."""
+    pins = [
+        ManifestAsset(
+            target=f.target or "",
+            layout=cast(Layout, f.layout),
+            name=f.name,
+            url=_upstream(release, f.name),
+            size=f.size,
+            sha256=f.sha256,
+        )
+        for f in files
+    ]
+    name = manifest_filename(release.version)
+    text = render_manifest(build_manifest(release.version, pins))
+    atomic_write_text(staging / name, text)
+    data = text.encode()
+    return PushFile(staging / name, name, len(data), hashlib.sha256(data).hexdigest())
+
+
+def _upstream(release: Release, name: str) -> str | None:
+    asset = release.asset(name)
+    return asset.url if asset is not None else None

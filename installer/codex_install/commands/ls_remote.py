@@ -72,7 +72,9 @@ def _list(
     if source == "mirror":
         if not settings.sources.mirror:
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-        return "mirror", mirror_versions(client, settings.sources.mirror)
+        return "mirror", mirror_versions(
+            client, settings.sources.mirror, registry=settings.sources.registry
+        )
     try:
         return "github", github_versions(settings.sources.github, client)
     except NetworkError as err:

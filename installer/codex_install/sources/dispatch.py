@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from codex_install.errors import NetworkError, UsageError, VerificationError
 from codex_install.http.limits import SUMS_CAP
 from codex_install.models import Release, Selection
-from codex_install.sources import github
+from codex_install.sources import github, oci
 from codex_install.sources.github import GitHubConfig
 from codex_install.sources.release import select_asset
 from codex_install.verify import check_sha256, parse_sums
@@ -20,6 +20,8 @@ from codex_install.versions import VersionSpec
 if TYPE_CHECKING:
     import httpx
     import requests
+
+    from codex_install.sources.oci.credentials import RegistryConfig
 
 SourceChoice = Literal["auto", "github", "mirror", "npm"]
 SOURCES: tuple[str, ...] = ("auto", "github", "mirror", "npm")
@@ -30,8 +32,9 @@ NpmResolver = Callable[[VersionSpec, str], Selection]
 class SourceOptions:
     source: SourceChoice = "auto"
     github: GitHubConfig = field(default_factory=GitHubConfig)
-    mirror: str | None = None
+    mirror: str | None = None  # a static tree's URL or path, or oci://HOST/REPO
     npm_registry: str | None = None
+    registry: RegistryConfig | None = None  # logins and cache for an oci:// mirror
 
     @property
     def effective(self) -> SourceChoice:
@@ -54,14 +57,27 @@ def fetch_release(
     sleep: Callable[[float], None] = time.sleep,
     session: requests.Session | None = None,
     notice: Callable[[str], None] = lambda _msg: None,
+    target: str | None = None,
 ) -> Release:
-    """The release from the mirror (when one is in use) or else from GitHub."""
+    """The release from the mirror (when one is in use) or else from GitHub; an OCI registry
+    reads the manifest of ``target`` only (every target's when None)."""
     source = options.effective
     if source == "npm":
         raise UsageError("this command needs release archives: use --source github or mirror")
     if source == "mirror":
         if not options.mirror:
             raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
+        if oci.is_oci(options.mirror):
+            from codex_install.sources.oci import source as registry  # only an oci:// mirror
+
+            return registry.fetch_release(
+                client,
+                options.mirror,
+                spec.version,
+                options.registry or registry.RegistryConfig(),
+                targets=None if target is None else (target,),
+                sleep=sleep,
+            )
         from codex_install.sources import mirror  # its download stack: only a mirror's fetch
 
         return mirror.fetch_release(client, options.mirror, spec, sleep=sleep)
@@ -104,7 +120,7 @@ def resolve(
         return Resolved(_npm(npm_resolver, spec, target), None)
     try:
         release = fetch_release(
-            opts, spec, client=client, sleep=sleep, session=session, notice=notice
+            opts, spec, client=client, sleep=sleep, session=session, notice=notice, target=target
         )
     except NetworkError as err:
         github_failed = opts.effective == "auto" and err.connection_level

@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 from codex_install.errors import NetworkError, UsageError
 from codex_install.http.client import WEB_SCHEMES, check_url, host_of
 from codex_install.http.download import fetch_bytes
-from codex_install.sources import mirror
+from codex_install.sources import mirror, oci
 from codex_install.sources.github import GitHubConfig
 from codex_install.versions import VersionSpec, parse_version, version_key
 
 if TYPE_CHECKING:
     import httpx
+
+    from codex_install.sources.oci.credentials import RegistryConfig
 
 PER_PAGE = 100  # GitHub's largest page: the newest 100 releases
 
@@ -58,7 +60,16 @@ def _release_versions(entries: list[Any]) -> list[str]:
 
 
 def mirror_versions(
-    client: httpx.Client, base: str, *, sleep: Callable[[float], None] = time.sleep
+    client: httpx.Client,
+    base: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    registry: RegistryConfig | None = None,
 ) -> list[str]:
-    """A mirror tree only says which release is latest (``channels/latest``)."""
+    """A mirror tree only says which release is latest (``channels/latest``); a registry lists
+    its tags."""
+    if oci.is_oci(base):
+        from codex_install.sources.oci import source  # only an oci:// mirror
+
+        return source.versions(client, base, registry or source.RegistryConfig(), sleep=sleep)
     return [mirror.fetch_release(client, base, VersionSpec(None), sleep=sleep).version]

@@ -1,0 +1,126 @@
+"""A release from an OCI registry (``oci://HOST/REPO``): tag → index → each wanted target's
+manifest → its layer, as a :class:`Release` whose archive URLs are the registry's blob URLs —
+so the archive streams through the same download, hash, verify and extract path as from
+GitHub. The blob's digest is its content address and must equal the sha256 the release
+annotates; the installer then holds it to the SUMS file as for any package archive."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
+
+from codex_install.errors import NetworkError, NotFoundError, UsageError
+from codex_install.models import Asset, Release
+from codex_install.sources.oci import artifact
+from codex_install.sources.oci.auth import Login, RegistryAuth
+from codex_install.sources.oci.credentials import RegistryConfig, lookup
+from codex_install.sources.oci.reference import check_tag, parse_reference
+from codex_install.sources.oci.registry import DigestCache, Registry
+from codex_install.versions import is_prerelease, parse_version
+
+__all__ = ["RegistryConfig", "connect", "fetch_release", "versions"]
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def connect(
+    client: httpx.Client,
+    url: str,
+    config: RegistryConfig,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    what: str = "the registry URL",
+) -> Registry:
+    """A :class:`Registry` for ``url`` on ``client``, whose auth flow learns this registry's
+    login. The flow touches only this registry's requests (and its token realm), so the same
+    client still downloads from GitHub or npm with no registry login on them."""
+    reference = parse_reference(url, what)
+    auth = client.auth
+    if not isinstance(auth, RegistryAuth):
+        auth = RegistryAuth(client)
+        client.auth = auth
+    files, helper = config.auth_files, config.helper
+    auth.add(
+        Login(
+            reference,
+            find=lambda: lookup(reference.host, files, helper),
+            allow_cleartext=config.allow_cleartext,
+        )
+    )
+    cache = DigestCache(config.cache_dir / "oci-manifests" if config.cache_dir else None)
+    return Registry(client, reference, cache=cache, sleep=sleep)
+
+
+def fetch_release(
+    client: httpx.Client | None,
+    url: str,
+    version: str | None,
+    config: RegistryConfig,
+    *,
+    targets: Collection[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Release:
+    """The release tagged ``version`` (``latest`` when None), with the archives of ``targets``
+    (every target when None), the SUMS file and nothing else."""
+    if client is None:
+        raise UsageError("an OCI registry needs an HTTP client")
+    registry = connect(client, url, config, sleep=sleep)
+    tag = check_tag(version or "latest")
+    digest = registry.tag_digest(tag)
+    where = registry.reference.shown
+    if digest is None:
+        what = f"release {version}" if version else "the latest tag"
+        raise NotFoundError(f"{what} not found in {where}")
+    index = artifact.parse_index(registry.manifest(digest, f"release {tag}"), f"{where}:{tag}")
+    if version is not None and index.version != version:
+        raise NetworkError(f"{where}:{tag} describes {index.version}, not {version}")
+    try:
+        parse_version(index.version)
+    except UsageError as err:
+        raise NetworkError(f"{where}:{tag} names no Codex version") from err
+    assets = [
+        _asset(registry, entry, f"{where}:{tag}")
+        for entry in index.entries
+        if entry.artifact_type == artifact.SUMS_TYPE
+        or (
+            entry.artifact_type == artifact.ARCHIVE_TYPE
+            and (targets is None or entry.target in targets)
+        )
+    ]
+    return Release(
+        version=index.version,
+        tag=index.tag,
+        assets=tuple(assets),
+        source="mirror",
+        prerelease=is_prerelease(index.version),
+    )
+
+
+def _asset(registry: Registry, entry: artifact.Entry, where: str) -> Asset:
+    what = f"the {entry.target or 'SUMS'} manifest of {where}"
+    layer = artifact.parse_artifact(
+        registry.manifest(entry.digest, what), entry.artifact_type, what
+    )
+    return Asset(
+        name=layer.name,
+        url=registry.reference.blob_url(layer.digest),
+        size=layer.size,
+        sha256=layer.sha256,
+    )
+
+
+def versions(
+    client: httpx.Client,
+    url: str,
+    config: RegistryConfig,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """The Codex versions the repository has tags for, newest first."""
+    registry = connect(client, url, config, sleep=sleep)
+    found = artifact.version_tags(registry.tags())
+    if not found:
+        raise NotFoundError(f"no Codex release is tagged in {registry.reference.shown}")
+    return found
