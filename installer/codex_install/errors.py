@@ -16,7 +16,8 @@ line on stderr and the exit code the class carries (SPEC §6)::
     ├── SignInRequiredError (8)        launcher, non-interactive, no usable credentials
     └── AuthError (1)                  auth.json / token refresh problems
         ├── AuthFileError (2)          malformed or unreadable auth.json (never rewritten)
-        └── RefreshError (1)           token refresh failed (permanent or transient)
+        ├── RefreshError (1)           token refresh failed (permanent or transient)
+        └── AccountReadError (1)       account/read cannot answer (as Codex: a JSON-RPC error)
 
 Messages never contain tokens or keys. ``str(error)`` is always one printable line, whatever
 remote text (asset names, error bodies, entry names) it carries: a newline or an escape sequence
@@ -122,6 +123,15 @@ class AuthError(CodexInstallError):
 
 class AuthFileError(AuthError):
     exit_code = 2
+
+
+class AccountReadError(AuthError):
+    """``account/read`` answered with an error, as Codex's app-server answers it: an invalid
+    account (``invalid_request``: -32600) or failed workspace routing discovery (-32603)."""
+
+    def __init__(self, message: str, *, invalid_request: bool = False) -> None:
+        super().__init__(message)
+        self.invalid_request = invalid_request
 
 
 class RefreshError(AuthError):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from codex_install import layout, verify
 from codex_install.childenv import without_secrets
 from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
-from codex_install.fs import file_lock
+from codex_install.fs import UnreadableFileError, file_lock
 from codex_install.http.client import make_client
 from codex_install.models import Asset, Layout, Manifest, Selection
 from codex_install.pathenv import removal_command
@@ -428,8 +428,8 @@ def read_receipt(release_dir: Path) -> dict[str, str | None]:
     """What the install of ``release_dir`` recorded; empty for a release installed before
     receipts were written (or by Codex's own installer)."""
     try:
-        data = json.loads((release_dir / RECEIPT).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
+        data = layout.read_state_json(release_dir / RECEIPT, "install receipt")
+    except (UnreadableFileError, ValueError):
         return {}
     if not isinstance(data, dict):
         return {}
@@ -464,13 +464,14 @@ def _check_package_json(staging: Path, sel: Selection) -> None:
 
 def _package_json(staging: Path) -> dict[str, object]:
     """The archive's ``codex-package.json`` as an object ({} when there is none)."""
-    pkg = staging / PACKAGE_JSON
-    if not pkg.exists():
-        return {}
     try:
-        data = json.loads(pkg.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError, RecursionError) as err:
+        data = layout.read_state_json(staging / PACKAGE_JSON, PACKAGE_JSON)
+    except UnreadableFileError as err:
+        raise VerificationError(f"{PACKAGE_JSON} in the archive: {err.message}") from err
+    except ValueError as err:
         raise VerificationError(f"{PACKAGE_JSON} in the archive is not valid JSON") from err
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise VerificationError(f"{PACKAGE_JSON} in the archive is not an object")
     return data

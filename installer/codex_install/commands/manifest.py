@@ -24,6 +24,7 @@ from codex_install.http.client import make_client
 from codex_install.http.download import Digests, download
 from codex_install.manifest import (
     build_manifest,
+    check_url,
     load_manifest,
     manifest_filename,
     write_manifest,
@@ -124,8 +125,10 @@ def pin_release(
 ) -> list[ManifestAsset]:
     """Download and hash the planned archives of a GitHub or mirror release."""
     planned = plan_release(release, targets)
-    sums: dict[str, str] | None = None
     sums_asset = release.asset(verify.SUMS_NAME)
+    for asset in [p.asset for p in planned] + ([sums_asset] if sums_asset else []):
+        check_url(asset.url, f"the {release.source} url of {asset.name}")  # before any download
+    sums: dict[str, str] | None = None
     if sums_asset is not None and any(p.layout == "package" for p in planned):
         first = planned[0]
         probe = Selection(release.version, first.target, "package", first.asset, sums=sums_asset)
@@ -165,6 +168,7 @@ def pin_npm(
         # "latest" is resolved once, so every target pins the same version.
         sel = resolver(VersionSpec(version), target)
         version = sel.version
+        check_url(sel.archive.url, f"the registry's tarball url of {sel.archive.name}")
         digests = _hash(client, sel.archive.url, sel.archive.name, None, sel.integrity, sleep)
         if not sel.integrity:
             raise VerificationError(f"{sel.archive.name}: the registry publishes no integrity")

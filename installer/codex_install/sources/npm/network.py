@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError
+from codex_install.fs import UnreadableFileError, read_regular
 from codex_install.http.client import check_proxy, first_line
 from codex_install.sources.npm.npmrc import NpmNetwork, Registry, Setting
 
@@ -79,6 +80,9 @@ def tls_context(network: NpmNetwork) -> ssl.SSLContext | None:
     return context
 
 
+CAFILE_CAP = 16 << 20  # a CA bundle is a few hundred KiB (certifi's: 300)
+
+
 def _trusting(trust: Setting) -> ssl.SSLContext:
     """A context trusting only ``trust``'s CAs, as npm's ``ca`` replaces Node's own."""
     import ssl  # as in tls_context
@@ -86,7 +90,12 @@ def _trusting(trust: Setting) -> ssl.SSLContext:
     if trust.key.lower().endswith("cafile"):
         path = Path(trust.value).expanduser()
         try:
-            pem = path.read_text(encoding="utf-8")
+            data = read_regular(path, CAFILE_CAP, what="CA file")
+            if data is None:
+                raise FileNotFoundError(2, "No such file or directory")
+            pem = data.decode("utf-8")
+        except UnreadableFileError as err:
+            raise _unusable(trust, err.message) from err
         except (OSError, UnicodeDecodeError) as err:
             reason = getattr(err, "strerror", None) or type(err).__name__
             raise _unusable(trust, f"cannot read {path}: {reason}") from err
@@ -110,6 +119,14 @@ def _load_certificate(context: ssl.SSLContext, network: NpmNetwork) -> None:
         return
     certfile = Path(cert.value).expanduser()
     keyfile = Path(key.value).expanduser() if key is not None else None
+    for setting, path in ((cert, certfile), (key, keyfile)):
+        # OpenSSL opens them itself: a FIFO would block it, so each is looked at first.
+        if setting is None or path is None:
+            continue
+        try:
+            read_regular(path, CAFILE_CAP, what=setting.key)
+        except UnreadableFileError as err:
+            raise _unusable(setting, err.message) from err
     try:
         context.load_cert_chain(certfile, keyfile)
     except (OSError, ssl.SSLError) as err:

@@ -32,6 +32,7 @@ from codex_install.sources.npm.npmrc import (
     Registry,
     discover,
     npmrc_locations,
+    npmrc_present,
     read_npmrc_files,
     run_npm,
     working_dir,
@@ -133,38 +134,58 @@ def _registry_finder(
     runner: NpmRunner,
     which: Which,
 ) -> Callable[[], Registry] | None:
-    """``registry()`` for this environment (``npm config get`` only when first called), or
-    None when no registry is configured at all."""
+    """``registry()`` for this environment, or None when no registry is configured at all.
+
+    The .npmrc files are only looked at here (is there one?); they are read, and ``npm config
+    get`` run, when ``registry()`` is first called: an install from GitHub never reads them.
+    """
     here = cwd or working_dir()
-    project, user = read_npmrc_files(env, here)
     paths = npmrc_locations(env, here)
-    problem: UsageError | None = None
     try:
-        static = discover(registry_flag, env, project, user, None, paths=paths)
-    except UsageError as err:
-        # A bad registry setting must not break GitHub installs; it is reported if npm is used.
-        static, problem = None, err
-    npm = None if static is not None or problem else which("npm", env.get("PATH"))
-    if static is None and problem is None and npm is None:
-        return None
+        configured = discover(registry_flag, env, None, None, None, paths=paths) is not None
+    except UsageError:
+        configured = True  # a bad setting must not break GitHub installs: reported if used
+    npm: str | None = None
+    if not configured and not any(npmrc_present(p) for p in paths):
+        npm = which("npm", env.get("PATH"))
+        if npm is None:
+            return None
+    found: list[Registry] = []
 
     def registry() -> Registry:
-        if problem is not None:
-            raise problem
-        if static is not None:
-            return static
-        assert npm is not None
-        argv = [npm, "config", "get", "registry", SCOPED_KEY]
-        output = runner(argv, env, here or Path(env.get("HOME") or "/"), NPM_TIMEOUT)
-        found = discover(registry_flag, env, project, user, output, paths=paths)
-        if found is None:
-            raise UsageError(
-                "no npm registry is configured and `npm config get registry` gave none",
-                hint="pass --npm-registry URL",
-            )
-        return found
+        if not found:
+            found.append(_discover(env, registry_flag, here, paths, npm, runner, which))
+        return found[0]
 
     return registry
+
+
+def _discover(
+    env: Mapping[str, str],
+    registry_flag: str | None,
+    here: Path | None,
+    paths: tuple[Path | None, Path],
+    npm: str | None,
+    runner: NpmRunner,
+    which: Which,
+) -> Registry:
+    project, user = read_npmrc_files(env, here)
+    static = discover(registry_flag, env, project, user, None, paths=paths)
+    if static is not None:
+        return static
+    npm = npm or which("npm", env.get("PATH"))
+    output = None
+    if npm is not None:
+        argv = [npm, "config", "get", "registry", SCOPED_KEY]
+        output = runner(argv, env, here or Path(env.get("HOME") or "/"), NPM_TIMEOUT)
+    found = discover(registry_flag, env, project, user, output, paths=paths)
+    if found is None:
+        raise UsageError(
+            "no npm registry is configured"
+            + (" and `npm config get registry` gave none" if npm is not None else ""),
+            hint="pass --npm-registry URL",
+        )
+    return found
 
 
 def _origin(url: str) -> tuple[str, str]:
