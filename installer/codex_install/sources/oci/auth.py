@@ -115,6 +115,8 @@ class RegistryAuth(httpx.Auth):
             return
         challenge = parse_challenge(response.headers.get("www-authenticate"))
         if challenge is not None and challenge.scheme == "bearer":
+            if login.credential is not None:  # a token earned by the login is as good as it
+                _no_cleartext(login, request.url)
             header = self._token(login, _token_request(login, challenge, request))
         elif challenge is not None and challenge.scheme == "basic" and login.credential:
             _no_cleartext(login, request.url)
