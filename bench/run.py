@@ -55,6 +55,8 @@ TARGETS = {
     "install_zst_ratio": 0.7,  # install (.tar.zst preferred) / shell .tar.gz baseline
     "install_zst_vs_floor": 1.15,  # install (.tar.zst) / zstd decode alone, same bytes
     "install_zst_vs_pipe_zst": 0.8,  # install (.tar.zst) / curl | zstd -d | tar x
+    # The decoder swap (issue 25): install (.tar.zst) / the same by --baseline-installer.
+    "install_zst_vs_baseline": 1.0,
     # Re-run against re-run: --version latest with latest installed, the second time.
     "noop_latest_vs_installsh": 1.0,  # / install.sh re-run
     "noop_latest_vs_noop": 1.2,  # / the pinned no-op's re-run
@@ -78,7 +80,6 @@ SHELL = {
 # can do at best, one stage at a time (the stream overlaps them on 2 cores).
 FLOORS = r"""
 import hashlib, json, os, sys, time, zlib
-import zstandard
 gz, zst, scratch = sys.argv[1], sys.argv[2], sys.argv[3]
 def timed(fn):
     start = time.perf_counter(); fn(); return time.perf_counter() - start
@@ -91,10 +92,21 @@ def inflate(mod):
                     d.decompress(chunk, 1 << 20); chunk = d.unconsumed_tail
     return run
 def unzstd():
+    # The decoder codex-install uses (archive/decompress.py): compression.zstd on 3.14+,
+    # backports.zstd below; one frame per decompressor, output capped per call as there.
+    if sys.version_info >= (3, 14):
+        from compression.zstd import ZstdDecompressor
+    else:
+        from backports.zstd import ZstdDecompressor
+    d = ZstdDecompressor()
     with open(zst, "rb") as f:
-        r = zstandard.ZstdDecompressor().stream_reader(
-            f, read_size=1 << 20, read_across_frames=True)
-        while r.read(1 << 20): pass
+        while chunk := f.read(1 << 20):
+            while True:
+                d.decompress(chunk, 1 << 20); chunk = b""
+                if d.eof:
+                    chunk, d = d.unused_data, ZstdDecompressor()
+                    if not chunk: break
+                elif d.needs_input: break
 def sha():
     h = hashlib.sha256()
     with open(gz, "rb") as f:
@@ -111,7 +123,17 @@ try:
     out["inflate_isal"] = timed(inflate(isal_zlib))
 except ImportError:
     pass
+def unzstd_zstandard():
+    import zstandard  # the decoder before issue 25, where the bench venv has it
+    with open(zst, "rb") as f:
+        r = zstandard.ZstdDecompressor().stream_reader(
+            f, read_size=1 << 20, read_across_frames=True)
+        while r.read(1 << 20): pass
 out.update(zstd_decode=timed(unzstd), sha256=timed(sha), writes=timed(writes))
+try:
+    out["zstd_decode_zstandard"] = timed(unzstd_zstandard)
+except ImportError:
+    pass
 # Not timed: freeing 300 MB of page cache is no part of writing it (an install never does).
 os.unlink(os.path.join(scratch, "w.bin"))
 print(json.dumps(out))
@@ -289,12 +311,15 @@ class Bench:
         ]
         return argv, env
 
-    def install(self, name: str, *, noop_too: bool = False) -> None:
-        fmt, repo = (
-            ("tar.zst", "bench/codex") if name == "ours_zst" else ("tar.gz", "bench/codex-gz")
-        )
+    def install(
+        self, name: str, *, noop_too: bool = False, installer: list[str] | None = None
+    ) -> None:
+        fmt, repo = ("tar.zst", "bench/codex") if "zst" in name else ("tar.gz", "bench/codex-gz")
         root = self.fresh(name)
         argv, env = self.install_argv(root, repo)
+        if installer is not None:  # another codex-install (an older one), same arguments
+            argv = [*installer, *argv[len(self.installer) :]]
+            env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
         sample, out = must(run_timed(argv, env=env, rss=True), name)
         data = json.loads(out)
         want = self.meta["archives"][fmt]["sha256"]
@@ -452,6 +477,8 @@ def summarize(bench: Bench, launch: dict[str, Any]) -> dict[str, Any]:
     ratios["install_zst_ratio"] = s["ours_zst"].median / base
     ratios["install_zst_vs_shell_zst"] = s["ours_zst"].median / s["shell_zst"].median
     ratios["install_zst_vs_pipe_zst"] = s["ours_zst"].median / s["pipe_zst"].median
+    if "ours_zst_baseline" in s:
+        ratios["install_zst_vs_baseline"] = s["ours_zst"].median / s["ours_zst_baseline"].median
     inflate = min(s[k].median for k in ("floor_inflate_isal", "floor_inflate_zlib") if k in s)
     ratios["install_gz_vs_floor"] = s["ours_gz"].median / inflate
     ratios["install_zst_vs_floor"] = s["ours_zst"].median / s["floor_zstd_decode"].median
@@ -495,6 +522,7 @@ def print_table(bench: Bench, summary: dict[str, Any], launch: dict[str, Any]) -
         "shell_zst": "shell: curl; sha256sum; zstd -d | tar x",
         "pipe_zst": "shell: curl | zstd -d | tar x (unverified)",
         "ours_zst": "codex-install install (.tar.zst)",
+        "ours_zst_baseline": "  the same with --baseline-installer",
         "noop": "codex-install install (no-op reinstall)",
         "noop_rerun": "  its re-run (from the record)",
         "noop_latest": "  the same with --version latest",
@@ -504,6 +532,7 @@ def print_table(bench: Bench, summary: dict[str, Any], launch: dict[str, Any]) -
         "floor_inflate_zlib": "floor: zlib inflate alone (in-process)",
         "floor_inflate_isal": "floor: ISA-L inflate alone (in-process)",
         "floor_zstd_decode": "floor: zstd decode alone (in-process)",
+        "floor_zstd_decode_zstandard": "  the same with zstandard (the old decoder)",
         "floor_sha256": "floor: SHA-256 of the .tar.gz (in-process)",
         "floor_writes": "floor: write the unpacked bytes (1 MiB writes)",
         "python": "python -c pass",
@@ -532,6 +561,7 @@ def print_table(bench: Bench, summary: dict[str, Any], launch: dict[str, Any]) -
         ("install .tar.zst / shell .tar.gz", "install_zst_ratio", "×"),
         ("install .tar.zst / shell .tar.zst", "install_zst_vs_shell_zst", "×"),
         ("install .tar.zst / curl|zstd|tar", "install_zst_vs_pipe_zst", "×"),
+        ("install .tar.zst / --baseline-installer's", "install_zst_vs_baseline", "×"),
         ("install .tar.gz / fastest inflate alone", "install_gz_vs_floor", "×"),
         ("install .tar.zst / zstd decode alone", "install_zst_vs_floor", "×"),
         ("install .tar.gz / slowest stage alone", "install_gz_vs_limit", "×"),
@@ -574,6 +604,12 @@ def main() -> int:
         default=INSTALL_SH,
         help="Codex's scripts/install/install.sh, for its peer cases (default: bench/.work/)",
     )
+    parser.add_argument(
+        "--baseline-installer",
+        type=Path,
+        help="another codex-install console script (an older release's venv): its .tar.zst "
+        "install runs interleaved with ours, reported as a ratio",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.runs, args.cold_runs, args.size_mb = 1, 1, 2
@@ -601,6 +637,9 @@ def main() -> int:
             lambda: bench.install("ours_zst", noop_too=True),
             bench.floors,
         ]
+        if args.baseline_installer is not None:
+            baseline = [str(args.baseline_installer)]
+            cases.append(lambda: bench.install("ours_zst_baseline", installer=baseline))
         if args.install_sh.is_file():
             cases.append(lambda: bench.install_sh(args.install_sh))
         else:

@@ -2,30 +2,30 @@ cask "codex" do
   arch arm: "aarch64", intel: "x86_64"
   os macos: "apple-darwin", linux: "unknown-linux-musl"
 
-  version "0.169.0"
+  version "0.171.0"
 
   on_macos do
     on_arm do
-      sha256 "d67d443253294438a21fde15753d7c1174e6a32147d842eb84428479d664c93d"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-0.169.0-darwin-arm64.tgz",
+      sha256 "185e1c789e5fd528390c1a89a6968dca791e9aa3138db830d53afffdc9079ae3"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-0.171.0-darwin-arm64.tgz",
           verified: "registry.npmjs.org/@openai/codex/-/"
     end
     on_intel do
-      sha256 "99ac403e2fdec6e4a99390ae15362c8aa5f888995c8e9cc1c7f4cf6dacd20ef2"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-0.169.0-darwin-x64.tgz",
+      sha256 "05f9cf2fb4a88938df609759b73d8d649d5318a2088e78575888d480d63dd5f0"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-0.171.0-darwin-x64.tgz",
           verified: "registry.npmjs.org/@openai/codex/-/"
     end
   end
 
   on_linux do
     on_arm do
-      sha256 "c1555c8ad3913e703d736584ff15e98eaeda685bf6eaedc83ae15943badbc1ff"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-0.169.0-linux-arm64.tgz",
+      sha256 "26ae27788c7d962ae64321aba4673f918b99b40c4655246930bf962fa5b81b01"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-0.171.0-linux-arm64.tgz",
           verified: "registry.npmjs.org/@openai/codex/-/"
     end
     on_intel do
-      sha256 "89801b4b97faba562eb80fe0a833159ac79399be674022f4b1a0ccab1d153faa"
-      url "https://registry.npmjs.org/@openai/codex/-/codex-0.169.0-linux-x64.tgz",
+      sha256 "e13d67afb0533cc6160b5f4140e4ad07e2acd87adbaa081bbf69b82e90cf4e55"
+      url "https://registry.npmjs.org/@openai/codex/-/codex-0.171.0-linux-x64.tgz",
           verified: "registry.npmjs.org/@openai/codex/-/"
     end
   end

@@ -89,3 +89,46 @@ def test_bench_launch_runs() -> None:
 def test_bench_extract_runs() -> None:
     proc = run(str(BENCH / "bench_extract.py"), "--size-mb", "1", "--runs", "1", timeout=120)
     assert "tar.gz" in proc.stdout and "tar.zst" in proc.stdout
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-registry") is None, reason="needs docker-registry (bash .ci/run)"
+)
+@pytest.mark.slow
+def test_oci_bench_smoke_syncs_twice_and_installs_from_both(tmp_path: Path) -> None:
+    proc = run(str(BENCH / "bench_oci.py"), "--smoke", "--work", str(tmp_path), timeout=300)
+    results = json.loads((tmp_path / "oci-results-latest.json").read_text())
+    assert results["blobs_second_sync"] == 0, proc.stdout
+    assert results["blobs_first_sync"] >= 3
+    assert set(results["single"]) == set(results["concurrent"]) == {"static", "registry"}
+
+
+def test_entry_bench_splits_a_run_at_its_marks_in_time_order() -> None:
+    """bench/bench_entry.py needs PyPI and the npm registry, so only its bookkeeping runs here:
+    each phase lasts from its mark to the next one in time, whatever order they are named in."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_entry
+    finally:
+        sys.path.remove(str(BENCH))
+    pip = bench_entry.Run(
+        10.0, {"venv": 0.5, "shared_libs": 0.6, "deps": 3.0, "first_line": 6.0}, 1.0
+    )
+    uv = bench_entry.Run(4.0, {"venv": 0.2, "deps": 0.3, "exec": 1.0, "first_line": 1.5}, 1.0)
+    assert bench_entry.phases(bench_entry.Case([pip])) == {
+        "start": 0.5,
+        "venv": 0.1,
+        "shared_libs": 2.4,
+        "deps": 3.0,
+        "first_line": 4.0,
+    }
+    assert bench_entry.phases(bench_entry.Case([uv])) == {
+        "start": 0.2,
+        "venv": 0.1,
+        "deps": 0.7,
+        "exec": 0.5,
+        "first_line": 2.5,
+    }
+    assert [
+        m for m in bench_entry.MARKS if bench_entry.MARKS[m].search("downloading codex-0.1.0-x.tgz")
+    ] == ["first_line"]

@@ -258,7 +258,7 @@ BAD_MANIFESTS = [
     (
         "name with a slash",
         lambda t: t.replace(_FIRST_NAME, 'name = "../codex.tar.gz"'),
-        "name must be a plain file name",
+        "name '../codex.tar.gz' must be a plain file name",
     ),
 ]
 

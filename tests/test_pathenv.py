@@ -13,6 +13,7 @@ from builders import package_release
 from cli_helpers import install
 from codex_install import pathenv
 from codex_install.errors import FilesystemError, UsageError
+from payloads import INJECTIONS
 
 
 def test_a_block_for_another_bin_dir_is_rewritten_not_left_stale(tmp_path):
@@ -343,4 +344,42 @@ def test_modify_path_through_the_cli_quotes_a_hostile_bin_dir(env, server, home,
         check=True,
     )
     assert out.stdout.split(":")[0] == str(bin_dir)
+    assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "dash"])
+def test_every_injection_in_a_bin_dir_is_added_verbatim_or_refused(tmp_path, shell):
+    if shutil.which(shell) is None:
+        pytest.skip(f"no {shell} here")
+    for name, payload in INJECTIONS.items():
+        home = tmp_path / name
+        home.mkdir()
+        profile = home / ".profile"
+        bin_dir = Path(str(home) + "/" + payload.replace("/", "_") + "/bin")
+        if "\0" in payload or ":" in payload or any(ord(c) < 0x20 or c == "\x7f" for c in payload):
+            with pytest.raises(UsageError):
+                pathenv.modify_profile(profile, bin_dir)
+            assert not profile.exists()
+            continue
+        assert pathenv.modify_profile(profile, bin_dir)
+        out = subprocess.run(
+            [shell, "-c", '. "$1" && printf %s "$PATH"', shell, str(profile)],
+            cwd=home,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+            capture_output=True,
+            check=True,
+        )
+        assert out.stdout.split(b":")[0] == os.fsencode(bin_dir), name
+        assert not (home / "PWNED").exists(), name
+
+
+@pytest.mark.parametrize("payload", list(INJECTIONS.values()), ids=list(INJECTIONS))
+def test_a_printed_rm_hint_removes_exactly_that_link(tmp_path, payload):
+    if "\0" in payload or "/" in payload:
+        pytest.skip("not a file name")
+    link = tmp_path / f"{payload}codex"
+    link.symlink_to(tmp_path / "gone" / "codex")
+    command = pathenv.removal_command(link)
+    subprocess.run(["sh", "-c", command], cwd=tmp_path, check=True)
+    assert not link.is_symlink()
     assert not (tmp_path / "PWNED").exists()

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from codex_install.errors import FilesystemError
+from codex_install.errors import FilesystemError, UsageError, printable
 
 OUTPUT_ENV = "GITHUB_OUTPUT"
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -32,17 +33,34 @@ class Installed(Protocol):
 
 
 def output_lines(outputs: Mapping[str, str | None]) -> str:
-    """``name=value`` lines; a value with a newline (never expected, but a path may hold one)
-    uses the heredoc form with a random delimiter, as GitHub documents."""
+    """The ``$GITHUB_OUTPUT`` encoder: ``name=value`` lines; a value with a line break (never
+    expected, but a path may hold one) uses the heredoc form with a random delimiter it does
+    not contain, as GitHub documents. A carriage return is refused: the runner's line splitting
+    would read it as one or the other."""
     lines = []
     for name, value in outputs.items():
         text = value or ""
-        if "\n" in text or "\r" in text:
-            delimiter = f"ghadelimiter_{os.urandom(8).hex()}"
+        if "\r" in text:
+            raise UsageError(f"cannot write {name} to {OUTPUT_ENV}: its value holds a CR")
+        if "\n" in text:
+            delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
+            while delimiter in text:  # pragma: no cover - 128 random bits
+                delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
             lines.append(f"{name}<<{delimiter}\n{text}\n{delimiter}\n")
         else:
             lines.append(f"{name}={text}\n")
     return "".join(lines)
+
+
+def markdown_code(text: str) -> str:
+    """The ``$GITHUB_STEP_SUMMARY`` encoder: ``text`` as one Markdown code span, which shows
+    every character as written (no link, emphasis, table cell or HTML): controls escaped so
+    it stays on one line, fenced by more backticks than any run inside it (CommonMark)."""
+    clean = printable(text)
+    longest = max((len(run) for run in re.findall(r"`+", clean)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if clean.startswith("`") or clean.endswith("`") or not clean.strip() else ""
+    return f"{fence}{pad}{clean}{pad}{fence}"
 
 
 def write_step_outputs(
@@ -72,8 +90,10 @@ def step_outputs(env: Mapping[str, str], result: Installed) -> list[str]:
         "sha256": result.sha256,
     }
     verb = "already installed" if result.reused else "installed"
+    code = markdown_code
     summary = (
-        f"Codex `{result.version}` {verb} ({result.target}, from {result.source}) at "
-        f"`{result.bin_link}`" + (f", sha256 `{result.sha256}`" if result.sha256 else "")
+        f"Codex {code(result.version)} {verb} ({code(result.target)}, from "
+        f"{code(result.source)}) at {code(str(result.bin_link))}"
+        + (f", sha256 {code(result.sha256)}" if result.sha256 else "")
     )
     return write_step_outputs(env, outputs, summary)

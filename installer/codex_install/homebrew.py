@@ -37,6 +37,9 @@ _CASK_SHA_KEYS: dict[str, str] = {
     "aarch64-unknown-linux-musl": "arm64_linux",
     "x86_64-unknown-linux-musl": "x86_64_linux",
 }
+# Every value a template takes from a manifest (version, urls, digests, ``verified:``) goes in
+# through ruby_string, already quoted; the only other substitutions are this module's own
+# constants (the release url prefix, archive patterns, stanzas).
 # Every cask zaps with ``rmdir`` as upstream does: ~/.codex holds the user's sessions and
 # credentials, so it goes only once it is empty, never to the trash.
 CASK_TEMPLATE = Template("""\
@@ -44,16 +47,16 @@ cask "codex" do
   arch arm: "aarch64", intel: "x86_64"
   os macos: "apple-darwin", linux: "unknown-linux-musl"
 
-  version "${version}"
-  sha256 arm:          "${sha256_arm}",
-         intel:        "${sha256_intel}",
-         arm64_linux:  "${sha256_arm64_linux}",
-         x86_64_linux: "${sha256_x86_64_linux}"
+  version ${version}
+  sha256 arm:          ${sha256_arm},
+         intel:        ${sha256_intel},
+         arm64_linux:  ${sha256_arm64_linux},
+         x86_64_linux: ${sha256_x86_64_linux}
 
   url "${release_url}/rust-v#{version}/${archive}"
   name "Codex"
-  desc "${desc}"
-  homepage "${homepage}"
+  desc ${desc}
+  homepage ${homepage}
 
   livecheck do
     url :url
@@ -71,9 +74,9 @@ end
 
 FORMULA_TEMPLATE = Template("""\
 class Codex < Formula
-  desc "${desc}"
-  homepage "${homepage}"
-  version "${version}"
+  desc ${desc}
+  homepage ${homepage}
+  version ${version}
   license "Apache-2.0"
 
   livecheck do
@@ -84,23 +87,23 @@ class Codex < Formula
 ${depends_on}
   on_macos do
     on_arm do
-      url "${url_aarch64_apple_darwin}"
-      sha256 "${sha256_aarch64_apple_darwin}"
+      url ${url_aarch64_apple_darwin}
+      sha256 ${sha256_aarch64_apple_darwin}
     end
     on_intel do
-      url "${url_x86_64_apple_darwin}"
-      sha256 "${sha256_x86_64_apple_darwin}"
+      url ${url_x86_64_apple_darwin}
+      sha256 ${sha256_x86_64_apple_darwin}
     end
   end
 
   on_linux do
     on_arm do
-      url "${url_aarch64_unknown_linux_musl}"
-      sha256 "${sha256_aarch64_unknown_linux_musl}"
+      url ${url_aarch64_unknown_linux_musl}
+      sha256 ${sha256_aarch64_unknown_linux_musl}
     end
     on_intel do
-      url "${url_x86_64_unknown_linux_musl}"
-      sha256 "${sha256_x86_64_unknown_linux_musl}"
+      url ${url_x86_64_unknown_linux_musl}
+      sha256 ${sha256_x86_64_unknown_linux_musl}
     end
   end
 
@@ -124,33 +127,33 @@ cask "codex" do
   arch arm: "aarch64", intel: "x86_64"
   os macos: "apple-darwin", linux: "unknown-linux-musl"
 
-  version "${version}"
+  version ${version}
 
   on_macos do
     on_arm do
-      sha256 "${sha256_aarch64_apple_darwin}"
-      url "${url_aarch64_apple_darwin}"${verified}
+      sha256 ${sha256_aarch64_apple_darwin}
+      url ${url_aarch64_apple_darwin}${verified}
     end
     on_intel do
-      sha256 "${sha256_x86_64_apple_darwin}"
-      url "${url_x86_64_apple_darwin}"${verified}
+      sha256 ${sha256_x86_64_apple_darwin}
+      url ${url_x86_64_apple_darwin}${verified}
     end
   end
 
   on_linux do
     on_arm do
-      sha256 "${sha256_aarch64_unknown_linux_musl}"
-      url "${url_aarch64_unknown_linux_musl}"${verified}
+      sha256 ${sha256_aarch64_unknown_linux_musl}
+      url ${url_aarch64_unknown_linux_musl}${verified}
     end
     on_intel do
-      sha256 "${sha256_x86_64_unknown_linux_musl}"
-      url "${url_x86_64_unknown_linux_musl}"${verified}
+      sha256 ${sha256_x86_64_unknown_linux_musl}
+      url ${url_x86_64_unknown_linux_musl}${verified}
     end
   end
 
   name "Codex"
-  desc "${desc}"
-  homepage "${homepage}"
+  desc ${desc}
+  homepage ${homepage}
 
   livecheck do
     url :homepage
@@ -231,6 +234,25 @@ _LAYOUTS: dict[str, _LayoutStanzas] = {
         formula_install=_FORMULA_INSTALL_NPM,
     ),
 }
+
+
+def ruby_string(value: str) -> str:
+    """``value`` as a double-quoted Ruby string literal that evaluates to exactly ``value`` and
+    runs nothing: ``"`` and ``\\`` are escaped, ``#`` too (``#{…}``, ``#$x``, ``#@x`` would
+    interpolate), and everything outside printable ASCII becomes a ``\\u{…}`` escape, so no
+    newline, control or bidi character reaches the file."""
+    out = ['"']
+    for char in value:
+        if char in '"\\#':
+            out.append("\\" + char)
+        elif " " <= char <= "~":
+            out.append(char)
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise UsageError(f"cannot write {value!r} as Ruby: it holds a lone surrogate")
+        else:
+            out.append(f"\\u{{{ord(char):x}}}")
+    out.append('"')
+    return "".join(out)
 
 
 def archive_name(target: str, layout: str, version: str = "") -> str:
@@ -314,10 +336,10 @@ def pinned_urls(
     return {t: assets[t].url or archive_url(manifest.version, t, layout) for t in SUPPORTED_TARGETS}
 
 
-def _on_github(manifest: Manifest, urls: Mapping[str, str], layout: str) -> bool:
+def _on_github(version: str, urls: Mapping[str, str], layout: str) -> bool:
     """Whether the urls are the GitHub release's own, which the short cask spells out."""
     return layout != "npm" and all(
-        url == archive_url(manifest.version, t, layout) for t, url in urls.items()
+        url == archive_url(version, t, layout) for t, url in urls.items()
     )
 
 
@@ -330,56 +352,86 @@ def verified(urls: Iterable[str]) -> str | None:
     return posixpath.commonpath([posixpath.dirname(u) for u in bare]) + "/"
 
 
+@dataclass(frozen=True)
+class Pin:
+    """What Homebrew downloads for one target: the url and its sha256."""
+
+    url: str
+    sha256: str
+
+
+def _pins(manifest: Manifest, layout: str, kind: Kind) -> dict[str, Pin]:
+    assets = homebrew_assets(manifest, layout, kind)
+    urls = pinned_urls(manifest, assets, layout)
+    return {t: Pin(urls[t], assets[t].sha256) for t in SUPPORTED_TARGETS}
+
+
 def render_cask(manifest: Manifest, layout: str = "package") -> str:
     """The ``codex`` cask of SPEC §8 for ``layout``, with the urls the manifest pins;
     deterministic for a given manifest."""
-    assets = homebrew_assets(manifest, layout, "cask")
+    return cask_source(manifest.version, _pins(manifest, layout, "cask"), layout)
+
+
+def render_formula(manifest: Manifest, layout: str = "package") -> str:
+    """A ``Codex`` formula (for a tap) with one url+sha256 per OS/arch block."""
+    return formula_source(manifest.version, _pins(manifest, layout, "formula"), layout)
+
+
+def cask_source(version: str, pins: Mapping[str, Pin], layout: str) -> str:
+    """The cask's text for values already checked (:func:`render_cask` checks them); each
+    value goes in through :func:`ruby_string`."""
     stanzas = _stanzas(layout)
-    urls = pinned_urls(manifest, assets, layout)
+    urls = {t: pins[t].url for t in SUPPORTED_TARGETS}
     common = {
-        "version": manifest.version,
-        "desc": DESC,
-        "homepage": HOMEPAGE,
+        "version": ruby_string(version),
+        "desc": ruby_string(DESC),
+        "homepage": ruby_string(HOMEPAGE),
         "depends_on": stanzas.cask_depends_on,
         "binary": stanzas.cask_binary,
         "executable": stanzas.cask_executable,
     }
-    if _on_github(manifest, urls, layout):
+    if _on_github(version, urls, layout):
         return CASK_TEMPLATE.substitute(
             **common,
-            **{f"sha256_{_CASK_SHA_KEYS[t]}": assets[t].sha256 for t in SUPPORTED_TARGETS},
+            **{
+                f"sha256_{_CASK_SHA_KEYS[t]}": ruby_string(pins[t].sha256)
+                for t in SUPPORTED_TARGETS
+            },
             release_url=RELEASE_URL,
             archive=stanzas.cask_archive,
         )
     where = verified(urls.values())
     return BLOCKS_CASK_TEMPLATE.substitute(
         **common,
-        **{f"sha256_{t.replace('-', '_')}": assets[t].sha256 for t in SUPPORTED_TARGETS},
-        **{f"url_{t.replace('-', '_')}": urls[t] for t in SUPPORTED_TARGETS},
-        verified=f',\n          verified: "{where}"' if where else "",
+        **_per_target(pins),
+        verified=f",\n          verified: {ruby_string(where)}" if where else "",
     )
 
 
-def render_formula(manifest: Manifest, layout: str = "package") -> str:
-    """A ``Codex`` formula (for a tap) with one url+sha256 per OS/arch block."""
-    assets = homebrew_assets(manifest, layout, "formula")
+def formula_source(version: str, pins: Mapping[str, Pin], layout: str) -> str:
+    """The formula's text for values already checked (:func:`render_formula` checks them);
+    each value goes in through :func:`ruby_string`."""
     stanzas = _stanzas(layout)
-    urls = pinned_urls(manifest, assets, layout)
-    per_target: dict[str, str] = {}
-    for target in SUPPORTED_TARGETS:
-        key = target.replace("-", "_")
-        per_target[f"url_{key}"] = urls[target]
-        per_target[f"sha256_{key}"] = assets[target].sha256
+    urls = {t: pins[t].url for t in SUPPORTED_TARGETS}
     return FORMULA_TEMPLATE.substitute(
-        desc=DESC,
-        homepage=HOMEPAGE,
-        version=manifest.version,
+        desc=ruby_string(DESC),
+        homepage=ruby_string(HOMEPAGE),
+        version=ruby_string(version),
         # github_latest needs a GitHub url: the stable url is one only on GitHub itself.
-        livecheck_url=":stable" if _on_github(manifest, urls, layout) else ":homepage",
+        livecheck_url=":stable" if _on_github(version, urls, layout) else ":homepage",
         depends_on=stanzas.formula_depends_on,
         install=stanzas.formula_install,
-        **per_target,
+        **_per_target(pins),
     )
+
+
+def _per_target(pins: Mapping[str, Pin]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for target in SUPPORTED_TARGETS:
+        key = target.replace("-", "_")
+        values[f"url_{key}"] = ruby_string(pins[target].url)
+        values[f"sha256_{key}"] = ruby_string(pins[target].sha256)
+    return values
 
 
 def render_homebrew(manifest: Manifest, *, kind: str = "cask", layout: str = "package") -> str:

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Literal
 
 from codex_install.errors import FilesystemError, NotFoundError, UsageError
-from codex_install.fs import atomic_symlink, make_dirs, remove_tree, replace_dir
+from codex_install.fs import (
+    UnreadableFileError,
+    atomic_symlink,
+    make_dirs,
+    read_regular,
+    remove_tree,
+    replace_dir,
+)
 from codex_install.paths import Paths
 from codex_install.versions import version_key
 
@@ -383,10 +390,27 @@ def write_package_json(
     (release_dir / "codex-package.json").write_text(json.dumps(data, indent=2) + "\n")
 
 
+STATE_CAP = 1 << 20  # a receipt or codex-package.json is a few hundred bytes
+
+
+def read_state_json(path: Path, what: str) -> object:
+    """The JSON value of a small file of a release (its receipt, its ``codex-package.json``),
+    None when there is none. Read as every state file is (``fs.read_regular``: no FIFO, device
+    or oversized file); raises UnreadableFileError, or ValueError when it is no JSON."""
+    data = read_regular(path, STATE_CAP, what=what)
+    if data is None:
+        return None
+    try:
+        return json.loads(data)
+    except RecursionError as err:  # nested for ever: no JSON we wrote
+        raise ValueError(f"{what} nests too deeply") from err
+
+
 def installed_layout(release_dir: Path) -> Literal["package", "legacy"]:
     """Which kind of archive an installed release came from (see write_package_json)."""
     try:
-        data = json.loads((release_dir / "codex-package.json").read_text())
-        return "legacy" if data.get("installedFrom") == "legacy" else "package"
-    except (OSError, ValueError, AttributeError):
+        data = read_state_json(release_dir / "codex-package.json", "codex-package.json")
+    except (UnreadableFileError, ValueError):
         return "package"
+    legacy = isinstance(data, dict) and data.get("installedFrom") == "legacy"
+    return "legacy" if legacy else "package"

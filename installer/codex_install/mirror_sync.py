@@ -4,11 +4,13 @@ so that a web server serving the directory never shows a half-written release.""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -19,9 +21,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from codex_install import verify
 from codex_install.errors import FilesystemError
-from codex_install.fs import atomic_write_text, replace_dir
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular, replace_dir
 from codex_install.http.download import fetch_to_file
-from codex_install.manifest import build_manifest, manifest_filename, render_manifest
+from codex_install.http.limits import RELEASE_JSON_CAP, SUMS_CAP
+from codex_install.manifest import build_manifest, check_url, manifest_filename, render_manifest
 from codex_install.models import Asset, Layout, ManifestAsset, Release, Selection
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci import source as oci_source
@@ -32,8 +35,7 @@ from codex_install.sources.release import select_asset
 from codex_install.versions import version_key
 
 if TYPE_CHECKING:
-    import httpx
-
+    from codex_install.http.network import Network
     from codex_install.sources.oci.credentials import RegistryConfig
 
 
@@ -87,6 +89,10 @@ def plan(release: Release, targets: Sequence[str]) -> tuple[list[Asset], Asset |
         chosen.append(sel.archive)
         if sel.sums is not None:
             sums = sel.sums
+    for asset in [*chosen, *([sums] if sums else [])]:
+        # A mirror is what manifests are generated from: its urls are held to the same rule,
+        # before anything is downloaded.
+        check_url(asset.url, f"the {release.source} url of {asset.name}")
     return chosen, sums
 
 
@@ -95,7 +101,7 @@ def sync(
     targets: Sequence[str],
     output: Path,
     *,
-    client: httpx.Client,
+    client: Network,
     is_latest: bool,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,
@@ -137,12 +143,14 @@ def fetch_verified(
     sums_asset: Asset | None,
     staging: Path,
     *,
-    client: httpx.Client,
+    client: Network,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,
+    present: Callable[[str, int], bool] | None = None,
 ) -> list[SyncedAsset]:
     """Download the SUMS file (first) and the archives into ``staging``, each checked against
-    every digest the release publishes for it."""
+    every digest the release publishes for it. An archive for which ``present(sha256, size)``
+    says the destination already holds exactly those bytes is not downloaded (nor written)."""
     synced: list[SyncedAsset] = []
     sums: dict[str, str] | None = None
     if sums_asset is not None:
@@ -153,10 +161,14 @@ def fetch_verified(
             check=partial(verify.check_stream, sums_asset.name, sha256=sums_asset.sha256),
             sleep=sleep,
         )
-        sums = verify.parse_sums((staging / sums_asset.name).read_text(encoding="utf-8"))
+        sums = verify.parse_sums(_read_text(staging / sums_asset.name, SUMS_CAP, "SUMS file"))
         synced.append(SyncedAsset(sums_asset.name, d.size, d.sha256))
     for asset in archives:
         expected = _expected(asset, sums)
+        if present is not None and asset.size is not None and present(expected, asset.size):
+            notice(f"  {asset.name} (already there)")
+            synced.append(SyncedAsset(asset.name, asset.size, expected))
+            continue
         notice(f"  {asset.name}")
         check = partial(verify.check_stream, asset.name, sha256=expected)
         d = fetch_to_file(client, asset, staging / asset.name, check=check, sleep=sleep)
@@ -175,10 +187,10 @@ def _carry_over(
     target at a time must not take the others away. Each is re-hashed first and kept only when
     it still matches both the mirror's release.json and the release itself."""
     try:
-        doc = json.loads((final / "release.json").read_text(encoding="utf-8"))
+        doc = json.loads(_read_text(final / "release.json", RELEASE_JSON_CAP, "release.json"))
         entries = doc.get("assets") if doc.get("tag_name") == release.tag else None
-    except (OSError, ValueError, AttributeError):
-        return []
+    except (FilesystemError, ValueError, AttributeError, RecursionError):
+        return []  # nothing earlier worth keeping: this sync writes it anew
     published = {a.name: a for a in release.assets}
     kept: list[SyncedAsset] = []
     for entry in entries if isinstance(entries, list) else []:
@@ -220,13 +232,29 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 
 def _hash_file(path: Path) -> tuple[int, str]:
+    """Size and sha256 of an earlier archive: a regular file, opened without blocking (a FIFO
+    planted in the output is an OSError here, not a hang)."""
     digest = hashlib.sha256()
     size = 0
-    with open(path, "rb") as f:
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
         while chunk := f.read(1 << 20):
             digest.update(chunk)
             size += len(chunk)
     return size, digest.hexdigest()
+
+
+def _read_text(path: Path, cap: int, what: str) -> str:
+    """A file of the mirror tree, read as every state file is (fs.read_regular)."""
+    try:
+        data = read_regular(path, cap, what=what)
+    except UnreadableFileError as err:
+        raise FilesystemError(err.message) from err
+    if data is None:
+        raise FilesystemError(f"{what} {path} is missing")
+    return data.decode("utf-8", errors="replace")
 
 
 def _expected(asset: Asset, sums: dict[str, str] | None) -> str:
@@ -244,8 +272,8 @@ def _newer_than_channel(output: Path, release: Release) -> bool:
         return False
     channel = output / "channels" / "latest"
     try:
-        tag = json.loads(channel.read_text()).get("tag_name", "")
-    except (OSError, ValueError, AttributeError):
+        tag = json.loads(_read_text(channel, RELEASE_JSON_CAP, "channel")).get("tag_name", "")
+    except (FilesystemError, ValueError, AttributeError, RecursionError):
         return True
     current = str(tag).removeprefix("rust-v")
     return version_key(release.version) > version_key(current)
@@ -284,7 +312,7 @@ def sync_oci(
     targets: Sequence[str],
     url: str,
     *,
-    client: httpx.Client,
+    client: Network,
     registry: RegistryConfig,
     is_latest: bool,
     mount_from: str | None = None,
@@ -295,13 +323,28 @@ def sync_oci(
     the SUMS file and the release's TOML manifest to the registry repository ``url``."""
     selections = [select_asset(release, t) for t in targets]
     archives, sums_asset = plan(release, targets)
-    target = oci_source.connect(client, url, registry, sleep=sleep, what="the --output registry")
+    target = oci_source.connect(
+        client.client(),
+        url,
+        registry,
+        sleep=sleep,
+        what="the --output registry",
+        seconds=(client.plan.metadata_s, client.plan.download_s),
+    )
     with tempfile.TemporaryDirectory(prefix="codex-oci-") as tmp:
         staging = Path(tmp)
         synced = {
             s.name: s
             for s in fetch_verified(
-                archives, sums_asset, staging, client=client, sleep=sleep, notice=notice
+                archives,
+                sums_asset,
+                staging,
+                client=client,
+                sleep=sleep,
+                notice=notice,
+                # A registry is content-addressed: a blob named by the release's sha256, of
+                # its size, is those bytes. A re-sync downloads no archive twice either.
+                present=lambda sha256, size: target.blob_size(f"sha256:{sha256}") == size,
             )
         }
         files = [_oci_file(staging, synced[s.archive.name], s) for s in selections]

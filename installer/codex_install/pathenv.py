@@ -72,11 +72,11 @@ def identify(path: Path, real: Path, head: bytes, *, dangling: bool = False) -> 
     if any(m in where for m in ("/node_modules/", "/.nvm/", "/lib/npm/")):
         return Owner("npm", _NPM)
     if dangling or f"{os.sep}packages{os.sep}standalone{os.sep}" in str(real):
-        return Owner("standalone", f"rm {path}")  # a link, not a file of another tool
+        return Owner("standalone", f"rm {sh_quote(str(path))}")  # a link, not another tool's
     return Owner(
         "unknown",
-        f"the package manager that installed {path} (see `ls -l {path}`), or move its "
-        "directory after the bin dir on PATH",
+        f"the package manager that installed {path} (see `ls -l {sh_quote(str(path))}`), or "
+        "move its directory after the bin dir on PATH",
     )
 
 
@@ -188,7 +188,13 @@ def path_line(bin_dir: Path, profile: Path) -> str:
     backticks, quotes) can run code when the profile is sourced."""
     if profile.name == "config.fish":
         return f"fish_add_path {fish_quote(str(bin_dir))}"
-    return f'export PATH={shlex.quote(str(bin_dir))}:"$PATH"'
+    return f'export PATH={sh_quote(str(bin_dir))}:"$PATH"'
+
+
+def sh_quote(text: str) -> str:
+    """The POSIX shell encoder (sh, bash, zsh, dash) of every word we write or print for a
+    shell: single quotes, ``'`` spelled ``'"'"'``."""
+    return shlex.quote(text)
 
 
 def fish_quote(text: str) -> str:

@@ -251,8 +251,11 @@ def _route(*, no_login: bool, forced: bool, interactive: bool, has_key: bool) ->
 
 
 def _offer_login(flow: _Flow, key: ApiKey | None, *, poisoned: bool) -> SignInResult:
+    from codex_install.auth.codexconfig import read_codex_config
+
     browser = has_local_browser(flow.env, flow.platform)
-    choice = ask_choice(key, browser, flow.prompt_in, flow.prompt_out)
+    forced = read_codex_config(flow.paths.codex_home).forced_login_method
+    choice = ask_choice(key, browser, flow.prompt_in, flow.prompt_out, forced=forced)
     if choice == "no":
         return SignInResult(
             "poisoned" if poisoned else "declined",
@@ -269,25 +272,38 @@ def _offer_login(flow: _Flow, key: ApiKey | None, *, poisoned: bool) -> SignInRe
     return _interactive_login(flow, device=choice == "device")
 
 
-def menu(key: ApiKey | None, browser: bool) -> tuple[list[tuple[Choice, str]], int]:
+def menu(
+    key: ApiKey | None, browser: bool, forced: str | None = None
+) -> tuple[list[tuple[Choice, str]], int]:
     """The numbered choices (pure) and the default's number: the browser where one opens in
-    front of the user, the device code elsewhere (SSH, no display)."""
+    front of the user, the device code elsewhere (SSH, no display). Codex's
+    ``forced_login_method`` ("chatgpt" or "api") leaves out the ways it would refuse."""
     key_label = (
         f"Use the API key in ${key[0]}" if key is not None else "Paste an API key (not shown)"
     )
-    options: list[tuple[Choice, str]] = [
+    chatgpt: list[tuple[Choice, str]] = [
         ("browser", "Sign in with ChatGPT in your browser (opens your browser)"),
         ("device", "Sign in with ChatGPT by device code (shows a code to enter elsewhere)"),
-        ("key", key_label),
-        ("no", "Not now"),
     ]
-    return options, 1 if browser else 2
+    api: list[tuple[Choice, str]] = [("key", key_label)]
+    ways = chatgpt if forced == "chatgpt" else api if forced == "api" else chatgpt + api
+    options = [*ways, ("no", "Not now")]
+    default = "browser" if browser else "device"
+    return options, next((n for n, (c, _) in enumerate(options, 1) if c == default), 1)
 
 
-def ask_choice(key: ApiKey | None, browser: bool, prompt_in: TextIO, prompt_out: TextIO) -> Choice:
+def ask_choice(
+    key: ApiKey | None,
+    browser: bool,
+    prompt_in: TextIO,
+    prompt_out: TextIO,
+    *,
+    forced: str | None = None,
+) -> Choice:
     """Codex's own three ways to sign in, as a numbered prompt; Enter takes the default, EOF
     (nobody there after all) is "not now"; y/n and k are still understood."""
-    options, default = menu(key, browser)
+    options, default = menu(key, browser, forced)
+    offered = {choice for choice, _ in options}
     prompt_out.write("Sign in to Codex:\n")
     for number, (_, label) in enumerate(options, 1):
         prompt_out.write(f"  {number}) {label}\n")
@@ -300,7 +316,9 @@ def ask_choice(key: ApiKey | None, browser: bool, prompt_in: TextIO, prompt_out:
             return "no"
         answer = line.strip().lower()
         words: dict[str, Choice] = {"y": options[default - 1][0], "yes": options[default - 1][0]}
-        words.update({"n": "no", "no": "no", "k": "key", "key": "key"})
+        words.update({"n": "no", "no": "no"})
+        if "key" in offered:
+            words.update({"k": "key", "key": "key"})
         if answer == "":
             return options[default - 1][0]
         if answer in words:

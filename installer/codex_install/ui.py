@@ -118,8 +118,6 @@ class Reporter:
     # config.color_choice: "always"/"never" decide; "auto" leaves it to the terminal and
     # no_color.
     color: str = "auto"
-    # Every line printed, as printed (quick.py replays a no-op's lines from them).
-    transcript: list[str] = field(default_factory=list, repr=False)
     # A progress line without its newline yet (a download of unknown size never says it is
     # done): the next message ends it first instead of overwriting it.
     _open_line: bool = field(default=False, init=False, repr=False)
@@ -150,7 +148,6 @@ class Reporter:
             self.stream.write("\n")
         line = printable(message)
         print(line, file=self.stream, flush=True)
-        self.transcript.append(line)
 
     def progress(self, name: str, total: int | None) -> Update | None:
         """A progress callback: the redrawn line on a TTY, heartbeat lines elsewhere."""
@@ -206,3 +203,22 @@ class Reporter:
             self.info(f"  {name}: {_mb(done)}{of} at {rate:.1f} MB/s")
 
         return update
+
+
+# The npm fallback is news, not a failure: one warning line, said once a run.
+_FALLBACK = "falling back to the npm registry"
+
+
+def notices(reporter: Reporter) -> Callable[[str], None]:
+    """A command's notices: the npm fallback's as one ``warning:`` line, once a run; the
+    rest as they are."""
+    said: set[str] = set()
+
+    def notice(message: str) -> None:
+        if _FALLBACK not in message:
+            reporter.info(message)
+        elif _FALLBACK not in said:
+            said.add(_FALLBACK)
+            reporter.warn(message)
+
+    return notice

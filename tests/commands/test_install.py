@@ -84,7 +84,8 @@ def test_in_github_actions_step_outputs_and_a_summary_line_are_written(env, serv
         f"sha256={digest}",
     ]
     assert summary.read_text() == (
-        f"Codex `0.169.0` installed ({TARGET}, from github) at `{bin_link}`, sha256 `{digest}`\n"
+        f"Codex `0.169.0` installed (`{TARGET}`, from `github`) at `{bin_link}`, "
+        f"sha256 `{digest}`\n"
     )
     assert json.loads(result.stdout)["github_actions"] == ["GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"]
 

@@ -103,6 +103,7 @@ class FakeRegistry:
                 "linux-x64": TARGET,
                 "linux-arm64": "aarch64-unknown-linux-musl",
                 "darwin-arm64": "aarch64-apple-darwin",
+                "darwin-x64": "x86_64-apple-darwin",
             }[platform]
             full = f"{version}-{platform}"
             data = npm_tarball(version, target, platform, script=script)

@@ -1,11 +1,13 @@
 """Streaming decompression of gzip and zstd, with truncation and garbage told apart from a
-complete stream (zstd's reader alone cannot: hence the frame walker)."""
+complete stream (zstd's decoder alone cannot: hence the frame walker)."""
 
 from __future__ import annotations
 
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import Protocol
 
 from codex_install.archive.spec import ArchiveFormat, corrupt
 
@@ -99,8 +101,9 @@ def gunzip(read: Read, inflate: ModuleType = _INFLATE) -> Iterator[bytes]:
 class ZstdFrameWalker:
     """Follows zstd frame and block headers over the compressed bytes, skipping contents.
 
-    zstandard's stream_reader returns EOF quietly on a cut-off frame; this tells a complete
-    stream (every frame reached its last block and checksum) from a truncated one.
+    A zstd decoder waits quietly for the rest of a cut-off frame, and a stream cut right after
+    a frame's header has decoded nothing yet; this tells a complete stream (every frame reached
+    its last block and checksum) from a truncated one.
     """
 
     def __init__(self) -> None:
@@ -179,34 +182,55 @@ class ZstdFrameWalker:
             self._expect(3, self._block, skip=skip)
 
 
-class _Emit:
-    """The file-like ``write`` zstandard's stream_writer pushes each decoded chunk into."""
+class _Decompressor(Protocol):
+    """One zstd frame's decoder: ``compression.zstd.ZstdDecompressor`` (PEP 784) on 3.14+,
+    ``backports.zstd``'s below: the same API."""
 
-    def __init__(self, emit: Emit) -> None:
-        self.write_chunk = emit
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def needs_input(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
+    def decompress(self, data: bytes, max_length: int = -1) -> bytes: ...
 
-    def write(self, data: bytes) -> int:
-        self.write_chunk(data)
-        return len(data)
+
+def _decode(
+    frame: _Decompressor, data: bytes, emit: Emit, new: Callable[[], _Decompressor]
+) -> _Decompressor:
+    """Pushes what ``data`` decodes to, at most ``_CHUNK`` bytes at a time, across frame
+    boundaries (a decoder ends with its frame; the next frame gets a new one); returns the
+    decoder of the frame the next bytes belong to."""
+    while True:
+        out = frame.decompress(data, _CHUNK)
+        data = b""
+        if out:
+            emit(out)
+        if frame.eof:
+            data = frame.unused_data
+            frame = new()
+            if not data:
+                return frame
+        elif frame.needs_input:
+            return frame
 
 
 def unzstd(read: Read, emit: Emit) -> None:
     """Network chunks go straight into the decoder, which pushes at most ``_CHUNK`` bytes at a
-    time into ``emit``: no reader shim in between, and a bomb never piles up in memory."""
+    time into ``emit``: a bomb never piles up in memory."""
     # Imported on first use: the CLI's cold start (`--version`, `--help`) loads no zstd stack.
-    import zstandard
+    if sys.version_info >= (3, 14):
+        from compression.zstd import ZstdDecompressor, ZstdError
+    else:
+        from backports.zstd import ZstdDecompressor, ZstdError
 
     walker = ZstdFrameWalker()
-    writer = zstandard.ZstdDecompressor().stream_writer(
-        _Emit(emit),  # type: ignore[arg-type]  # any object with write() will do
-        write_size=_CHUNK,
-        closefd=False,
-    )
+    frame: _Decompressor = ZstdDecompressor()
     try:
         for chunk in iter(read, b""):
             walker.update(chunk)  # first: an HTML page or garbage is named as such
-            writer.write(chunk)
-    except zstandard.ZstdError as e:
+            frame = _decode(frame, chunk, emit, ZstdDecompressor)
+    except ZstdError as e:
         raise corrupt(f"bad zstd data ({e})") from e
     if not walker.complete:
         raise corrupt("zstd stream ended early" if walker.started else "empty download")

@@ -23,9 +23,15 @@ from types import TracebackType
 
 from codex_install.archive.admission import Admission
 from codex_install.archive.decompress import decompress
-from codex_install.archive.spec import ExtractResult, ExtractSpec, Member, Planned
+from codex_install.archive.spec import (
+    ExtractResult,
+    ExtractSpec,
+    Member,
+    Planned,
+    resource_exhausted,
+)
 from codex_install.archive.tar import Blocks, read_members
-from codex_install.archive.writer import Writer, check_symlinks
+from codex_install.archive.writer import Writer
 from codex_install.errors import UsageError
 
 _PIPE_LIMIT = 4 << 20  # bytes buffered per pipe before the writer side blocks
@@ -118,7 +124,7 @@ def _extract(chunks: Iterator[bytes], dest: Path, spec: ExtractSpec) -> ExtractR
         writer.close()
     admission.count_trailing(blocks.drain())
     admission.check_complete()
-    check_symlinks(dest, admission.symlinks)
+    admission.check_symlink_chains()
     return ExtractResult(admission.files, admission.unpacked, dest / "bin" / "codex")
 
 
@@ -201,6 +207,10 @@ class StreamExtractor:
             raise self._error
 
     def _fail(self, error: BaseException | None) -> None:
+        exhausted = resource_exhausted(error) if error is not None else None
+        if exhausted is not None:
+            exhausted.__cause__ = error
+            error = exhausted
         with self._lock:
             if self._error is None and error is not None:
                 self._error = error

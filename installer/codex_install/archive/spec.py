@@ -3,6 +3,7 @@ and the two errors an archive can earn (unsafe, or truncated/corrupt)."""
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,12 @@ Kind = Literal["file", "dir", "symlink", "hardlink", "device", "unsupported"]
 BLOCK = 512  # tar streams are whole blocks of this size
 ENTRYPOINT = ("bin", "codex")
 MAX_UNPACKED = 4 * 1024**3
+# Codex's package is 5 levels deep and holds a few dozen entries: these caps are generous, and
+# they bound what one hostile entry (a 1 MiB pax path) or many (a wide tree) can cost.
+MAX_NAME = 4096  # characters of an entry name or link target, as PATH_MAX
+MAX_DEPTH = 32  # path components of an entry
+MAX_ENTRIES = 65536
+MAX_SYMLINK_HOPS = 40  # per resolution, as the kernel's SYMLOOP_MAX
 
 _SUFFIXES: tuple[tuple[str, ArchiveFormat], ...] = (
     (".tar.gz", "tar.gz"),
@@ -88,6 +95,24 @@ def unsafe(name: str, problem: str) -> UnsafeArchiveError:
 def too_big(limit: int, where: str = "") -> UnsafeArchiveError:
     """Over the unpacked cap; ``where`` says at which point of the stream, in parentheses."""
     return UnsafeArchiveError(f"archive unpacks to more than {limit} bytes{where}")
+
+
+# Out of fds, memory or name length while extracting: what an archive built to exhaust us earns.
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENAMETOOLONG})
+
+
+def resource_exhausted(err: BaseException) -> UnsafeArchiveError | None:
+    """The unsafe-archive error (exit 5) for a resource error raised while extracting — out of
+    memory, recursion, file descriptors — or None for any other error."""
+    if isinstance(err, OSError) and err.errno in _RESOURCE_ERRNOS:
+        what = err.strerror or "a resource"
+    elif isinstance(err, MemoryError):
+        what = "memory"
+    elif isinstance(err, RecursionError):
+        what = "recursion depth"
+    else:
+        return None
+    return UnsafeArchiveError(f"unsafe archive: extracting it exhausted {what}")
 
 
 def corrupt(detail: str, start: bytes = b"") -> VerificationError:

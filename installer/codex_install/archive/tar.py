@@ -138,16 +138,20 @@ def read_members(blocks: Blocks) -> Iterator[tuple[Member, int]]:
     """Yields each member and the size of its data, which the caller must consume (padding
     is handled here). Returns at the end-of-archive marker."""
     pax: dict[str, str] = {}
+    meta = 0  # bytes of extended headers before this entry: all of them together are capped
     while True:
         header = blocks.take(BLOCK)
         if header == _ZERO_BLOCK:
             return
         info = _header(header)
         if info.type in _META:
+            meta += info.size
+            if meta > _MAX_META:
+                raise corrupt("oversized tar extended headers")
             _read_meta(blocks, info, pax)
             continue
         member = _member(info, pax)
-        pax = {}
+        pax, meta = {}, 0
         size = member.size if member.kind == "file" else 0
         yield member, size
         blocks.skip(_padding(size))

@@ -6,42 +6,69 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
-from codex_install.archive.spec import Planned, unsafe
+from codex_install.archive.spec import Planned, resource_exhausted, unsafe
 from codex_install.errors import FilesystemError
 
-_MODE_MASK = 0o755  # setuid, setgid, sticky and group/other write never survive extraction
+OPEN_DIRS = 16  # directory fds held at once, whatever the number of directories
+_MODE_MASK = 0o755
+# setuid, setgid, sticky and group/other write never survive extraction
 
 
 class Writer:
-    """Writes planned entries below ``root``; holds one open fd per directory it made."""
+    """Writes planned entries below ``root``. Directory fds are kept in a small cache (the
+    most recently used :data:`OPEN_DIRS`, plus the root); a directory not in it is reached again
+    from its nearest cached ancestor, one ``O_NOFOLLOW`` open per component, in a loop."""
 
     def __init__(self, root: Path) -> None:
         try:
             self._root = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError as e:
             raise FilesystemError(f"cannot open staging directory {root}: {e.strerror}") from e
-        self._dirs: dict[tuple[str, ...], int] = {(): self._root}
+        self._dirs: OrderedDict[tuple[str, ...], int] = OrderedDict()
 
     def close(self) -> None:
         for fd in self._dirs.values():
             os.close(fd)
         self._dirs.clear()
+        if self._root >= 0:
+            os.close(self._root)
+            self._root = -1
 
     def dir_fd(self, path: tuple[str, ...], mode: int = 0o755) -> int:
+        """An fd of the directory ``path`` (made if missing), valid until the next call."""
+        if not path:
+            return self._root
         fd = self._dirs.get(path)
         if fd is not None:
+            self._dirs.move_to_end(path)
             return fd
-        parent = self.dir_fd(path[:-1])
-        with _os_errors(path):
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(path[-1], mode, dir_fd=parent)
-            flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-            fd = os.open(path[-1], flags, dir_fd=parent)
-        self._dirs[path] = fd
-        return fd
+        depth = len(path) - 1
+        while depth > 0 and path[:depth] not in self._dirs:
+            depth -= 1
+        parent = self._dirs[path[:depth]] if depth else self._root
+        opened: list[int] = []
+        try:
+            for i in range(depth, len(path)):
+                with _os_errors(path[: i + 1]):
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(path[i], mode, dir_fd=parent)
+                    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+                    parent = os.open(path[i], flags, dir_fd=parent)
+                opened.append(parent)
+        except BaseException:
+            for fd in opened:
+                os.close(fd)
+            raise
+        for fd in opened[:-1]:
+            os.close(fd)
+        self._dirs[path] = parent
+        if len(self._dirs) > OPEN_DIRS:
+            os.close(self._dirs.popitem(last=False)[1])
+        return parent
 
     def write_file(self, plan: Planned, mtime: int, data: Iterator[memoryview]) -> None:
         parent = self.dir_fd(plan.path[:-1])
@@ -69,15 +96,21 @@ class Writer:
 
     def hardlink(self, plan: Planned) -> None:
         source = tuple(plan.link.split("/"))
-        src_dir, dst_dir = self.dir_fd(source[:-1]), self.dir_fd(plan.path[:-1])
-        with _os_errors(plan.path):
-            os.link(
-                source[-1],
-                plan.path[-1],
-                src_dir_fd=src_dir,
-                dst_dir_fd=dst_dir,
-                follow_symlinks=False,
-            )
+        # Both fds must be live at once: the source's is duplicated before the second lookup
+        # may evict it from the cache.
+        src_dir = os.dup(self.dir_fd(source[:-1]))
+        try:
+            dst_dir = self.dir_fd(plan.path[:-1])
+            with _os_errors(plan.path):
+                os.link(
+                    source[-1],
+                    plan.path[-1],
+                    src_dir_fd=src_dir,
+                    dst_dir_fd=dst_dir,
+                    follow_symlinks=False,
+                )
+        finally:
+            os.close(src_dir)
 
 
 @contextlib.contextmanager
@@ -89,17 +122,9 @@ def _os_errors(path: tuple[str, ...]) -> Iterator[None]:
     except OSError as e:
         if e.errno in (errno.ELOOP, errno.ENOTDIR):
             raise unsafe(name, "path goes through a symlink or file") from e
+        exhausted = resource_exhausted(e)
+        if exhausted is not None:
+            raise exhausted from e
         raise FilesystemError(
             f"cannot write {name!r} in the staging directory: {e.strerror}"
         ) from e
-
-
-def check_symlinks(root: Path, links: list[tuple[str, ...]]) -> None:
-    """Links are checked one by one as they arrive; chains (a link through another link) can
-    only be judged once the tree is complete."""
-    real_root = os.path.realpath(root)
-    for link in links:
-        resolved = os.path.realpath(os.path.join(root, *link))
-        if os.path.commonpath([real_root, resolved]) != real_root:
-            name = "/".join(link)
-            raise unsafe(name, "symlink chain resolves outside the archive")

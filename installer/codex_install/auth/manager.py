@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_install.auth import refresh
-from codex_install.auth.account import account_response
+from codex_install.auth import refresh, routing
+from codex_install.auth.account import account_response, plan_type
+from codex_install.auth.codexconfig import CHATGPT_MODES, read_codex_config, restriction
 from codex_install.auth.credstore import FILE_STORE, STORE_KEY, credentials_store
 from codex_install.auth.ledger import (
     LEDGER_FILE,
@@ -33,13 +34,20 @@ from codex_install.auth.policy import (
 from codex_install.auth.state import SIGNED_OUT, CredentialState, credential_state
 from codex_install.auth.store import (
     AUTH_FILE,
+    EXTERNAL_MODES,
     AuthSnapshot,
     load_snapshot,
     merge_tokens,
     sweep_temp_files,
     write_auth,
 )
-from codex_install.errors import AuthFileError, FilesystemError, RefreshError
+from codex_install.errors import (
+    AccountReadError,
+    AuthFileError,
+    CodexInstallError,
+    FilesystemError,
+    RefreshError,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -47,6 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT_S = 60.0
+# Codex 0.171.0's account/updated reason once routing discovery is done for the signed-in owner.
+ROUTING_READY = "workspaceRoutingReady"
+PLAN_TYPE_REQUIRED = "plan type is required for chatgpt authentication"
 
 
 class AuthManager:
@@ -80,6 +91,9 @@ class AuthManager:
         self._warn = _stderr_line if warn is None else warn
         self._warned: set[str] = set()
         self._memory = Ledger()
+        # Workspace routing discovered, by (snapshot digest, workspace, chatgpt_base_url): one
+        # request per snapshot, as Codex caches it per auth generation. Failures are not kept.
+        self._routes: dict[tuple[str, str, str], dict[str, str]] = {}
 
     def close(self) -> None:
         if self._owns_client and self._client is not None:
@@ -121,15 +135,48 @@ class AuthManager:
         cached token is handed out (as Codex does): ``authToken: null`` means "sign in again"
         to a client, so it is kept for poisoned and signed-out states."""
         state, snapshot = self._status_state(force=refresh_token, proactive=include_token)
+        method = _method(state)
+        if snapshot is not None and method in CHATGPT_MODES and not _has_token_data(snapshot):
+            method = None  # as Codex: ChatGPT tokens without `last_refresh` give no status
         token: str | None = None
-        if include_token and snapshot is not None:
+        if include_token and snapshot is not None and method is not None:
             token = _usable_token(state, snapshot)
-        return {"authMethod": _method(state), "authToken": token, "requiresOpenaiAuth": True}
+        return {"authMethod": method, "authToken": token, "requiresOpenaiAuth": True}
 
-    def account_read(self, refresh_token: bool = False) -> dict[str, object]:
+    def account_read(self, refresh_token: bool = False, discover: bool = True) -> dict[str, object]:
+        """Codex's account/read; ``discover``: the workspace routing of a ChatGPT account too
+        (a backend request, once per snapshot), AccountReadError when it fails."""
         state, snapshot = self._status_state(force=refresh_token, proactive=False)
+        if snapshot is not None and state.kind == "signed_out":
+            if snapshot.mode == "apikey" and snapshot.data.get("OPENAI_API_KEY") == "":
+                return account_response("apikey", None)  # as Codex answers an empty key
+            if snapshot.mode in CHATGPT_MODES:
+                raise AccountReadError(PLAN_TYPE_REQUIRED, invalid_request=True)
         method = _method(state) if state.kind != "poisoned" else None
-        return account_response(method, snapshot.claims if snapshot is not None else None)
+        found = None
+        if discover and state.kind == "chatgpt" and snapshot is not None:
+            found = self._workspace_routing(snapshot)
+        claims = snapshot.claims if snapshot is not None else None
+        return account_response(method, claims, found)
+
+    def account_updated(self) -> dict[str, object] | None:
+        """The ``account/updated`` notification Codex sends once a connection is initialized
+        and routing discovery for the signed-in ChatGPT account succeeded; None otherwise (a
+        failed discovery is said by account/read, not here)."""
+        state, snapshot = self._status_state(force=False, proactive=False)
+        if state.kind != "chatgpt" or snapshot is None or snapshot.account_id is None:
+            return None
+        try:
+            if self._workspace_routing(snapshot) is None:
+                return None
+        except CodexInstallError as err:
+            log.info("workspace routing discovery: %s", err)
+            return None
+        return {
+            "authMode": state.method,
+            "planType": plan_type(state.plan),
+            "reason": ROUTING_READY,
+        }
 
     # --- internals ---
 
@@ -146,9 +193,42 @@ class AuthManager:
             snapshot = self._load_for_status()
         return self._state_of(snapshot, self._ledger(snapshot)), snapshot
 
+    def _workspace_routing(self, snapshot: AuthSnapshot) -> dict[str, str] | None:
+        account_id = snapshot.account_id
+        token = snapshot.token("access_token")
+        if account_id is None or token is None:
+            return None
+        base = read_codex_config(self.codex_home).chatgpt_base_url
+        key = (snapshot.digest, account_id, base)
+        if key not in self._routes:
+            seconds = min(routing.DISCOVERY_TIMEOUT_S, refresh.deadline_s(self._env))
+            try:
+                self._routes[key] = routing.discover(
+                    self._http(), base, token, account_id, seconds=seconds
+                )
+            except routing.Unauthorized:
+                return self._rediscover(snapshot)
+        return self._routes[key]
+
+    def _rediscover(self, snapshot: AuthSnapshot) -> dict[str, str] | None:
+        """A 401: as Codex, refresh once and ask again — under our rules (coalesced, poison,
+        backoff), so a backend that keeps answering 401 costs at most one token request."""
+        try:
+            self.ensure_fresh(force=True)
+        except (RefreshError, FilesystemError, AuthFileError) as err:
+            log.info("token refresh after a 401 skipped: %s", err)
+        current = self._load_for_status()
+        if current is None or current.digest == snapshot.digest:
+            raise routing.Unauthorized()
+        state = self._state_of(current, self._ledger(current))
+        if state.kind != "chatgpt":
+            raise routing.Unauthorized()
+        return self._workspace_routing(current)
+
     def _load_for_status(self) -> AuthSnapshot | None:
-        """As Codex answers: an auth.json that cannot be used is "signed out", never an error.
-        One line on stderr names the problem (never the content), once per problem."""
+        """As Codex answers: an auth.json that cannot be used is "signed out", never an error;
+        so are credentials config.toml refuses, and modes only Codex can check. One line on
+        stderr names the problem (never the content), once per problem."""
         store = credentials_store(str(self.codex_home), ())
         if store not in (FILE_STORE, "auto"):
             # As Codex 0.169.0 answers with the keyring unreadable (measured): a leftover
@@ -159,10 +239,26 @@ class AuthManager:
             )
             return None
         try:
-            return self._load()
+            snapshot = self._load()
         except AuthFileError as err:
             self._warn_once(f"{err}; answering as signed out")
             return None
+        if snapshot is None:
+            return None
+        config = read_codex_config(self.codex_home)
+        for note in config.notes:
+            self._warn_once(note)
+        reason = restriction(config, snapshot.mode, snapshot.account_id)
+        if reason is not None:
+            self._warn_once(f"{reason}; answering as signed out")
+            return None
+        if snapshot.mode in EXTERNAL_MODES:
+            self._warn_once(
+                f"auth.json holds `{snapshot.mode}` credentials, which only Codex can check; "
+                "answering as signed out"
+            )
+            return None
+        return snapshot
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
@@ -299,9 +395,14 @@ class AuthManager:
 
 
 def _method(state: CredentialState) -> str | None:
-    if state.kind == "signed_out":
+    if state.kind in ("signed_out", "external"):
         return None
-    return "apikey" if state.kind == "apikey" else "chatgpt"
+    return state.method
+
+
+def _has_token_data(snapshot: AuthSnapshot) -> bool:
+    """Codex's ``get_token_data``: ChatGPT tokens count only with a ``last_refresh``."""
+    return bool(snapshot.tokens) and snapshot.data.get("last_refresh") is not None
 
 
 def _usable_token(state: CredentialState, snapshot: AuthSnapshot) -> str | None:

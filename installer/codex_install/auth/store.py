@@ -18,15 +18,31 @@ from pathlib import Path
 
 from codex_install.auth import jwt
 from codex_install.auth.policy import format_timestamp, is_stale, parse_timestamp
+from codex_install.auth.quick import AUTH_CAP
 from codex_install.auth.quick import AUTH_FILE as AUTH_FILE
 from codex_install.errors import AuthFileError
-from codex_install.fs import atomic_write_text
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
-    from typing import Any, Literal
+    from typing import Any
 
-    AuthMode = Literal["apikey", "chatgpt"]
+# Codex 0.171.0's AuthMode, spelled as auth.json spells it (its generate-ts AuthMode.ts). Any
+# other `auth_mode` — another case, another type — makes Codex refuse the whole file (measured:
+# signed out everywhere, `codex login status` exit 1).
+AUTH_MODES = (
+    "apikey",
+    "chatgpt",
+    "chatgptAuthTokens",
+    "headers",
+    "agentIdentity",
+    "personalAccessToken",
+    "bedrockApiKey",
+    "bedrockAccessKeys",
+)
+# Modes whose credential only Codex can check (a header provider, a signed agent identity, a
+# token it verifies with the server, AWS material): neither status answers nor refreshes here.
+EXTERNAL_MODES = frozenset(AUTH_MODES[3:])
 
 TOKEN_FIELDS = ("id_token", "access_token", "refresh_token")
 
@@ -51,11 +67,19 @@ class AuthSnapshot:
         return cls(data=data, digest=snapshot_digest(data))
 
     @property
-    def mode(self) -> AuthMode:
+    def mode(self) -> str:
+        """One of AUTH_MODES (parse_auth refused any other); absent or null: an API key when
+        OPENAI_API_KEY is a string, else ChatGPT, as Codex resolves it."""
         mode = self.data.get("auth_mode")
-        if mode in ("apikey", "chatgpt"):
-            return mode  # type: ignore[no-any-return]
-        return "apikey" if self.api_key else "chatgpt"
+        if isinstance(mode, str):
+            return mode
+        return "apikey" if isinstance(self.data.get("OPENAI_API_KEY"), str) else "chatgpt"
+
+    @property
+    def account_id(self) -> str | None:
+        """The ChatGPT workspace (``tokens.account_id``), as Codex routes and restricts it."""
+        value = self.tokens.get("account_id")
+        return value if isinstance(value, str) else None
 
     @property
     def api_key(self) -> str | None:
@@ -73,8 +97,12 @@ class AuthSnapshot:
 
     @property
     def signed_in(self) -> bool:
+        """Credentials this mode can use: a key, or ChatGPT tokens. External modes are Codex's
+        to judge, so they count as signed in here."""
         if self.mode == "apikey":
             return self.api_key is not None
+        if self.mode in EXTERNAL_MODES:
+            return True
         return self.token("access_token") is not None or self.token("refresh_token") is not None
 
     @property
@@ -116,24 +144,26 @@ def parse_auth(raw: bytes, path: Path) -> AuthSnapshot:
     key = data.get("OPENAI_API_KEY")
     if key is not None and not isinstance(key, str):
         raise AuthFileError(f"{path}: `OPENAI_API_KEY` is not a string", hint=hint)
+    mode = data.get("auth_mode")
+    if mode is not None and mode not in AUTH_MODES:
+        # Remote-ish text (any program may have written it): its type, never its value.
+        raise AuthFileError(f"{path}: `auth_mode` is not one Codex knows", hint=hint)
     return AuthSnapshot.from_data(data)
 
 
 def load_snapshot(
     codex_home: Path, *, sleep: Callable[[float], None] | None = None
 ) -> AuthSnapshot | None:
-    """The current auth.json, or None when there is none. Never writes."""
+    """The current auth.json, or None when there is none. Never writes. A FIFO, a device or a
+    file beyond AUTH_CAP is AuthFileError at once, unread (issue 21)."""
     path = auth_path(codex_home)
     for attempt in range(_READ_ATTEMPTS):
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+            raw = read_regular(path, AUTH_CAP, what="auth file")
+        except UnreadableFileError as err:
+            raise AuthFileError(str(err), hint=f"fix or remove {path}") from err
+        if raw is None:
             return None
-        except OSError as err:
-            raise AuthFileError(
-                f"cannot read {path}: {err.strerror or type(err).__name__}",
-                hint="check its permissions",
-            ) from err
         try:
             return parse_auth(raw, path)
         except AuthFileError:

@@ -9,10 +9,9 @@ from typing import Any
 from codex_install import layout
 from codex_install.config import Settings
 from codex_install.errors import NetworkError
-from codex_install.http.client import make_client
 from codex_install.platforms import resolve_target
-from codex_install.sources.dispatch import resolve
-from codex_install.ui import Reporter
+from codex_install.sources.dispatch import choose
+from codex_install.ui import Reporter, notices
 from codex_install.versions import VersionSpec, version_key
 
 UPDATE_AVAILABLE = 10  # SPEC §6
@@ -93,16 +92,10 @@ def run(target: str | None, settings: Settings, reporter: Reporter) -> CheckResu
 def _check(
     installed: str | None, triple: str, settings: Settings, reporter: Reporter
 ) -> CheckResult:
-    with make_client() as client:
-        factory = settings.npm_factory(reporter.info)
-        resolved = resolve(
-            settings.sources,
-            VersionSpec(None),
-            triple,
-            client=client,
-            notice=reporter.info,
-            npm_resolver=factory(client) if factory else None,
-        )
+    factory = settings.npm_factory(reporter.info)
+    with settings.open_network(notices(reporter), reporter.debug) as net:
+        npm = factory(net) if factory else None
+        resolved = choose(net, settings.sources, VersionSpec(None), triple, npm=npm)
     latest = resolved.selection
     return CheckResult(
         installed=installed,

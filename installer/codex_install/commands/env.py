@@ -1,6 +1,6 @@
 """``codex-install env``: the paths and settings a command would run with, and where each
 comes from (``pipx environment``). Never a secret: tokens and keys are only said to be set,
-and every URL is shown without its user, password or query (``http.client.redact``)."""
+and every URL is shown without its user, password or query (``errors.shown_url``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from collections.abc import Mapping
 
 from codex_install import __version__
 from codex_install.config import MIRROR_ENV, OFFLINE_ENV, SOURCE_ENV, Settings
-from codex_install.errors import CodexInstallError, printable
-from codex_install.http.client import proxy_shown, redact
+from codex_install.errors import CodexInstallError, printable, shown_url
 
 Row = tuple[str, "str | bool | None", str]  # name, value, where it comes from
 _PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -38,7 +37,9 @@ def rows(settings: Settings) -> list[Row]:
         ),
         (
             "github_api_url",
-            redact(flags.github_api_url or env.get("GITHUB_API_URL") or "https://api.github.com"),
+            shown_url(
+                flags.github_api_url or env.get("GITHUB_API_URL") or "https://api.github.com"
+            ),
             _origin(flags.github_api_url, env, "GITHUB_API_URL"),
         ),
         ("repo", flags.repo or "openai/codex", "--repo" if flags.repo else "default"),
@@ -58,7 +59,7 @@ def rows(settings: Settings) -> list[Row]:
     ]
     for name in _PROXY_VARS:
         value = env.get(name) or env.get(name.lower())
-        shown = value if name == "NO_PROXY" or not value else proxy_shown(redact(value))
+        shown = value if name == "NO_PROXY" or not value else shown_url(value)
         found.append((name.lower(), shown, name if value else "not set"))
     for name in _SECRET_VARS:
         found.append((name.lower(), "set (not shown)" if env.get(name) else None, name))
@@ -87,7 +88,7 @@ def _origin(flag: object, env: Mapping[str, str], *names: str) -> str:
 
 
 def _url(url: str | None) -> str | None:
-    return redact(url) if url else None
+    return shown_url(url) if url else None
 
 
 def _registry(settings: Settings) -> list[Row]:
@@ -112,4 +113,4 @@ def _registry(settings: Settings) -> list[Row]:
         return [("npm_registry", None, f"unreadable: {printable(str(err), 120)}")]
     if registry is None:
         return [("npm_registry", None, "`npm config get registry` at install time")]
-    return [("npm_registry", redact(registry.display), registry.origin)]
+    return [("npm_registry", shown_url(registry.display), registry.origin)]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import platform
 import re
 import shlex
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,14 +17,11 @@ from codex_install.install import Hooks, InstallRequest, InstallResult, install
 from codex_install.models import Manifest, ManifestAsset
 from codex_install.platforms import resolve_target
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, notices
 from codex_install.verify import parse_sha256_pin
 from codex_install.versions import VersionSpec, parse_version
 
 if TYPE_CHECKING:
-    import httpx
-
-    from codex_install.rerun import Invocation
     from codex_install.signin import SignInResult
 
 
@@ -61,11 +57,8 @@ class Pin:
         }
 
 
-def run(
-    args: InstallArgs, settings: Settings, invocation: Invocation | None = None
-) -> dict[str, Any]:
-    """Install and report: the ``--json`` object of SPEC §6. With ``invocation``, a run that
-    changed nothing leaves the record its re-run answers from (quick.py)."""
+def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
+    """Install and report: the ``--json`` object of SPEC §6."""
     reporter = Reporter(quiet=args.quiet, verbose=args.verbose, color=settings.color)
     target = resolve_target(args.target)
     wanted = settings.version
@@ -87,7 +80,9 @@ def run(
     if pin is not None:
         reporter.info(f"pinned to Codex {pin.manifest.version} by the manifest {pin.origin}")
     hooks = Hooks(
-        notice=_once(reporter),
+        plan=settings.network,
+        notice=notices(reporter),
+        debug=reporter.debug,
         progress=reporter.progress,
         npm_resolver_factory=settings.npm_factory(reporter.info),
     )
@@ -104,30 +99,11 @@ def run(
         # Codex is installed, but the sign-in asked for did not happen: SPEC §6's 8.
         data["exit_code"] = SIGN_IN_FAILED
     data["github_actions"] = ci.step_outputs(settings.env, result)
-    if invocation is not None:
-        _remember(invocation, settings, args, result.validator, (data, reporter.transcript))
     return data
 
 
 SIGN_IN_FAILED = 8
 PREFIX_RE = re.compile(r"^(?:rust-v|v)?\d+\.\d+$", re.ASCII)
-# Said once per run, as a warning: the fallback is news, not a failure.
-_FALLBACK = "falling back to the npm registry"
-
-
-def _once(reporter: Reporter) -> Callable[[str], None]:
-    """The install's notices; the npm fallback's is one ``warning:`` line, said once a run."""
-    said: set[str] = set()
-
-    def notice(message: str) -> None:
-        if _FALLBACK in message or "listing the npm registry" in message:
-            if _FALLBACK not in said:
-                said.add(_FALLBACK)
-                reporter.warn(message)
-            return
-        reporter.info(message)
-
-    return notice
 
 
 def _install(
@@ -138,8 +114,8 @@ def _install(
     prefer-offline). A version that does not exist names the nearest ones that do."""
     current = _current_for(settings, request.target)
     if settings.offline:
+        # The plan itself refuses any request (http.network): this picks what is installed.
         request = _offline_request(request, settings, current)
-        hooks = replace(hooks, client_factory=_no_client)
     elif request.version.is_latest and request.archive is None and current is not None:
         try:
             return install(request, settings.paths, hooks)
@@ -192,19 +168,14 @@ def layout_complete(settings: Settings, version: str, target: str) -> bool:
     return layout.is_complete(settings.paths.release_dir(version, target))
 
 
-def _no_client() -> httpx.Client:
-    raise NetworkError("--offline forbids any request")
-
-
 def _with_nearest(
     err: NotFoundError, wanted: str, target: str, settings: Settings, reporter: Reporter
 ) -> NotFoundError:
     """The not-found error, naming the nearest versions that exist and ``ls-remote``."""
-    from codex_install.offered import remote_versions
     from codex_install.suggest import nearest_versions
 
     try:
-        known = remote_versions(settings.sources, settings.env, target, Reporter(quiet=True))
+        known = _remote_versions(settings, target, Reporter(quiet=True))
     except CodexInstallError:
         known = []
     near = nearest_versions(wanted, [v for v in known if v != wanted])
@@ -220,7 +191,6 @@ def resolve_prefix(prefix: str, target: str, settings: Settings, reporter: Repor
     """``0.171`` → the newest stable 0.171.x the source offers (mise resolves a prefix so),
     or, offline, the newest one installed."""
     from codex_install import layout
-    from codex_install.offered import remote_versions
     from codex_install.suggest import nearest_versions, newest_with_prefix
 
     bare = prefix.removeprefix("rust-v").removeprefix("v")
@@ -232,7 +202,7 @@ def resolve_prefix(prefix: str, target: str, settings: Settings, reporter: Repor
                 f"no {bare}.x is installed, and --offline forbids asking which exist"
             )
     else:
-        known = remote_versions(settings.sources, settings.env, target, reporter)
+        known = _remote_versions(settings, target, reporter)
         found = newest_with_prefix(bare, known)
         if found is None:
             near = nearest_versions(bare + ".0", known)
@@ -244,35 +214,17 @@ def resolve_prefix(prefix: str, target: str, settings: Settings, reporter: Repor
     return found
 
 
-def _remember(
-    invocation: Invocation,
-    settings: Settings,
-    args: InstallArgs,
-    validator: str | None,
-    done: tuple[dict[str, Any], list[str]],
-) -> None:
-    """The record for quick.py: only for answers that depend on nothing it does not watch."""
-    from codex_install import rerun
-    from codex_install.sources.github import revalidation
+def _remote_versions(settings: Settings, target: str, reporter: Reporter) -> list[str]:
+    """The versions the configured source offers for ``target``, newest first."""
+    from codex_install.sources.dispatch import versions
+    from codex_install.sources.npm import versions_factory
 
-    data, lines = done
-    outcome = None
-    files = (str(args.manifest),) if args.manifest else ()
-    # A manifest override dir and the GITHUB_PATH file are read afresh by every run.
-    replayable = not (
-        settings.manifest_override
-        or settings.github_path
-        or args.archive
-        or data["path"].get("profile")
-        or args.modify_path
+    npm_versions = versions_factory(
+        settings.env, settings.sources.npm_registry, notice=reporter.info
     )
-    spec = parse_version(settings.version)
-    if replayable and spec.version is not None:
-        outcome = rerun.Outcome(data, lines, None, files)
-    elif replayable and validator is not None:
-        request = revalidation(settings.sources.github, spec, validator)
-        outcome = rerun.Outcome(data, lines, request, files) if request else None
-    rerun.remember(invocation, settings.env, settings.paths, outcome)
+    with settings.open_network(notices(reporter), reporter.debug) as net:
+        npm = (lambda t: npm_versions(net, t)) if npm_versions is not None else None
+        return versions(net, settings.sources, target, npm=npm)[1]
 
 
 def promotion_notice(target: str, machine: str, *, explicit: bool) -> str | None:

@@ -10,11 +10,11 @@ from typing import Any
 from codex_install import layout, tables
 from codex_install.config import Settings
 from codex_install.errors import NetworkError
-from codex_install.http.client import make_client
-from codex_install.offered import offered
 from codex_install.platforms import resolve_target
+from codex_install.sources.dispatch import offered
 from codex_install.sources.listing import ReleaseInfo
-from codex_install.ui import Reporter, shown
+from codex_install.sources.npm import versions_factory
+from codex_install.ui import Reporter, notices, shown
 
 
 @dataclass(frozen=True)
@@ -85,15 +85,18 @@ def run(target: str | None, settings: Settings, reporter: Reporter) -> RemoteVer
             "ls-remote asks the source for its versions, and --offline forbids any request",
             hint="`codex-install list` shows the installed ones",
         )
-    with make_client() as client:
-        source, versions, details = offered(
-            settings.sources, settings.env, client, triple, reporter
-        )
+    npm_versions = versions_factory(
+        settings.env, settings.sources.npm_registry, notice=reporter.info
+    )
+    with settings.open_network(notices(reporter), reporter.debug) as net:
+        npm = (lambda t: npm_versions(net, t)) if npm_versions is not None else None
+        source, details = offered(net, settings.sources, triple, npm=npm)
+    found = list(details)
     releases = [r for r in layout.list_releases(settings.paths) if r.target == triple]
     return RemoteVersions(
         source=source,
         target=triple,
-        versions=tuple(versions),
+        versions=tuple(found),
         installed=frozenset(r.version for r in releases),
         current=next((r.version for r in releases if r.current), None),
         details=details,

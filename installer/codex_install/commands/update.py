@@ -10,7 +10,7 @@ from codex_install import ci, layout
 from codex_install.config import Settings
 from codex_install.install import Hooks, InstallRequest, install
 from codex_install.platforms import resolve_target
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, notices
 from codex_install.versions import VersionSpec
 
 
@@ -23,7 +23,7 @@ class UpdateArgs:
 
 def run(args: UpdateArgs, settings: Settings) -> dict[str, Any]:
     """The ``--json`` object of an install, plus ``updated`` (a new version is current)."""
-    reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
+    reporter = Reporter(quiet=args.quiet, verbose=args.verbose, color=settings.color)
     current = next((r for r in layout.list_releases(settings.paths) if r.current), None)
     request = InstallRequest(
         version=VersionSpec(None),
@@ -31,7 +31,9 @@ def run(args: UpdateArgs, settings: Settings) -> dict[str, Any]:
         sources=settings.sources,
     )
     hooks = Hooks(
-        notice=reporter.info,
+        plan=settings.network,
+        notice=notices(reporter),
+        debug=reporter.debug,
         progress=reporter.progress,
         npm_resolver_factory=settings.npm_factory(reporter.info),
     )

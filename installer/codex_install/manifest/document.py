@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from codex_install.errors import FilesystemError, UsageError
-from codex_install.fs import atomic_write_text
+from codex_install.errors import FilesystemError, UsageError, shown_url
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
 from codex_install.models import (
     ASSET_KEYS,
     LAYOUTS,
@@ -39,8 +39,14 @@ SCHEMA = 1
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _SRI_ALGORITHMS = ("sha256", "sha384", "sha512")
-_NPM_SPEC_RE = re.compile(r"^(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*@[^@\s/]+$")
+_NPM_SPEC_RE = re.compile(r"^(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*@[\w.+-]+$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+~@-]*$")
 _URL_SCHEMES = ("https://", "http://", "file://")
+# RFC 3986's characters (unreserved, reserved, and % only before two hex digits) less the
+# single quote: a url is pasted into Ruby, TOML, shell and Markdown, where quotes, backslashes,
+# whitespace and controls end strings or lines. Non-ASCII must come percent-encoded.
+_URL_RE = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=]|%[0-9A-Fa-f]{2})+$")
+MAX_URL = 8192
 _MANIFEST_KEYS = ("schema", "version", "tag", "assets")
 # TOML key order of one [[assets]] table; optional keys are left out when None.
 _ASSET_KEYS = ASSET_KEYS
@@ -237,17 +243,43 @@ def validate_manifest(manifest: Manifest) -> list[str]:
 
 
 def _bad_name(asset: ManifestAsset) -> str | None:
-    if not asset.name or "/" in asset.name or asset.name in (".", ".."):
-        return "name must be a plain file name"
+    if not _NAME_RE.match(asset.name):
+        return f"name {asset.name!r} must be a plain file name (letters, digits, . _ + ~ @ -)"
     return None
+
+
+def url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as a url a manifest may pin (None: nothing). The one rule for
+    every url entering a manifest: parsed from a file, pinned by ``manifest generate`` from a
+    source's JSON, or mirrored by ``mirror sync``."""
+    if not url.startswith(_URL_SCHEMES):
+        return f"url {shown_url(url)!r} must start with https://, http:// or file://"
+    if len(url) > MAX_URL:
+        return f"url is longer than {MAX_URL} characters"
+    if not _URL_RE.match(url):
+        bad = next(
+            (c for i, c in enumerate(url) if not _URL_RE.match(url[i : i + 3] if c == "%" else c)),
+            "%",
+        )
+        return (
+            f"url holds {bad!r}, which RFC 3986 does not allow in a url (percent-encode it): "
+            f"{shown_url(url)!r}"
+        )
+    return None
+
+
+def check_url(url: str, what: str) -> str:
+    """``url`` if :func:`url_problem` finds nothing; else a UsageError (exit 2) naming ``what``."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise UsageError(f"{what}: {problem}; refusing it")
+    return url
 
 
 def _bad_source(asset: ManifestAsset) -> str | None:
     if asset.url is None and asset.npm_spec is None:
         return "needs a url (or an npm_spec for npm entries)"
-    if asset.url is not None and not asset.url.startswith(_URL_SCHEMES):
-        return f"url {asset.url!r} must start with https://, http:// or file://"
-    return None
+    return url_problem(asset.url) if asset.url is not None else None
 
 
 def _mismatch(value: str | None, pattern: re.Pattern[str], problem: str) -> str | None:
@@ -331,17 +363,27 @@ def diff_manifests(pinned: Manifest, observed: Manifest) -> list[str]:
 # --- I/O edges ---
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read and parse the manifest file at ``path``."""
+MANIFEST_CAP = 4 << 20  # a manifest pins a dozen archives in a few KiB
+
+
+def read_manifest_text(path: Path) -> str:
+    """The text of the manifest file at ``path``: a regular file, read without blocking and
+    never past MANIFEST_CAP; anything else is one line, exit 2."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as err:
-        raise UsageError(f"cannot read manifest {path}: {err.strerror}") from err
+        data = read_regular(path, MANIFEST_CAP, what="manifest")
+    except UnreadableFileError as err:
+        raise UsageError(err.message) from err
+    if data is None:
+        raise UsageError(f"cannot read manifest {path}: No such file or directory")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UsageError(f"manifest {path}: not UTF-8 text") from err
-    except OSError as err:
-        raise FilesystemError(f"cannot read manifest {path}: {err.strerror or err}") from err
-    return parse_manifest(text, str(path))
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and parse the manifest file at ``path``."""
+    return parse_manifest(read_manifest_text(path), str(path))
 
 
 def write_manifest(manifest: Manifest, path: Path) -> None:

@@ -10,7 +10,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from codex_install.errors import UsageError
-from codex_install.manifest.document import manifest_filename, parse_manifest
+from codex_install.manifest.document import manifest_filename, parse_manifest, read_manifest_text
 from codex_install.models import Manifest
 from codex_install.versions import parse_version
 
@@ -56,9 +56,14 @@ def shipped_manifest(version: str, dirs: Sequence[Traversable] | None = None) ->
     for directory in shipped_manifest_dirs() if dirs is None else dirs:
         candidate = directory / name
         if candidate.is_file():
-            manifest = parse_manifest(
-                candidate.read_text(encoding="utf-8"), f"{SHIPPED_PACKAGE_DIR}/{name}"
+            # A CODEX_INSTALL_MANIFEST_DIR file is read as any manifest file is; the package's
+            # own data is ours.
+            text = (
+                read_manifest_text(candidate)
+                if isinstance(candidate, Path)
+                else candidate.read_text(encoding="utf-8")
             )
+            manifest = parse_manifest(text, f"{SHIPPED_PACKAGE_DIR}/{name}")
             if manifest.version != spec.version:
                 raise UsageError(
                     f"shipped manifest {name} pins version {manifest.version}, not {spec.version}"

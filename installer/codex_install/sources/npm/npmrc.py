@@ -22,8 +22,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError
-from codex_install.http.client import WEB_SCHEMES, url_problem
-from codex_install.http.proxies import with_scheme
+from codex_install.fs import UnreadableFileError, read_regular
+from codex_install.http.client import WEB_SCHEMES, url_problem, with_scheme
 
 PACKAGE = "@openai/codex"
 SCOPE = "@openai"
@@ -453,11 +453,23 @@ def user_npmrc_path(env: Mapping[str, str]) -> Path:
     return Path(env.get("HOME") or Path.home()) / ".npmrc"
 
 
+NPMRC_CAP = 1 << 20  # an .npmrc is a few lines; a bigger one is a mistake or an attack
+
+
 def _read(path: Path) -> str | None:
+    """The text of one .npmrc (None when there is none): a regular file read without blocking
+    and never past NPMRC_CAP, else one line (exit 2) — a FIFO or a symlink to /dev/zero in a
+    checkout must neither hang nor exhaust an install."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+        data = read_regular(path, NPMRC_CAP, what=".npmrc")
+    except UnreadableFileError as err:
+        raise UsageError(err.message, hint="fix or remove it, or pass --npm-registry") from err
+    return None if data is None else data.decode("utf-8", errors="replace")
+
+
+def npmrc_present(path: Path | None) -> bool:
+    """Whether there is something at ``path`` (looked at, never opened)."""
+    return path is not None and os.path.lexists(path)
 
 
 def npmrc_locations(env: Mapping[str, str], cwd: Path | None) -> tuple[Path | None, Path]:
@@ -475,7 +487,8 @@ def npmrc_locations(env: Mapping[str, str], cwd: Path | None) -> tuple[Path | No
 
 
 def read_npmrc_files(env: Mapping[str, str], cwd: Path | None) -> tuple[str | None, str | None]:
-    """(project .npmrc text, user .npmrc text), each None when absent (see npmrc_locations)."""
+    """(project .npmrc text, user .npmrc text), each None when absent (see npmrc_locations);
+    read only once the npm source is used (registry.py)."""
     project, user = npmrc_locations(env, cwd)
     return (_read(project) if project is not None else None), _read(user)
 
