@@ -520,8 +520,9 @@ def list_cmd(ctx: click.Context, codex_home: Path | None, as_json: bool) -> None
     if not releases:
         _say(ctx, "no Codex release installed by codex-install (install one: codex-install)")
         return
-    for line in releases_command.table(releases, _style(ctx, settings)):
-        click.echo(line)
+    style = _style(ctx, settings)
+    for line in releases_command.table(releases, style):
+        click.echo(line, color=style.color)  # click would strip the codes off a terminal
 
 
 def _style(ctx: click.Context, settings: Settings) -> Style:
@@ -669,8 +670,9 @@ def ls_remote_cmd(
     if as_json:
         _emit_json(listed.to_json())
         return
-    for line in listed.table(_style(ctx, settings), pre=pre):
-        click.echo(line)
+    style = _style(ctx, settings)
+    for line in listed.table(style, pre=pre):
+        click.echo(line, color=style.color)
 
 
 @cli.command("resolve")
