@@ -18,6 +18,9 @@ def main() -> None:
         sys.stdout.write(f"codex-install {__version__}\n")
         sys.stdout.flush()
         return
+    from codex_install.signals import unwind_on_termination
+
+    unwind_on_termination()
     code = _quick_answer()
     if code is not None:
         sys.exit(code)
@@ -35,9 +38,11 @@ def _quick_answer() -> int | None:
 
     try:
         return quick.answer(sys.argv[1:], os.environ)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        from codex_install.signals import exit_code
+
         sys.stderr.write(quick.INTERRUPTED + "\n")
-        sys.exit(130)
+        sys.exit(exit_code(interrupt))
     except Exception:  # a record it cannot read is no answer: the full CLI gives one
         return None
 
