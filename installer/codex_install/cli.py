@@ -19,7 +19,7 @@ from codex_install import __version__
 # Each command imports its commands.<verb> module inside its function: a verb pays only for its
 # own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
-from codex_install.errors import CodexInstallError, FilesystemError, UsageError
+from codex_install.errors import CodexInstallError, FilesystemError, UsageError, scrub
 from codex_install.ui import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,7 +44,8 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2) + "\n", nl=False)
+    """The one JSON object of ``--json``, no secret the process holds in any of its strings."""
+    click.echo(scrub(json.dumps(data, indent=2)) + "\n", nl=False)
 
 
 def _set_json_mode(ctx: click.Context, as_json: bool) -> None:
