@@ -39,6 +39,7 @@ from codex_install.auth.store import (
     load_snapshot,
     merge_tokens,
     sweep_temp_files,
+    unstorable,
     write_auth,
 )
 from codex_install.errors import (
@@ -336,6 +337,11 @@ class AuthManager:
             return settled or SIGNED_OUT
         refresh_token = snapshot.token("refresh_token")
         assert refresh_token is not None  # _settled returns a state otherwise
+        why = unstorable(self.codex_home)
+        if why is not None:
+            # Spending the refresh token now would rotate it at the server and leave auth.json
+            # with the revoked one: answer from the snapshot as it is, with no request.
+            raise FilesystemError(f"a new token could not be stored: {why}")
         now = self._clock()
         reason = refresh.PROACTIVE_EXPIRY if snapshot.stale(now) else refresh.FORCED
         try:
