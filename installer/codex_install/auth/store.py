@@ -64,6 +64,9 @@ class AuthSnapshot:
 
     data: Mapping[str, Any] = field(repr=False)
     digest: str
+    # Where it was read: "file" (auth.json) or "keyring" (Codex's keyring item); a refresh
+    # writes back there. Not part of the identity: the same credentials are the same snapshot.
+    origin: str = field(default="file", compare=False)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> AuthSnapshot:
