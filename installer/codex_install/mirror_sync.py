@@ -147,9 +147,11 @@ def fetch_verified(
     client: httpx.Client,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,
+    present: Callable[[str, int], bool] | None = None,
 ) -> list[SyncedAsset]:
     """Download the SUMS file (first) and the archives into ``staging``, each checked against
-    every digest the release publishes for it."""
+    every digest the release publishes for it. An archive for which ``present(sha256, size)``
+    says the destination already holds exactly those bytes is not downloaded (nor written)."""
     synced: list[SyncedAsset] = []
     sums: dict[str, str] | None = None
     if sums_asset is not None:
@@ -164,6 +166,10 @@ def fetch_verified(
         synced.append(SyncedAsset(sums_asset.name, d.size, d.sha256))
     for asset in archives:
         expected = _expected(asset, sums)
+        if present is not None and asset.size is not None and present(expected, asset.size):
+            notice(f"  {asset.name} (already there)")
+            synced.append(SyncedAsset(asset.name, asset.size, expected))
+            continue
         notice(f"  {asset.name}")
         check = partial(verify.check_stream, asset.name, sha256=expected)
         d = fetch_to_file(client, asset, staging / asset.name, check=check, sleep=sleep)
@@ -324,7 +330,15 @@ def sync_oci(
         synced = {
             s.name: s
             for s in fetch_verified(
-                archives, sums_asset, staging, client=client, sleep=sleep, notice=notice
+                archives,
+                sums_asset,
+                staging,
+                client=client,
+                sleep=sleep,
+                notice=notice,
+                # A registry is content-addressed: a blob named by the release's sha256, of
+                # its size, is those bytes. A re-sync downloads no archive twice either.
+                present=lambda sha256, size: target.blob_size(f"sha256:{sha256}") == size,
             )
         }
         files = [_oci_file(staging, synced[s.archive.name], s) for s in selections]

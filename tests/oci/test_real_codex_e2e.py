@@ -93,6 +93,14 @@ def test_the_real_codex_through_a_registry(env, server: FakeHTTPServer, tmp_path
         codex = Path(runner["CODEX_INSTALL_DIR"]) / "codex"
         version = subprocess.run([codex, "--version"], capture_output=True, text=True, timeout=60)
         assert version.stdout.strip() == f"codex-cli {VERSION}"
+        doctor = subprocess.run(
+            [codex, "doctor", "--json"], capture_output=True, text=True, timeout=120,
+            env=runner,
+        )  # fmt: skip
+        report = json.loads(doctor.stdout)  # it exits 1 here: no network for its reachability
+        assert report["codexVersion"] == VERSION
+        for check in ("installation", "runtime.search", "sandbox.helpers"):
+            assert report["checks"][check]["status"] == "ok", report["checks"][check]
 
         blob = reg.blob_path("codex", "sha256:" + sha256(archive))
         data = bytearray(blob.read_bytes())

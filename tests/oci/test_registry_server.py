@@ -14,6 +14,7 @@ import pytest
 
 from builders import ALL_TARGETS, TARGET, FakeRelease, sha256
 from oci.conftest import VERSION, as_json, full_release, run
+from servers.fake_http import FakeHTTPServer
 from servers.registry import Registry, registry, skopeo
 
 pytestmark = pytest.mark.slow
@@ -49,16 +50,20 @@ def one_line_error(result) -> str:
 
 
 def test_push_is_an_oci_index_skopeo_reads_and_a_runner_installs(
-    env, release: FakeRelease, runner_env, tmp_path
+    env, server: FakeHTTPServer, release: FakeRelease, runner_env, tmp_path
 ):
     with registry(tmp_path / "reg") as reg:
         first = sync(env, reg)
         assert first["tags"] == [VERSION, "latest"]
         # The empty config, 4 archives, SUMS and the TOML manifest.
         assert first["blobs_uploaded"] == 7
+        before = len(server.log)
         again = sync(env, reg)
         assert (again["blobs_uploaded"], again["blobs_present"]) == (0, 7)
         assert again["digest"] == first["digest"]
+        # Nor is an archive downloaded again: the registry holds its sha256, of its size.
+        fetched = [r.path for r in server.log[before:]]
+        assert fetched and not [p for p in fetched if p.endswith((".tar.zst", ".tar.gz"))]
 
         raw = skopeo(
             "inspect", "--raw", "--tls-verify=false", f"docker://{reg.host}/codex:{VERSION}"

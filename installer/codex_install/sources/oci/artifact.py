@@ -227,14 +227,21 @@ def _index_entry(raw: object, what: str) -> Entry:
     )
 
 
+def is_digest(value: object) -> bool:
+    """Whether ``value`` is ``sha256:<64 lower-case hex digits>`` (nothing else is ever used
+    in a URL or a cache file name)."""
+    return (
+        isinstance(value, str)
+        and value.startswith("sha256:")
+        and len(value) == 71
+        and all(c in "0123456789abcdef" for c in value[7:])
+    )
+
+
 def _digest(value: object, what: str) -> str:
-    if (
-        not isinstance(value, str)
-        or not value.startswith("sha256:")
-        or len(value) != 71
-        or any(c not in "0123456789abcdef" for c in value[7:])
-    ):
+    if not is_digest(value):
         raise NetworkError(f"{what}: a digest is not sha256:<64 hex digits>")
+    assert isinstance(value, str)
     return value
 
 
