@@ -113,14 +113,7 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
-        challenge = parse_challenge(response.headers.get("www-authenticate"))
-        if challenge is not None and challenge.scheme == "bearer":
-            header = self._token(login, _token_request(login, challenge, request))
-        elif challenge is not None and challenge.scheme == "basic" and login.credential:
-            _no_cleartext(login, request.url)
-            header = _basic(login.credential)
-        else:
-            raise login.refused(401)
+        header = self._answer(login, response.headers.get("www-authenticate"), request)
         if header == known:
             raise login.refused(401)
         login.headers[action] = header
@@ -128,6 +121,18 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code == 401:
             raise login.refused(401)
+
+    def _answer(self, login: Login, header: str | None, request: httpx.Request) -> str:
+        """The Authorization value that answers the registry's challenge."""
+        challenge = parse_challenge(header)
+        if challenge is not None and challenge.scheme == "bearer":
+            if login.credential is not None:  # a token earned by the login is as good as it
+                _no_cleartext(login, request.url)
+            return self._token(login, _token_request(login, challenge, request))
+        if challenge is not None and challenge.scheme == "basic" and login.credential:
+            _no_cleartext(login, request.url)
+            return _basic(login.credential)
+        raise login.refused(401)
 
     def _token(self, login: Login, request: httpx.Request) -> str:
         name = login.reference.host
@@ -217,6 +222,11 @@ def _accept_token(login: Login, response: httpx.Response, deadline: float) -> st
         deadline=deadline,
         past_deadline=lambda: NetworkError(f"the token service of registry {name} is too slow"),
     )
+    return f"Bearer {_token_in(body, name)}"
+
+
+def _token_in(body: bytes, name: str) -> str:
+    """The token of a token service's JSON answer (``token``, or OAuth2's ``access_token``)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
@@ -224,7 +234,7 @@ def _accept_token(login: Login, response: httpx.Response, deadline: float) -> st
     token = data.get("token") or data.get("access_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token or not token.isascii() or "\n" in token:
         raise NetworkError(f"the token service of registry {name} gave no token")
-    return f"Bearer {token}"
+    return token
 
 
 def _basic(cred: Credential | None) -> str:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 TAG_LIST_CAP = 4 << 20
 ERROR_BODY_CAP = 64 << 10
-MAX_TAG_PAGES = 20
+MAX_TAG_PAGES = 50  # of 100: Harbor and others refuse larger pages
 UPLOAD_CHUNK = 1 << 20
 
 
@@ -129,7 +129,7 @@ class Registry:
         """Every tag of the repository (the API pages with ``Link``); none when it does not
         exist."""
         tags: list[str] = []
-        url: str | None = self.reference.url("tags/list?n=1000")
+        url: str | None = self.reference.url("tags/list?n=100")
         for _ in range(MAX_TAG_PAGES):
             if url is None:
                 break

@@ -17,7 +17,7 @@ from codex_install.sources.oci.auth import Login, RegistryAuth
 from codex_install.sources.oci.credentials import RegistryConfig, lookup
 from codex_install.sources.oci.reference import check_tag, parse_reference
 from codex_install.sources.oci.registry import DigestCache, Registry
-from codex_install.versions import is_prerelease, parse_version
+from codex_install.versions import is_prerelease, version_from_tag
 
 __all__ = ["RegistryConfig", "connect", "fetch_release", "versions"]
 
@@ -67,34 +67,43 @@ def fetch_release(
     if client is None:
         raise UsageError("an OCI registry needs an HTTP client")
     registry = connect(client, url, config, sleep=sleep)
-    tag = check_tag(version or "latest")
-    digest = registry.tag_digest(tag)
-    where = registry.reference.shown
-    if digest is None:
-        what = f"release {version}" if version else "the latest tag"
-        raise NotFoundError(f"{what} not found in {where}")
-    index = artifact.parse_index(registry.manifest(digest, f"release {tag}"), f"{where}:{tag}")
-    if version is not None and index.version != version:
-        raise NetworkError(f"{where}:{tag} describes {index.version}, not {version}")
-    try:
-        parse_version(index.version)
-    except UsageError as err:
-        raise NetworkError(f"{where}:{tag} names no Codex version") from err
-    assets = [
-        _asset(registry, entry, f"{where}:{tag}")
-        for entry in index.entries
-        if entry.artifact_type == artifact.SUMS_TYPE
-        or (
-            entry.artifact_type == artifact.ARCHIVE_TYPE
-            and (targets is None or entry.target in targets)
-        )
-    ]
+    index = _index(registry, version)
+    where = f"{registry.reference.shown}:{version or 'latest'}"
+    assets = [_asset(registry, entry, where) for entry in index.entries if _wanted(entry, targets)]
     return Release(
         version=index.version,
         tag=index.tag,
         assets=tuple(assets),
         source="mirror",
         prerelease=is_prerelease(index.version),
+    )
+
+
+def _index(registry: Registry, version: str | None) -> artifact.ReleaseIndex:
+    """The release index the tag ``version`` (``latest``) names, its version and GitHub tag
+    checked against each other and against the tag."""
+    tag = check_tag(version or "latest")
+    where = f"{registry.reference.shown}:{tag}"
+    digest = registry.tag_digest(tag)
+    if digest is None:
+        what = f"release {version}" if version else "the latest tag"
+        raise NotFoundError(f"{what} not found in {registry.reference.shown}")
+    index = artifact.parse_index(registry.manifest(digest, f"release {tag}"), where)
+    try:
+        named = version_from_tag(index.tag)
+    except UsageError as err:
+        raise NetworkError(f"{where} names no Codex release tag") from err
+    if named != index.version or (version is not None and index.version != version):
+        raise NetworkError(f"{where} describes {index.tag}, not {version or index.version}")
+    return index
+
+
+def _wanted(entry: artifact.Entry, targets: Collection[str] | None) -> bool:
+    """SUMS always; an archive when it is for one of ``targets`` (every one when None)."""
+    if entry.artifact_type == artifact.SUMS_TYPE:
+        return True
+    return entry.artifact_type == artifact.ARCHIVE_TYPE and (
+        targets is None or entry.target in targets
     )
 
 
