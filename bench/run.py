@@ -123,7 +123,17 @@ try:
     out["inflate_isal"] = timed(inflate(isal_zlib))
 except ImportError:
     pass
+def unzstd_zstandard():
+    import zstandard  # the decoder before issue 25, where the bench venv has it
+    with open(zst, "rb") as f:
+        r = zstandard.ZstdDecompressor().stream_reader(
+            f, read_size=1 << 20, read_across_frames=True)
+        while r.read(1 << 20): pass
 out.update(zstd_decode=timed(unzstd), sha256=timed(sha), writes=timed(writes))
+try:
+    out["zstd_decode_zstandard"] = timed(unzstd_zstandard)
+except ImportError:
+    pass
 # Not timed: freeing 300 MB of page cache is no part of writing it (an install never does).
 os.unlink(os.path.join(scratch, "w.bin"))
 print(json.dumps(out))
@@ -522,6 +532,7 @@ def print_table(bench: Bench, summary: dict[str, Any], launch: dict[str, Any]) -
         "floor_inflate_zlib": "floor: zlib inflate alone (in-process)",
         "floor_inflate_isal": "floor: ISA-L inflate alone (in-process)",
         "floor_zstd_decode": "floor: zstd decode alone (in-process)",
+        "floor_zstd_decode_zstandard": "  the same with zstandard (the old decoder)",
         "floor_sha256": "floor: SHA-256 of the .tar.gz (in-process)",
         "floor_writes": "floor: write the unpacked bytes (1 MiB writes)",
         "python": "python -c pass",

@@ -8,9 +8,10 @@ Routes, for a release directory DIR::
 
 Files go out with ``sendfile`` (zero-copy, GIL released), so the server is never the bottleneck:
 ``curl -o /dev/null`` from it runs at memory speed. Prints one JSON line ``{"url": ...}`` on
-stdout once it accepts connections, then serves until killed.
+stdout once it accepts connections, then serves until killed. ``--static`` serves every file
+under DIR at its path instead (a ``mirror sync`` tree, as a web server would).
 
-    python bench/serve.py DIR [--port 0]
+    python bench/serve.py DIR [--port 0] [--static]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 REPOS = {"bench/codex": "release.json", "bench/codex-gz": "release-gz.json"}
 
 
-def make_handler(root: Path, version: str) -> type[BaseHTTPRequestHandler]:
+def make_handler(root: Path, version: str, *, static: bool = False) -> type[BaseHTTPRequestHandler]:
     assets = {p.name: p for p in root.iterdir() if p.name.startswith("codex-package")}
     tag = f"rust-v{version}"
 
@@ -46,6 +47,11 @@ def make_handler(root: Path, version: str) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, head: bool) -> None:
             path = self.path.split("?", 1)[0]
+            if static:
+                found = (root / path.lstrip("/")).resolve()
+                if found.is_relative_to(root.resolve()) and found.is_file():
+                    return self._file(found, head)
+                return self._send(404, b"not found", "text/plain", head)
             if path.startswith("/download/") and path[10:] in assets:
                 return self._file(assets[path[10:]], head)
             for repo, name in REPOS.items():
@@ -108,9 +114,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help="release directory from make_release.py")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--static", action="store_true", help="serve DIR's files at their paths")
     args = parser.parse_args()
-    meta = json.loads((args.root / "meta.json").read_text())
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args.root, meta["version"]))
+    version = "" if args.static else json.loads((args.root / "meta.json").read_text())["version"]
+    handler = make_handler(args.root, version, static=args.static)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     port = server.server_address[1]
     sys.stdout.write(json.dumps({"url": f"http://127.0.0.1:{port}", "pid": os.getpid()}) + "\n")

@@ -83,3 +83,45 @@ def test_the_install_step_installs_and_writes_the_outputs(env, server, tmp_path)
         f"codex-path={Path(env['CODEX_INSTALL_DIR']) / 'codex'}",
         f"sha256={digest}",
     ]
+
+
+def _table(heading_row: str) -> dict[str, list[str]]:
+    """The README table that starts with ``heading_row``: first cell (unquoted) → the others."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = readme[readme.index(heading_row) :].split("\n\n", 1)[0].splitlines()[2:]
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows]
+    return {c[0].strip("`"): c[1:] for c in cells}
+
+
+def _declared(section: str) -> dict[str, str]:
+    """action.yml's inputs or outputs: name → its default (inputs) or value (outputs)."""
+    body = ACTION[ACTION.index(f"\n{section}:\n") + len(section) + 3 :]
+    names: dict[str, str] = {}
+    current = ""
+    for line in body.splitlines():
+        if line and not line.startswith(" "):
+            break
+        if re.match(r"^  [\w-]+:$", line):
+            current = line.strip()[:-1]
+            names[current] = ""
+        elif re.match(r"^    (default|value): ", line):
+            names[current] = line.split(": ", 1)[1].strip().strip('"')
+    return names
+
+
+def test_the_readme_documents_every_input_and_output_with_its_default() -> None:
+    inputs, outputs = _declared("inputs"), _declared("outputs")
+    documented_inputs = _table("| input | default | meaning |")
+    assert sorted(documented_inputs) == sorted(inputs)
+    for name, default in inputs.items():
+        shown = documented_inputs[name][0].strip("`")
+        # `${{ github.token }}` is written `github.token` in the table.
+        assert shown == default.removeprefix("${{ ").removesuffix(" }}"), name
+    assert sorted(_table("| output | meaning |")) == sorted(outputs)
+
+
+def test_every_action_the_composite_action_uses_is_pinned_to_a_commit() -> None:
+    uses = re.findall(r"^\s+uses: (\S+)", ACTION, re.M)
+    assert uses, "the action sets up Python with actions/setup-python"
+    for ref in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref

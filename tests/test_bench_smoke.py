@@ -91,6 +91,18 @@ def test_bench_extract_runs() -> None:
     assert "tar.gz" in proc.stdout and "tar.zst" in proc.stdout
 
 
+@pytest.mark.skipif(
+    shutil.which("docker-registry") is None, reason="needs docker-registry (bash .ci/run)"
+)
+@pytest.mark.slow
+def test_oci_bench_smoke_syncs_twice_and_installs_from_both(tmp_path: Path) -> None:
+    proc = run(str(BENCH / "bench_oci.py"), "--smoke", "--work", str(tmp_path), timeout=300)
+    results = json.loads((tmp_path / "oci-results-latest.json").read_text())
+    assert results["blobs_second_sync"] == 0, proc.stdout
+    assert results["blobs_first_sync"] >= 3
+    assert set(results["single"]) == set(results["concurrent"]) == {"static", "registry"}
+
+
 def test_entry_bench_splits_a_run_at_its_marks_in_time_order() -> None:
     """bench/bench_entry.py needs PyPI and the npm registry, so only its bookkeeping runs here:
     each phase lasts from its mark to the next one in time, whatever order they are named in."""

@@ -1,6 +1,6 @@
 """Reuse re-verifies: the receipt records the installed entrypoint's digest, and an install
 without --force that finds ``bin/codex`` changed since reinstalls the release, saying why in one
-line (through the in-process CLI and through the real entry point, after a recorded no-op)."""
+line (through the in-process CLI and through the real entry point, after a no-op)."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_a_receipt_without_file_digests_is_taken_as_it_is(installed: dict[str, s
 
 
 @pytest.mark.slow
-def test_the_real_entry_point_after_a_recorded_noop_notices_the_change(
+def test_the_real_entry_point_after_a_noop_notices_the_change(
     env: dict[str, str], server: FakeHTTPServer
 ) -> None:
     package_release(VERSION).publish_github(server)
@@ -116,7 +116,7 @@ def test_the_real_entry_point_after_a_recorded_noop_notices_the_change(
         )
 
     run()
-    run()  # a no-op: leaves the record the quick path answers from
+    run()  # a no-op re-run first: reused, nothing changed
     tamper(env)
     again = run()
     assert "changed since it was installed" in again.stderr

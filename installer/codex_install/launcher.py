@@ -32,10 +32,13 @@ if TYPE_CHECKING:
     ExecFn = Callable[[str, list[str]], object]
     LoginStatusFn = Callable[[Path, Mapping[str, str]], bool | None]
 
-# Every subcommand of Codex 0.169.0 (its `codex --help`, and the `Subcommand` enum of
-# codex-rs/cli/src/main.rs for the hidden ones), and whether it talks to the model — the only
-# ones worth a credential check. Written once, as data; tests/launcher/test_rules.py has a case
-# per entry. A first word that is none of these is a prompt for the interactive TUI: checked.
+# Every subcommand of Codex 0.171.0 (its `codex --help` tree, and `codex NAME --help` for the
+# hidden ones: a name Codex does not know prints the top-level help, since it is a prompt), and
+# whether it talks to the model — the only ones worth a credential check. Written once, as data;
+# tests/launcher/test_rules.py has a case per entry, and the opt-in e2e test holds this table
+# against the real binary of CODEX_TABLE_VERSION. A first word that is none of these is a prompt
+# for the interactive TUI: checked.
+CODEX_TABLE_VERSION = "0.171.0"
 CODEX_SUBCOMMANDS: dict[str, bool] = {
     "exec": True,  # run Codex non-interactively
     "e": True,  # alias of exec
@@ -43,14 +46,13 @@ CODEX_SUBCOMMANDS: dict[str, bool] = {
     "resume": True,  # continue a session in the TUI
     "fork": True,  # fork a session into the TUI
     "cloud": True,  # Codex Cloud tasks: the ChatGPT backend with these credentials
-    "cloud-tasks": True,  # alias of cloud
+    "cloud-tasks": True,  # alias of cloud (hidden)
     "apply": True,  # codex_chatgpt apply_command: fetches a Cloud task's diff with them
     "a": True,  # alias of apply
     "login": False,  # manages sign-in itself
     "logout": False,
     "agents": False,  # the session browser; a session it opens is Codex's own check
     "mcp": False,  # MCP server configuration
-    "mcp-server": False,  # a server: signs in per request, on its own
     "plugin": False,
     "app-server": False,  # answers account/read itself, signed out included
     "remote-control": False,
@@ -60,19 +62,25 @@ CODEX_SUBCOMMANDS: dict[str, bool] = {
     "doctor": False,  # diagnoses a broken sign-in: must run when signed out
     "sandbox": False,
     "debug": False,
-    "execpolicy": False,
-    "queue": False,
+    "execpolicy": False,  # hidden
+    "queue": False,  # hands a message to a running session, which holds its own credential
     "archive": False,
     "delete": False,
     "unarchive": False,
     "migrate-rollouts": False,
     "migrate-nfs-db": False,
     "features": False,
-    "responses-api-proxy": False,
-    "stdio-to-uds": False,
-    "app": False,  # macOS: launches the desktop app
+    "responses-api-proxy": False,  # hidden: reads its key on stdin
+    "git-credential": False,  # hidden: git's credential helper; git must never see a prompt
+    "tcp-tunnel": False,  # hidden: forwards a socket through Codex's proxy
     "help": False,
 }
+if sys.platform == "darwin":
+    # Only the macOS build has it (it launches the desktop app); elsewhere `codex app` is a prompt.
+    CODEX_SUBCOMMANDS["app"] = False
+# `--remote ADDR` (the TUI, `agents`, `resume`, `fork`, `exec` and `exec resume|fork|review`)
+# runs the session on a remote app-server, with that server's credential: nothing local to check.
+REMOTE_FLAG = "--remote"
 PASSTHROUGH_FLAGS = frozenset({"--version", "-V", "--help", "-h"})
 # codex's global options that take exactly one separate value (`codex -c k=v login`,
 # `codex -p work logout`): skipped to find the subcommand. An option missing here only makes
@@ -100,24 +108,29 @@ OPENAI_KEY_HINT = (
     "with `codex-install login`, or set CODEX_API_KEY for Codex to use it directly."
 )
 EXIT_SIGN_IN_REQUIRED = 8
-# Credential kinds codex can run with as they are.
-_USABLE = ("apikey", "chatgpt")
+# Credential kinds codex can run with as they are ("external": a mode only Codex can check, such
+# as a personal access token or Bedrock keys — Codex says itself when it cannot use them).
+_USABLE = ("apikey", "chatgpt", "external")
 
 
 def needs_credentials(args: Sequence[str]) -> bool:
-    """True only for invocations that talk to the model (see CODEX_SUBCOMMANDS); help and
-    version flags never need credentials.
+    """True only for invocations that talk to the model with local credentials (see
+    CODEX_SUBCOMMANDS); help and version flags and remote sessions never need them.
 
     Only the first argument that is not a global option (or its value) can name a subcommand;
-    the help/version flags count anywhere before ``--`` (after it they are a prompt's text,
-    which codex passes on)."""
+    the help/version flags and ``--remote`` count anywhere before ``--`` (after it they are a
+    prompt's text, which codex passes on)."""
     for arg in args:
         if arg == "--":
             break
-        if arg in PASSTHROUGH_FLAGS:
+        if arg in PASSTHROUGH_FLAGS or _is_remote(arg):
             return False
     command = _subcommand(args)
     return True if command is None else CODEX_SUBCOMMANDS.get(command, True)
+
+
+def _is_remote(arg: str) -> bool:
+    return arg == REMOTE_FLAG or arg.startswith(REMOTE_FLAG + "=")
 
 
 def _subcommand(args: Sequence[str]) -> str | None:
@@ -183,7 +196,7 @@ def _checked_state(
     from codex_install.auth.credstore import FILE_STORE, credentials_store
 
     if credentials_store(str(paths.codex_home), args) == FILE_STORE:
-        return _current_state(paths, env, clock, err)
+        return _current_state(paths, env, args, clock, err)
     ask = _codex_login_status if login_status is None else login_status
     verdict = ask(codex, env)
     if verdict is None:
@@ -218,26 +231,35 @@ def _codex_login_status(
 
 
 def _current_state(
-    paths: Paths, env: Mapping[str, str], clock: Callable[[], float], err: TextIO
+    paths: Paths,
+    env: Mapping[str, str],
+    args: Sequence[str],
+    clock: Callable[[], float],
+    err: TextIO,
 ) -> CredentialState:
-    """The credentials as found, a stale token refreshed first."""
-    state = _read_state(paths, env, clock)
+    """The credentials as found (signed out when config.toml refuses them, as Codex answers), a
+    stale token refreshed first."""
+    state = _read_state(paths, env, args, clock)
     if state.kind in _USABLE and state.stale:
-        return _refresh(paths, env, clock, err)
+        return _refresh(paths, env, args, clock, err)
     return state
 
 
 def _read_state(
-    paths: Paths, env: Mapping[str, str], clock: Callable[[], float]
+    paths: Paths, env: Mapping[str, str], args: Sequence[str], clock: Callable[[], float]
 ) -> CredentialState:
     # Deferred so that the passthrough path does not even import the auth package.
     from codex_install.auth.state import read_credential_state
 
-    return read_credential_state(paths.codex_home, env=env, now=clock())
+    return read_credential_state(paths.codex_home, env=env, now=clock(), args=args)
 
 
 def _refresh(
-    paths: Paths, env: Mapping[str, str], clock: Callable[[], float], err: TextIO
+    paths: Paths,
+    env: Mapping[str, str],
+    args: Sequence[str],
+    clock: Callable[[], float],
+    err: TextIO,
 ) -> CredentialState:
     """Refresh a stale ChatGPT token under §9's rules (single flight, poison, shared backoff).
 
@@ -256,7 +278,7 @@ def _refresh(
     except (FilesystemError, RefreshError) as e:
         if not (isinstance(e, RefreshError) and e.permanent):
             err.write(f"codex-launch: warning: could not refresh the sign-in token: {e}\n")
-    return _read_state(paths, env, clock)
+    return _read_state(paths, env, args, clock)
 
 
 def _sign_in(
@@ -270,11 +292,15 @@ def _sign_in(
 ) -> bool:
     """Signed out or poisoned: run the §10 sign-in; False (said why on ``err``) if it did not
     sign anyone in, and codex must not be started."""
+    from codex_install.errors import printable  # deferred: see the module doc
+
     if not interactive:
         # Nobody to ask, and credentials are written only when asked for (`codex-install
         # login`): say why, and leave codex unstarted.
-        err.write(f"codex-launch: {_not_signed_in(state, env)}\n")
+        err.write(f"codex-launch: {printable(_not_signed_in(state, env))}\n")
         return False
+    if state.kind == "signed_out" and state.reason:
+        err.write(f"codex-launch: {printable(state.reason)}\n")
     # Deferred: the sign-in flow is needed only when there are no usable credentials.
     from codex_install.signin import first_sign_in
 
@@ -298,6 +324,9 @@ def _not_signed_in(state: CredentialState, env: Mapping[str, str]) -> str:
     if state.kind == "poisoned" and state.reason:
         # The reason already ends in "Sign in again with `codex login`."
         return f"{state.reason.rstrip('.')} {_OTHER_WAYS}"
+    if state.reason:
+        # config.toml refuses the credentials auth.json holds (Codex would sign them out).
+        return f"Not signed in: {state.reason}. {SIGN_IN_HINT}"
     if env.get("OPENAI_API_KEY", "").strip():
         # Codex reads OPENAI_API_KEY only through a login (auth.json); CODEX_API_KEY directly.
         return f"Not signed in. {OPENAI_KEY_HINT}"
@@ -328,10 +357,20 @@ def _fast_exec(args: list[str], env: Mapping[str, str], self_paths: Sequence[str
     home = locations.codex_home(None, env)
     if needs_credentials(args) and not env.get(CODEX_API_KEY_VAR, "").strip():
         # Deferred past the passthrough commands, which never look at credentials.
-        from codex_install.auth.credstore import FILE_STORE, credentials_store
+        from codex_install.auth.credstore import (
+            FILE_STORE,
+            credentials_store,
+            mentions_restrictions,
+            read_config_text,
+        )
         from codex_install.auth.quick import usable_as_is
 
-        if credentials_store(home, args) != FILE_STORE or not usable_as_is(home, time.time()):
+        text = read_config_text(home)
+        if (
+            credentials_store(home, args, text) != FILE_STORE
+            or mentions_restrictions(text, args)
+            or not usable_as_is(home, time.time())
+        ):
             return
     candidates = locations.codex_candidates(home, locations.bin_dir(None, env), env)
     codex = locations.first_executable(candidates, self_paths)

@@ -39,8 +39,7 @@ from codex_install.sources.release import select_asset
 from codex_install.versions import version_key
 
 if TYPE_CHECKING:
-    import httpx
-
+    from codex_install.http.network import Network
     from codex_install.sources.oci.credentials import RegistryConfig
 
 
@@ -106,7 +105,7 @@ def sync(
     targets: Sequence[str],
     output: Path,
     *,
-    client: httpx.Client,
+    client: Network,
     is_latest: bool,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,
@@ -148,12 +147,14 @@ def fetch_verified(
     sums_asset: Asset | None,
     staging: Path,
     *,
-    client: httpx.Client,
+    client: Network,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,
+    present: Callable[[str, int], bool] | None = None,
 ) -> list[SyncedAsset]:
     """Download the SUMS file (first) and the archives into ``staging``, each checked against
-    every digest the release publishes for it."""
+    every digest the release publishes for it. An archive for which ``present(sha256, size)``
+    says the destination already holds exactly those bytes is not downloaded (nor written)."""
     synced: list[SyncedAsset] = []
     sums: dict[str, str] | None = None
     if sums_asset is not None:
@@ -168,6 +169,10 @@ def fetch_verified(
         synced.append(SyncedAsset(sums_asset.name, d.size, d.sha256))
     for asset in archives:
         expected = _expected(asset, sums)
+        if present is not None and asset.size is not None and present(expected, asset.size):
+            notice(f"  {asset.name} (already there)")
+            synced.append(SyncedAsset(asset.name, asset.size, expected))
+            continue
         notice(f"  {asset.name}")
         check = partial(verify.check_stream, asset.name, sha256=expected)
         d = fetch_to_file(client, asset, staging / asset.name, check=check, sleep=sleep)
@@ -296,7 +301,7 @@ def sync_oci(
     targets: Sequence[str],
     url: str,
     *,
-    client: httpx.Client,
+    client: Network,
     registry: RegistryConfig,
     is_latest: bool,
     mount_from: str | None = None,
@@ -307,13 +312,28 @@ def sync_oci(
     the SUMS file and the release's TOML manifest to the registry repository ``url``."""
     selections = [select_asset(release, t) for t in targets]
     archives, sums_asset = plan(release, targets)
-    target = oci_source.connect(client, url, registry, sleep=sleep, what="the --output registry")
+    target = oci_source.connect(
+        client.client(),
+        url,
+        registry,
+        sleep=sleep,
+        what="the --output registry",
+        seconds=(client.plan.metadata_s, client.plan.download_s),
+    )
     with tempfile.TemporaryDirectory(prefix="codex-oci-") as tmp:
         staging = Path(tmp)
         synced = {
             s.name: s
             for s in fetch_verified(
-                archives, sums_asset, staging, client=client, sleep=sleep, notice=notice
+                archives,
+                sums_asset,
+                staging,
+                client=client,
+                sleep=sleep,
+                notice=notice,
+                # A registry is content-addressed: a blob named by the release's sha256, of
+                # its size, is those bytes. A re-sync downloads no archive twice either.
+                present=lambda sha256, size: target.blob_size(f"sha256:{sha256}") == size,
             )
         }
         files = [_oci_file(staging, synced[s.archive.name], s) for s in selections]

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from servers import chatgpt
 from servers.oauth import FakeTokenEndpoint, id_token, make_jwt, running
 
 DRIVER = Path(__file__).with_name("driver.py")
@@ -26,10 +27,28 @@ def oauth() -> Iterator[FakeTokenEndpoint]:
         yield endpoint
 
 
+# What the fake ChatGPT backend routes acct-1 to by default, and so what account/read answers.
+WORKSPACE_ORIGIN = "https://workspace.example"
+ROUTED = {
+    "chatgptAccountId": "acct-1",
+    "backendOrigin": WORKSPACE_ORIGIN,
+    "accountRoutingOverride": "us",
+}
+
+
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def backend() -> Iterator[chatgpt.FakeChatGPT]:
+    """The loopback ChatGPT backend every CODEX_HOME of these tests points at (config.toml's
+    chatgpt_base_url, as Codex reads it): acct-1 is routed to WORKSPACE_ORIGIN."""
+    with chatgpt.running(body=chatgpt.accounts(origin=WORKSPACE_ORIGIN, override="us")) as b:
+        yield b
+
+
+@pytest.fixture
+def home(tmp_path: Path, backend: chatgpt.FakeChatGPT) -> Path:
     path = tmp_path / "codex-home"
     path.mkdir()
+    (path / "config.toml").write_text(f'chatgpt_base_url = "{backend.base_url}"\n')
     return path
 
 

@@ -24,7 +24,7 @@ from codex_install.auth.store import load_snapshot
 from codex_install.errors import AuthFileError, FilesystemError, RefreshError
 from servers.oauth import CLIENT_ID, FakeTokenEndpoint
 
-from .conftest import auth_env, chatgpt_auth, read_auth, write_auth
+from .conftest import ROUTED, auth_env, chatgpt_auth, read_auth, write_auth
 
 DAY = 24 * 3600.0
 POISONED_STATUS = {"authMethod": "chatgpt", "authToken": None, "requiresOpenaiAuth": True}
@@ -220,7 +220,7 @@ def test_100_polls_after_permanent_failure_make_one_request_and_never_hand_out_t
         },
         "userId": "user-1",
         "requiresOpenaiAuth": True,
-        "workspaceRouting": None,
+        "workspaceRouting": ROUTED,  # Codex 0.171.0 discovers it for a ChatGPT workspace
     }
     assert oauth.count == 1
 
@@ -309,10 +309,10 @@ def test_unreadable_auth_json_is_an_error_for_refresh_and_signed_out_for_status(
     (home / "auth.json").mkdir()
     warnings: list[str] = []
     with make_manager(home, oauth, warn=warnings.append) as manager:
-        with pytest.raises(AuthFileError, match="cannot read"):
+        with pytest.raises(AuthFileError, match="is not a regular file"):
             manager.ensure_fresh()
         assert manager.get_auth_status(True, True) == SIGNED_OUT_STATUS
-    assert len(warnings) == 1 and "cannot read" in warnings[0]
+    assert len(warnings) == 1 and "is not a regular file" in warnings[0]
 
 
 def test_stale_token_without_refresh_token_is_unusable_without_a_request(home, oauth) -> None:

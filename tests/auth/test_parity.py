@@ -17,7 +17,7 @@ from codex_install.auth.manager import AuthManager
 from codex_install.auth.policy import format_timestamp
 from servers.oauth import AUTH_CLAIM, FakeTokenEndpoint, make_jwt
 
-from .conftest import auth_env, chatgpt_auth, read_auth, write_auth
+from .conftest import ROUTED, auth_env, chatgpt_auth, read_auth, write_auth
 from .test_manager import FakeClock
 
 
@@ -48,7 +48,7 @@ def test_account_read_has_codexs_keys_in_codexs_order(home: Path, oauth) -> None
         },
         "userId": "user-1",
         "requiresOpenaiAuth": True,
-        "workspaceRouting": None,
+        "workspaceRouting": ROUTED,
     }
     assert oauth.count == 0
 

@@ -161,6 +161,8 @@ def test_serve_over_stdio_until_eof(home: Path, oauth: FakeTokenEndpoint) -> Non
         json.dumps({"id": 40, "method": "account/read", "params": {"refreshToken": True}}),
     ]
     answers, stderr, code = serve(home, oauth, lines)
+    # Right after `initialized`: routing discovery done, as Codex 0.171.0 says it.
+    assert answers.pop(3)["method"] == "account/updated"
 
     assert code == 0
     assert answers[0] == {"id": 1, "error": {"code": -32600, "message": "Not initialized"}}

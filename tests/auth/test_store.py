@@ -20,6 +20,14 @@ def test_missing_auth_json_is_none(home: Path) -> None:
     assert store.load_snapshot(home / "does-not-exist") is None
 
 
+@pytest.mark.parametrize("mode", ["futureMode", "APIKEY", "ApiKey", "CHATGPT", "", 5, True, []])
+def test_an_auth_mode_codex_does_not_know_is_a_malformed_file(home: Path, mode: object) -> None:
+    # Codex 0.171.0 refuses the whole file (measured): signed out, `login status` exit 1.
+    write_auth(home, {"auth_mode": mode, "OPENAI_API_KEY": "sk-1"})
+    with pytest.raises(AuthFileError, match="`auth_mode` is not one Codex knows"):
+        store.load_snapshot(home, sleep=lambda _s: None)
+
+
 @pytest.mark.parametrize(
     ("data", "mode", "signed_in"),
     [
@@ -28,7 +36,19 @@ def test_missing_auth_json_is_none(home: Path) -> None:
         ({"OPENAI_API_KEY": None, "tokens": {"access_token": "a"}}, "chatgpt", True),
         ({"auth_mode": "chatgpt", "OPENAI_API_KEY": "sk-1", "tokens": {}}, "chatgpt", False),
         ({"auth_mode": "apikey", "OPENAI_API_KEY": ""}, "apikey", False),
-        ({"auth_mode": "futureMode", "tokens": {"refresh_token": "r"}}, "chatgpt", True),
+        ({"OPENAI_API_KEY": ""}, "apikey", False),  # a string, even empty: Codex's ApiKey
+        ({"auth_mode": None, "OPENAI_API_KEY": "sk-1"}, "apikey", True),
+        (
+            {"auth_mode": "chatgptAuthTokens", "tokens": {"access_token": "a"}},
+            "chatgptAuthTokens",
+            True,
+        ),
+        (
+            {"auth_mode": "personalAccessToken", "personal_access_token": "p"},
+            "personalAccessToken",
+            True,
+        ),
+        ({"auth_mode": "headers"}, "headers", True),
         ({}, "chatgpt", False),
     ],
 )
@@ -85,7 +105,7 @@ def test_write_is_atomic_mode_0600_and_keeps_key_order(home: Path) -> None:
     path = home / "auth.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert list(json.loads(path.read_text())) == list(data)
-    assert [p.name for p in home.iterdir()] == ["auth.json"]
+    assert sorted(p.name for p in home.iterdir()) == ["auth.json", "config.toml"]
 
 
 def test_write_goes_through_a_symlinked_auth_json(home: Path, tmp_path: Path) -> None:

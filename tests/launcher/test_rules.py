@@ -4,12 +4,13 @@ fits the machine, where codex is found."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from codex_install.errors import NotFoundError
-from codex_install.launcher import needs_credentials
+from codex_install.launcher import CODEX_SUBCOMMANDS, needs_credentials
 from codex_install.paths import Paths, find_codex
 from codex_install.signin import SignInResult, api_key_from_env, has_local_browser, login_command
 
@@ -44,10 +45,40 @@ from codex_install.signin import SignInResult, api_key_from_env, has_local_brows
         (["-m", "o3", "fix the login"], True),
         (["--", "login"], True),
         (["-i", "a.png", "login"], True),  # -i takes several values: "login" may be an image
+        # A session on a remote app-server runs with that server's credential (Codex 0.171.0),
+        # wherever --remote stands.
+        (["exec", "--remote", "ws://127.0.0.1:4500", "hi"], False),
+        (["--remote", "ws://127.0.0.1:4500", "exec", "hi"], False),
+        (["e", "--remote=unix://", "hi"], False),
+        (["--remote", "wss://h:1", "a prompt"], False),
+        (["exec", "resume", "--last", "--remote", "ws://h:1"], False),
+        (["resume", "--remote", "ws://h:1", "--remote-auth-token-env", "TOK"], False),
+        (["exec", "--remote-auth-token-env", "TOK", "hi"], True),  # not remote by itself
+        (["exec", "--", "--remote", "ws://h:1"], True),  # the prompt's text
+        (["exec", "--remotely", "hi"], True),
+        # Gone in 0.171.0: the first word is a prompt now.
+        (["mcp-server"], True),
+        (["stdio-to-uds", "/tmp/s"], True),
+        # Hidden in 0.171.0's help, but subcommands.
+        (["git-credential", "get"], False),
+        (["tcp-tunnel"], False),
+        (["cloud-tasks"], True),
+        (["-c", "x=1", "execpolicy", "check"], False),
     ],
 )
 def test_needs_credentials(args: list[str], needed: bool) -> None:
     assert needs_credentials(args) is needed
+
+
+@pytest.mark.parametrize("name", sorted(CODEX_SUBCOMMANDS))
+def test_every_subcommand_of_the_table_is_decided_by_the_table(name: str) -> None:
+    assert needs_credentials([name]) is CODEX_SUBCOMMANDS[name]
+    assert needs_credentials(["-c", "k=v", name, "--remote", "ws://h:1"]) is False
+
+
+def test_app_is_a_subcommand_only_where_codex_has_it() -> None:
+    # Codex's Linux build has no `app` (it launches the macOS desktop app): there it is a prompt.
+    assert ("app" in CODEX_SUBCOMMANDS) is (sys.platform == "darwin")
 
 
 @pytest.mark.parametrize(

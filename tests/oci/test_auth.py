@@ -206,6 +206,22 @@ def test_other_hosts_never_see_the_flow():
     assert asked == [] and "authorization" not in world.seen[0].headers
 
 
+def test_a_token_earned_by_a_login_never_crosses_plain_http_either():
+    world = World()
+    client = httpx.Client(transport=httpx.MockTransport(world.handle))
+    auth = RegistryAuth(client)
+    auth.add(
+        Login(
+            parse_reference("oci+http://registry.example/acme/codex"),
+            find=lambda: Credential("ci", "pw"),
+        )
+    )
+    client.auth = auth
+    with pytest.raises(NetworkError, match="over plain http"):
+        client.get("http://registry.example/v2/acme/codex/manifests/1.0.0")
+    assert token_requests(world) == []
+
+
 def test_a_login_never_crosses_plain_http_to_another_host():
     world = World()
     world.realm = "http://auth.example/token"

@@ -23,6 +23,7 @@ from codex_install.sources.oci.reference import check_tag, is_loopback, is_oci, 
         ("oci+https://127.0.0.1:5000/codex", "https://127.0.0.1:5000", "codex"),
         ("oci+http://registry.lan/codex", "http://registry.lan", "codex"),
         ("OCI://GHCR.IO/acme/codex", "https://ghcr.io", "acme/codex"),
+        ("oci://docker.io/acme/codex", "https://registry-1.docker.io", "acme/codex"),
     ],
 )
 def test_a_reference_names_the_registry_and_repository(url, origin, repository):

@@ -69,6 +69,22 @@ def test_a_registry_without_docker_content_digest_is_read_by_get():
     assert [r.method for r in seen] == ["HEAD", "GET"]
 
 
+@pytest.mark.parametrize(
+    "header", ["../../../../tmp/planted", "sha512:" + "ab" * 64, "sha256:" + "AB" * 32, ""]
+)
+def test_a_digest_header_that_is_no_sha256_digest_is_not_used(tmp_path, header):
+    def handler(request):
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"Docker-Content-Digest": header})
+        return httpx.Response(200, content=BODY)
+
+    registry, seen = make(handler, tmp_path / "cache")
+    assert registry.tag_digest("latest") == DIGEST
+    assert [r.method for r in seen] == ["HEAD", "GET"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [DIGEST.replace(":", "-")]
+    assert not (tmp_path / "planted").exists()
+
+
 def test_a_missing_tag_is_none_and_a_missing_manifest_not_found():
     registry, _ = make(
         lambda _r: httpx.Response(
@@ -200,3 +216,66 @@ def test_a_manifest_stored_under_another_digest_is_an_error():
     doc = artifact.Document(b'{"x": 1}', artifact.MANIFEST)
     with pytest.raises(NetworkError, match=r"stored manifest 1\.0\.0 as"):
         registry.put_manifest("1.0.0", doc)
+
+
+def test_a_blob_gone_between_its_head_and_its_push_is_one_clear_error(tmp_path):
+    registry, seen = make(lambda _r: httpx.Response(404))
+    with pytest.raises(NetworkError, match="during the sync; run it again"):
+        registry.push_blob(tmp_path / "never-downloaded.tar.zst", DIGEST, 10, None)
+    assert [r.method for r in seen] == ["HEAD"]
+
+
+def test_a_blob_size_is_its_content_length():
+    registry, _ = make(lambda _r: httpx.Response(200, headers={"Content-Length": "1234"}))
+    assert registry.blob_size(DIGEST) == 1234
+
+
+def test_an_upload_whose_body_cannot_be_sent_again_is_one_clear_error(tmp_path):
+    """A registry (a real socket: a mock transport would keep the body) that challenges the
+    streamed PUT itself: its body cannot be sent twice."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from codex_install.sources.oci.auth import Login, RegistryAuth
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def answer(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:
+            self.send_response(status)
+            for key, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_HEAD(self) -> None:
+            self.answer(404, {})
+
+        def do_POST(self) -> None:
+            self.answer(202, {"Location": "/v2/codex/blobs/uploads/u"})
+
+        def do_GET(self) -> None:
+            self.answer(200, {"Content-Type": "application/json"}, b'{"token": "t"}')
+
+        def do_PUT(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            realm = f"http://127.0.0.1:{self.server.server_address[1]}/token"
+            self.answer(401, {"WWW-Authenticate": f'Bearer realm="{realm}"'})
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        reference = parse_reference(f"oci://127.0.0.1:{httpd.server_address[1]}/codex")
+        with httpx.Client() as client:
+            auth = RegistryAuth(client)
+            auth.add(Login(reference, find=lambda: None))
+            client.auth = auth
+            registry = Registry(client, reference, sleep=lambda _s: None)
+            blob = tmp_path / "a.tar.zst"
+            blob.write_bytes(b"x" * 10)
+            with pytest.raises(NetworkError, match="refused mid-way; run it again"):
+                registry.push_blob(blob, artifact.digest_of(b"x" * 10), 10, None)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

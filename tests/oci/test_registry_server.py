@@ -14,6 +14,7 @@ import pytest
 
 from builders import ALL_TARGETS, TARGET, FakeRelease, sha256
 from oci.conftest import VERSION, as_json, full_release, run
+from servers.fake_http import FakeHTTPServer
 from servers.registry import Registry, registry, skopeo
 
 pytestmark = pytest.mark.slow
@@ -49,16 +50,20 @@ def one_line_error(result) -> str:
 
 
 def test_push_is_an_oci_index_skopeo_reads_and_a_runner_installs(
-    env, release: FakeRelease, runner_env, tmp_path
+    env, server: FakeHTTPServer, release: FakeRelease, runner_env, tmp_path
 ):
     with registry(tmp_path / "reg") as reg:
         first = sync(env, reg)
         assert first["tags"] == [VERSION, "latest"]
         # The empty config, 4 archives, SUMS and the TOML manifest.
         assert first["blobs_uploaded"] == 7
+        before = len(server.log)
         again = sync(env, reg)
         assert (again["blobs_uploaded"], again["blobs_present"]) == (0, 7)
         assert again["digest"] == first["digest"]
+        # Nor is an archive downloaded again: the registry holds its sha256, of its size.
+        fetched = [r.path for r in server.log[before:]]
+        assert fetched and not [p for p in fetched if p.endswith((".tar.zst", ".tar.gz"))]
 
         raw = skopeo(
             "inspect", "--raw", "--tls-verify=false", f"docker://{reg.host}/codex:{VERSION}"
@@ -243,3 +248,68 @@ def test_token_auth_login_from_a_credential_helper(env, release, runner_env, tmp
         refused = install(other, reg.oci())
         assert refused.exit_code == 4
         assert f"registry {reg.host} wants credentials" in one_line_error(refused)
+
+
+def push_by_hand(reg: Registry, tmp_path: Path, sums_line_sha: str | None, annotated: str | None):
+    """A release pushed with our own push code but lying in one place: the SUMS line for the
+    archive (``sums_line_sha``) or the archive's annotated sha256 (``annotated``)."""
+    from builders import package_tar, zst
+    from codex_install.http.client import make_client
+    from codex_install.sources.oci import artifact
+    from codex_install.sources.oci.credentials import RegistryConfig
+    from codex_install.sources.oci.push import File, push_release
+    from codex_install.sources.oci.source import connect
+
+    archive = tmp_path / ARCHIVE
+    archive.write_bytes(zst(package_tar(VERSION, TARGET)))
+    real = sha256(archive.read_bytes())
+    sums = tmp_path / "codex-package_SHA256SUMS"
+    sums.write_text(f"{sums_line_sha or real}  {ARCHIVE}\n")
+    files = [File(archive, ARCHIVE, archive.stat().st_size, real, TARGET, "package")]
+    extras = [
+        (File(sums, sums.name, sums.stat().st_size, sha256(sums.read_bytes())), artifact.SUMS_TYPE)
+    ]
+    with make_client() as client:
+        registry_api = connect(client, reg.oci(), RegistryConfig())
+        pushed = push_release(
+            registry_api,
+            VERSION,
+            f"rust-v{VERSION}",
+            files,
+            extras,
+            release_digests={},
+            latest=True,
+        )
+        if annotated is not None:  # rewrite the archive's manifest and the index around it
+            layer = artifact.Blob(
+                f"sha256:{real}",
+                files[0].size,
+                "x",
+                {artifact.TITLE: ARCHIVE, artifact.SHA256: annotated},
+            )
+            doc = artifact.artifact_manifest(artifact.ARCHIVE_TYPE, layer)
+            registry_api.put_manifest(doc.digest, doc)
+            index = artifact.parse_index(registry_api.manifest(pushed.digest, "index"), "index")
+            entries = [artifact.Entry.of(doc, artifact.ARCHIVE_TYPE, TARGET, "package")]
+            entries += [e for e in index.entries if e.artifact_type != artifact.ARCHIVE_TYPE]
+            rewritten = artifact.index(VERSION, f"rust-v{VERSION}", entries)
+            for tag in (VERSION, "latest"):
+                registry_api.put_manifest(tag, rewritten)
+
+
+@pytest.mark.parametrize(
+    ("lie", "words"),
+    [
+        ({"sums_line_sha": "0" * 64, "annotated": None}, "codex-package_SHA256SUMS"),
+        ({"sums_line_sha": None, "annotated": "1" * 64}, "not the sha256 annotated"),
+    ],
+)
+def test_a_registry_release_that_disagrees_with_itself_installs_nothing(
+    runner_env, tmp_path, lie, words
+):
+    with registry(tmp_path / "reg") as reg:
+        push_by_hand(reg, tmp_path, **lie)
+        result = install(runner_env, reg.oci())
+        assert result.exit_code == 5, result.output
+        assert words in one_line_error(result)
+        assert not (Path(runner_env["CODEX_INSTALL_DIR"]) / "codex").exists()

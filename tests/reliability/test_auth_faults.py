@@ -247,7 +247,7 @@ def test_auth_json_replaced_during_a_refresh_is_never_clobbered(endpoint, tmp_pa
     assert read_ledger(home).poison_for(store.snapshot_digest(new)) is None
     with manager(home, endpoint) as fresh:
         status = fresh.get_auth_status(include_token=True)
-        account = fresh.account_read()
+        account = fresh.account_read(discover=False)  # who: routing is tests/auth's
     assert status["authToken"] == new["tokens"]["access_token"]
     assert account["account"] == {
         "type": "chatgpt",

@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import os
 
+from codex_install.auth.quick import CONFIG_CAP, read_small
+
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 STORE_KEY = "cli_auth_credentials_store"
+# Settings that can make Codex refuse the credentials in auth.json (auth/codexconfig.py reads
+# them); the hot path only asks whether they are mentioned at all.
+RESTRICTION_KEYS = ("forced_login_method", "forced_chatgpt_workspace_id")
 FILE_STORE = "file"
 CONFIG_FILE = "config.toml"
 _CONFIG_FLAGS = ("-c", "--config")
 
 
-def store_from_args(args: Sequence[str]) -> str | None:
-    """The last ``-c cli_auth_credentials_store=…`` override before ``--`` (Codex applies them
-    in order, so the last one wins), or None."""
-    found: str | None = None
+def config_overrides(args: Sequence[str], key: str) -> list[str]:
+    """The raw values of every ``-c KEY=…`` / ``--config KEY=…`` before ``--``, in order (Codex
+    applies them in order, so the last one wins)."""
+    found: list[str] = []
     i = 0
     while i < len(args):
         arg = args[i]
@@ -39,11 +44,17 @@ def store_from_args(args: Sequence[str]) -> str | None:
         elif arg.startswith(("-c=", "--config=")):
             value = arg.split("=", 1)[1]
         if value is not None:
-            key, sep, raw = value.partition("=")
-            if sep and key.strip() == STORE_KEY:
-                found = _toml_scalar(raw)
+            name, sep, raw = value.partition("=")
+            if sep and name.strip() == key:
+                found.append(raw)
         i += 1
     return found
+
+
+def store_from_args(args: Sequence[str]) -> str | None:
+    """The last ``-c cli_auth_credentials_store=…`` override, or None."""
+    found = config_overrides(args, STORE_KEY)
+    return _toml_scalar(found[-1]) if found else None
 
 
 def store_from_config(text: str) -> str | None:
@@ -61,18 +72,29 @@ def store_from_config(text: str) -> str | None:
     return None
 
 
-def credentials_store(codex_home: str, args: Sequence[str]) -> str:
+def read_config_text(codex_home: str) -> str:
+    """config.toml's text; empty when there is none or it is unreadable (Codex's defaults)."""
+    try:
+        return read_small(os.path.join(codex_home, CONFIG_FILE), CONFIG_CAP).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def credentials_store(codex_home: str, args: Sequence[str], text: str | None = None) -> str:
     """``file``, ``keyring``, ``auto`` or ``ephemeral`` (or whatever else was written, which
-    Codex would reject: treated as "not the file", so Codex is asked)."""
+    Codex would reject: treated as "not the file", so Codex is asked). ``text`` is config.toml's
+    when the caller has read it already."""
     override = store_from_args(args)
     if override is not None:
         return override.lower()
-    try:
-        with open(os.path.join(codex_home, CONFIG_FILE), encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError):
-        return FILE_STORE  # no (readable) config: Codex's default
+    text = read_config_text(codex_home) if text is None else text
     return (store_from_config(text) or FILE_STORE).lower()
+
+
+def mentions_restrictions(text: str, args: Sequence[str]) -> bool:
+    """Whether config text or ``-c`` arguments may restrict sign-in at all (RESTRICTION_KEYS),
+    without parsing TOML: then the full reader decides."""
+    return any(key in text or any(key in arg for arg in args) for key in RESTRICTION_KEYS)
 
 
 def _toml_scalar(raw: str) -> str:

@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_install.auth.quick import LEDGER_CAP
 from codex_install.auth.quick import LEDGER_FILE as LEDGER_FILE  # one name, shared
-from codex_install.fs import atomic_write_text
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
@@ -88,9 +89,12 @@ def ledger_path(codex_home: Path) -> Path:
 
 
 def read_ledger(codex_home: Path) -> Ledger:
+    """The ledger, or an empty one when it is absent or anything but a small regular file."""
     try:
-        raw = ledger_path(codex_home).read_bytes()
-    except OSError:
+        raw = read_regular(ledger_path(codex_home), LEDGER_CAP, what="refresh ledger")
+    except UnreadableFileError:
+        return Ledger()
+    if raw is None:
         return Ledger()
     try:
         return Ledger.from_json(json.loads(raw))

@@ -3,18 +3,22 @@ processes, and the status objects of the status protocol."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from codex_install.auth import refresh
-from codex_install.auth.account import account_response
+from codex_install.auth import refresh, routing
+from codex_install.auth.account import account_response, plan_type
+from codex_install.auth.codexconfig import CHATGPT_MODES, read_codex_config, restriction
 from codex_install.auth.credstore import FILE_STORE, STORE_KEY, credentials_store
+from codex_install.auth.keyring import Keyring
 from codex_install.auth.ledger import (
     LEDGER_FILE,
     Backoff,
@@ -33,13 +37,22 @@ from codex_install.auth.policy import (
 from codex_install.auth.state import SIGNED_OUT, CredentialState, credential_state
 from codex_install.auth.store import (
     AUTH_FILE,
+    EXTERNAL_MODES,
     AuthSnapshot,
     load_snapshot,
     merge_tokens,
+    parse_auth,
     sweep_temp_files,
+    unstorable,
     write_auth,
 )
-from codex_install.errors import AuthFileError, FilesystemError, RefreshError
+from codex_install.errors import (
+    AccountReadError,
+    AuthFileError,
+    CodexInstallError,
+    FilesystemError,
+    RefreshError,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -47,6 +60,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT_S = 60.0
+KEYRING_STORE, AUTO_STORE = "keyring", "auto"
+_STORES = (FILE_STORE, KEYRING_STORE, AUTO_STORE)
+# Codex 0.171.0's account/updated reason once routing discovery is done for the signed-in owner.
+ROUTING_READY = "workspaceRoutingReady"
+PLAN_TYPE_REQUIRED = "plan type is required for chatgpt authentication"
 
 
 class AuthManager:
@@ -68,6 +86,7 @@ class AuthManager:
         jitter: Callable[[], float] = random.random,
         lock_timeout: float = LOCK_TIMEOUT_S,
         warn: Callable[[str], None] | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.codex_home = codex_home
         self._env = dict(os.environ if env is None else env)
@@ -80,6 +99,10 @@ class AuthManager:
         self._warn = _stderr_line if warn is None else warn
         self._warned: set[str] = set()
         self._memory = Ledger()
+        # Workspace routing discovered, by (snapshot digest, workspace, chatgpt_base_url): one
+        # request per snapshot, as Codex caches it per auth generation. Failures are not kept.
+        self._routes: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._keyring = Keyring(codex_home, self._env) if keyring is None else keyring
 
     def close(self) -> None:
         if self._owns_client and self._client is not None:
@@ -121,15 +144,48 @@ class AuthManager:
         cached token is handed out (as Codex does): ``authToken: null`` means "sign in again"
         to a client, so it is kept for poisoned and signed-out states."""
         state, snapshot = self._status_state(force=refresh_token, proactive=include_token)
+        method = _method(state)
+        if snapshot is not None and method in CHATGPT_MODES and not _has_token_data(snapshot):
+            method = None  # as Codex: ChatGPT tokens without `last_refresh` give no status
         token: str | None = None
-        if include_token and snapshot is not None:
+        if include_token and snapshot is not None and method is not None:
             token = _usable_token(state, snapshot)
-        return {"authMethod": _method(state), "authToken": token, "requiresOpenaiAuth": True}
+        return {"authMethod": method, "authToken": token, "requiresOpenaiAuth": True}
 
-    def account_read(self, refresh_token: bool = False) -> dict[str, object]:
+    def account_read(self, refresh_token: bool = False, discover: bool = True) -> dict[str, object]:
+        """Codex's account/read; ``discover``: the workspace routing of a ChatGPT account too
+        (a backend request, once per snapshot), AccountReadError when it fails."""
         state, snapshot = self._status_state(force=refresh_token, proactive=False)
+        if snapshot is not None and state.kind == "signed_out":
+            if snapshot.mode == "apikey" and snapshot.data.get("OPENAI_API_KEY") == "":
+                return account_response("apikey", None)  # as Codex answers an empty key
+            if snapshot.mode in CHATGPT_MODES:
+                raise AccountReadError(PLAN_TYPE_REQUIRED, invalid_request=True)
         method = _method(state) if state.kind != "poisoned" else None
-        return account_response(method, snapshot.claims if snapshot is not None else None)
+        found = None
+        if discover and state.kind == "chatgpt" and snapshot is not None:
+            found = self._workspace_routing(snapshot)
+        claims = snapshot.claims if snapshot is not None else None
+        return account_response(method, claims, found)
+
+    def account_updated(self) -> dict[str, object] | None:
+        """The ``account/updated`` notification Codex sends once a connection is initialized
+        and routing discovery for the signed-in ChatGPT account succeeded; None otherwise (a
+        failed discovery is said by account/read, not here)."""
+        state, snapshot = self._status_state(force=False, proactive=False)
+        if state.kind != "chatgpt" or snapshot is None or snapshot.account_id is None:
+            return None
+        try:
+            if self._workspace_routing(snapshot) is None:
+                return None
+        except CodexInstallError as err:
+            log.info("workspace routing discovery: %s", err)
+            return None
+        return {
+            "authMode": state.method,
+            "planType": plan_type(state.plan),
+            "reason": ROUTING_READY,
+        }
 
     # --- internals ---
 
@@ -146,23 +202,72 @@ class AuthManager:
             snapshot = self._load_for_status()
         return self._state_of(snapshot, self._ledger(snapshot)), snapshot
 
+    def _workspace_routing(self, snapshot: AuthSnapshot) -> dict[str, str] | None:
+        account_id = snapshot.account_id
+        token = snapshot.token("access_token")
+        if account_id is None or token is None:
+            return None
+        base = read_codex_config(self.codex_home).chatgpt_base_url
+        key = (snapshot.digest, account_id, base)
+        if key not in self._routes:
+            seconds = min(routing.DISCOVERY_TIMEOUT_S, refresh.deadline_s(self._env))
+            try:
+                self._routes[key] = routing.discover(
+                    self._http(), base, token, account_id, seconds=seconds
+                )
+            except routing.Unauthorized:
+                return self._rediscover(snapshot)
+        return self._routes[key]
+
+    def _rediscover(self, snapshot: AuthSnapshot) -> dict[str, str] | None:
+        """A 401: as Codex, refresh once and ask again — under our rules (coalesced, poison,
+        backoff), so a backend that keeps answering 401 costs at most one token request."""
+        try:
+            self.ensure_fresh(force=True)
+        except (RefreshError, FilesystemError, AuthFileError) as err:
+            log.info("token refresh after a 401 skipped: %s", err)
+        current = self._load_for_status()
+        if current is None or current.digest == snapshot.digest:
+            raise routing.Unauthorized()
+        state = self._state_of(current, self._ledger(current))
+        if state.kind != "chatgpt":
+            raise routing.Unauthorized()
+        return self._workspace_routing(current)
+
     def _load_for_status(self) -> AuthSnapshot | None:
-        """As Codex answers: an auth.json that cannot be used is "signed out", never an error.
-        One line on stderr names the problem (never the content), once per problem."""
+        """As Codex answers: an auth.json that cannot be used is "signed out", never an error;
+        so are credentials config.toml refuses, and modes only Codex can check. One line on
+        stderr names the problem (never the content), once per problem."""
         store = credentials_store(str(self.codex_home), ())
-        if store not in (FILE_STORE, "auto"):
-            # As Codex 0.169.0 answers with the keyring unreadable (measured): a leftover
-            # auth.json is not the credential in this mode, and the keyring is Codex's to read.
+        if store not in _STORES:
+            # "ephemeral" keeps the credentials in Codex's memory alone; any other value Codex
+            # refuses. Either way there is nothing persisted to answer from.
             self._warn_once(
-                f"{STORE_KEY} = {store!r} in {self.codex_home}/config.toml: the credentials "
-                "are in the OS keyring, which only Codex reads; answering as signed out"
+                f"{STORE_KEY} = {store!r} in {self.codex_home}/config.toml: no stored "
+                "credentials to read; answering as signed out"
             )
             return None
         try:
-            return self._load()
+            snapshot = self._load()
         except AuthFileError as err:
             self._warn_once(f"{err}; answering as signed out")
             return None
+        if snapshot is None:
+            return None
+        config = read_codex_config(self.codex_home)
+        for note in config.notes:
+            self._warn_once(note)
+        reason = restriction(config, snapshot.mode, snapshot.account_id)
+        if reason is not None:
+            self._warn_once(f"{reason}; answering as signed out")
+            return None
+        if snapshot.mode in EXTERNAL_MODES:
+            self._warn_once(
+                f"auth.json holds `{snapshot.mode}` credentials, which only Codex can check; "
+                "answering as signed out"
+            )
+            return None
+        return snapshot
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:
@@ -170,7 +275,36 @@ class AuthManager:
             self._warn(message)
 
     def _load(self) -> AuthSnapshot | None:
+        """The credentials where Codex keeps them (``cli_auth_credentials_store``): auth.json;
+        the keyring item; for "auto" the keyring item, else — none there, or no keyring to
+        ask — auth.json, as Codex falls back."""
+        store = credentials_store(str(self.codex_home), ())
+        if store in (KEYRING_STORE, AUTO_STORE):
+            try:
+                raw = self._keyring.load()
+            except AuthFileError:
+                if store == KEYRING_STORE:
+                    raise
+                raw = None
+            if raw is not None:
+                snapshot = parse_auth(raw, Path(self._keyring.where))
+                return replace(snapshot, origin=KEYRING_STORE)
+            if store == KEYRING_STORE:
+                return None
         return load_snapshot(self.codex_home, sleep=self._sleep)
+
+    def _unstorable(self, snapshot: AuthSnapshot) -> str | None:
+        if snapshot.origin == KEYRING_STORE:
+            return self._keyring.unstorable()
+        return unstorable(self.codex_home)
+
+    def _store(self, snapshot: AuthSnapshot, data: dict[str, Any]) -> AuthSnapshot:
+        """Write refreshed credentials back where they were read: Codex's keyring item (whole,
+        compact, as Codex writes it) or auth.json."""
+        if snapshot.origin == KEYRING_STORE:
+            self._keyring.save(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+            return replace(AuthSnapshot.from_data(data), origin=KEYRING_STORE)
+        return write_auth(self.codex_home, data)
 
     def _ledger(self, snapshot: AuthSnapshot | None) -> Ledger:
         disk = read_ledger(self.codex_home)
@@ -240,6 +374,11 @@ class AuthManager:
             return settled or SIGNED_OUT
         refresh_token = snapshot.token("refresh_token")
         assert refresh_token is not None  # _settled returns a state otherwise
+        why = self._unstorable(snapshot)
+        if why is not None:
+            # Spending the refresh token now would rotate it at the server and leave auth.json
+            # with the revoked one: answer from the snapshot as it is, with no request.
+            raise FilesystemError(f"a new token could not be stored: {why}")
         now = self._clock()
         reason = refresh.PROACTIVE_EXPIRY if snapshot.stale(now) else refresh.FORCED
         try:
@@ -260,7 +399,7 @@ class AuthManager:
         if current is None or current.digest != snapshot.digest:
             # Someone wrote auth.json during the request (a new login): theirs wins.
             return self._state_of(current, self._ledger(current))
-        written = write_auth(self.codex_home, merge_tokens(snapshot.data, tokens, self._clock()))
+        written = self._store(snapshot, merge_tokens(snapshot.data, tokens, self._clock()))
         self._remember(Ledger())
         return self._state_of(written, Ledger())
 
@@ -299,9 +438,14 @@ class AuthManager:
 
 
 def _method(state: CredentialState) -> str | None:
-    if state.kind == "signed_out":
+    if state.kind in ("signed_out", "external"):
         return None
-    return "apikey" if state.kind == "apikey" else "chatgpt"
+    return state.method
+
+
+def _has_token_data(snapshot: AuthSnapshot) -> bool:
+    """Codex's ``get_token_data``: ChatGPT tokens count only with a ``last_refresh``."""
+    return bool(snapshot.tokens) and snapshot.data.get("last_refresh") is not None
 
 
 def _usable_token(state: CredentialState, snapshot: AuthSnapshot) -> str | None:

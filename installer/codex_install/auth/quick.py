@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import os
+import stat
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ms on the codex-launch hot path
 if TYPE_CHECKING:
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 AUTH_FILE = "auth.json"
 LEDGER_FILE = "codex-install-auth-state.json"
 STALE_BEFORE_EXPIRY_S = 5 * 60
+# What each file Codex or we keep in CODEX_HOME may weigh before it is refused unread (issue 21):
+# Codex's auth.json is a few KiB, the ledger a few hundred bytes, a config.toml rarely 100 KiB.
+AUTH_CAP = 1 << 20
+LEDGER_CAP = 64 << 10
+CONFIG_CAP = 4 << 20
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
@@ -79,12 +85,31 @@ def jwt_payload(token: object) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
+def read_small(path: str, cap: int) -> bytes:
+    """``fs.read_regular``'s rule with ``os`` alone (fs imports pathlib, ~15 ms, which the hot
+    path cannot pay): opened without blocking, a regular file, never read past ``cap``. Raises
+    OSError (FileNotFoundError when absent) for anything else: a FIFO, a device, a symlink to
+    ``/dev/zero``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = os.read(fd, cap + 1)
+        while len(data) <= cap and (chunk := os.read(fd, cap + 1 - len(data))):
+            data += chunk
+        if len(data) > cap:
+            raise OSError(f"{path} is larger than {cap} bytes")
+        return data
+    finally:
+        os.close(fd)
+
+
 def usable_as_is(codex_home: str, now: float) -> bool | None:
     """True when auth.json holds credentials codex can use as they are; None otherwise (no file,
     malformed, stale, refresh trouble recorded, anything unusual)."""
     try:
-        with open(os.path.join(codex_home, AUTH_FILE), "rb") as f:
-            data = load_json(f.read().decode("utf-8"))
+        raw = read_small(os.path.join(codex_home, AUTH_FILE), AUTH_CAP)
+        data = load_json(raw.decode("utf-8"))
         if _trouble_recorded(codex_home):
             return None
     except Exception:  # any failure at all: the full reader says what is wrong
@@ -99,7 +124,9 @@ def _usable(data: object, now: float) -> bool:
     key = data.get("OPENAI_API_KEY")
     if key is not None and not isinstance(key, str):
         return False
-    mode = data.get("auth_mode") or ("apikey" if key else "chatgpt")
+    mode = data.get("auth_mode")
+    if mode is None:
+        mode = "apikey" if key is not None else "chatgpt"
     if mode == "apikey":
         return bool(key)
     tokens = data.get("tokens")
@@ -125,8 +152,7 @@ def _trouble_recorded(codex_home: str) -> bool:
     """The refresh ledger (auth/ledger.py) names a snapshot: poison or backoff for some
     auth.json, maybe this one — only the full reader can tell."""
     try:
-        with open(os.path.join(codex_home, LEDGER_FILE), "rb") as f:
-            ledger = load_json(f.read().decode("utf-8"))
+        ledger = load_json(read_small(os.path.join(codex_home, LEDGER_FILE), LEDGER_CAP).decode())
     except FileNotFoundError:
         return False
     return not isinstance(ledger, dict) or ledger.get("snapshot") is not None

@@ -1,23 +1,32 @@
 """`codex-install auth serve`: the auth part of Codex's app-server JSON-RPC on stdio (SPEC §9).
 
 One JSON object per line each way; ``"jsonrpc"`` is optional and echoed when sent. Bad lines get
-an error answer and the server keeps serving; EOF ends it cleanly.
+an error answer and the server keeps serving; EOF ends it cleanly (exit 0). Every line out is
+strict JSON; a line in longer than MAX_LINE is skipped to its newline, unread, and answered with
+one parse error. A closed stdout ends the session with EXIT_OUTPUT_CLOSED and nothing on stderr:
+nobody is left to read an answer.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-from collections.abc import Callable, Mapping
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Protocol
 
 from codex_install import __version__
-from codex_install.errors import CodexInstallError
+from codex_install.errors import AccountReadError, CodexInstallError
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+MAX_LINE = 1 << 20  # a request is a few hundred bytes; this leaves room for any client's params
+EXIT_OUTPUT_CLOSED = 1  # as every command whose answer is cut off by a closed stdout
 
 
 class AuthStatusSource(Protocol):
@@ -35,20 +44,40 @@ class _RpcError(Exception):
         self.message = message
 
 
-class RpcSession:
-    """The protocol state machine; ``handle_line`` is everything but the I/O."""
+Notifier = Callable[[], "dict[str, object] | None"]
 
-    def __init__(self, source: AuthStatusSource) -> None:
+
+class RpcSession:
+    """The protocol state machine; ``handle_line`` is everything but the I/O.
+
+    ``account_updated`` gives the params of Codex's ``account/updated`` notification (or None):
+    asked once, when the client says ``initialized``, as Codex 0.171.0 sends it once routing
+    discovery is done. Notifications wait in ``notifications`` for the writer."""
+
+    def __init__(
+        self,
+        source: AuthStatusSource,
+        account_updated: Notifier | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._source = source
+        self._account_updated = account_updated
+        self._clock = clock
         self.initialized = False
+        self.notifications: list[dict[str, Any]] = []
 
     def handle_line(self, line: str) -> dict[str, Any] | None:
         try:
-            message = json.loads(line)
+            message = json.loads(line, parse_constant=_not_json)
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             return _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
-        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+        if (
+            not isinstance(message, dict)
+            or not isinstance(message.get("method"), str)
+            or ("id" in message and not _valid_id(message["id"]))
+        ):
             request_id = message.get("id") if isinstance(message, dict) else None
+            request_id = request_id if _valid_id(request_id) else None
             return _error(request_id, INVALID_REQUEST, "Invalid Request", jsonrpc=False)
         jsonrpc = "jsonrpc" in message
         is_notification = "id" not in message
@@ -72,6 +101,7 @@ class RpcSession:
             self.initialized = True
             return {"userAgent": f"codex-install/{__version__}"}
         if method == "initialized" and is_notification:
+            self._notify_account()
             return None
         if not self.initialized:
             raise _RpcError(INVALID_REQUEST, "Not initialized")
@@ -87,34 +117,104 @@ class RpcSession:
             return self._call(lambda: self._source.account_read(refresh_token=args["refreshToken"]))
         raise _RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
 
+    def _notify_account(self) -> None:
+        params = self._account_updated() if self._account_updated is not None else None
+        if params is not None:
+            self.notifications.append(
+                {
+                    "method": "account/updated",
+                    "params": params,
+                    # As Codex 0.171.0 stamps every notification.
+                    "emittedAtMs": int(self._clock() * 1000),
+                }
+            )
+
     @staticmethod
     def _call(func: Callable[[], object]) -> object:
         try:
             return func()
+        except AccountReadError as err:
+            code = INVALID_REQUEST if err.invalid_request else INTERNAL_ERROR
+            raise _RpcError(code, str(err)) from err
         except CodexInstallError as err:
             raise _RpcError(INTERNAL_ERROR, str(err)) from err
 
 
-def serve(source: AuthStatusSource, stdin: IO[bytes], stdout: IO[str]) -> int:
+def serve(
+    source: AuthStatusSource,
+    stdin: IO[bytes],
+    stdout: IO[str],
+    account_updated: Notifier | None = None,
+) -> int:
     """Answer one line at a time until EOF; returns the exit status.
 
     ``stdin`` is binary: the protocol is UTF-8 whatever the locale says, and a line that is not
     UTF-8 must be one parse error, not a decode error that ends the session."""
-    session = RpcSession(source)
-    for raw in stdin:
-        if not raw.strip():
-            continue
+    session = RpcSession(source, account_updated)
+    for raw in read_lines(stdin, MAX_LINE):
         response: dict[str, Any] | None
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            response = _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
+        if raw is None:
+            response = _error(None, PARSE_ERROR, "Parse error: line too long", jsonrpc=False)
+        elif not raw.strip():
+            continue
         else:
-            response = session.handle_line(line)
-        if response is not None:
-            stdout.write(json.dumps(response, separators=(",", ":")) + "\n")
-            stdout.flush()
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                response = _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
+            else:
+                response = session.handle_line(line)
+        if response is not None and not _send(stdout, response):
+            return EXIT_OUTPUT_CLOSED
+        while session.notifications:
+            if not _send(stdout, session.notifications.pop(0)):
+                return EXIT_OUTPUT_CLOSED
     return 0
+
+
+def read_lines(stream: IO[bytes], cap: int) -> Iterator[bytes | None]:
+    """Each line of ``stream`` (newline included), or None for a line longer than ``cap``,
+    which is skipped to its newline without being held: memory stays within ``cap``."""
+    while line := stream.readline(cap + 1):
+        if len(line) <= cap or line.endswith(b"\n"):
+            yield line if len(line) <= cap else None
+            continue
+        while (rest := stream.readline(cap)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
+def encode(message: Mapping[str, Any]) -> str:
+    """One strict JSON line: NaN and the infinities are not JSON, and never leave."""
+    return json.dumps(message, separators=(",", ":"), allow_nan=False) + "\n"
+
+
+def _send(stdout: IO[str], message: Mapping[str, Any]) -> bool:
+    """False when stdout is closed: then its descriptor goes to /dev/null, so the interpreter's
+    last flush at exit has nothing to complain about."""
+    try:
+        stdout.write(encode(message))
+        stdout.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        _to_devnull(stdout)
+        return False
+    return True
+
+
+def _to_devnull(stream: IO[str]) -> None:
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+
+
+def _valid_id(value: object) -> bool:
+    """JSON-RPC ids Codex takes: a string or an integer (a float, a bool, null are none)."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _not_json(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _flags(params: object, *names: str) -> dict[str, bool]:

@@ -18,7 +18,7 @@ def auth_status(manager: AuthManager, *, include_token: bool, refresh: bool, as_
     status = manager.get_auth_status(include_token=include_token, refresh_token=refresh)
     if as_json:
         return json.dumps(status)
-    account = manager.account_read()
+    account = manager.account_read(discover=False)  # who and which plan: no backend request
     return render_text(status, account, manager.state().reason)
 
 

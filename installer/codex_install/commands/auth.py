@@ -23,4 +23,4 @@ def status(settings: Settings, *, include_token: bool, refresh: bool, as_json: b
 def serve(settings: Settings, stdin: BinaryIO, stdout: TextIO) -> int:
     """Answer requests until EOF; the process exit code."""
     with _manager(settings) as manager:
-        return serve_rpc(manager, stdin, stdout)
+        return serve_rpc(manager, stdin, stdout, account_updated=manager.account_updated)

@@ -227,14 +227,21 @@ def _index_entry(raw: object, what: str) -> Entry:
     )
 
 
+def is_digest(value: object) -> bool:
+    """Whether ``value`` is ``sha256:<64 lower-case hex digits>`` (nothing else is ever used
+    in a URL or a cache file name)."""
+    return (
+        isinstance(value, str)
+        and value.startswith("sha256:")
+        and len(value) == 71
+        and all(c in "0123456789abcdef" for c in value[7:])
+    )
+
+
 def _digest(value: object, what: str) -> str:
-    if (
-        not isinstance(value, str)
-        or not value.startswith("sha256:")
-        or len(value) != 71
-        or any(c not in "0123456789abcdef" for c in value[7:])
-    ):
+    if not is_digest(value):
         raise NetworkError(f"{what}: a digest is not sha256:<64 hex digits>")
+    assert isinstance(value, str)
     return value
 
 
@@ -259,7 +266,10 @@ def parse_artifact(body: bytes, artifact_type: str, what: str) -> Layer:
     layers = data.get("layers")
     if not isinstance(layers, list) or len(layers) != 1 or not isinstance(layers[0], dict):
         raise NetworkError(f"{what} does not hold exactly one file")
-    layer = layers[0]
+    return _layer(layers[0], what)
+
+
+def _layer(layer: dict[str, Any], what: str) -> Layer:
     digest, size = _digest(layer.get("digest"), what), layer.get("size")
     notes = layer.get("annotations")
     notes = notes if isinstance(notes, dict) else {}

@@ -22,6 +22,7 @@ _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 _HOST = re.compile(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
 MAX_REPOSITORY = 255
+_API_HOSTS = {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,9 @@ def parse_reference(url: str, what: str = "the registry URL") -> Reference:
         )
     forced = SCHEMES[scheme.lower()]
     web = forced or ("http" if is_loopback(host) else "https")
-    return Reference(web, host.lower(), repository)
+    host = host.lower()
+    # Docker Hub's name is not where its API answers (docker does the same rewrite).
+    return Reference(web, _API_HOSTS.get(host, host), repository)
 
 
 def _check_host(url: str, host: str, what: str) -> None:

@@ -19,12 +19,10 @@ from codex_install.errors import (
     printable,
 )
 from codex_install.fs import UnreadableFileError, atomic_write_text, make_dirs, read_regular
-from codex_install.http.client import TLS_HINT, first_line, tls_verification_failed
-from codex_install.http.limits import (
-    download_deadline,
-    metadata_deadline,
-    read_capped,
-)
+from codex_install.http.classify import TLS_HINT
+from codex_install.http.classify import tls_refused as tls_verification_failed
+from codex_install.http.client import first_line
+from codex_install.http.limits import DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S, read_capped
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
@@ -40,7 +38,7 @@ if TYPE_CHECKING:
 
 TAG_LIST_CAP = 4 << 20
 ERROR_BODY_CAP = 64 << 10
-MAX_TAG_PAGES = 20
+MAX_TAG_PAGES = 50  # of 100: Harbor and others refuse larger pages
 UPLOAD_CHUNK = 1 << 20
 
 
@@ -52,7 +50,7 @@ class DigestCache:
     root: Path | None
 
     def get(self, digest: str) -> bytes | None:
-        if self.root is None:
+        if self.root is None or not artifact.is_digest(digest):
             return None
         try:
             body = read_regular(self.root / digest.replace(":", "-"), artifact.MANIFEST_CAP)
@@ -61,7 +59,7 @@ class DigestCache:
         return body if body is not None and artifact.digest_of(body) == digest else None
 
     def put(self, digest: str, body: bytes) -> None:
-        if self.root is None:
+        if self.root is None or not artifact.is_digest(digest):
             return
         try:
             make_dirs(self.root, 0o700)
@@ -89,6 +87,8 @@ class Registry:
     policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=4))
     sleep: Callable[[float], None] = time.sleep
     counts: Counts = field(default_factory=Counts)
+    # The plan's deadlines: (one metadata request, one blob upload)
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -101,10 +101,13 @@ class Registry:
         if found.status == 404:
             return None
         digest = found.headers.get("docker-content-digest")
-        if digest is None:  # a registry that does not say: read the manifest itself
-            body = self._call("GET", url, {"Accept": artifact.ACCEPT}, what=f"tag {tag}").body
-            digest = artifact.digest_of(body)
-            self.cache.put(digest, body)
+        if artifact.is_digest(digest):
+            return digest
+        # A registry that does not say (or says it in another algorithm, or garbles it): the
+        # manifest itself, and its sha256 computed here.
+        body = self._call("GET", url, {"Accept": artifact.ACCEPT}, what=f"tag {tag}").body
+        digest = artifact.digest_of(body)
+        self.cache.put(digest, body)
         return digest
 
     def manifest(self, digest: str, what: str) -> bytes:
@@ -126,7 +129,7 @@ class Registry:
         """Every tag of the repository (the API pages with ``Link``); none when it does not
         exist."""
         tags: list[str] = []
-        url: str | None = self.reference.url("tags/list?n=1000")
+        url: str | None = self.reference.url("tags/list?n=100")
         for _ in range(MAX_TAG_PAGES):
             if url is None:
                 break
@@ -142,14 +145,26 @@ class Registry:
     # --- writing -------------------------------------------------------------------------
 
     def has_blob(self, digest: str) -> bool:
+        return self.blob_size(digest) is not None
+
+    def blob_size(self, digest: str) -> int | None:
+        """The size of the blob ``digest`` names (one HEAD), None when there is none."""
         url = self.reference.blob_url(digest)
-        return self._call("HEAD", url, {}, what=f"blob {digest[:19]}", ok=(200, 404)).status == 200
+        found = self._call("HEAD", url, {}, what=f"blob {digest[:19]}", ok=(200, 404))
+        length = found.headers.get("content-length", "")
+        if found.status == 404:
+            return None
+        return int(length) if length.isascii() and length.isdigit() else -1
 
     def push_blob(self, data: bytes | Path, digest: str, size: int, mount_from: str | None) -> None:
         """Make the blob present: already there, mounted from ``mount_from``, or uploaded."""
         if self.has_blob(digest):
             self.counts.present += 1
             return
+        if isinstance(data, Path) and not data.exists():  # a blob HEAD found, gone since
+            raise NetworkError(
+                f"blob {digest[:19]}… left {self.reference.shown} during the sync; run it again"
+            )
         start = self.reference.url("blobs/uploads/")
         if mount_from and mount_from != self.reference.repository:
             started = self._call(
@@ -247,7 +262,7 @@ class Registry:
     ) -> _Answer:
         import httpx
 
-        seconds = download_deadline() if isinstance(body, Path) else metadata_deadline()
+        seconds = self.seconds[1] if isinstance(body, Path) else self.seconds[0]
         deadline = time.monotonic() + seconds
         content = _file_chunks(body) if isinstance(body, Path) else body
         try:
@@ -281,6 +296,10 @@ class Registry:
             raise Retryable(f"no answer: {first_line(err)}") from err
         except httpx.HTTPError as err:
             raise NetworkError(f"registry {self.reference.host}: {first_line(err)}") from err
+        except httpx.StreamError as err:  # a login asked again for a streamed upload's body
+            raise NetworkError(
+                f"registry {self.reference.host}: {what} was refused mid-way; run it again"
+            ) from err
 
     def _refused(self, response: httpx.Response, what: str) -> Exception:
         status = response.status_code
