@@ -19,7 +19,8 @@ from codex_install import __version__
 # Each command imports its commands.<verb> module inside its function: a verb pays only for its
 # own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
-from codex_install.errors import CodexInstallError, FilesystemError, UsageError, printable
+from codex_install.errors import CodexInstallError, FilesystemError, UsageError, printable, scrub
+from codex_install.signals import exit_code, unwind_on_termination
 from codex_install.ui import Reporter
 
 if TYPE_CHECKING:
@@ -88,7 +89,8 @@ def _say(ctx: click.Context, line: str) -> None:
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2) + "\n", nl=False)
+    """The one JSON object of ``--json``, no secret the process holds in any of its strings."""
+    click.echo(scrub(json.dumps(data, indent=2)) + "\n", nl=False)
 
 
 def _set_json_mode(ctx: click.Context, as_json: bool) -> None:
@@ -159,11 +161,11 @@ class _Group(_HelpGroup):
             return super().invoke(ctx)
         except CodexInstallError as err:
             fail(err, as_json=_in_json_mode(ctx))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, and SIGTERM/SIGHUP (signals.py)
             # On a terminal the cursor sits after the progress bar or the echoed ^C: the word
             # gets a line of its own.
             click.echo(("\n" if _stderr_is_tty() else "") + INTERRUPTED, err=True)
-            sys.exit(130)
+            sys.exit(exit_code(interrupt))
         except click.UsageError as err:
             _usage_failure(err, ctx.meta.get(_ARGV, []))
             raise
@@ -1107,6 +1109,7 @@ def help_cmd(ctx: click.Context, command: tuple[str, ...]) -> None:
 
 
 def main() -> None:
+    unwind_on_termination()
     cli(prog_name="codex-install", obj={"env": dict(os.environ)})
 
 
