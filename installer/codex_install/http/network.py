@@ -199,14 +199,10 @@ class Network:
         if route is not None and route.own_network:
             proxy = route.proxy
         else:
-            import urllib.request  # the libraries' own reading of the proxy variables
+            import requests.utils  # requests' own reading of the proxy variables and NO_PROXY
 
-            parts = url.partition("://")
-            host = host_of(url)
-            if urllib.request.proxy_bypass(host.rsplit(":", 1)[0] if "]" not in host else host):
-                return None
-            found = urllib.request.getproxies()
-            proxy = found.get(parts[0].lower()) or found.get("all")
+            found = requests.utils.get_environ_proxies(url)
+            proxy = requests.utils.select_proxy(url, found)
         return host_of(proxy) if proxy else None
 
 
@@ -372,11 +368,11 @@ def _final(
 
 def _check_proxies() -> None:
     """Refuse (exit 2) a proxy variable no request could go through, as both libraries read
-    the variables (urllib's ``getproxies``: the lower-case spelling first): each would say it
-    its own way, mid-request (a SOCKS proxy: advice to install an extra)."""
-    import urllib.request
+    the variables (``getproxies``: the lower-case spelling first): each would say it its own
+    way, mid-request (a SOCKS proxy: advice to install an extra)."""
+    from requests.compat import getproxies
 
-    found = urllib.request.getproxies()
+    found = getproxies()
     for scheme in ("https", "http", "all"):
         if found.get(scheme):
             check_proxy(
