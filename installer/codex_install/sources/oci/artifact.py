@@ -266,7 +266,10 @@ def parse_artifact(body: bytes, artifact_type: str, what: str) -> Layer:
     layers = data.get("layers")
     if not isinstance(layers, list) or len(layers) != 1 or not isinstance(layers[0], dict):
         raise NetworkError(f"{what} does not hold exactly one file")
-    layer = layers[0]
+    return _layer(layers[0], what)
+
+
+def _layer(layer: dict[str, Any], what: str) -> Layer:
     digest, size = _digest(layer.get("digest"), what), layer.get("size")
     notes = layer.get("annotations")
     notes = notes if isinstance(notes, dict) else {}

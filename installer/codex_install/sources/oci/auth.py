@@ -20,7 +20,7 @@ import httpx
 
 from codex_install.errors import NetworkError
 from codex_install.http.client import first_line
-from codex_install.http.limits import TOKEN_ANSWER_CAP, metadata_deadline, read_capped
+from codex_install.http.limits import DEFAULT_DEADLINE_S, TOKEN_ANSWER_CAP, read_capped
 from codex_install.http.retry import RETRYABLE_HTTP_STATUS, Retryable
 from codex_install.sources.oci.credentials import Credential
 from codex_install.sources.oci.reference import Reference, is_loopback
@@ -92,8 +92,9 @@ class RegistryAuth(httpx.Auth):
     the token realms: a request of its own, outside this flow, so that its answer is read
     under a cap and a deadline."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, seconds: float = DEFAULT_DEADLINE_S) -> None:
         self.client = client
+        self.seconds = seconds  # each token request's deadline (the plan's metadata_s)
         self.logins: dict[str, Login] = {}
 
     def add(self, login: Login) -> None:
@@ -113,16 +114,7 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
-        challenge = parse_challenge(response.headers.get("www-authenticate"))
-        if challenge is not None and challenge.scheme == "bearer":
-            if login.credential is not None:  # a token earned by the login is as good as it
-                _no_cleartext(login, request.url)
-            header = self._token(login, _token_request(login, challenge, request))
-        elif challenge is not None and challenge.scheme == "basic" and login.credential:
-            _no_cleartext(login, request.url)
-            header = _basic(login.credential)
-        else:
-            raise login.refused(401)
+        header = self._answer(login, response.headers.get("www-authenticate"), request)
         if header == known:
             raise login.refused(401)
         login.headers[action] = header
@@ -131,9 +123,21 @@ class RegistryAuth(httpx.Auth):
         if response.status_code == 401:
             raise login.refused(401)
 
+    def _answer(self, login: Login, header: str | None, request: httpx.Request) -> str:
+        """The Authorization value that answers the registry's challenge."""
+        challenge = parse_challenge(header)
+        if challenge is not None and challenge.scheme == "bearer":
+            if login.credential is not None:  # a token earned by the login is as good as it
+                _no_cleartext(login, request.url)
+            return self._token(login, _token_request(login, challenge, request))
+        if challenge is not None and challenge.scheme == "basic" and login.credential:
+            _no_cleartext(login, request.url)
+            return _basic(login.credential)
+        raise login.refused(401)
+
     def _token(self, login: Login, request: httpx.Request) -> str:
         name = login.reference.host
-        deadline = time.monotonic() + metadata_deadline()
+        deadline = time.monotonic() + self.seconds
         try:
             response = self.client.send(request, stream=True, auth=None)
         except httpx.TimeoutException as err:
@@ -219,6 +223,11 @@ def _accept_token(login: Login, response: httpx.Response, deadline: float) -> st
         deadline=deadline,
         past_deadline=lambda: NetworkError(f"the token service of registry {name} is too slow"),
     )
+    return f"Bearer {_token_in(body, name)}"
+
+
+def _token_in(body: bytes, name: str) -> str:
+    """The token of a token service's JSON answer (``token``, or OAuth2's ``access_token``)."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
@@ -226,7 +235,7 @@ def _accept_token(login: Login, response: httpx.Response, deadline: float) -> st
     token = data.get("token") or data.get("access_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not token or not token.isascii() or "\n" in token:
         raise NetworkError(f"the token service of registry {name} gave no token")
-    return f"Bearer {token}"
+    return token
 
 
 def _basic(cred: Credential | None) -> str:

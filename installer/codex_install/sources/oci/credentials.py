@@ -104,19 +104,25 @@ def _from_config(
 ) -> Credential | None:
     names = (host, *_ALIASES.get(host, ()))
     helpers = config.get("credHelpers")
-    if isinstance(helpers, dict):
-        for name in names:
-            if isinstance(helpers.get(name), str):
-                return _ask_helper(str(helpers[name]), host, helper)
-    auths = config.get("auths")
-    if isinstance(auths, dict):
-        for key, entry in auths.items():
-            if isinstance(key, str) and _server(key) in names and isinstance(entry, dict):
-                found = _entry(entry, str(path))
-                if found is not None:
-                    return found
+    named = [helpers[n] for n in names if isinstance(helpers, dict) and n in helpers]
+    if named and isinstance(named[0], str):
+        return _ask_helper(named[0], host, helper)
+    found = _from_auths(config.get("auths"), names, str(path))
+    if found is not None:
+        return found
     store = config.get("credsStore")
     return _ask_helper(store, host, helper) if isinstance(store, str) and store else None
+
+
+def _from_auths(auths: object, names: tuple[str, ...], origin: str) -> Credential | None:
+    """The first ``auths`` entry for one of ``names`` that holds a login."""
+    entries = auths.items() if isinstance(auths, dict) else ()
+    for key, entry in entries:
+        if isinstance(key, str) and _server(key) in names and isinstance(entry, dict):
+            found = _entry(entry, origin)
+            if found is not None:
+                return found
+    return None
 
 
 def _run(
@@ -140,15 +146,19 @@ def _entry(entry: dict[str, object], origin: str) -> Credential | None:
     if isinstance(user, str) and isinstance(password, str) and user:
         return Credential(user, password, origin=origin)
     auth = entry.get("auth")
-    if not isinstance(auth, str) or not auth:
-        return None
+    return _decoded(auth, origin) if isinstance(auth, str) and auth else None
+
+
+def _decoded(auth: str, origin: str) -> Credential:
+    """An ``auth`` value: base64 of ``user:password``."""
+    problem = f"a registry login in {origin} is not base64 user:password"
     try:
-        user_s, sep, password_s = base64.b64decode(auth, validate=True).decode().partition(":")
+        user, sep, password = base64.b64decode(auth, validate=True).decode().partition(":")
     except (binascii.Error, ValueError) as err:
-        raise UsageError(f"a registry login in {origin} is not base64 user:password") from err
-    if not sep or not user_s:
-        raise UsageError(f"a registry login in {origin} is not base64 user:password")
-    return Credential(user_s, password_s, origin=origin)
+        raise UsageError(problem) from err
+    if not sep or not user:
+        raise UsageError(problem)
+    return Credential(user, password, origin=origin)
 
 
 def _ask_helper(name: str, host: str, helper: Helper) -> Credential | None:
@@ -162,6 +172,12 @@ def _ask_helper(name: str, host: str, helper: Helper) -> Credential | None:
         if _NOT_FOUND in out.lower():
             return None
         raise UsageError(f"credential helper {program} failed for {host} (exit {status})")
+    return _helper_login(out, program, host)
+
+
+def _helper_login(out: bytes, program: str, host: str) -> Credential | None:
+    """``{"Username", "Secret"}`` from a helper's answer; a ``<token>`` user means the secret
+    is an identity token."""
     try:
         data = json.loads(out)
     except (ValueError, UnicodeDecodeError, RecursionError):

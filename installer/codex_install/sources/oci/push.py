@@ -51,32 +51,47 @@ def push_release(
 ) -> Pushed:
     """Push the archives (one manifest each) and ``extras`` (file, artifact type), then the
     index tagged ``version`` and, when ``latest`` or newer than every tag there, ``latest``."""
-    entries: list[artifact.Entry] = []
     registry.push_blob(artifact.EMPTY_BLOB, artifact.EMPTY_DIGEST, 2, mount_from)
-    for file in archives:
-        layer = _blob(registry, file, artifact.media_type_of(file.name), mount_from)
-        notes = {artifact.TARGET: file.target or "", artifact.VERSION: version}
-        document = artifact.artifact_manifest(artifact.ARCHIVE_TYPE, layer, notes)
-        _put(registry, document)
-        entries.append(artifact.Entry.of(document, artifact.ARCHIVE_TYPE, file.target, file.layout))
-    pushed_targets = {f.target for f in archives}
-    kept = _kept(registry, version, pushed_targets, release_digests)
+    entries = [_archive(registry, version, file, mount_from) for file in archives]
+    kept = _kept(registry, version, {f.target for f in archives}, release_digests)
     entries += kept
-    for file, kind in extras:
-        media = TOML_MEDIA_TYPE if kind == artifact.MANIFEST_TYPE else SUMS_MEDIA_TYPE
-        document = artifact.artifact_manifest(kind, _blob(registry, file, media, mount_from))
-        _put(registry, document)
-        entries.append(artifact.Entry.of(document, kind))
+    entries += [_extra(registry, file, kind, mount_from) for file, kind in extras]
+    digest, tags = _tag(registry, version, tag, entries, latest=latest)
+    return Pushed(digest, tags, registry.counts, tuple(e.target or "" for e in kept))
+
+
+def _tag(
+    registry: Registry, version: str, tag: str, entries: list[artifact.Entry], *, latest: bool
+) -> tuple[str, tuple[str, ...]]:
+    """The index of ``entries``, tagged (last, once everything it names is there); its digest
+    and its tags."""
     index = artifact.index(
         version, tag, sorted(entries, key=lambda e: (e.artifact_type, e.target or ""))
     )
-    tags = [version]
-    if latest or _newest(registry, version):
-        tags.append("latest")
+    tags = (version, *(("latest",) if latest or _newest(registry, version) else ()))
     for name in tags:
         if registry.tag_digest(name) != index.digest:
             registry.put_manifest(name, index)
-    return Pushed(index.digest, tuple(tags), registry.counts, tuple(e.target or "" for e in kept))
+    return index.digest, tags
+
+
+def _extra(registry: Registry, file: File, kind: str, mount_from: str | None) -> artifact.Entry:
+    """The SUMS file or the TOML manifest and its manifest, pushed; its entry in the index."""
+    media = TOML_MEDIA_TYPE if kind == artifact.MANIFEST_TYPE else SUMS_MEDIA_TYPE
+    document = artifact.artifact_manifest(kind, _blob(registry, file, media, mount_from))
+    _put(registry, document)
+    return artifact.Entry.of(document, kind)
+
+
+def _archive(
+    registry: Registry, version: str, file: File, mount_from: str | None
+) -> artifact.Entry:
+    """One target's archive and its manifest, pushed; its entry in the index."""
+    layer = _blob(registry, file, artifact.media_type_of(file.name), mount_from)
+    notes = {artifact.TARGET: file.target or "", artifact.VERSION: version}
+    document = artifact.artifact_manifest(artifact.ARCHIVE_TYPE, layer, notes)
+    _put(registry, document)
+    return artifact.Entry.of(document, artifact.ARCHIVE_TYPE, file.target, file.layout)
 
 
 def _blob(registry: Registry, file: File, media_type: str, mount_from: str | None) -> artifact.Blob:

@@ -11,13 +11,14 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from codex_install.errors import NetworkError, NotFoundError, UsageError
+from codex_install.http.limits import DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S
 from codex_install.models import Asset, Release
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci.auth import Login, RegistryAuth
 from codex_install.sources.oci.credentials import RegistryConfig, lookup
 from codex_install.sources.oci.reference import check_tag, parse_reference
 from codex_install.sources.oci.registry import DigestCache, Registry
-from codex_install.versions import is_prerelease, parse_version
+from codex_install.versions import is_prerelease, version_from_tag
 
 __all__ = ["RegistryConfig", "connect", "fetch_release", "versions"]
 
@@ -32,6 +33,7 @@ def connect(
     *,
     sleep: Callable[[float], None] = time.sleep,
     what: str = "the registry URL",
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S),
 ) -> Registry:
     """A :class:`Registry` for ``url`` on ``client``, whose auth flow learns this registry's
     login. The flow touches only this registry's requests (and its token realm), so the same
@@ -39,7 +41,7 @@ def connect(
     reference = parse_reference(url, what)
     auth = client.auth
     if not isinstance(auth, RegistryAuth):
-        auth = RegistryAuth(client)
+        auth = RegistryAuth(client, seconds[0])
         client.auth = auth
     files, helper = config.auth_files, config.helper
     auth.add(
@@ -50,7 +52,7 @@ def connect(
         )
     )
     cache = DigestCache(config.cache_dir / "oci-manifests" if config.cache_dir else None)
-    return Registry(client, reference, cache=cache, sleep=sleep)
+    return Registry(client, reference, cache=cache, sleep=sleep, seconds=seconds)
 
 
 def fetch_release(
@@ -61,40 +63,50 @@ def fetch_release(
     *,
     targets: Collection[str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S),
 ) -> Release:
     """The release tagged ``version`` (``latest`` when None), with the archives of ``targets``
     (every target when None), the SUMS file and nothing else."""
     if client is None:
         raise UsageError("an OCI registry needs an HTTP client")
-    registry = connect(client, url, config, sleep=sleep)
-    tag = check_tag(version or "latest")
-    digest = registry.tag_digest(tag)
-    where = registry.reference.shown
-    if digest is None:
-        what = f"release {version}" if version else "the latest tag"
-        raise NotFoundError(f"{what} not found in {where}")
-    index = artifact.parse_index(registry.manifest(digest, f"release {tag}"), f"{where}:{tag}")
-    if version is not None and index.version != version:
-        raise NetworkError(f"{where}:{tag} describes {index.version}, not {version}")
-    try:
-        parse_version(index.version)
-    except UsageError as err:
-        raise NetworkError(f"{where}:{tag} names no Codex version") from err
-    assets = [
-        _asset(registry, entry, f"{where}:{tag}")
-        for entry in index.entries
-        if entry.artifact_type == artifact.SUMS_TYPE
-        or (
-            entry.artifact_type == artifact.ARCHIVE_TYPE
-            and (targets is None or entry.target in targets)
-        )
-    ]
+    registry = connect(client, url, config, sleep=sleep, seconds=seconds)
+    index = _index(registry, version)
+    where = f"{registry.reference.shown}:{version or 'latest'}"
+    assets = [_asset(registry, entry, where) for entry in index.entries if _wanted(entry, targets)]
     return Release(
         version=index.version,
         tag=index.tag,
         assets=tuple(assets),
         source="mirror",
         prerelease=is_prerelease(index.version),
+    )
+
+
+def _index(registry: Registry, version: str | None) -> artifact.ReleaseIndex:
+    """The release index the tag ``version`` (``latest``) names, its version and GitHub tag
+    checked against each other and against the tag."""
+    tag = check_tag(version or "latest")
+    where = f"{registry.reference.shown}:{tag}"
+    digest = registry.tag_digest(tag)
+    if digest is None:
+        what = f"release {version}" if version else "the latest tag"
+        raise NotFoundError(f"{what} not found in {registry.reference.shown}")
+    index = artifact.parse_index(registry.manifest(digest, f"release {tag}"), where)
+    try:
+        named = version_from_tag(index.tag)
+    except UsageError as err:
+        raise NetworkError(f"{where} names no Codex release tag") from err
+    if named != index.version or (version is not None and index.version != version):
+        raise NetworkError(f"{where} describes {index.tag}, not {version or index.version}")
+    return index
+
+
+def _wanted(entry: artifact.Entry, targets: Collection[str] | None) -> bool:
+    """SUMS always; an archive when it is for one of ``targets`` (every one when None)."""
+    if entry.artifact_type == artifact.SUMS_TYPE:
+        return True
+    return entry.artifact_type == artifact.ARCHIVE_TYPE and (
+        targets is None or entry.target in targets
     )
 
 
@@ -117,9 +129,10 @@ def versions(
     config: RegistryConfig,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S),
 ) -> list[str]:
     """The Codex versions the repository has tags for, newest first."""
-    registry = connect(client, url, config, sleep=sleep)
+    registry = connect(client, url, config, sleep=sleep, seconds=seconds)
     found = artifact.version_tags(registry.tags())
     if not found:
         raise NotFoundError(f"no Codex release is tagged in {registry.reference.shown}")
