@@ -20,6 +20,7 @@ from codex_install import __version__
 # own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
 from codex_install.errors import CodexInstallError, FilesystemError, UsageError, scrub
+from codex_install.signals import exit_code, unwind_on_termination
 from codex_install.ui import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,9 +92,9 @@ class _Group(_HelpGroup):
             return super().invoke(ctx)
         except CodexInstallError as err:
             fail(err, as_json=_in_json_mode(ctx))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, and SIGTERM/SIGHUP (signals.py)
             click.echo(INTERRUPTED, err=True)
-            sys.exit(130)
+            sys.exit(exit_code(interrupt))
         except click.UsageError as err:
             _usage_failure(err, ctx.meta.get(_ARGV, []))
             raise
@@ -771,6 +772,7 @@ def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str | None, k
 
 
 def main() -> None:
+    unwind_on_termination()
     cli(prog_name="codex-install", obj={"env": dict(os.environ)})
 
 
