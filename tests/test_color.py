@@ -41,10 +41,21 @@ class _Tty(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize(("color", "coloured"), [("always", True), ("never", False)])
-def test_the_progress_bar_follows_the_choice(color, coloured):
+@pytest.mark.parametrize(
+    ("env", "coloured"),
+    [
+        ({"TERM": "xterm"}, True),
+        ({"TERM": "xterm", "NO_COLOR": "1"}, False),
+        ({"TERM": "dumb"}, False),
+        ({"TERM": "dumb", "FORCE_COLOR": "1"}, True),
+    ],
+)
+def test_the_progress_bar_follows_the_choice(env, coloured):
+    from codex_install.config import Settings
+
     tty = _Tty()
-    update = Reporter(stream=tty, color=color, no_color=False).progress("a.tar.zst", 100)
+    no_color = Settings.from_env(env).no_color
+    update = Reporter(stream=tty, no_color=no_color).progress("a.tar.zst", 100)
     assert update is not None
     update(100, 100)
     assert ("\x1b[32m" in tty.getvalue()) is coloured

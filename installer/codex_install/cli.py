@@ -78,8 +78,10 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 
 def _reporter(ctx: click.Context, settings: Settings | None = None) -> Reporter:
     obj = _obj(ctx)
-    color = settings.color if settings is not None else _settings(ctx).color
-    return Reporter(quiet=bool(obj.get("quiet")), verbose=bool(obj.get("verbose")), color=color)
+    settings = settings if settings is not None else _settings(ctx)
+    return Reporter(
+        quiet=bool(obj.get("quiet")), verbose=bool(obj.get("verbose")), no_color=settings.no_color
+    )
 
 
 def _say(ctx: click.Context, line: str) -> None:

@@ -149,6 +149,13 @@ class Settings:
         return _registry(self.env, self.paths.cache_dir)
 
     @property
+    def no_color(self) -> bool:
+        """No colour on stderr: --color never, or NO_COLOR set and not empty
+        (https://no-color.org, see :func:`color_choice`), or a dumb terminal unless colour
+        was asked for (--color always, FORCE_COLOR, CLICOLOR_FORCE)."""
+        return self.color == "never" or (self.color == "auto" and self.env.get("TERM") == "dumb")
+
+    @property
     def github_path(self) -> str | None:
         """GitHub Actions' file of directories to add to PATH for later steps."""
         return self.env.get(GITHUB_PATH_ENV) or None

@@ -59,7 +59,7 @@ class Pin:
 
 def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
     """Install and report: the ``--json`` object of SPEC §6."""
-    reporter = Reporter(quiet=args.quiet, verbose=args.verbose, color=settings.color)
+    reporter = Reporter(quiet=args.quiet, verbose=args.verbose, no_color=settings.no_color)
     target = resolve_target(args.target)
     wanted = settings.version
     if wanted is not None and PREFIX_RE.match(wanted.strip()) and args.archive is None:
