@@ -313,3 +313,18 @@ def test_a_registry_release_that_disagrees_with_itself_installs_nothing(
         assert result.exit_code == 5, result.output
         assert words in one_line_error(result)
         assert not (Path(runner_env["CODEX_INSTALL_DIR"]) / "codex").exists()
+
+
+def test_syncing_targets_one_at_a_time_keeps_the_earlier_ones(env, release, tmp_path):
+    first, second = ALL_TARGETS[0], ALL_TARGETS[2]
+    with registry(tmp_path / "reg") as reg:
+        sync(env, reg, "--target", first)
+        both = sync(env, reg, "--target", second)
+        assert both["kept_targets"] == [first]
+        raw = skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{reg.host}/codex:latest")
+        targets = [
+            m["annotations"]["dev.codex-install.target"]
+            for m in json.loads(raw.stdout)["manifests"]
+            if "platform" in m
+        ]
+        assert sorted(targets) == sorted([first, second])
