@@ -123,6 +123,10 @@ def test_every_command_reads_the_registry(env, server, runner_env, tmp_path):
         )  # fmt: skip
         assert generated.exit_code == 0, generated.output
         assert ARCHIVE in (out / f"codex-{VERSION}.toml").read_text()
+        pinned = install(
+            runner, reg.oci(), "--manifest", str(out / f"codex-{VERSION}.toml"), "--force", "--json"
+        )
+        assert as_json(pinned)["pinned_by"] == "manifest"
         missing = install(runner, reg.oci(), "--version", "0.100.0")
         assert missing.exit_code == 3
         assert "0.100.0" in one_line_error(missing)
