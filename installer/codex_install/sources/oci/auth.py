@@ -22,6 +22,7 @@ from codex_install.errors import NetworkError
 from codex_install.http.client import first_line
 from codex_install.http.limits import TOKEN_ANSWER_CAP, metadata_deadline, read_capped
 from codex_install.http.retry import RETRYABLE_HTTP_STATUS, Retryable
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.sources.oci.credentials import Credential
 from codex_install.sources.oci.reference import Reference, is_loopback
 
@@ -137,8 +138,11 @@ class RegistryAuth(httpx.Auth):
     def _token(self, login: Login, request: httpx.Request) -> str:
         name = login.reference.host
         deadline = time.monotonic() + metadata_deadline()
+        request.extensions[DEADLINE] = deadline
         try:
             response = self.client.send(request, stream=True, auth=None)
+        except DeadlinePassed as err:
+            raise NetworkError(f"the token service of registry {name} is too slow") from err
         except httpx.TimeoutException as err:
             raise Retryable(f"the token service of registry {name} timed out") from err
         except httpx.HTTPError as err:

@@ -32,6 +32,7 @@ from codex_install.http.retry import (
     parse_retry_after,
     retrying,
 )
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci.reference import Reference
 
@@ -266,7 +267,9 @@ class Registry:
         deadline = time.monotonic() + seconds
         content = _file_chunks(body) if isinstance(body, Path) else body
         try:
-            with self.client.stream(method, url, headers=headers, content=content) as response:
+            with self.client.stream(
+                method, url, headers=headers, content=content, extensions={DEADLINE: deadline}
+            ) as response:
                 status = response.status_code
                 if status not in ok:
                     raise self._refused(response, what)
@@ -284,6 +287,11 @@ class Registry:
                         ),
                     )
                 return _Answer(status, dict(response.headers), data)
+        except DeadlinePassed as err:
+            raise NetworkError(
+                f"registry {self.reference.host}: {what} took longer than {seconds:g} s",
+                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+            ) from err
         except httpx.TimeoutException as err:
             raise Retryable(f"no answer in time ({type(err).__name__})") from err
         except httpx.TransportError as err:
