@@ -210,11 +210,12 @@ def _assert_flat(text: str) -> None:
 
 def test_a_bad_proxy_is_one_flat_line(monkeypatch):
     from codex_install.errors import UsageError
-    from codex_install.http.client import make_client
+    from codex_install.http.network import Network
+    from codex_install.http.plan import NetworkPlan
 
-    monkeypatch.setenv("ALL_PROXY", "ftp://proxy.example:21")  # httpx reads os.environ
+    monkeypatch.setenv("ALL_PROXY", "ftp://proxy.example:21")  # as the libraries read it
     with pytest.raises(UsageError) as err:
-        make_client()
+        Network(NetworkPlan())
     assert "must each be an http:// proxy URL" in err.value.line()
     _assert_flat(err.value.line())
 

@@ -4,6 +4,7 @@ code here, and nowhere else (SPEC §6)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -19,12 +20,12 @@ from codex_install import __version__
 # own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
 from codex_install.errors import CodexInstallError, FilesystemError, UsageError
-from codex_install.quick import INTERRUPTED, render_json
 from codex_install.ui import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SHOW_VERSION = "\0show"
 _ARGV = "codex_install.argv"
+INTERRUPTED = "codex-install: interrupted"
 COMPLETE_VAR = "_CODEX_INSTALL_COMPLETE"  # what click's main() reads for completion requests
 SOURCE_CHOICE = click.Choice(["auto", "github", "mirror", "npm"])
 
@@ -43,7 +44,7 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
-    click.echo(render_json(data), nl=False)
+    click.echo(json.dumps(data, indent=2) + "\n", nl=False)
 
 
 def _set_json_mode(ctx: click.Context, as_json: bool) -> None:
@@ -289,10 +290,7 @@ def install_cmd(
         mirror=mirror,
         npm_registry=npm_registry,
     )
-    from codex_install.rerun import Invocation
-
-    invocation = Invocation(tuple(ctx.meta.get(_ARGV, ())), as_json)
-    result = install_command.run(install_command.InstallArgs(**args), settings, invocation)
+    result = install_command.run(install_command.InstallArgs(**args), settings)
     if as_json:
         _emit_json(result)
 

@@ -15,14 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
-from codex_install.errors import UsageError
-from codex_install.http.limits import DEFAULT_DEADLINE_S, TIMEOUT_ENV, timeout_from_env
+from codex_install.errors import UsageError, hold_secret
+from codex_install.http.limits import (
+    DEFAULT_DEADLINE_S,
+    DOWNLOAD_DEADLINE_S,
+    TIMEOUT_ENV,
+    timeout_from_env,
+)
+from codex_install.http.plan import Floor, NetworkPlan, trust_from
 from codex_install.paths import Paths, github_token, resolve_paths
 from codex_install.terminal import env_flag, non_interactive_forced
 
 if TYPE_CHECKING:
-    import httpx
-
+    from codex_install.http.network import Network
     from codex_install.sources.dispatch import SourceOptions
     from codex_install.sources.npm import Resolver
     from codex_install.sources.oci.credentials import RegistryConfig
@@ -36,6 +41,9 @@ MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
 DEBUG_ENV = "CODEX_INSTALL_DEBUG"
 ALLOW_HTTP_TOKEN_ENV = "CODEX_INSTALL_ALLOW_HTTP_TOKEN"
 GITHUB_PATH_ENV = "GITHUB_PATH"
+# curl's --speed-limit/--speed-time as "BYTES/SECONDS" (default 1024/30): a transfer slower than
+# that over that window is cut, resumed once, then given up (exit 4).
+LOW_SPEED_ENV = "CODEX_INSTALL_LOW_SPEED"
 # Where docker, podman and skopeo keep registry logins (read for an oci:// mirror only).
 DOCKER_CONFIG_ENV = "DOCKER_CONFIG"
 REGISTRY_AUTH_FILE_ENV = "REGISTRY_AUTH_FILE"
@@ -89,9 +97,31 @@ class Settings:
             debug=bool(environ.get(DEBUG_ENV)),
         )
 
-    def npm_factory(
-        self, notice: Callable[[str], None]
-    ) -> Callable[[httpx.Client], Resolver] | None:
+    @cached_property
+    def network(self) -> NetworkPlan:
+        """The network plan every request of this command is made with (read on first use:
+        a command that asks nothing never fails over a network setting)."""
+        seconds = _timeout(self.env)
+        plan = NetworkPlan(
+            metadata_s=seconds or DEFAULT_DEADLINE_S,
+            download_s=seconds or DOWNLOAD_DEADLINE_S,
+            floor=_floor(self.env),
+            trust=trust_from(self.env),
+            cache_dir=self.paths.cache_dir,
+        )
+        route = self.sources.github.route()
+        return plan if route is None else plan.with_route(route)
+
+    def open_network(
+        self, notice: Callable[[str], None], debug: Callable[[str], None] = lambda _m: None
+    ) -> Network:
+        """The network of this command (its clients made on first use)."""
+        from codex_install.fs import ours_alone
+        from codex_install.http.network import Network  # only commands that go online
+
+        return Network(self.network, notice=notice, debug=debug, cache_trusted=ours_alone)
+
+    def npm_factory(self, notice: Callable[[str], None]) -> Callable[[Network], Resolver] | None:
         """The npm source for this environment (None when no registry is configured)."""
         from codex_install.sources.npm import resolver_factory  # only an install resolves
 
@@ -126,9 +156,6 @@ def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions
             api_url=api_url,
             repo=flags.repo or DEFAULT_REPO,
             token=_token_for(env, api_url) if asks_github else None,
-            cache_dir=cache,
-            ca_bundle=_first(env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")),
-            timeout=_timeout(env),
         ),
         mirror=mirror,
         npm_registry=flags.npm_registry or None,
@@ -157,22 +184,38 @@ def _registry(env: Mapping[str, str], cache: Path) -> RegistryConfig:
     )
 
 
-def _timeout(env: Mapping[str, str]) -> float:
-    """CODEX_INSTALL_TIMEOUT (seconds): the deadline of each metadata request."""
+def _timeout(env: Mapping[str, str]) -> float | None:
+    """CODEX_INSTALL_TIMEOUT (seconds): the deadline of each request (None: the defaults)."""
     value = env.get(TIMEOUT_ENV)
     try:
-        seconds = timeout_from_env(value)
+        return timeout_from_env(value)
     except ValueError:
         shown = (value or "")[:40]
         raise UsageError(
             f"{TIMEOUT_ENV} must be a number of seconds above 0, not {shown!r}"
         ) from None
-    return DEFAULT_DEADLINE_S if seconds is None else seconds
+
+
+def _floor(env: Mapping[str, str]) -> Floor:
+    value = env.get(LOW_SPEED_ENV, "").strip()
+    if not value:
+        return Floor()
+    speed, _, window = value.partition("/")
+    try:
+        floor = Floor(int(speed), float(window or Floor.seconds))
+    except ValueError:
+        floor = Floor(-1)
+    if floor.bytes_per_s < 0 or not 0 < floor.seconds < 1e6:
+        raise UsageError(
+            f"{LOW_SPEED_ENV} must be BYTES/SECONDS (e.g. 1024/30), not {value[:40]!r}"
+        )
+    return floor
 
 
 def _token_for(env: Mapping[str, str], api_url: str) -> str | None:
     """The GitHub token, unless it would cross the network in clear text."""
     token = github_token(env)
+    hold_secret(token)
     if token is None or env_flag(env, ALLOW_HTTP_TOKEN_ENV) or not _cleartext(api_url):
         return token
     raise UsageError(

@@ -19,7 +19,9 @@ line on stderr and the exit code the class carries (SPEC §6)::
         ├── RefreshError (1)           token refresh failed (permanent or transient)
         └── AccountReadError (1)       account/read cannot answer (as Codex: a JSON-RPC error)
 
-Messages never contain tokens or keys. ``str(error)`` is always one printable line, whatever
+Messages never contain tokens or keys: every secret the process holds (:func:`hold_secret`) is
+masked in each message and hint, whatever server text carried it, and a URL is shown through
+:func:`shown_url`. ``str(error)`` is always one printable line, whatever
 remote text (asset names, error bodies, entry names) it carries: a newline or an escape sequence
 from a server must not forge output. ``error.line()``, what the CLI prints, is also cut to
 :data:`MAX_LINE` characters.
@@ -49,12 +51,56 @@ def printable(text: str, limit: int | None = None) -> str:
     return clean[: max(limit - tail - 1, 0)] + "…" + clean[len(clean) - tail :]
 
 
+_SECRETS: set[str] = set()
+_MASK = "***"
+
+
+def hold_secret(value: str | None) -> None:
+    """Remember ``value`` (a token, a key, a password, a ``${VAR}`` expansion) so that no
+    message, hint or persisted server string ever shows it (:func:`scrub`)."""
+    if value and len(value) >= 4:  # shorter would mask ordinary words
+        _SECRETS.add(value)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every secret the process holds masked."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    return text
+
+
+def shown_url(url: str) -> str:
+    """A URL as people see it: no ``user:password@``, no query (signed CDN URLs and tokens
+    ride in it), no fragment, no secret the process holds; the rest as given."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:  # "user:password@host:port", as proxy variables are spelled
+        scheme, rest = "", url
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    at = rest.rfind("@", 0, end) if "@" in rest[:end] else _hidden_at(rest, end)
+    if at >= 0:
+        rest = "***@" + rest[at + 1 :]
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    return scrub(f"{scheme}{sep}{rest}")
+
+
+def _hidden_at(rest: str, end: int) -> int:
+    """The ``@`` ending a password that holds a ``/``, ``?`` or ``#`` (``user:pa/ss@host``: a
+    URL parser takes the authority to end there), or -1. An ``@`` right after a ``/`` starts a path
+    segment (npm's ``/@openai/codex``)."""
+    if ":" not in rest[:end]:
+        return -1
+    found = [i for i in range(end + 1, len(rest)) if rest[i] == "@" and rest[i - 1] != "/"]
+    return found[-1] if found else -1
+
+
 class CodexInstallError(Exception):
     """Base of every expected failure; ``exit_code`` is the process exit status."""
 
     exit_code: int = 1
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message, hint = scrub(message), scrub(hint) if hint else hint
         super().__init__(message)
         self.message = message
         self.hint = hint

@@ -23,27 +23,18 @@ from typing import TYPE_CHECKING, Any
 from codex_install import layout, verify
 from codex_install.childenv import without_secrets
 from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
-from codex_install.fs import UnreadableFileError, file_lock
-from codex_install.http.client import make_client
+from codex_install.fs import UnreadableFileError, file_lock, ours_alone
+from codex_install.http.plan import NetworkPlan
 from codex_install.models import Asset, Layout, Manifest, Selection
 from codex_install.pathenv import removal_command
 from codex_install.paths import Paths
-from codex_install.sources.dispatch import (
-    NpmResolver,
-    Resolved,
-    SourceOptions,
-    fetch_github,
-    resolve,
-    with_sums,
-)
-from codex_install.sources.release import select_asset
+from codex_install.sources.dispatch import Resolved, SourceOptions, choose, with_sums
 from codex_install.ui import outcome_line
 from codex_install.versions import VersionSpec, parse_version, version_key
 
 if TYPE_CHECKING:
-    import httpx
-
     from codex_install.http.download import Digests, Progress
+    from codex_install.http.network import Network
 
 Runner = Callable[[list[str], float], tuple[int, str]]
 # Every install reports these steps in ``timings`` (seconds each step took; 0 for a step that
@@ -55,7 +46,7 @@ RECEIPT = ".codex-install.json"
 PACKAGE_JSON = "codex-package.json"
 # Paths codex-package.json gives inside the release; none may lead out of it.
 _PACKAGE_PATHS = ("entrypoint", "pathDir", "resourcesDir")
-NpmResolverFactory = Callable[["httpx.Client"], Callable[[VersionSpec, str], Selection]]
+NpmResolverFactory = Callable[["Network"], Callable[[VersionSpec, str], Selection]]
 
 
 def run_command(argv: list[str], timeout: float) -> tuple[int, str]:
@@ -102,9 +93,6 @@ class InstallResult:
     timings: dict[str, float]
     fell_back_from: str | None = None
     previous: str | None = None  # the version `current` ran before this install
-    # The ETag of the latest release's metadata this answer came from (a later run revalidates
-    # it: quick.py); None for a pin or another source.
-    validator: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,11 +127,12 @@ class InstallResult:
 class Hooks:
     """The I/O an install needs, with production defaults; tests pass their own."""
 
-    client_factory: Callable[[], httpx.Client] = make_client
+    plan: NetworkPlan = field(default_factory=NetworkPlan)
     runner: Runner = run_command
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     notice: Callable[[str], None] = lambda _msg: None
+    debug: Callable[[str], None] = lambda _msg: None
     progress: Callable[[str, int | None], Progress | None] = lambda _name, _total: None
     npm_resolver_factory: NpmResolverFactory | None = None
 
@@ -171,9 +160,6 @@ class _Run:
         self.hooks = hooks
         self.t0 = self.last = hooks.clock()
         self.timings: dict[str, float] = {}
-        self.latest: Selection | None = None
-        self.github_unreachable: NetworkError | None = None
-        self.validator: str | None = None
 
     def mark(self, step: str) -> None:
         """Record how long ``step`` took (since the previous mark); ``total`` is since the start."""
@@ -195,38 +181,21 @@ class _Run:
                 return done
         if self.req.archive is not None:
             return self.from_archive(self.req.archive)
-        self.latest = self.latest_from_github()
-        if self.latest is not None and not self.req.force:
-            done = self.reuse(self.latest.version, self.req.target, self.latest.source)
-            if done is not None:
-                return replace(done, validator=self.validator)
-        with self.hooks.client_factory() as client:
-            return self.from_sources(client)
+        from codex_install.http.network import Network  # only an install from a source
 
-    def latest_from_github(self) -> Selection | None:
-        """The newest GitHub release's selection, asked before any HTTP client exists: when it
-        is installed already, the one conditional metadata request is all an install costs
-        (no TLS context, no SUMS). None when another source or a pin is in use."""
-        req = self.req
-        if req.version.version or req.manifest is not None:
-            return None
-        if req.sources.effective not in ("auto", "github"):
-            return None
-        try:
-            release = fetch_github(
-                req.sources.github, req.version, sleep=self.hooks.sleep, notice=self.hooks.notice
-            )
-        except NetworkError as err:
-            if not err.connection_level or req.sources.effective != "auto":
-                raise
-            self.github_unreachable = err
-            return None
-        self.validator = release.validator
-        return select_asset(release, req.target)
+        hooks = self.hooks
+        with Network(
+            hooks.plan,
+            sleep=hooks.sleep,
+            notice=hooks.notice,
+            debug=hooks.debug,
+            cache_trusted=ours_alone,
+        ) as net:
+            return self.from_sources(net)
 
-    def from_sources(self, client: httpx.Client) -> InstallResult:
+    def from_sources(self, net: Network) -> InstallResult:
         try:
-            return self.resolve_and_fetch(self.req, client)
+            return self.resolve_and_fetch(self.req, net)
         except NetworkError as err:
             req = self.req
             if req.manifest is None or not req.manifest_optional or not err.connection_level:
@@ -236,65 +205,41 @@ class _Run:
                 "resolving through the usual sources instead"
             )
             unpinned = replace(req, manifest=None, manifest_optional=False)
-            result = self.resolve_and_fetch(unpinned, client)
+            result = self.resolve_and_fetch(unpinned, net)
             return replace(result, fell_back_from=result.fell_back_from or "manifest")
 
-    def resolve_and_fetch(self, req: InstallRequest, client: httpx.Client) -> InstallResult:
-        resolved = self.resolve(req, client)
+    def resolve_and_fetch(self, req: InstallRequest, net: Network) -> InstallResult:
+        resolved = self.resolve(req, net)
         self.mark("resolve")
         sel = resolved.selection
         if not req.force:
+            # Before SUMS: an installed release costs the one (conditional) metadata request.
             done = self.reuse(sel.version, req.target, sel.source)
             if done is not None:
                 return done
+        if resolved.sums is None and sel.sums is not None:
+            resolved = with_sums(sel, net, resolved.fell_back_from)
         expected = _expected_sha256(sel, resolved, req.sha256)
         staging = layout.new_staging_dir(self.paths)
         try:
-            digests = self.stream(client, sel, staging, expected)
+            digests = self.stream(net, sel, staging, expected)
             return self.finish(sel, staging, digests, resolved.fell_back_from)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
 
-    def resolve(self, req: InstallRequest, client: httpx.Client) -> Resolved:
+    def resolve(self, req: InstallRequest, net: Network) -> Resolved:
         factory = self.hooks.npm_resolver_factory
-        npm_resolver = factory(client) if factory is not None else None
-        if req.manifest is None and self.latest is not None:
-            return with_sums(self.latest, client, self.hooks.sleep)
-        if req.manifest is None and self.github_unreachable is not None:
-            return self.resolve_npm_instead(npm_resolver, self.github_unreachable)
+        npm_resolver = factory(net) if factory is not None else None
         if req.manifest is not None:
             from codex_install.sources.pinned import resolve_pinned
 
             return resolve_pinned(
-                req.manifest,
-                req.sources,
-                req.target,
-                client=client,
-                sleep=self.hooks.sleep,
-                npm_resolver=npm_resolver,
+                req.manifest, req.sources, req.target, client=net, npm_resolver=npm_resolver
             )
-        return resolve(
-            req.sources,
-            req.version,
-            req.target,
-            client=client,
-            notice=self.hooks.notice,
-            sleep=self.hooks.sleep,
-            npm_resolver=npm_resolver,
-        )
+        return choose(net, req.sources, req.version, req.target, npm=npm_resolver)
 
-    def resolve_npm_instead(self, npm_resolver: NpmResolver | None, err: NetworkError) -> Resolved:
-        """``--source auto`` when GitHub never answered: the npm registry, as dispatch does."""
-        if npm_resolver is None:
-            raise err
-        self.hooks.notice(f"GitHub is unreachable: {err.message}; falling back to the npm registry")
-        selection = npm_resolver(self.req.version, self.req.target)
-        return Resolved(selection, None, fell_back_from="github")
-
-    def stream(
-        self, client: httpx.Client, sel: Selection, staging: Path, expected: str | None
-    ) -> Digests:
+    def stream(self, net: Network, sel: Selection, staging: Path, expected: str | None) -> Digests:
         """Download into the extractor, verifying the digests before the extraction counts."""
         from codex_install.archive import ExtractSpec, StreamExtractor, archive_format
         from codex_install.http.download import download
@@ -307,12 +252,11 @@ class _Run:
         )
         with StreamExtractor(staging, spec) as extractor:
             digests = download(
-                client,
+                net,
                 sel.archive.url,
                 extractor.feed,
                 expected_size=sel.archive.size,
                 label=sel.archive.name,
-                sleep=self.hooks.sleep,
                 progress=self.hooks.progress(sel.archive.name, sel.archive.size),
                 extra_hashes=verify.hashes_for(sel.integrity),
             )

@@ -35,8 +35,7 @@ from codex_install.sources.release import select_asset
 from codex_install.versions import version_key
 
 if TYPE_CHECKING:
-    import httpx
-
+    from codex_install.http.network import Network
     from codex_install.sources.oci.credentials import RegistryConfig
 
 
@@ -102,7 +101,7 @@ def sync(
     targets: Sequence[str],
     output: Path,
     *,
-    client: httpx.Client,
+    client: Network,
     is_latest: bool,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,
@@ -144,7 +143,7 @@ def fetch_verified(
     sums_asset: Asset | None,
     staging: Path,
     *,
-    client: httpx.Client,
+    client: Network,
     sleep: Callable[[float], None] = time.sleep,
     notice: Callable[[str], None] = lambda _m: None,
     present: Callable[[str, int], bool] | None = None,
@@ -313,7 +312,7 @@ def sync_oci(
     targets: Sequence[str],
     url: str,
     *,
-    client: httpx.Client,
+    client: Network,
     registry: RegistryConfig,
     is_latest: bool,
     mount_from: str | None = None,
@@ -324,7 +323,14 @@ def sync_oci(
     the SUMS file and the release's TOML manifest to the registry repository ``url``."""
     selections = [select_asset(release, t) for t in targets]
     archives, sums_asset = plan(release, targets)
-    target = oci_source.connect(client, url, registry, sleep=sleep, what="the --output registry")
+    target = oci_source.connect(
+        client.client(),
+        url,
+        registry,
+        sleep=sleep,
+        what="the --output registry",
+        seconds=(client.plan.metadata_s, client.plan.download_s),
+    )
     with tempfile.TemporaryDirectory(prefix="codex-oci-") as tmp:
         staging = Path(tmp)
         synced = {

@@ -32,9 +32,6 @@ class Release:
     assets: tuple[Asset, ...]
     source: SourceName = "github"
     prerelease: bool = False
-    # The ETag of the API answer this was read from, when the light request fetched it: what a
-    # later run revalidates with (quick.py).
-    validator: str | None = field(default=None, compare=False)
 
     def asset(self, name: str) -> Asset | None:
         for asset in self.assets:

@@ -115,8 +115,6 @@ class Reporter:
     columns: Callable[[], int] = lambda: shutil.get_terminal_size((80, 24)).columns
     # https://no-color.org: set and not empty means no colour, whatever the terminal.
     no_color: bool = field(default_factory=lambda: bool(os.environ.get("NO_COLOR")))
-    # Every line printed, as printed (quick.py replays a no-op's lines from them).
-    transcript: list[str] = field(default_factory=list, repr=False)
     # A progress line without its newline yet (a download of unknown size never says it is
     # done): the next message ends it first instead of overwriting it.
     _open_line: bool = field(default=False, init=False, repr=False)
@@ -147,7 +145,6 @@ class Reporter:
             self.stream.write("\n")
         line = printable(message)
         print(line, file=self.stream, flush=True)
-        self.transcript.append(line)
 
     def progress(self, name: str, total: int | None) -> Update | None:
         """A progress callback: the redrawn line on a TTY, heartbeat lines elsewhere."""

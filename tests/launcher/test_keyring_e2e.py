@@ -3,8 +3,8 @@
 must ask Codex, say signed in and exec; with an empty keyring and a leftover auth.json, exit 8.
 
 Needs ``dbus-run-session`` and ``gnome-keyring-daemon`` (Debian: gnome-keyring), and the real
-Codex: ``CODEX_E2E_BINARY`` if set, else codex-install installs 0.169.0 from the npm registry
-this machine is configured with (network)."""
+Codex: ``CODEX_E2E_BINARY`` if set, else codex-install installs auth/checked.py's CODEX_VERSION
+from the npm registry this machine is configured with (network)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from codex_install.auth.checked import CODEX_VERSION
+
 pytestmark = pytest.mark.e2e
 
-VERSION = "0.169.0"
+VERSION = CODEX_VERSION
 KEY = "sk-keyring-e2e-0000"
 # Inside one D-Bus session: an unlocked keyring, then whatever the test asks for.
 SESSION = """set -e

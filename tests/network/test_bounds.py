@@ -13,15 +13,11 @@ import pytest
 from codex_install.auth.refresh import deadline_s, post_refresh
 from codex_install.config import Settings
 from codex_install.errors import NetworkError, RefreshError, UsageError, VerificationError
-from codex_install.http.download import download, fetch_bytes
-from codex_install.http.limits import (
-    DEFAULT_DEADLINE_S,
-    SUMS_CAP,
-    download_deadline,
-    metadata_deadline,
-    read_capped,
-)
-from codex_install.http.retry import NO_RETRY, RetryPolicy
+from codex_install.http.download import download
+from codex_install.http.limits import DEFAULT_DEADLINE_S, SUMS_CAP, read_capped
+from codex_install.http.metadata import Doc
+from codex_install.http.network import Network
+from codex_install.http.plan import NetworkPlan
 from codex_install.sources.npm.npmrc import Registry
 from codex_install.sources.npm.registry import fetch_packument
 from network.hostile import elapsed, hostile_server
@@ -61,11 +57,13 @@ def test_read_capped_stops_at_the_deadline() -> None:
         )
 
 
-def test_codex_install_timeout_sets_every_deadline() -> None:
-    env = {"CODEX_INSTALL_TIMEOUT": "7.5"}
-    assert metadata_deadline(env) == download_deadline(env) == deadline_s(env) == 7.5
-    assert metadata_deadline({}) == deadline_s({}) == DEFAULT_DEADLINE_S
-    assert download_deadline({}) > DEFAULT_DEADLINE_S
+def test_codex_install_timeout_sets_every_deadline(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "CODEX_INSTALL_TIMEOUT": "7.5"}
+    plan = Settings.from_env(env).network
+    assert plan.metadata_s == plan.download_s == deadline_s(env) == 7.5
+    plain = Settings.from_env({"HOME": str(tmp_path)}).network
+    assert plain.metadata_s == deadline_s({}) == DEFAULT_DEADLINE_S
+    assert plain.download_s > DEFAULT_DEADLINE_S
     assert deadline_s({"CODEX_INSTALL_TIMEOUT": "soon"}) == DEFAULT_DEADLINE_S  # launcher goes on
 
 
@@ -73,12 +71,7 @@ def test_codex_install_timeout_sets_every_deadline() -> None:
 def test_an_unreadable_codex_install_timeout_is_a_usage_error(value: str, tmp_path: Path) -> None:
     settings = Settings.from_env({"HOME": str(tmp_path), "CODEX_INSTALL_TIMEOUT": value})
     with pytest.raises(UsageError, match="CODEX_INSTALL_TIMEOUT must be a number"):
-        _ = settings.sources
-
-
-def test_codex_install_timeout_reaches_the_github_config(tmp_path: Path) -> None:
-    settings = Settings.from_env({"HOME": str(tmp_path), "CODEX_INSTALL_TIMEOUT": "4"})
-    assert settings.sources.github.timeout == 4.0
+        _ = settings.network
 
 
 def test_a_local_file_is_not_read_past_its_declared_size(tmp_path: Path) -> None:
@@ -93,37 +86,37 @@ def test_a_local_file_is_not_read_past_its_declared_size(tmp_path: Path) -> None
 def test_an_endless_sums_file_stops_at_its_cap() -> None:
     with (
         hostile_server("endless") as url,
-        httpx.Client() as client,
-        pytest.raises(VerificationError, match=r"larger than the 1 MiB allowed"),
+        Network(NetworkPlan()) as net,
+        pytest.raises(NetworkError, match=r"larger than the 1 MiB allowed"),
     ):
-        fetch_bytes(client, f"{url}/SUMS", label="SUMS", limit=SUMS_CAP, policy=NO_RETRY)
+        net.get(Doc(f"{url}/SUMS", "SUMS", SUMS_CAP))
 
 
 @pytest.mark.slow
 def test_a_trickled_download_stops_at_the_deadline() -> None:
-    with hostile_server("trickle", interval=0.2) as url, httpx.Client(timeout=5) as client:
+    plan = NetworkPlan(download_s=1.0)
+    with hostile_server("trickle", interval=0.2) as url, Network(plan) as net:
         start = time.monotonic()
         with pytest.raises(NetworkError, match=r"took longer than 1 s") as info:
-            download(client, f"{url}/a.tar.gz", lambda _b: None, seconds=1.0)
+            download(net, f"{url}/a.tar.gz", lambda _b: None)
         assert elapsed(start) < 2.5
     assert "CODEX_INSTALL_TIMEOUT" in (info.value.hint or "")
 
 
 def test_an_endless_packument_stops_at_its_cap() -> None:
-    with hostile_server("endless") as url, httpx.Client() as client:
+    with hostile_server("endless") as url, Network(NetworkPlan()) as net:
         registry = Registry(url=f"{url}/", origin="test")
         with pytest.raises(NetworkError, match=r"packument from .* larger than the 64 MiB"):
-            fetch_packument(client, registry, policy=RetryPolicy(attempts=1))
+            fetch_packument(net, registry)
 
 
 @pytest.mark.slow
-def test_a_trickled_packument_stops_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CODEX_INSTALL_TIMEOUT", "1")
-    with hostile_server("trickle", interval=0.2) as url, httpx.Client(timeout=5) as client:
+def test_a_trickled_packument_stops_at_the_deadline() -> None:
+    with hostile_server("trickle", interval=0.2) as url, Network(NetworkPlan(1.0)) as net:
         registry = Registry(url=f"{url}/", origin="test")
         start = time.monotonic()
         with pytest.raises(NetworkError, match=r"took longer than 1 s"):
-            fetch_packument(client, registry, policy=RetryPolicy(attempts=1))
+            fetch_packument(net, registry)
         assert elapsed(start) < 2.5
 
 

@@ -1,4 +1,5 @@
-"""The one client factory and the URL check every user-given URL goes through."""
+"""The httpx client the network plan makes, and the checks every user-given URL and proxy go
+through."""
 
 from __future__ import annotations
 
@@ -6,17 +7,34 @@ import pytest
 
 from codex_install import __version__
 from codex_install.errors import UsageError
-from codex_install.http.client import WEB_SCHEMES, check_url, make_client, url_problem
-from codex_install.http.proxies import environment_proxies, environment_proxy, no_proxy_matches
+from codex_install.http.client import WEB_SCHEMES, check_url, url_problem
+from codex_install.http.network import Network, make_client
+from codex_install.http.plan import NetworkPlan, Route, origin
 from servers.fake_http import FakeHTTPServer
 
 
 def test_every_client_says_who_it_is_and_follows_redirects_unless_told_not_to():
-    with make_client() as client:
+    with make_client(NetworkPlan()) as client:
         assert client.headers["user-agent"] == f"codex-install/{__version__}"
         assert client.follow_redirects is True
-    with make_client(follow_redirects=False) as client:
+    with make_client(NetworkPlan(), follow_redirects=False) as client:
         assert client.follow_redirects is False
+
+
+def test_a_routes_credentials_go_to_its_origin_only_redirects_included(
+    server: FakeHTTPServer,
+) -> None:
+    other = FakeHTTPServer().start()
+    try:
+        other.add("/elsewhere", b"x")
+        server.redirect("/here", other.url + "/elsewhere")
+        plan = NetworkPlan(routes=(Route(origin(server.url), authorization="Bearer t0k"),))
+        with make_client(plan) as client:
+            assert client.get(server.url + "/here").content == b"x"
+        assert server.requests_to("/here")[0].headers["authorization"] == "Bearer t0k"
+        assert "authorization" not in other.requests_to("/elsewhere")[0].headers
+    finally:
+        other.stop()
 
 
 @pytest.mark.parametrize(
@@ -51,57 +69,10 @@ def test_unusable_urls_are_a_usage_error_naming_them(url, schemes, problem):
     "proxy", ["http://127.0.0.1:notaport", "ftp://proxy.example:21", "socks5://127.0.0.1:1080"]
 )
 def test_an_unusable_proxy_setting_is_bad_input_not_a_bug(monkeypatch, proxy):
-    from codex_install.errors import UsageError
-
-    monkeypatch.setenv("ALL_PROXY", proxy)
+    monkeypatch.setenv("ALL_PROXY", proxy)  # as both libraries read it
     with pytest.raises(UsageError, match="proxy set in the environment") as err:
-        make_client()
+        Network(NetworkPlan())
     assert err.value.exit_code == 2
     if proxy.startswith("socks"):
         assert "SOCKS proxies are not supported; use an http:// proxy" in err.value.message
         assert "pip install" not in err.value.line()
-
-
-def test_a_client_that_only_speaks_http_never_builds_a_tls_transport(
-    server: FakeHTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("https_proxy", "http_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.upper(), raising=False)
-    server.add("/f", b"plain")
-    with make_client() as client:
-        assert client.get(server.url + "/f").content == b"plain"
-        made = client._transport.made  # type: ignore[attr-defined]
-        assert set(made) == {("environment", "http", None)}  # no CA bundle was loaded
-
-
-@pytest.mark.parametrize(
-    ("host", "port", "no_proxy", "bypassed"),
-    [
-        ("registry.corp", 443, "corp", True),
-        ("registry.corp", 443, ".corp", True),
-        ("registry.corp", 443, "*.corp", True),
-        ("notcorp", 443, "corp", False),
-        ("registry.corp", 443, "registry.corp:8443", False),
-        ("registry.corp", 8443, "registry.corp:8443", True),
-        ("10.1.2.3", 80, "10.0.0.0/8", True),
-        ("10.1.2.3", 80, "192.168.0.0/16, localhost", False),
-        ("::1", 80, "[::1]", True),
-        ("anything", 80, "*", True),
-        ("anything", 80, "", False),
-    ],
-)
-def test_no_proxy_matches_domains_subdomains_ports_and_networks(host, port, no_proxy, bypassed):
-    assert no_proxy_matches(host, port, no_proxy) is bypassed
-
-
-def test_the_environment_proxy_is_picked_per_scheme_lower_case_first() -> None:
-    env = {
-        "HTTPS_PROXY": "http://upper:1",
-        "https_proxy": "http://lower:1",
-        "ALL_PROXY": "http://all:1",
-    }
-    proxies = environment_proxies(env)
-    assert environment_proxy("https", "h.example", 443, proxies) == "http://lower:1"
-    assert environment_proxy("http", "h.example", 80, proxies) == "http://all:1"
-    assert environment_proxy("http", "h.example", 80, {**proxies, "no": "example"}) is None

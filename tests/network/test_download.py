@@ -10,18 +10,20 @@ import httpx
 import pytest
 
 from codex_install.errors import NetworkError, NotFoundError, VerificationError
-from codex_install.http.client import make_client
-from codex_install.http.download import _coalesced, download, fetch_bytes
+from codex_install.http.download import _coalesced, download
+from codex_install.http.metadata import Doc
+from codex_install.http.network import Network
+from codex_install.http.plan import NetworkPlan
 from codex_install.http.retry import RetryPolicy
 
 DATA = os.urandom(300_000)
 
 
-def fetch(server, path="/f", **kw):
+def fetch(server, path="/f", plan=None, **kw):
     parts: list[bytes] = []
     sleeps: list[float] = []
-    with make_client() as client:
-        digests = download(client, server.url + path, parts.append, sleep=sleeps.append, **kw)
+    with Network(plan or NetworkPlan(), sleep=sleeps.append) as net:
+        digests = download(net, server.url + path, parts.append, **kw)
     return b"".join(parts), digests, sleeps
 
 
@@ -71,8 +73,8 @@ def test_refused_connection_is_connection_level():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    with httpx.Client() as client, pytest.raises(NetworkError) as err:
-        download(client, f"http://127.0.0.1:{port}/x", lambda _b: None, sleep=lambda _s: None)
+    with Network(NetworkPlan(), sleep=lambda _s: None) as net, pytest.raises(NetworkError) as err:
+        download(net, f"http://127.0.0.1:{port}/x", lambda _b: None)
     assert err.value.connection_level
 
 
@@ -96,10 +98,10 @@ def test_redirects_are_followed(server):
     assert body == DATA
 
 
-def test_small_files_have_a_limit(server):
+def test_small_documents_have_a_cap(server):
     server.add("/f", DATA)
-    with httpx.Client() as client, pytest.raises(VerificationError, match="larger than"):
-        fetch_bytes(client, server.url + "/f", limit=1000)
+    with Network(NetworkPlan()) as net, pytest.raises(NetworkError, match="larger than"):
+        net.get(Doc(server.url + "/f", "the document", 1000))
 
 
 def test_local_file_urls(tmp_path):
@@ -120,8 +122,8 @@ def test_a_refused_certificate_fails_at_once_and_names_ssl_cert_file(tmp_path, m
     with tls_server(tmp_path) as (srv, _cert):
         srv.add("/f", DATA)
         sleeps: list[float] = []
-        with make_client() as client, pytest.raises(NetworkError) as err:
-            download(client, srv.url + "/f", lambda _b: None, sleep=sleeps.append)
+        with Network(NetworkPlan(), sleep=sleeps.append) as net, pytest.raises(NetworkError) as err:
+            download(net, srv.url + "/f", lambda _b: None)
         assert srv.count("/f") == 0  # the handshake failed: nothing reached the server
     assert sleeps == []  # no retry can make a certificate trusted
     assert "SSL_CERT_FILE" in str(err.value)
@@ -132,9 +134,8 @@ def test_ssl_cert_file_makes_the_certificate_trusted(tmp_path, monkeypatch):
     from servers.tls import tls_server
 
     with tls_server(tmp_path) as (srv, cert):
-        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         srv.add("/f", DATA)
-        body, _digests, sleeps = fetch(srv)
+        body, _digests, sleeps = fetch(srv, plan=NetworkPlan(trust=(str(cert),)))
     assert body == DATA and sleeps == []
 
 

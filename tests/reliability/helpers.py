@@ -14,10 +14,9 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from builders import TARGET, FakeRelease, codex_script, gz, legacy_tar, zst
 from codex_install.errors import CodexInstallError
+from codex_install.http.plan import NetworkPlan
 from codex_install.install import Hooks, InstallRequest, install
 from codex_install.layout import KEEP_PREFIX, current_dir, is_complete
 from codex_install.paths import Paths
@@ -211,15 +210,11 @@ def try_install(
     """Install in-process with retries that do not sleep: (exit code, error message)."""
     sources = SourceOptions(
         source="mirror" if source == "mirror" else "github",
-        github=GitHubConfig(api_url=server_url, timeout=timeout, cache_dir=paths.cache_dir),
+        github=GitHubConfig(api_url=server_url),
         mirror=f"{server_url}/mirror" if source == "mirror" else None,
     )
-    hooks = Hooks(
-        client_factory=lambda: httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=True, trust_env=False
-        ),
-        sleep=lambda _s: None,
-    )
+    plan = NetworkPlan(metadata_s=timeout, download_s=timeout, cache_dir=paths.cache_dir)
+    hooks = Hooks(plan=plan, sleep=lambda _s: None)
     req = InstallRequest(parse_version(version), TARGET, sources=sources, force=force)
     try:
         result = install(req, paths, hooks)

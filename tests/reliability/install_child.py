@@ -86,7 +86,7 @@ def instrument(marks: str | None, widen: float = 0.0, crash_at: int = 0, root: s
         _marks_fd = os.open(marks, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     from codex_install import install, layout
 
-    install.resolve = _phase("resolve", install.resolve)
+    install.choose = _phase("resolve", install.choose)
     install._Run.stream = _phase("download", install._Run.stream)
     install.smoke_test = _phase("smoke", install.smoke_test)
     layout.promote = _phase("promote", layout.promote, widen)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -16,6 +15,7 @@ from codex_install import manifest
 from codex_install.sources import github, mirror
 from codex_install.sources.github import GitHubConfig
 from codex_install.versions import VersionSpec
+from mock_network import mock_network
 
 from .fuzzing import FAST, SLOWER, accepts_or_refuses, deep_json, dumps, hostile_text, json_values
 from .test_fuzz_inputs import release_docs
@@ -49,35 +49,13 @@ def hostile_bytes(documents: st.SearchStrategy[object]) -> st.SearchStrategy[byt
 # --- release JSON, as GitHub and as a mirror serve it ----------------------------------------
 
 
-class _Response:
-    def __init__(self, body: bytes) -> None:
-        self.status_code = 200
-        self.headers: dict[str, str] = {}
-        self.content = body
-
-
-class _Session:
-    """Stands in for the requests-cache session: answers every GET with ``body``."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def get(self, url: str, **_kwargs: object) -> _Response:
-        return _Response(self.body)
-
-
 @FAST
 @given(hostile_bytes(release_docs))
 @example(DEEP.encode())
 def test_github_release_bytes_are_parsed_or_refused(body):
     config = GitHubConfig(api_url="https://api.example.invalid")
-    accepts_or_refuses(
-        github.fetch_release,
-        config,
-        VersionSpec("0.169.0"),
-        session=_Session(body),
-        sleep=lambda _s: None,
-    )  # type: ignore[arg-type]
+    with mock_network(lambda _url: (200, {}, body)) as net:
+        accepts_or_refuses(github.fetch_release, net, config, VersionSpec("0.169.0"))
 
 
 @pytest.mark.slow  # a loopback mirror request per example: ~1.2 s under the CI profile
@@ -89,7 +67,9 @@ def test_mirror_release_bytes_are_parsed_or_refused(body):
         path = Path(tmp, "releases", "0.169.0", "release.json")
         path.parent.mkdir(parents=True)
         path.write_bytes(body)
-        accepts_or_refuses(mirror.fetch_release, None, Path(tmp).as_uri(), VersionSpec("0.169.0"))
+        with mock_network(lambda _url: (404, {}, b"")) as net:
+            spec = VersionSpec("0.169.0")
+            accepts_or_refuses(mirror.fetch_release, net, Path(tmp).as_uri(), spec)
 
 
 # --- npm packuments --------------------------------------------------------------------------
@@ -154,12 +134,6 @@ packuments = st.one_of(
 )
 
 
-def _npm_client(body: bytes) -> httpx.Client:
-    return httpx.Client(
-        transport=httpx.MockTransport(lambda _request: httpx.Response(200, content=body))
-    )
-
-
 @FAST
 @given(hostile_bytes(packuments), st.sampled_from([None, "0.169.0"]))
 @example(DEEP.encode(), None)
@@ -167,8 +141,8 @@ def test_npm_packument_bytes_are_parsed_or_refused(body, version):
     from codex_install.sources import npm
 
     registry = npm.Registry(url="https://registry.example/", origin="fuzz")
-    with _npm_client(body) as client:
-        data = accepts_or_refuses(npm.fetch_packument, client, registry, sleep=lambda _s: None)
+    with mock_network(lambda _url: (200, {}, body)) as net:
+        data = accepts_or_refuses(npm.fetch_packument, net, registry)
     choice = accepts_or_refuses(
         npm.select_from_packument, data, VersionSpec(version), TARGET, registry
     )
@@ -341,21 +315,14 @@ def test_download_with_hostile_headers_returns_or_refuses(answers, expected_size
 
     replies = iter(answers)
 
-    def handler(_request: httpx.Request) -> httpx.Response:
-        status, headers, body = next(replies, answers[-1])
-        raw = [(k.encode(), v.encode()) for k, v in headers.items()]  # UTF-8 bytes on the wire
-        # A stream, not content=: download() reads raw bytes, like from a real socket.
-        return httpx.Response(status, headers=raw, stream=httpx.ByteStream(body))
-
     received: list[bytes] = []
-    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+    with mock_network(lambda _url: next(replies, answers[-1])) as net:
         digests = accepts_or_refuses(
             download,
-            client,
+            net,
             "https://cdn.example/a.tar.gz",
             received.append,
             expected_size=expected_size,
-            sleep=lambda _s: None,
         )
     if digests is not None:
         assert digests.size == len(b"".join(received))
@@ -376,11 +343,7 @@ def test_download_with_hostile_headers_returns_or_refuses(answers, expected_size
 )
 @example(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "¹"})
 def test_github_rate_limit_answers_with_hostile_headers_are_reported(status, headers):
-    session = _Session(b"{}")
-    response = _Response(b'{"message": "API rate limit exceeded"}')
-    response.status_code, response.headers = status, headers
-    session.get = lambda url, **_kw: response  # type: ignore[method-assign]
+    body = b'{"message": "API rate limit exceeded"}'
     config = GitHubConfig(api_url="https://api.example.invalid")
-    accepts_or_refuses(
-        github.fetch_release, config, VersionSpec("0.169.0"), session=session, sleep=lambda _s: None
-    )  # type: ignore[arg-type]
+    with mock_network(lambda _url: (status, headers, body)) as net:
+        accepts_or_refuses(github.fetch_release, net, config, VersionSpec("0.169.0"))

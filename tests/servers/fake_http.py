@@ -15,6 +15,7 @@ Every request is logged (method, path, headers) for assertions.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import socketserver
 import threading
@@ -64,19 +65,19 @@ class FakeHTTPServer:
 
     def add(self, path: str, body: bytes | str, status: int = 200, **headers: str) -> None:
         data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = Route(
+        self.routes[same_path(path)] = Route(
             data, status, {k.replace("_", "-"): v for k, v in headers.items()}
         )
 
     def redirect(self, path: str, location: str) -> None:
-        self.routes[path] = Route(b"", 302, {}, redirect=location)
+        self.routes[same_path(path)] = Route(b"", 302, {}, redirect=location)
 
     def fault(self, path: str, *actions: str) -> None:
-        self.faults.setdefault(path, deque()).extend(actions)
+        self.faults.setdefault(same_path(path), deque()).extend(actions)
 
     def requests_to(self, path: str) -> list[LoggedRequest]:
         with self._lock:
-            return [r for r in self.log if r.path == path]
+            return [r for r in self.log if same_path(r.path) == same_path(path)]
 
     def count(self, prefix: str = "") -> int:
         with self._lock:
@@ -84,12 +85,18 @@ class FakeHTTPServer:
 
     def _next_fault(self, path: str) -> str | None:
         with self._lock:
-            queue = self.faults.get(path)
+            queue = self.faults.get(same_path(path))
             return queue.popleft() if queue else None
 
     def _record(self, method: str, path: str, headers: Any) -> None:
         with self._lock:
             self.log.append(LoggedRequest(method, path, {k.lower(): v for k, v in headers.items()}))
+
+
+def same_path(path: str) -> str:
+    """``path`` with its percent-escapes in one case: ``%2f`` and ``%2F`` are the same byte
+    (RFC 3986 §2.1), and requests spells them upper-case where httpx and npm keep them."""
+    return re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group().upper(), path)
 
 
 def stop_server(httpd: socketserver.TCPServer) -> None:
@@ -134,7 +141,7 @@ def _make_handler(server: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
             if fault and fault.startswith("stall:"):
                 time.sleep(float(fault.split(":", 1)[1]))
                 fault = server._next_fault(path)
-            route = server.routes.get(path)
+            route = server.routes.get(same_path(path))
             if fault and fault.isdigit():
                 return self._simple(int(fault), b"server error\n")
             if fault and fault.startswith("429"):

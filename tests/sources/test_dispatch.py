@@ -9,6 +9,8 @@ import pytest
 
 from builders import package_release
 from codex_install.errors import UsageError
+from codex_install.http.network import Network
+from codex_install.http.plan import NetworkPlan
 from codex_install.sources.dispatch import SourceOptions, fetch_release
 from codex_install.versions import VersionSpec
 from servers.fake_http import FakeHTTPServer
@@ -83,7 +85,7 @@ def test_a_malformed_registry_in_the_user_npmrc_does_not_break_github_installs(
 )
 def test_fetch_release_refuses_what_has_no_release_archives(options, message):
     with pytest.raises(UsageError, match=message):
-        fetch_release(options, VersionSpec("0.169.0"), client=None)
+        fetch_release(Network(NetworkPlan()), options, VersionSpec("0.169.0"))
 
 
 def test_mirror_sync_with_a_malformed_mirror_is_exit_2(env, tmp_path):

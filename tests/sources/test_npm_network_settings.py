@@ -15,8 +15,10 @@ import pytest
 from builders import TARGET, package_release
 from cli_helpers import install as cli_install
 from cli_helpers import one_line
-from codex_install.http.client import make_client
-from codex_install.sources.npm.network import apply_network
+from codex_install.http.metadata import Doc
+from codex_install.http.network import Failed, Network
+from codex_install.http.plan import NetworkPlan
+from codex_install.sources.npm.network import registry_route
 from codex_install.sources.npm.npmrc import (
     Layer,
     Setting,
@@ -26,7 +28,7 @@ from codex_install.sources.npm.npmrc import (
     npm_proxy,
     parse_npmrc,
 )
-from servers.fake_http import FakeHTTPServer
+from servers.fake_http import FakeHTTPServer, same_path
 from servers.tls import tls_server
 from sources.npm_helpers import FakeRegistry, codex_version, install
 
@@ -227,9 +229,9 @@ def test_the_registry_is_reached_through_the_proxy_npm_would_use(env, home, prox
     (home / ".npmrc").write_text(npmrc)
     result = install(env, "--source", "npm")
     assert result.exit_code == 0, result.output
-    asked = [r.path for r in proxy.log]
+    asked = [same_path(r.path) for r in proxy.log]
     assert asked == [
-        f"{ORIGIN}/npm/@openai%2fcodex",
+        same_path(f"{ORIGIN}/npm/@openai%2fcodex"),
         ORIGIN + registry.tarball_path("0.169.0-linux-x64"),
     ]
 
@@ -323,11 +325,14 @@ def test_the_registry_settings_reach_the_registry_origin_only(proxy, server):
     assert reg is not None
     proxy.add(f"{ORIGIN}/npm/x", b"through the proxy")
     server.add("/other", b"direct")
-    with make_client() as client:
-        apply_network(client, reg, lambda _line: None)
-        assert client.get(f"{ORIGIN}/npm/x").content == b"through the proxy"
-        assert client.get(f"{server.url}/other").content == b"direct"
-    assert [r.path for r in proxy.log] == [f"{ORIGIN}/npm/x"]
+    with Network(NetworkPlan()) as net:
+        net.add_route(registry_route(reg, lambda _line: None))
+        # both libraries: the metadata session and the byte mover
+        assert net.get(Doc(f"{ORIGIN}/npm/x", "x", 100)).body == b"through the proxy"
+        assert net.get(Doc(f"{server.url}/other", "o", 100)).body == b"direct"
+        assert net.client().get(f"{ORIGIN}/npm/x").content == b"through the proxy"
+        assert net.client().get(f"{server.url}/other").content == b"direct"
+    assert [r.path for r in proxy.log] == [f"{ORIGIN}/npm/x"] * 2
 
 
 @pytest.mark.usefixtures("no_environment_proxy")
@@ -343,11 +348,14 @@ def test_strict_ssl_false_is_for_the_registry_host_only(tmp_path):
         other_host.add("/x", b"never")
         reg = discover(None, {}, None, f"registry={registry_host.url}/npm/\nstrict-ssl=false", None)
         assert reg is not None
-        with make_client() as client:
-            apply_network(client, reg, notices.append)
-            assert client.get(f"{registry_host.url}/npm/x").content == b"unverified"
+        with Network(NetworkPlan()) as net:
+            net.add_route(registry_route(reg, notices.append))
+            assert net.get(Doc(f"{registry_host.url}/npm/x", "x", 100)).body == b"unverified"
+            assert net.client().get(f"{registry_host.url}/npm/x").content == b"unverified"
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-                client.get(f"{other_host.url}/x")
+                net.client().get(f"{other_host.url}/x")
+            with pytest.raises(Failed, match="CERTIFICATE_VERIFY_FAILED"):
+                net.get(Doc(f"{other_host.url}/x", "x", 100))
     assert len(notices) == 1
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 
 from builders import TARGET, package_release
 from codex_install.errors import NetworkError, UsageError
+from codex_install.http.network import Network
+from codex_install.http.plan import NetworkPlan
 from codex_install.sources import npm
 from codex_install.sources.npm import (
     Layer,
@@ -341,7 +342,7 @@ def test_npm_config_get_runs_only_when_the_npm_source_is_used(tmp_path, server, 
         which=lambda name, path: f"{path}/{name}",
     )
     assert made is not None
-    with httpx.Client() as client:
+    with Network(NetworkPlan()) as client:
         resolve = made(client)
         assert fake.calls == []  # not on a GitHub install
         sel = resolve(VersionSpec(None), TARGET)
@@ -361,7 +362,7 @@ def test_npm_that_prints_nothing_is_a_usage_error_when_used(tmp_path):
         which=lambda _n, _p: "/bin/npm",
     )
     assert made is not None
-    with httpx.Client() as client, pytest.raises(UsageError, match="--npm-registry"):
+    with Network(NetworkPlan()) as client, pytest.raises(UsageError, match="--npm-registry"):
         made(client)(VersionSpec(None), TARGET)
 
 

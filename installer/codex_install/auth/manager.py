@@ -3,19 +3,22 @@ processes, and the status objects of the status protocol."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codex_install.auth import refresh, routing
 from codex_install.auth.account import account_response, plan_type
 from codex_install.auth.codexconfig import CHATGPT_MODES, read_codex_config, restriction
 from codex_install.auth.credstore import FILE_STORE, STORE_KEY, credentials_store
+from codex_install.auth.keyring import Keyring
 from codex_install.auth.ledger import (
     LEDGER_FILE,
     Backoff,
@@ -38,7 +41,9 @@ from codex_install.auth.store import (
     AuthSnapshot,
     load_snapshot,
     merge_tokens,
+    parse_auth,
     sweep_temp_files,
+    unstorable,
     write_auth,
 )
 from codex_install.errors import (
@@ -55,6 +60,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT_S = 60.0
+KEYRING_STORE, AUTO_STORE = "keyring", "auto"
+_STORES = (FILE_STORE, KEYRING_STORE, AUTO_STORE)
 # Codex 0.171.0's account/updated reason once routing discovery is done for the signed-in owner.
 ROUTING_READY = "workspaceRoutingReady"
 PLAN_TYPE_REQUIRED = "plan type is required for chatgpt authentication"
@@ -79,6 +86,7 @@ class AuthManager:
         jitter: Callable[[], float] = random.random,
         lock_timeout: float = LOCK_TIMEOUT_S,
         warn: Callable[[str], None] | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.codex_home = codex_home
         self._env = dict(os.environ if env is None else env)
@@ -94,6 +102,7 @@ class AuthManager:
         # Workspace routing discovered, by (snapshot digest, workspace, chatgpt_base_url): one
         # request per snapshot, as Codex caches it per auth generation. Failures are not kept.
         self._routes: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._keyring = Keyring(codex_home, self._env) if keyring is None else keyring
 
     def close(self) -> None:
         if self._owns_client and self._client is not None:
@@ -230,12 +239,12 @@ class AuthManager:
         so are credentials config.toml refuses, and modes only Codex can check. One line on
         stderr names the problem (never the content), once per problem."""
         store = credentials_store(str(self.codex_home), ())
-        if store not in (FILE_STORE, "auto"):
-            # As Codex 0.169.0 answers with the keyring unreadable (measured): a leftover
-            # auth.json is not the credential in this mode, and the keyring is Codex's to read.
+        if store not in _STORES:
+            # "ephemeral" keeps the credentials in Codex's memory alone; any other value Codex
+            # refuses. Either way there is nothing persisted to answer from.
             self._warn_once(
-                f"{STORE_KEY} = {store!r} in {self.codex_home}/config.toml: the credentials "
-                "are in the OS keyring, which only Codex reads; answering as signed out"
+                f"{STORE_KEY} = {store!r} in {self.codex_home}/config.toml: no stored "
+                "credentials to read; answering as signed out"
             )
             return None
         try:
@@ -266,7 +275,36 @@ class AuthManager:
             self._warn(message)
 
     def _load(self) -> AuthSnapshot | None:
+        """The credentials where Codex keeps them (``cli_auth_credentials_store``): auth.json;
+        the keyring item; for "auto" the keyring item, else — none there, or no keyring to
+        ask — auth.json, as Codex falls back."""
+        store = credentials_store(str(self.codex_home), ())
+        if store in (KEYRING_STORE, AUTO_STORE):
+            try:
+                raw = self._keyring.load()
+            except AuthFileError:
+                if store == KEYRING_STORE:
+                    raise
+                raw = None
+            if raw is not None:
+                snapshot = parse_auth(raw, Path(self._keyring.where))
+                return replace(snapshot, origin=KEYRING_STORE)
+            if store == KEYRING_STORE:
+                return None
         return load_snapshot(self.codex_home, sleep=self._sleep)
+
+    def _unstorable(self, snapshot: AuthSnapshot) -> str | None:
+        if snapshot.origin == KEYRING_STORE:
+            return self._keyring.unstorable()
+        return unstorable(self.codex_home)
+
+    def _store(self, snapshot: AuthSnapshot, data: dict[str, Any]) -> AuthSnapshot:
+        """Write refreshed credentials back where they were read: Codex's keyring item (whole,
+        compact, as Codex writes it) or auth.json."""
+        if snapshot.origin == KEYRING_STORE:
+            self._keyring.save(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+            return replace(AuthSnapshot.from_data(data), origin=KEYRING_STORE)
+        return write_auth(self.codex_home, data)
 
     def _ledger(self, snapshot: AuthSnapshot | None) -> Ledger:
         disk = read_ledger(self.codex_home)
@@ -336,6 +374,11 @@ class AuthManager:
             return settled or SIGNED_OUT
         refresh_token = snapshot.token("refresh_token")
         assert refresh_token is not None  # _settled returns a state otherwise
+        why = self._unstorable(snapshot)
+        if why is not None:
+            # Spending the refresh token now would rotate it at the server and leave auth.json
+            # with the revoked one: answer from the snapshot as it is, with no request.
+            raise FilesystemError(f"a new token could not be stored: {why}")
         now = self._clock()
         reason = refresh.PROACTIVE_EXPIRY if snapshot.stale(now) else refresh.FORCED
         try:
@@ -356,7 +399,7 @@ class AuthManager:
         if current is None or current.digest != snapshot.digest:
             # Someone wrote auth.json during the request (a new login): theirs wins.
             return self._state_of(current, self._ledger(current))
-        written = write_auth(self.codex_home, merge_tokens(snapshot.data, tokens, self._clock()))
+        written = self._store(snapshot, merge_tokens(snapshot.data, tokens, self._clock()))
         self._remember(Ledger())
         return self._state_of(written, Ledger())
 

@@ -16,7 +16,6 @@ from codex_install.auth.policy import (
 )
 from codex_install.auth.store import TOKEN_FIELDS
 from codex_install.errors import RefreshError
-from codex_install.http.client import make_client
 from codex_install.http.limits import (
     DEFAULT_DEADLINE_S,
     TIMEOUT_ENV,
@@ -68,10 +67,20 @@ def request_body(refresh_token: str, reason: str = PROACTIVE_EXPIRY) -> dict[str
     }
 
 
-def new_client() -> httpx.Client:
-    """The token endpoint's client. Redirects are not followed: a token endpoint that redirects a
-    POST is misconfigured, and following it could send the refresh token to another host."""
-    return make_client(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S, follow_redirects=False)
+def new_client(env: Mapping[str, str] | None = None) -> httpx.Client:
+    """The token endpoint's client, made as every httpx client is (``http.network``), with the
+    trust the environment's CA variables set. Redirects are not followed: a token endpoint that
+    redirects a POST is misconfigured, and following it could send the refresh token to another
+    host."""
+    import os  # the launcher reads its few variables where it runs (it has no Settings)
+
+    from codex_install.http.network import make_client
+    from codex_install.http.plan import NetworkPlan, trust_from
+
+    plan = NetworkPlan(
+        connect_s=CONNECT_TIMEOUT_S, trust=trust_from(os.environ if env is None else env)
+    )
+    return make_client(plan, follow_redirects=False, read_s=REQUEST_TIMEOUT_S)
 
 
 def post_refresh(
@@ -91,7 +100,7 @@ def post_refresh(
     """
     import httpx  # heavy: only a refresh pays for it, never the launcher's hot path
 
-    from codex_install.http.transport import send_guarded
+    from codex_install.http.deadline import send
 
     def attempt(_number: int) -> dict[str, str]:
         deadline = time.monotonic() + seconds
@@ -103,7 +112,7 @@ def post_refresh(
             request = client.build_request(
                 "POST", url, json=body, timeout=timeout, extensions={DEADLINE: deadline}
             )
-            response = send_guarded(client, request, seconds)
+            response = send(client, request, seconds)
             with contextlib.closing(response):
                 answer = _read_answer(response, deadline, seconds)
         except DeadlinePassed as err:

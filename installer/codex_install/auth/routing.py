@@ -182,8 +182,8 @@ def discover(
 def _fetch(client: httpx.Client, base_url: str, token: str, account_id: str, seconds: float) -> Any:
     import httpx  # heavy: only a discovery pays for it, never the launcher's hot path
 
+    from codex_install.http.deadline import send
     from codex_install.http.limits import read_capped
-    from codex_install.http.transport import send_guarded
     from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 
     deadline = time.monotonic() + seconds
@@ -200,7 +200,7 @@ def _fetch(client: httpx.Client, base_url: str, token: str, account_id: str, sec
             timeout=seconds,
             extensions={DEADLINE: deadline},
         )
-        response = send_guarded(client, request, seconds)
+        response = send(client, request, seconds)
         with contextlib.closing(response):
             if response.status_code == 401:
                 raise Unauthorized()

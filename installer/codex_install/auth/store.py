@@ -11,6 +11,9 @@ import copy
 import hashlib
 import json
 import os
+import stat
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +64,9 @@ class AuthSnapshot:
 
     data: Mapping[str, Any] = field(repr=False)
     digest: str
+    # Where it was read: "file" (auth.json) or "keyring" (Codex's keyring item); a refresh
+    # writes back there. Not part of the identity: the same credentials are the same snapshot.
+    origin: str = field(default="file", compare=False)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> AuthSnapshot:
@@ -198,6 +204,56 @@ def write_auth(codex_home: Path, data: Mapping[str, Any]) -> AuthSnapshot:
     path = Path(os.path.realpath(auth_path(codex_home)))
     atomic_write_text(path, json.dumps(data, indent=2) + "\n", mode=0o600)
     return AuthSnapshot.from_data(data)
+
+
+# Linux's FS_IOC_GETFLAGS and the inode flags under which no rename may replace the file.
+_FS_IOC_GETFLAGS = 0x80086601
+_FS_IMMUTABLE_FL, _FS_APPEND_FL = 0x10, 0x20
+
+
+def unstorable(codex_home: Path) -> str | None:
+    """Why a refreshed auth.json could not be written where auth.json really lives (its
+    realpath), or None when it can: a temp file can be created beside it, and nothing forbids
+    that file replacing it (an immutable or append-only file, another user's file in a sticky
+    directory). Asked under the refresh lock before a refresh token is spent (issue 21): the
+    server rotates the token as it answers, so an answer that cannot be stored costs the sign-in."""
+    path = Path(os.path.realpath(auth_path(codex_home)))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        return f"cannot create a file in {path.parent}: {err.strerror or err}"
+    os.close(fd)
+    _unlink_quietly(tmp)
+    try:
+        st = os.stat(path)
+        parent = os.stat(path.parent)
+    except OSError:
+        return None  # no auth.json (any more): nothing to refresh, nothing to replace
+    if _flags(path) & (_FS_IMMUTABLE_FL | _FS_APPEND_FL):
+        return f"{path} is immutable or append-only"
+    me = os.geteuid()
+    if parent.st_mode & stat.S_ISVTX and me not in (0, st.st_uid, parent.st_uid):
+        return f"{path} belongs to another user in a sticky directory"
+    return None
+
+
+def _flags(path: Path) -> int:
+    """The file's inode flags (0 where the platform or filesystem has none)."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError:
+        return 0
+    try:
+        buf = fcntl.ioctl(fd, _FS_IOC_GETFLAGS, b"\0" * 8)
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+    return int.from_bytes(buf[:4], sys.byteorder)
 
 
 def sweep_temp_files(codex_home: Path, names: tuple[str, ...], *, now: float | None = None) -> None:

@@ -8,9 +8,8 @@ from typing import Any
 
 from codex_install import layout
 from codex_install.config import Settings
-from codex_install.http.client import make_client
 from codex_install.platforms import resolve_target
-from codex_install.sources.dispatch import resolve
+from codex_install.sources.dispatch import choose
 from codex_install.ui import Reporter
 from codex_install.versions import VersionSpec, version_key
 
@@ -61,16 +60,10 @@ def run(target: str | None, settings: Settings, reporter: Reporter) -> CheckResu
     """Compare ``current`` with the latest release for its target (or ``target``)."""
     current = next((r for r in layout.list_releases(settings.paths) if r.current), None)
     triple = resolve_target(target or (current.target if current else None))
-    with make_client() as client:
-        factory = settings.npm_factory(reporter.info)
-        resolved = resolve(
-            settings.sources,
-            VersionSpec(None),
-            triple,
-            client=client,
-            notice=reporter.info,
-            npm_resolver=factory(client) if factory else None,
-        )
+    factory = settings.npm_factory(reporter.info)
+    with settings.open_network(reporter.info, reporter.debug) as net:
+        npm = factory(net) if factory else None
+        resolved = choose(net, settings.sources, VersionSpec(None), triple, npm=npm)
     latest = resolved.selection
     return CheckResult(
         installed=current.version if current else None,

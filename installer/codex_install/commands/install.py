@@ -21,7 +21,6 @@ from codex_install.verify import parse_sha256_pin
 from codex_install.versions import VersionSpec, parse_version
 
 if TYPE_CHECKING:
-    from codex_install.rerun import Invocation
     from codex_install.signin import SignInResult
 
 
@@ -57,11 +56,8 @@ class Pin:
         }
 
 
-def run(
-    args: InstallArgs, settings: Settings, invocation: Invocation | None = None
-) -> dict[str, Any]:
-    """Install and report: the ``--json`` object of SPEC §6. With ``invocation``, a run that
-    changed nothing leaves the record its re-run answers from (quick.py)."""
+def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
+    """Install and report: the ``--json`` object of SPEC §6."""
     reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
     request = InstallRequest(
         version=parse_version(settings.version),
@@ -78,7 +74,9 @@ def run(
     if pin is not None:
         reporter.info(f"pinned to Codex {pin.manifest.version} by the manifest {pin.origin}")
     hooks = Hooks(
+        plan=settings.network,
         notice=reporter.info,
+        debug=reporter.debug,
         progress=reporter.progress,
         npm_resolver_factory=settings.npm_factory(reporter.info),
     )
@@ -91,36 +89,7 @@ def run(
     data["path"] = path_setup(settings, args.modify_path, reporter)
     data["sign_in"] = _sign_in(settings, args).to_json()
     data["github_actions"] = ci.step_outputs(settings.env, result)
-    if invocation is not None:
-        _remember(invocation, settings, args, result.validator, (data, reporter.transcript))
     return data
-
-
-def _remember(
-    invocation: Invocation,
-    settings: Settings,
-    args: InstallArgs,
-    validator: str | None,
-    done: tuple[dict[str, Any], list[str]],
-) -> None:
-    """The record for quick.py: only for answers that depend on nothing it does not watch."""
-    from codex_install import rerun
-    from codex_install.sources.github import revalidation
-
-    data, lines = done
-    outcome = None
-    files = (str(args.manifest),) if args.manifest else ()
-    # A manifest override dir and the GITHUB_PATH file are read afresh by every run.
-    replayable = not (
-        settings.manifest_override or settings.github_path or args.archive or args.modify_path
-    )
-    spec = parse_version(settings.version)
-    if replayable and spec.version is not None:
-        outcome = rerun.Outcome(data, lines, None, files)
-    elif replayable and validator is not None:
-        request = revalidation(settings.sources.github, spec, validator)
-        outcome = rerun.Outcome(data, lines, request, files) if request else None
-    rerun.remember(invocation, settings.env, settings.paths, outcome)
 
 
 def promotion_notice(target: str, machine: str, *, explicit: bool) -> str | None:

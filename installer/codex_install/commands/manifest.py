@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, cast
 from codex_install import verify
 from codex_install.config import Settings
 from codex_install.errors import FilesystemError, NotFoundError, UsageError, VerificationError
-from codex_install.http.client import make_client
 from codex_install.http.download import Digests, download
 from codex_install.manifest import (
     build_manifest,
@@ -38,7 +37,7 @@ from codex_install.verify import asset_drift
 from codex_install.versions import VersionSpec, parse_version
 
 if TYPE_CHECKING:
-    import httpx
+    from codex_install.http.network import Network
 
 Notice = Callable[[str], None]
 NpmResolver = Callable[[VersionSpec, str], Selection]
@@ -94,7 +93,7 @@ def _discard(_chunk: bytes) -> None:
 
 
 def _hash(
-    client: httpx.Client,
+    client: Network,
     url: str,
     name: str,
     size: int | None,
@@ -119,7 +118,7 @@ def pin_release(
     release: Release,
     targets: Sequence[str],
     *,
-    client: httpx.Client,
+    client: Network,
     sleep: Callable[[float], None] = time.sleep,
     notice: Notice = lambda _m: None,
 ) -> list[ManifestAsset]:
@@ -132,7 +131,7 @@ def pin_release(
     if sums_asset is not None and any(p.layout == "package" for p in planned):
         first = planned[0]
         probe = Selection(release.version, first.target, "package", first.asset, sums=sums_asset)
-        sums = with_sums(probe, client, sleep).sums
+        sums = with_sums(probe, client).sums
     pinned: list[ManifestAsset] = []
     for item in planned:
         expected = expected_digest(item.asset, item.layout, sums)
@@ -157,7 +156,7 @@ def pin_npm(
     spec: VersionSpec,
     targets: Sequence[str],
     *,
-    client: httpx.Client,
+    client: Network,
     sleep: Callable[[float], None] = time.sleep,
     notice: Notice = lambda _m: None,
 ) -> tuple[str, list[ManifestAsset]]:
@@ -226,7 +225,7 @@ def run_generate(args: GenerateArgs, settings: Settings) -> Generated:
     ]
     _check_writable_dir(args.output)  # before hashing a dozen archives, not after
     pinned: list[ManifestAsset] = []
-    with make_client() as client:
+    with settings.open_network(reporter.info, reporter.debug) as client:
         for source in chosen:
             version, entries = _pin_source(source, spec, targets, settings, client, reporter)
             # Every source after the first pins the version the first one resolved.
@@ -250,7 +249,7 @@ def _pin_source(
     spec: VersionSpec,
     targets: Sequence[str],
     settings: Settings,
-    client: httpx.Client,
+    client: Network,
     reporter: Reporter,
 ) -> tuple[str, list[ManifestAsset]]:
     """(version, entries) pinned from one source."""
@@ -261,7 +260,7 @@ def _pin_source(
         reporter.info(f"pinning the npm tarballs of Codex {spec} ({len(targets)} targets)")
         return pin_npm(factory(client), spec, targets, client=client, notice=reporter.info)
     options = replace(settings.sources, source=cast(SourceChoice, source))
-    release = fetch_release(options, spec, client=client)
+    release = fetch_release(client, options, spec)
     reporter.info(
         f"pinning the {release.source} archives of Codex {release.version} ({len(targets)} targets)"
     )
@@ -310,7 +309,7 @@ def verify_asset(
     asset: ManifestAsset,
     version: str,
     *,
-    client: httpx.Client,
+    client: Network,
     npm_resolver: Callable[[], NpmResolver | None] = lambda: None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[str]:
@@ -338,7 +337,7 @@ def verify_asset(
 def verify_manifest(
     manifest: Manifest,
     *,
-    client: httpx.Client,
+    client: Network,
     npm_resolver: Callable[[], NpmResolver | None] = lambda: None,
     sleep: Callable[[float], None] = time.sleep,
     notice: Notice = lambda _m: None,
@@ -365,7 +364,7 @@ def run_verify(args: VerifyArgs, settings: Settings) -> Verified:
     reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
     manifest = load_manifest(args.manifest_file)
     reporter.debug(f"verifying {len(manifest.assets)} archives of Codex {manifest.version}")
-    with make_client() as client:
+    with settings.open_network(reporter.info, reporter.debug) as client:
 
         def npm_resolver() -> NpmResolver | None:
             factory = settings.npm_factory(reporter.info)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from codex_install import mirror_sync
 from codex_install.config import Settings
-from codex_install.http.client import make_client
 from codex_install.platforms import SUPPORTED_TARGETS, validate_target
 from codex_install.sources.dispatch import fetch_release
 from codex_install.sources.oci import is_oci
@@ -17,8 +16,7 @@ from codex_install.ui import Reporter
 from codex_install.versions import VersionSpec, parse_version
 
 if TYPE_CHECKING:
-    import httpx
-
+    from codex_install.http.network import Network
     from codex_install.models import Release
 
 
@@ -33,8 +31,8 @@ def run(args: SyncArgs, settings: Settings) -> dict[str, Any]:
     reporter = Reporter(quiet=args.quiet)
     targets = [validate_target(t) for t in args.targets] or list(SUPPORTED_TARGETS)
     spec = parse_version(settings.version or "latest")
-    with make_client() as client:
-        release = fetch_release(settings.sources, spec, client=client)
+    with settings.open_network(reporter.info) as client:
+        release = fetch_release(client, settings.sources, spec)
         reporter.info(
             f"syncing codex {release.version} ({len(targets)} targets) into {args.output}"
         )
@@ -58,7 +56,7 @@ def _push(
     targets: list[str],
     spec: VersionSpec,
     settings: Settings,
-    client: httpx.Client,
+    client: Network,
     reporter: Reporter,
 ) -> dict[str, Any]:
     from codex_install.sources.oci.reference import parse_reference

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from codex_install.config import Settings
-from codex_install.errors import printable
-from codex_install.http.client import make_client
+from codex_install.errors import printable, shown_url
 from codex_install.manifest import manifest_dirs, shipped_manifest, shipped_origin
 from codex_install.models import Selection
 from codex_install.platforms import resolve_target
-from codex_install.sources.dispatch import resolve
+from codex_install.sources.dispatch import choose, with_sums
 from codex_install.ui import Reporter
 from codex_install.versions import parse_version
 
@@ -20,16 +19,11 @@ def run(target: str | None, settings: Settings) -> dict[str, Any]:
     """The resolved selection as one flat object (``--json``, or ``key: value`` lines)."""
     version = parse_version(settings.version)
     reporter = Reporter()
-    with make_client() as client:
-        factory = settings.npm_factory(reporter.info)
-        resolved = resolve(
-            settings.sources,
-            version,
-            resolve_target(target),
-            client=client,
-            notice=reporter.info,
-            npm_resolver=factory(client) if factory else None,
-        )
+    factory = settings.npm_factory(reporter.info)
+    with settings.open_network(reporter.info, reporter.debug) as net:
+        npm = factory(net) if factory else None
+        resolved = choose(net, settings.sources, version, resolve_target(target), npm=npm)
+        resolved = with_sums(resolved.selection, net, resolved.fell_back_from)
     sel = resolved.selection
     sha256, size = sel.archive.sha256, sel.archive.size
     if resolved.sums is not None:
@@ -42,7 +36,7 @@ def run(target: str | None, settings: Settings) -> dict[str, Any]:
         "target": sel.target,
         "layout": sel.layout,
         "asset": sel.archive.name,
-        "url": sel.archive.url,
+        "url": shown_url(sel.archive.url),
         "size": size,
         "sha256": sha256,
         "integrity": sel.integrity,

@@ -31,7 +31,9 @@ def run(args: UpdateArgs, settings: Settings) -> dict[str, Any]:
         sources=settings.sources,
     )
     hooks = Hooks(
+        plan=settings.network,
         notice=reporter.info,
+        debug=reporter.debug,
         progress=reporter.progress,
         npm_resolver_factory=settings.npm_factory(reporter.info),
     )

@@ -4,6 +4,7 @@ connection. Checking the digests against what was claimed is the caller's (``ver
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
 from codex_install.errors import (
@@ -20,33 +21,31 @@ from codex_install.errors import (
     NotFoundError,
     RateLimitError,
     VerificationError,
+    shown_url,
 )
-from codex_install.http.client import (
-    TLS_HINT,
-    first_line,
-    proxy_used,
-    redact,
-    tls_verification_failed,
-)
-from codex_install.http.limits import (
-    RELEASE_JSON_CAP,
-    download_deadline,
-    metadata_deadline,
-    too_large,
-)
-from codex_install.http.retry import (
-    RETRYABLE_HTTP_STATUS,
-    Retryable,
-    RetryPolicy,
-    parse_retry_after,
-    reset_note,
-    retrying,
-)
+from codex_install.http.classify import classify_error, classify_status
+from codex_install.http.limits import CONNECT_ATTEMPTS
+from codex_install.http.plan import Floor
+from codex_install.http.retry import Retryable, RetryPolicy, retrying
 from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.models import Asset
 
 if TYPE_CHECKING:
     import httpx
+
+    from codex_install.http.plan import NetworkPlan
+
+
+class Network(Protocol):
+    """What a download needs of ``http.network.Network`` (which imports this module)."""
+
+    plan: NetworkPlan
+    sleep: Callable[[float], None]
+
+    def client(self) -> httpx.Client: ...
+    def send(self, request: httpx.Request, seconds: float) -> httpx.Response: ...
+    def proxy_for(self, url: str) -> str | None: ...
+
 
 CHUNK = 1 << 20
 Sink = Callable[[bytes], object]
@@ -99,7 +98,7 @@ def _file_path(url: str, name: str) -> Path | None:
     try:
         parts = urlsplit(url)
     except ValueError as err:  # e.g. "http://[": no request can be made with it
-        raise NetworkError(f"cannot download {name}: malformed URL {redact(url)!r}") from err
+        raise NetworkError(f"cannot download {name}: malformed URL {shown_url(url)!r}") from err
     if parts.scheme == "file":
         return Path(unquote(parts.path))
     return None
@@ -107,8 +106,8 @@ def _file_path(url: str, name: str) -> Path | None:
 
 @dataclass
 class _Stream:
-    """One download across its attempts: what the sink already has, and whether the server
-    ever answered (a host that never did is a connection-level failure)."""
+    """One download across its attempts: what the sink already has, whether the server ever
+    answered (a host that never did is a connection-level failure), and its stalls."""
 
     url: str
     name: str
@@ -118,14 +117,16 @@ class _Stream:
     progress: Progress | None
     binary: bool
     seconds: float
+    floor: Floor
     connected: bool = False
+    stalls: int = 0
     proxy: str | None = None  # host:port of the proxy its requests go through, for messages
 
     def feed(self, chunk: bytes, total: int | None) -> None:
         if self.binary and self.hasher.size == 0 and _looks_like_html(chunk[:512]):
             raise VerificationError(
                 f"{self.name}: the server returned an HTML page instead of the file "
-                f"({redact(self.url)})"
+                f"({shown_url(self.url)})"
             )
         if self.expected_size is not None and self.hasher.size + len(chunk) > self.expected_size:
             raise VerificationError(
@@ -142,8 +143,21 @@ class _Stream:
     def too_slow(self) -> NetworkError:
         return NetworkError(
             f"downloading {self.name} took longer than {self.seconds:g} s "
-            f"({self.hasher.size} bytes received) from {redact(self.url)}",
+            f"({self.hasher.size} bytes received) from {shown_url(self.url)}",
             hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+        )
+
+    def stalled(self) -> Exception:
+        """The first stall is resumed once (``Range``), the second ends the download."""
+        self.stalls += 1
+        floor = self.floor
+        what = f"under {floor.bytes_per_s} bytes/s for {floor.seconds:g} s"
+        if self.stalls == 1:
+            return Retryable(f"stalled ({what})")
+        return NetworkError(
+            f"downloading {self.name} stalled: {what}, twice ({self.hasher.size} bytes "
+            f"received) from {shown_url(self.url)}",
+            hint="a slow or stuck network; try again later",
         )
 
     def exhausted(self, attempts: int, last: Retryable) -> Exception:
@@ -153,97 +167,105 @@ class _Stream:
                 f"{self.name}: download truncated at {have} of {want} bytes after "
                 f"{attempts} attempts ({last.reason})"
             )
+        via = f" (through the proxy {self.proxy})" if self.proxy and not last.answered else ""
         return NetworkError(
-            f"downloading {self.name} failed after {attempts} attempts: {last.reason}",
-            connection_level=not self.connected,
+            f"downloading {self.name} failed after {attempts} attempts: {last.reason}{via}",
+            connection_level=not last.answered,
         )
 
 
 def download(
-    client: httpx.Client | None,
+    net: Network | None,
     url: str,
     sink: Sink,
     *,
     expected_size: int | None = None,
     label: str | None = None,
     policy: RetryPolicy = RetryPolicy(),
-    sleep: Callable[[float], None] = time.sleep,
     progress: Progress | None = None,
     extra_hashes: Iterable[str] = (),
     binary: bool = True,
-    seconds: float | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> Digests:
     """Stream ``url`` into ``sink`` and return the digests of exactly the bytes delivered.
 
     A dropped connection resumes from the last byte received (``Range``); if the server ignores
     the range, the bytes already delivered are skipped, so the sink always sees one clean stream.
-    Each attempt, body included, gets ``seconds`` (default: ``download_deadline()``).
+    Each attempt, body included, gets the plan's download deadline; a transfer under its floor
+    speed is resumed once, then given up.
     """
     name = label or url.rsplit("/", 1)[-1]
-    seconds = download_deadline() if seconds is None else seconds
     hasher = _Hasher(extra_hashes)
-    stream = _Stream(url, name, sink, hasher, expected_size, progress, binary, seconds)
     local = _file_path(url, name)
     if local is not None:
+        stream = _Stream(url, name, sink, hasher, expected_size, progress, binary, 0.0, Floor())
         return _read_local(local, stream)
-    if client is None:
-        raise NetworkError(f"no HTTP client to download {name}")
-    stream.proxy = proxy_used(client, url)
+    if net is None:
+        raise NetworkError(f"no network to download {name}")
+    plan = net.plan
+    stream = _Stream(
+        url, name, sink, hasher, expected_size, progress, binary, plan.download_s, plan.floor
+    )
+    stream.proxy = net.proxy_for(url)
     return retrying(
-        lambda _n: _attempt(client, stream), policy=policy, sleep=sleep, exhausted=stream.exhausted
+        lambda _n: _attempt(net, stream),
+        policy=policy,
+        sleep=sleep or net.sleep,
+        exhausted=stream.exhausted,
+        connect_attempts=CONNECT_ATTEMPTS,
     )
 
 
-def _attempt(client: httpx.Client, stream: _Stream) -> Digests:
+def _attempt(net: Network, stream: _Stream) -> Digests:
     import httpx  # heavy: only commands that go on the network pay for it
 
     headers = {"Accept-Encoding": "identity"}
     if stream.hasher.size:
         headers["Range"] = f"bytes={stream.hasher.size}-"
     # The whole attempt's deadline, headers included: one server trickling its status line
-    # is as slow as one trickling its body.
+    # is as slow as one trickling its body. Each read waits at most the floor's window.
     deadline = time.monotonic() + stream.seconds
+    client = net.client()
+    read = min(stream.floor.seconds, stream.seconds)
     try:
-        with client.stream(
-            "GET", stream.url, headers=headers, extensions={DEADLINE: deadline}
-        ) as response:
+        request = client.build_request(
+            "GET",
+            stream.url,
+            headers=headers,
+            timeout=httpx.Timeout(read, connect=min(net.plan.connect_s, read)),
+            extensions={DEADLINE: deadline},
+        )
+        with contextlib.closing(net.send(request, stream.seconds)) as response:
             stream.connected = True
             return _receive(response, stream, deadline)
     except DeadlinePassed as err:
         raise stream.too_slow() from err
-    except httpx.TimeoutException as err:
-        raise Retryable(f"timed out ({type(err).__name__})") from err
-    except (httpx.TransportError, httpx.TooManyRedirects) as err:
+    except (httpx.HTTPError, httpx.InvalidURL) as err:
         raise _transport_failure(err, stream) from err
-    except httpx.InvalidURL as err:
-        raise NetworkError(
-            f"cannot download {stream.name}: malformed URL {redact(stream.url)!r}"
-        ) from err
+
+
+def _transport_failure(err: Exception, stream: _Stream) -> Exception:
+    """What a failed request means: a retry, or (when no retry can help) the error at once."""
+    import httpx  # loaded: one of its requests failed
+
+    failure = classify_error(err)
+    failed = f"downloading {stream.name} failed"
+    if isinstance(err, httpx.ReadTimeout) and stream.connected:
+        return stream.stalled()  # nothing at all for the floor's whole window
+    if failure.kind == "tls":
+        return NetworkError(f"{failed}: {failure.detail}", hint=failure.hint, connection_level=True)
+    if failure.kind == "proxy_auth":
+        return NetworkError(
+            f"{failed}: the proxy{_named(stream.proxy)} wants credentials (HTTP 407)",
+            hint=failure.hint,
+        )
+    if failure.kind in ("redirect", "bad_url"):
+        return NetworkError(f"{failed}: {failure.detail} ({shown_url(stream.url)})")
+    return Retryable(failure.detail, answered=stream.connected or failure.answered)
 
 
 def _named(proxy: str | None) -> str:
     return f" {proxy}" if proxy else ""
-
-
-def _transport_failure(err: Exception, stream: _Stream) -> Exception:
-    """What a failed connection means: a retry, or (when no retry can help) exit 4 at once."""
-    import httpx  # heavy: only commands that go on the network pay for it
-
-    failed = f"downloading {stream.name} failed"
-    if tls_verification_failed(err):
-        return NetworkError(f"{failed}: {first_line(err)}", hint=TLS_HINT, connection_level=True)
-    if isinstance(err, (httpx.UnsupportedProtocol, httpx.TooManyRedirects)):
-        # A redirect to ftp:// or a redirect loop answers the same on every try.
-        return NetworkError(f"{failed}: {first_line(err)} ({redact(stream.url)})")
-    proxy = stream.proxy
-    if proxy is None:
-        return Retryable(first_line(err))
-    if isinstance(err, httpx.ProxyError) and "407" in str(err):
-        return NetworkError(
-            f"{failed}: the proxy {proxy} wants credentials (HTTP 407)",
-            hint="put them in the proxy URL (http://user:password@host:port)",
-        )
-    return Retryable(f"{first_line(err)} (through the proxy {proxy})")
 
 
 def _receive(response: httpx.Response, stream: _Stream, deadline: float) -> Digests:
@@ -266,12 +288,26 @@ def _receive(response: httpx.Response, stream: _Stream, deadline: float) -> Dige
     return stream.hasher.result()
 
 
-def _within(raws: Iterator[bytes], stream: _Stream, deadline: float) -> Iterator[bytes]:
-    """The chunks until the attempt's deadline: a server trickling a byte every few seconds
-    never trips the per-read timeout, and must not hold an install for hours."""
+def _within(
+    raws: Iterator[bytes],
+    stream: _Stream,
+    deadline: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[bytes]:
+    """The chunks until the attempt's deadline, while they come faster than the floor: a
+    server trickling a byte every few seconds never trips the per-read timeout, and must not
+    hold an install for its whole deadline."""
+    floor = stream.floor
+    window_start, window_bytes = clock(), 0
     for raw in raws:
-        if time.monotonic() > deadline:
+        now = clock()
+        if now > deadline:
             raise stream.too_slow()
+        window_bytes += len(raw)
+        if now - window_start >= floor.seconds:
+            if window_bytes < floor.bytes_per_s * (now - window_start):
+                raise stream.stalled()
+            window_start, window_bytes = now, 0
         yield raw
 
 
@@ -306,30 +342,30 @@ def _coalesced(chunks: Iterator[bytes], size: int = CHUNK) -> Iterator[bytes]:
 def _already_complete(response: httpx.Response, stream: _Stream) -> bool:
     """Refuse or retry what is no file; True for a 416 to a resume that already has it all."""
     status = response.status_code
-    url = redact(stream.url)
-    if status in (404, 410):
-        raise NotFoundError(f"{stream.name} not found at {url} (HTTP {status})")
-    if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
-        # The token never goes to download hosts, so GITHUB_TOKEN would not help here.
-        when = reset_note(response.headers.get("x-ratelimit-reset"), time.time())
-        raise RateLimitError(
-            f"rate limited while downloading {stream.name} (HTTP {status}){when}",
-            hint="wait, or use --mirror / --source npm",
-        )
-    if status in RETRYABLE_HTTP_STATUS:
-        raise Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
     have = stream.hasher.size
     if status == 416 and have and have == stream.expected_size:
         return True
-    if status == 407:
+    failure = classify_status(status, response.headers)
+    if failure is None:
+        return False
+    url = shown_url(stream.url)
+    if failure.kind == "not_found":
+        raise NotFoundError(f"{stream.name} not found at {url} (HTTP {status})")
+    if failure.kind == "rate_limited":
+        # The token never goes to download hosts, so GITHUB_TOKEN would not help here.
+        raise RateLimitError(
+            f"rate limited while downloading {stream.name} (HTTP {status}){failure.reset}",
+            hint="wait, or use --mirror / --source npm",
+        )
+    if failure.kind == "proxy_auth":
         raise NetworkError(
             f"downloading {stream.name} failed: the proxy{_named(stream.proxy)} wants "
             "credentials (HTTP 407)",
-            hint="put them in the proxy URL (http://user:password@host:port)",
+            hint=failure.hint,
         )
-    if status not in (200, 206):
-        raise NetworkError(f"downloading {stream.name} failed: HTTP {status} from {url}")
-    return False
+    if failure.retryable:
+        raise Retryable(failure.detail, failure.retry_after)
+    raise NetworkError(f"downloading {stream.name} failed: HTTP {status} from {url}")
 
 
 def _bytes_to_skip(response: httpx.Response, status: int, have: int) -> int:
@@ -389,51 +425,14 @@ def _held_to_size(stream: _Stream, more: int, path: Path) -> None:
         raise VerificationError(f"{stream.name}: {path} is larger than the expected {want} bytes")
 
 
-def fetch_bytes(
-    client: httpx.Client | None,
-    url: str,
-    *,
-    expected_size: int | None = None,
-    label: str | None = None,
-    policy: RetryPolicy = RetryPolicy(),
-    sleep: Callable[[float], None] = time.sleep,
-    limit: int = RELEASE_JSON_CAP,
-    what: str = "the document",
-) -> tuple[bytes, Digests]:
-    """Download a small file (SUMS, release JSON) into memory, at most ``limit`` bytes of it
-    (one of the caps in ``http.limits``), within ``metadata_deadline()``."""
-    parts: list[bytes] = []
-    size = 0
-
-    def sink(data: bytes) -> None:
-        nonlocal size
-        size += len(data)
-        if size > limit:
-            raise VerificationError(too_large(f"{label or what}", redact(url), limit))
-        parts.append(data)
-
-    digests = download(
-        client,
-        url,
-        sink,
-        expected_size=expected_size,
-        label=label,
-        policy=policy,
-        sleep=sleep,
-        binary=False,
-        seconds=metadata_deadline(),
-    )
-    return b"".join(parts), digests
-
-
 def fetch_to_file(
-    client: httpx.Client | None,
+    net: Network | None,
     asset: Asset,
     dest: Path,
     *,
     check: Callable[[Digests], object],
     extra_hashes: Iterable[str] = (),
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> Digests:
     """Download ``asset`` next to ``dest``, ``check`` its digests (raising when they are not what
     was claimed), then rename it into place: never a half-written or unverified file at ``dest``."""
@@ -442,13 +441,13 @@ def fetch_to_file(
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             digests = download(
-                client,
+                net,
                 asset.url,
                 f.write,
                 expected_size=asset.size,
                 label=asset.name,
-                sleep=sleep,
                 extra_hashes=extra_hashes,
+                sleep=sleep,
             )
             f.flush()
             os.fsync(f.fileno())

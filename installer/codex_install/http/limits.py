@@ -6,9 +6,8 @@ Light on purpose (no httpx): the launcher's token refresh imports it.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 # Sizes seen in the wild, times ~100: openai/codex's release JSON is ~150 KiB, its packument
 # (abbreviated) ~3 MiB, a SUMS file a few KiB, a token answer ~4 KiB.
@@ -18,10 +17,20 @@ SUMS_CAP = 1 << 20
 PACKUMENT_CAP = 64 << 20
 TOKEN_ANSWER_CAP = 1 << 20
 
-# Whole request (connect + every byte of the body); CODEX_INSTALL_TIMEOUT overrides it.
+# Every timeout, defined here once. A request's whole deadline (connect, headers, body);
+# CODEX_INSTALL_TIMEOUT (read by config.Settings) replaces the metadata and download ones.
 DEFAULT_DEADLINE_S = 30.0
 DOWNLOAD_DEADLINE_S = 600.0  # a 100 MiB archive over a slow link
 CONNECT_TIMEOUT_S = 5.0
+# GitHub, a mirror or a registry answers in well under a second: silence this long after
+# connecting is a black hole (a firewall dropping packets), as good as unreachable.
+FIRST_ANSWER_S = 5.0
+# A host that never answered (DNS, refused, silent) gets this many tries: two decide, so
+# ``--source auto`` reaches npm in about a second when GitHub is refused, 10 s when black-holed.
+CONNECT_ATTEMPTS = 2
+# curl's --speed-limit/--speed-time: a transfer slower than this over this window is stalled.
+FLOOR_BYTES_PER_S = 1024
+FLOOR_WINDOW_S = 30.0
 TIMEOUT_ENV = "CODEX_INSTALL_TIMEOUT"
 
 
@@ -42,25 +51,6 @@ def timeout_from_env(value: str | None) -> float | None:
     if not 0 < seconds < 1e6:
         raise ValueError(value)
     return seconds
-
-
-def _from_env(env: Mapping[str, str] | None) -> float | None:
-    # Read where the request is made, so every command's client obeys it; config.py refuses an
-    # unreadable value (exit 2) before any request, so one is ignored here.
-    try:
-        return timeout_from_env((os.environ if env is None else env).get(TIMEOUT_ENV))
-    except ValueError:
-        return None
-
-
-def metadata_deadline(env: Mapping[str, str] | None = None) -> float:
-    """Seconds for one metadata request (release JSON, SUMS, packument, token answer)."""
-    return _from_env(env) or DEFAULT_DEADLINE_S
-
-
-def download_deadline(env: Mapping[str, str] | None = None) -> float:
-    """Seconds for one attempt at an archive download."""
-    return _from_env(env) or DOWNLOAD_DEADLINE_S
 
 
 def read_capped(

@@ -1,12 +1,15 @@
 """The watchdog (``http.watchdog``) for requests sessions: an adapter whose connections hand
 their socket to the current request's alarm when they start waiting for the answer, so a server
-trickling its headers is cut off at the request's deadline like any other.
+trickling its headers is cut off at the request's deadline like any other; it also gives every
+https:// connection the plan's trust (or a route's own TLS context).
 
-Imports requests and urllib3 at module level: only the GitHub API request imports this module.
+Imports requests and urllib3 at module level: only a metadata request imports this module.
 """
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -49,7 +52,19 @@ _POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _WatchedHTTPPool, "https"
 
 class WatchedAdapter(requests.adapters.HTTPAdapter):
     """requests' adapter, with the pools of its pool managers (direct and through proxies)
-    making watched connections."""
+    making watched connections that trust what ``context()`` trusts."""
+
+    def __init__(self, context: Callable[[], ssl.SSLContext]) -> None:
+        self.context = context
+        super().__init__()
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[Any, Any]:
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host.get("scheme") == "https":
+            pool["ssl_context"] = self.context()
+        return host, pool
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -61,9 +76,12 @@ class WatchedAdapter(requests.adapters.HTTPAdapter):
         return manager
 
 
-def watch_session(session: requests.Session) -> requests.Session:
-    """``session`` with the watched adapter for http:// and https://."""
-    adapter = WatchedAdapter()
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
+def watch_session(
+    session: requests.Session, context: Callable[[], ssl.SSLContext], *prefixes: str
+) -> requests.Session:
+    """``session`` with a watched adapter trusting ``context()`` for ``prefixes`` (default:
+    every http:// and https:// URL)."""
+    adapter = WatchedAdapter(context)
+    for prefix in prefixes or ("https://", "http://"):
+        session.mount(prefix, adapter)
     return session

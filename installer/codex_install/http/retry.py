@@ -46,12 +46,16 @@ NO_RETRY = RetryPolicy(attempts=1)
 
 class Retryable(Exception):
     """Raised by an attempt to ask for another try: ``reason`` says what went wrong (for the
-    message when the tries run out), ``retry_after`` is the server's Retry-After, if any."""
+    message when the tries run out), ``retry_after`` is the server's Retry-After, if any;
+    ``answered``: the server said something (the loop keeps whether any attempt was)."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, answered: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.answered = answered
 
 
 def retrying(
@@ -60,19 +64,28 @@ def retrying(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     exhausted: Callable[[int, Retryable], BaseException],
+    connect_attempts: int | None = None,
 ) -> T:
     """``attempt(n)`` for n = 1, 2, … until it returns or raises anything but :class:`Retryable`.
 
-    Between tries it sleeps as the policy says; after ``policy.attempts`` tries it raises
-    ``exhausted(tries, last_retryable)``.
+    Between tries it sleeps as the policy says; after ``policy.attempts`` tries — or
+    ``connect_attempts`` while no try was ever answered (a host that never answered rarely comes
+    back within seconds, and ``--source auto`` falls back sooner) — it raises
+    ``exhausted(tries, last_retryable)``, whose ``answered`` then says whether any try was.
     """
     number = 0
+    answered = False
     while True:
         number += 1
         try:
             return attempt(number)
         except Retryable as err:
-            if number >= policy.attempts:
+            answered = answered or err.answered
+            limit = policy.attempts
+            if connect_attempts is not None and not answered:
+                limit = min(limit, connect_attempts)
+            if number >= limit:
+                err.answered = answered
                 raise exhausted(number, err) from err
             sleep(policy.delay(number, err.retry_after))
 

@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from codex_install.errors import FilesystemError, UsageError
+from codex_install.errors import FilesystemError, UsageError, shown_url
 from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
-from codex_install.http.client import redact
 from codex_install.models import (
     ASSET_KEYS,
     LAYOUTS,
@@ -254,7 +253,7 @@ def url_problem(url: str) -> str | None:
     every url entering a manifest: parsed from a file, pinned by ``manifest generate`` from a
     source's JSON, or mirrored by ``mirror sync``."""
     if not url.startswith(_URL_SCHEMES):
-        return f"url {redact(url)!r} must start with https://, http:// or file://"
+        return f"url {shown_url(url)!r} must start with https://, http:// or file://"
     if len(url) > MAX_URL:
         return f"url is longer than {MAX_URL} characters"
     if not _URL_RE.match(url):
@@ -264,7 +263,7 @@ def url_problem(url: str) -> str | None:
         )
         return (
             f"url holds {bad!r}, which RFC 3986 does not allow in a url (percent-encode it): "
-            f"{redact(url)!r}"
+            f"{shown_url(url)!r}"
         )
     return None
 

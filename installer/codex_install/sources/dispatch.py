@@ -1,15 +1,19 @@
-"""Which source answers: a source, a version and a target → a :class:`Selection` (SPEC §4),
-and the one mirror-vs-GitHub choice every command that needs release archives makes."""
+"""Which source answers, in one place: a source, a version and a target → a :class:`Selection`
+(SPEC §4), or the versions a source offers. ``--source auto`` asks the mirror when one is set,
+else GitHub, and falls back to the npm registry when GitHub never answered — for every command
+alike (install, resolve, check, update, ls-remote), with the same one-line notice."""
 
 from __future__ import annotations
 
-import time
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from codex_install.errors import NetworkError, UsageError, VerificationError
+from codex_install.errors import NetworkError, UsageError, VerificationError, shown_url
 from codex_install.http.limits import SUMS_CAP
+from codex_install.http.metadata import Doc
+from codex_install.http.network import Failed, failure_error
 from codex_install.models import Release, Selection
 from codex_install.sources import github, oci
 from codex_install.sources.github import GitHubConfig
@@ -18,14 +22,14 @@ from codex_install.verify import check_sha256, parse_sums
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
-    import httpx
-    import requests
-
+    from codex_install.http.network import Network
     from codex_install.sources.oci.credentials import RegistryConfig
 
 SourceChoice = Literal["auto", "github", "mirror", "npm"]
 SOURCES: tuple[str, ...] = ("auto", "github", "mirror", "npm")
 NpmResolver = Callable[[VersionSpec, str], Selection]
+NpmVersions = Callable[[str], list[str]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,7 @@ class Resolved:
 
 
 def fetch_release(
-    options: SourceOptions,
-    spec: VersionSpec,
-    *,
-    client: httpx.Client | None,
-    sleep: Callable[[float], None] = time.sleep,
-    session: requests.Session | None = None,
-    notice: Callable[[str], None] = lambda _msg: None,
-    target: str | None = None,
+    net: Network, options: SourceOptions, spec: VersionSpec, target: str | None = None
 ) -> Release:
     """The release from the mirror (when one is in use) or else from GitHub; an OCI registry
     reads the manifest of ``target`` only (every target's when None)."""
@@ -65,99 +62,114 @@ def fetch_release(
     if source == "npm":
         raise UsageError("this command needs release archives: use --source github or mirror")
     if source == "mirror":
-        if not options.mirror:
-            raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
-        if oci.is_oci(options.mirror):
+        base = _mirror(options)
+        if oci.is_oci(base):
             from codex_install.sources.oci import source as registry  # only an oci:// mirror
 
             return registry.fetch_release(
-                client,
-                options.mirror,
+                net.client(),
+                base,
                 spec.version,
                 options.registry or registry.RegistryConfig(),
                 targets=None if target is None else (target,),
-                sleep=sleep,
+                sleep=net.sleep,
+                seconds=(net.plan.metadata_s, net.plan.download_s),
             )
-        from codex_install.sources import mirror  # its download stack: only a mirror's fetch
+        from codex_install.sources import mirror  # only a mirror's fetch
 
-        return mirror.fetch_release(client, options.mirror, spec, sleep=sleep)
-    return fetch_github(options.github, spec, session=session, sleep=sleep, notice=notice)
-
-
-def fetch_github(
-    config: GitHubConfig,
-    spec: VersionSpec,
-    *,
-    session: requests.Session | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    notice: Callable[[str], None] = lambda _msg: None,
-) -> Release:
-    """The GitHub release: the light conditional request first, the requests path (retries,
-    rate limits, proxies, messages) whenever that one has no plain answer."""
-    refused = 0
-    try:
-        light = github.fetch_release_light(config, spec) if session is None else None
-    except github.LightRefused:  # one failed connection already: the requests path needs one
-        light, refused = None, 1
-    return light or github.fetch_release(
-        config, spec, session=session, sleep=sleep, notice=notice, refused_before=refused
-    )
+        return mirror.fetch_release(net, base, spec)
+    return github.fetch_release(net, options.github, spec)
 
 
-def resolve(
+def choose(
+    net: Network,
     opts: SourceOptions,
     spec: VersionSpec,
     target: str,
     *,
-    client: httpx.Client,
-    session: requests.Session | None = None,
-    notice: Callable[[str], None] = lambda _msg: None,
-    sleep: Callable[[float], None] = time.sleep,
-    npm_resolver: NpmResolver | None = None,
+    npm: NpmResolver | None = None,
 ) -> Resolved:
-    """Pick the source and return the selection, with the SUMS table for package layouts."""
+    """The selection for ``target`` (its SUMS not fetched yet: :func:`with_sums`)."""
     if opts.effective == "npm":
-        return Resolved(_npm(npm_resolver, spec, target), None)
+        return Resolved(_need(npm)(spec, target), None)
+
+    def archives() -> Selection:
+        return select_asset(fetch_release(net, opts, spec, target), target)
+
+    selection, fell_back = _falling_back(opts, archives, npm and (lambda: npm(spec, target)), net)
+    return Resolved(selection, None, fell_back)
+
+
+def versions(
+    net: Network,
+    opts: SourceOptions,
+    target: str,
+    *,
+    npm: NpmVersions | None = None,
+) -> tuple[str, list[str]]:
+    """The versions the source offers for ``target``, newest first, and which source said."""
+    from codex_install.sources.listing import github_versions, mirror_versions
+
+    source = opts.effective
+    if source == "npm":
+        return "npm", _need(npm)(target)
+    if source == "mirror":
+        return "mirror", mirror_versions(net, _mirror(opts), registry=opts.registry)
+    found, fell_back = _falling_back(
+        opts, lambda: github_versions(net, opts.github), npm and (lambda: npm(target)), net
+    )
+    return ("npm" if fell_back else "github"), found
+
+
+def _falling_back(
+    opts: SourceOptions,
+    primary: Callable[[], T],
+    npm: Callable[[], T] | None,
+    net: Network,
+) -> tuple[T, str | None]:
+    """``primary()``; with ``--source auto``, the npm registry's answer when GitHub never
+    answered (DNS, refused, silent: ``connection_level``)."""
     try:
-        release = fetch_release(
-            opts, spec, client=client, sleep=sleep, session=session, notice=notice, target=target
-        )
+        return primary(), None
     except NetworkError as err:
-        github_failed = opts.effective == "auto" and err.connection_level
-        if github_failed and npm_resolver is not None:
-            notice(f"GitHub is unreachable: {err.message}; falling back to the npm registry")
-            return Resolved(_npm(npm_resolver, spec, target), None, fell_back_from="github")
-        raise
-    return with_sums(select_asset(release, target), client, sleep)
+        if opts.effective != "auto" or not err.connection_level or npm is None:
+            raise
+        net.notice(f"GitHub is unreachable: {err.message}; falling back to the npm registry")
+        return npm(), "github"
 
 
-def _npm(npm_resolver: NpmResolver | None, spec: VersionSpec, target: str) -> Selection:
-    if npm_resolver is None:
+def _mirror(opts: SourceOptions) -> str:
+    if not opts.mirror:
+        raise UsageError("--source mirror needs --mirror URL (or CODEX_INSTALL_MIRROR)")
+    return opts.mirror
+
+
+def _need(npm: Callable[..., T] | None) -> Callable[..., T]:
+    if npm is None:
         raise UsageError("no npm registry is configured (pass --npm-registry URL)")
-    return npm_resolver(spec, target)
+    return npm
 
 
-def with_sums(
-    selection: Selection, client: httpx.Client, sleep: Callable[[float], None]
-) -> Resolved:
+def with_sums(selection: Selection, net: Network, fell_back_from: str | None = None) -> Resolved:
     """The selection with its SUMS table, fetched and checked against the SUMS file's own
     digest (None when the layout has no SUMS file)."""
     if selection.sums is None:
-        return Resolved(selection, None)
-    from codex_install.http.download import fetch_bytes  # a no-op reinstall never asks
-
-    body, digests = fetch_bytes(
-        client,
-        selection.sums.url,
-        expected_size=selection.sums.size,
-        label=selection.sums.name,
-        sleep=sleep,
-        limit=SUMS_CAP,
-    )
-    if selection.sums.sha256:
-        check_sha256(selection.sums.name, digests.sha256, selection.sums.sha256)
+        return Resolved(selection, None, fell_back_from)
+    sums = selection.sums
     try:
-        text = body.decode("utf-8")
+        answer = net.get(Doc(sums.url, sums.name, SUMS_CAP))
+    except Failed as err:
+        raise failure_error(
+            err, sums.name, sums.url, seconds=net.plan.metadata_s, proxy=net.proxy_for(sums.url)
+        ) from err
+    if sums.size is not None and len(answer.body) != sums.size:
+        raise VerificationError(
+            f"{sums.name}: size {len(answer.body)} != expected {sums.size} ({shown_url(sums.url)})"
+        )
+    if sums.sha256:
+        check_sha256(sums.name, hashlib.sha256(answer.body).hexdigest(), sums.sha256)
+    try:
+        text = answer.body.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise VerificationError(f"{selection.sums.name} is not text") from err
-    return Resolved(selection, parse_sums(text))
+        raise VerificationError(f"{sums.name} is not text") from err
+    return Resolved(selection, parse_sums(text), fell_back_from)

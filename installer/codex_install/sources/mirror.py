@@ -4,22 +4,20 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_install.errors import NetworkError, NotFoundError
+from codex_install.errors import NetworkError, NotFoundError, shown_url
 from codex_install.http.client import check_url
-from codex_install.http.download import fetch_bytes
 from codex_install.http.limits import RELEASE_JSON_CAP
-from codex_install.http.retry import RetryPolicy
+from codex_install.http.metadata import Doc
+from codex_install.http.network import Failed, failure_error
 from codex_install.models import Release
 from codex_install.sources.release import parse_release
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
-    import httpx
+    from codex_install.http.network import Network
 
 
 def normalize_base(base: str) -> str:
@@ -37,31 +35,35 @@ def release_json_url(base: str, spec: VersionSpec) -> str:
     return f"{base}releases/{spec.version}/release.json"
 
 
-def fetch_release(
-    client: httpx.Client | None,
-    base: str,
-    spec: VersionSpec,
-    *,
-    policy: RetryPolicy = RetryPolicy(attempts=4),
-    sleep: Callable[[float], None] = time.sleep,
-) -> Release:
+def fetch_release(net: Network, base: str, spec: VersionSpec) -> Release:
     url = release_json_url(base, spec)
     root = normalize_base(base)
+    label = url.removeprefix(root)  # the file a mirror admin looks for
+    shown = shown_url(root)
     try:
-        label = url.removeprefix(root)  # the file a mirror admin looks for
-        body, _ = fetch_bytes(
-            client, url, label=label, policy=policy, sleep=sleep, limit=RELEASE_JSON_CAP
-        )
-    except NotFoundError as err:
+        answer = net.get(Doc(url, label, RELEASE_JSON_CAP, expect=frozenset({404, 410})))
+    except Failed as err:
+        raise failure_error(
+            err,
+            label,
+            url,
+            seconds=net.plan.metadata_s,
+            proxy=net.proxy_for(url),
+            source=f"mirror {shown}",
+        ) from err
+    if answer.status != 200:
         what = f"release {spec.version}" if spec.version else "the latest channel"
-        raise NotFoundError(f"{what} not found on mirror {root}") from err
+        raise NotFoundError(f"{what} not found on mirror {shown} (HTTP {answer.status})")
     try:
-        data = json.loads(body)
+        data = json.loads(answer.body)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested
-        raise NetworkError(f"mirror returned malformed JSON at {url}") from err
-    release = parse_release(data, base_url=url, source="mirror", origin=f"mirror ({url})")
+        raise NetworkError(f"mirror returned malformed JSON at {shown_url(url)}") from err
+    release = parse_release(
+        data, base_url=url, source="mirror", origin=f"mirror ({shown_url(url)})"
+    )
     if spec.version is not None and release.version != spec.version:
         raise NetworkError(
-            f"mirror release.json at {url} describes {release.version}, not {spec.version}"
+            f"mirror release.json at {shown_url(url)} describes {release.version}, "
+            f"not {spec.version}"
         )
     return release

@@ -9,7 +9,6 @@ npm ``dist.integrity``) must agree with the manifest *before* any archive byte i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from codex_install.verify import asset_drift
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
-    import httpx
+    from codex_install.http.network import Network
 
 NpmResolver = Callable[[VersionSpec, str], Selection]
 # A source that disagrees with the pin is an error, never a warning (SPEC §3).
@@ -76,8 +75,7 @@ def resolve_pinned(
     sources: SourceOptions,
     target: str,
     *,
-    client: httpx.Client,
-    sleep: Callable[[float], None] = time.sleep,
+    client: Network,
     npm_resolver: NpmResolver | None = None,
 ) -> Resolved:
     """The download plan for a pinned install, every remote claim checked against the pin."""
@@ -97,8 +95,8 @@ def resolve_pinned(
         if npm_resolver is None:
             raise UsageError("no npm registry is configured (pass --npm-registry URL)")
         return _through_npm(manifest, candidates, target, npm_resolver)
-    release = fetch_release(sources, VersionSpec(manifest.version), client=client, sleep=sleep)
-    return _through_release(manifest, candidates, release, client, sleep)
+    release = fetch_release(client, sources, VersionSpec(manifest.version))
+    return _through_release(manifest, candidates, release, client)
 
 
 def _direct(manifest: Manifest, pinned: ManifestAsset) -> Selection:
@@ -122,8 +120,7 @@ def _through_release(
     manifest: Manifest,
     candidates: Sequence[ManifestAsset],
     release: Release,
-    client: httpx.Client,
-    sleep: Callable[[float], None],
+    client: Network,
 ) -> Resolved:
     """The pinned archive as the release publishes it: its digest and SUMS entry must be the
     manifest's, checked before the archive is downloaded."""
@@ -149,7 +146,7 @@ def _through_release(
     problems = asset_drift(
         pinned, size=remote.size, sha256=remote.sha256, observed=f"{release.source} release"
     )
-    sums = with_sums(selection, client, sleep).sums if sums_asset is not None else None
+    sums = with_sums(selection, client).sums if sums_asset is not None else None
     if sums is not None and pinned.name in sums:
         problems += asset_drift(pinned, sha256=sums[pinned.name], observed=verify.SUMS_NAME)
     verify.refuse(problems, _PIN_WINS)

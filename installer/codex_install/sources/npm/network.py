@@ -1,6 +1,6 @@
 """The npm registry's network settings applied (the I/O edge of ``npmrc.network_for``): the CA
-file read, the TLS context built, the proxy checked, and all of it given to the HTTP client for
-the registry's origin only — the packument and a tarball on the same host, never GitHub, a
+file read, the TLS context built, the proxy checked, and all of it given to the network plan as
+the registry origin's route — the packument and a tarball on the same host, never GitHub, a
 mirror or the token endpoint. A setting that cannot be used is a UsageError naming it and the
 file it is in."""
 
@@ -14,51 +14,43 @@ from urllib.parse import urlsplit
 from codex_install.errors import UsageError
 from codex_install.fs import UnreadableFileError, read_regular
 from codex_install.http.client import check_proxy, first_line
+from codex_install.http.plan import Route, origin
 from codex_install.sources.npm.npmrc import NpmNetwork, Registry, Setting
 
 if TYPE_CHECKING:
     import ssl
 
-    import httpx
-
-    from codex_install.http.transport import NetworkSettings
-
 _PEM_END = "-----END CERTIFICATE-----"
 
 
-def apply_network(client: httpx.Client, registry: Registry, notice: Callable[[str], None]) -> None:
-    """Route ``client``'s requests to the registry's origin the way npm would, saying once when
-    TLS is not verified there."""
-    from codex_install.http import transport  # heavy (httpx): only an npm request pays
-
-    settings = network_settings(registry)
-    if settings.proxy or settings.ssl_context or transport.is_ours(client):
-        # (a client not made by make_client can take no settings, and here needs none)
-        transport.use_settings(client, registry.url, settings)
-    unverified = registry.network.unverified
-    if unverified is not None and urlsplit(registry.url).scheme == "https":
-        notice(
-            f"warning: strict-ssl=false in {unverified.where}: the TLS certificate of "
-            f"{urlsplit(registry.display).netloc} is not verified"
-        )
-
-
-def network_settings(registry: Registry) -> NetworkSettings:
-    from codex_install.http import transport  # heavy (httpx): only an npm request pays
-
+def registry_route(
+    registry: Registry, notice: Callable[[str], None], trust: tuple[str, ...] = ()
+) -> Route:
+    """The registry's origin the way npm would reach it: its credentials, proxy (None:
+    direct) and trust; saying once when TLS is not verified there."""
     network = registry.network
     proxy = network.proxy
     if proxy is not None:
         check_proxy(proxy.value, f"the {proxy.key} set in {proxy.where}")
     tls = urlsplit(registry.url).scheme == "https"  # an http:// registry speaks no TLS
-    context = tls_context(network) if tls else None
-    return transport.NetworkSettings(
-        proxy=proxy.value if proxy is not None else None, ssl_context=context
+    unverified = network.unverified
+    if unverified is not None and tls:
+        notice(
+            f"warning: strict-ssl=false in {unverified.where}: the TLS certificate of "
+            f"{urlsplit(registry.display).netloc} is not verified"
+        )
+    return Route(
+        origin(registry.url),
+        authorization=registry.authorization,
+        own_network=True,
+        proxy=proxy.value if proxy is not None else None,
+        context=tls_context(network, trust) if tls else None,
+        verify=unverified is None,
     )
 
 
-def tls_context(network: NpmNetwork) -> ssl.SSLContext | None:
-    """The registry's TLS context, or None for the defaults (SSL_CERT_FILE or the bundled CAs)."""
+def tls_context(network: NpmNetwork, plan_trust: tuple[str, ...] = ()) -> ssl.SSLContext | None:
+    """The registry's TLS context, or None for the plan's (``plan_trust``: its CA files)."""
     trust = network.cafile or network.ca
     if trust is None and network.unverified is None and network.certfile is None:
         if network.keyfile is not None:
@@ -73,9 +65,9 @@ def tls_context(network: NpmNetwork) -> ssl.SSLContext | None:
     elif trust is not None:
         context = _trusting(trust)
     else:
-        from codex_install.http import transport
+        from codex_install.http.plan import fresh_context
 
-        context = transport.default_context()
+        context = fresh_context(plan_trust)  # the plan's trust, with the client certificate added
     _load_certificate(context, network)
     return context
 

@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 
 from codex_install.errors import UsageError
 from codex_install.fs import UnreadableFileError, read_regular
-from codex_install.http.client import WEB_SCHEMES, url_problem
-from codex_install.http.proxies import with_scheme
+from codex_install.http.client import WEB_SCHEMES, url_problem, with_scheme
 
 PACKAGE = "@openai/codex"
 SCOPE = "@openai"

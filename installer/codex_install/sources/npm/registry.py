@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from codex_install.errors import NetworkError, NotFoundError, UsageError
-from codex_install.http.client import TLS_HINT, first_line, proxy_used, tls_verification_failed
-from codex_install.http.limits import PACKUMENT_CAP, metadata_deadline, read_capped, too_large
-from codex_install.http.retry import (
-    RETRYABLE_HTTP_STATUS,
-    Retryable,
-    RetryPolicy,
-    parse_retry_after,
-    retrying,
-)
-from codex_install.http.watchdog import DEADLINE, DeadlinePassed
+from codex_install.errors import CodexInstallError, NetworkError, NotFoundError, UsageError
+from codex_install.http.limits import PACKUMENT_CAP
+from codex_install.http.metadata import Doc
+from codex_install.http.network import Failed, failure_error
 from codex_install.models import Selection
-from codex_install.sources.npm.network import apply_network
+from codex_install.sources.npm.network import registry_route
 from codex_install.sources.npm.npmrc import (
     PACKAGE,
     SCOPED_KEY,
@@ -46,7 +37,7 @@ from codex_install.sources.npm.packument import (
 from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
-    import httpx
+    from codex_install.http.network import Network
 
 # What npm sends for installs: the abbreviated ("corgi") document, full JSON as a fallback.
 ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
@@ -66,9 +57,7 @@ def resolver_factory(
     cwd: Path | None = None,
     runner: NpmRunner = run_npm,
     which: Which = lambda name, path: shutil.which(name, path=path),
-    policy: RetryPolicy = RetryPolicy(attempts=4),
-    sleep: Callable[[float], None] = time.sleep,
-) -> Callable[[httpx.Client], Resolver] | None:
+) -> Callable[[Network], Resolver] | None:
     """None when no registry is configured; else ``make(client) -> resolver(spec, target)``.
 
     ``npm config get`` costs a Node start (~0.3 s), so it only runs when the npm source is
@@ -78,13 +67,11 @@ def resolver_factory(
     if registry is None:
         return None
 
-    def make(client: httpx.Client) -> Resolver:
+    def make(net: Network) -> Resolver:
         def resolve(spec: VersionSpec, target: str) -> Selection:
             vendor_target(target)  # refuse an impossible target before any request
             reg = registry()
-            apply_network(client, reg, notice)
-            _authorize(client, reg)
-            data = fetch_packument(client, reg, policy=policy, sleep=sleep)
+            data = fetch_packument(net, reg, notice)
             choice = select_from_packument(data, spec, target, reg)
             for line in choice.notices:
                 notice(line)
@@ -103,21 +90,17 @@ def versions_factory(
     cwd: Path | None = None,
     runner: NpmRunner = run_npm,
     which: Which = lambda name, path: shutil.which(name, path=path),
-    policy: RetryPolicy = RetryPolicy(attempts=4),
-    sleep: Callable[[float], None] = time.sleep,
-) -> Callable[[httpx.Client, str], list[str]] | None:
+) -> Callable[[Network, str], list[str]] | None:
     """Like :func:`resolver_factory`, for ``ls-remote``: ``versions(client, target)`` lists the
     versions whose platform package for ``target`` is published, newest first."""
     registry = _registry_finder(env, registry_flag, cwd=cwd, runner=runner, which=which)
     if registry is None:
         return None
 
-    def versions(client: httpx.Client, target: str) -> list[str]:
+    def versions(net: Network, target: str) -> list[str]:
         platform, _ = vendor_target(target)
         reg = registry()
-        apply_network(client, reg, notice)
-        _authorize(client, reg)
-        data = fetch_packument(client, reg, policy=policy, sleep=sleep)
+        data = fetch_packument(net, reg, notice)
         found = data.get("versions") if isinstance(data, dict) else None
         if not isinstance(found, dict):
             raise malformed(reg, "no versions object")
@@ -188,135 +171,53 @@ def _discover(
     return found
 
 
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
+def fetch_packument(net: Network, registry: Registry, notice: Notice = lambda _msg: None) -> Any:
+    """The abbreviated packument, parsed; the registry's route (credentials, .npmrc's proxy and
+    TLS) given to the network first, for this request and the tarball's."""
+    net.add_route(registry_route(registry, notice, net.plan.trust))
+    url = registry.packument_url
+    doc = Doc(url, f"the {PACKAGE} packument", PACKUMENT_CAP, {"Accept": ACCEPT}, _ANSWERED)
+    try:
+        answer = net.get(doc)
+    except Failed as err:
+        raise _failed(err, registry, net) from err
+    if answer.status != 200:
+        raise _refused(answer.status, registry)
+    return _parse_json(answer.body, registry)
 
 
-def _authorize(client: httpx.Client, registry: Registry) -> None:
-    """Send the registry's credentials on every request to the registry's origin (packument
-    and, when it lives there, the tarball), and to no other host.
-
-    A request hook on the shared client rather than a header: install.py downloads the tarball
-    with this client, and the hook also runs on each redirect hop, where httpx has already
-    dropped ``Authorization`` for a cross-origin target and this check keeps it dropped.
-    """
-    if registry.authorization is None:
-        return
-    origin = _origin(registry.url)
-    value = registry.authorization
-
-    def add_auth(request: httpx.Request) -> None:
-        if _origin(str(request.url)) == origin and "authorization" not in request.headers:
-            request.headers["Authorization"] = value
-
-    hooks = client.event_hooks
-    hooks["request"] = [*hooks.get("request", []), add_auth]
-    client.event_hooks = hooks
+_ANSWERED = frozenset({401, 403, 404, 410})
 
 
-def fetch_packument(
-    client: httpx.Client,
-    registry: Registry,
-    *,
-    policy: RetryPolicy = RetryPolicy(attempts=4),
-    sleep: Callable[[float], None] = time.sleep,
-) -> Any:
-    """GET the abbreviated packument, retrying transient failures; parsed JSON."""
-    request = _PackumentRequest(client, registry)
-    return retrying(request.attempt, policy=policy, sleep=sleep, exhausted=request.exhausted)
+def _failed(err: Failed, registry: Registry, net: Network) -> CodexInstallError:
+    url = registry.packument_url
+    proxy = net.proxy_for(url)
+    if err.failure.kind == "proxy_auth":
+        return _proxy_wants_credentials(proxy or "in the way")
+    found = failure_error(
+        err,
+        f"{PACKAGE}",
+        url,
+        seconds=net.plan.metadata_s,
+        proxy=proxy,
+        source=f"the npm registry {registry.display}",
+    )
+    if err.failure.kind == "deadline":
+        return _too_slow(registry, net.plan.metadata_s)
+    return found
 
 
-@dataclass
-class _PackumentRequest:
-    client: httpx.Client
-    registry: Registry
-    connected: bool = False
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.registry.display).netloc
-
-    def attempt(self, _number: int) -> Any:
-        import httpx  # heavy: only commands that go on the network pay for it
-
-        url = self.registry.packument_url
-        seconds = metadata_deadline()
-        # One deadline for the whole request, headers included (a trickled status line too).
-        deadline = time.monotonic() + seconds
-        try:
-            with self.client.stream(
-                "GET", url, headers={"Accept": ACCEPT}, extensions={DEADLINE: deadline}
-            ) as response:
-                self.connected = True
-                return self._answer(response, deadline, seconds)
-        except DeadlinePassed as err:
-            raise _too_slow(self.registry, seconds) from err
-        except httpx.TimeoutException as err:
-            raise Retryable(f"timed out talking to {self.host}") from err
-        except httpx.TransportError as err:
-            raise self._connection_failed(err, proxy_used(self.client, url)) from err
-
-    def _connection_failed(self, err: Exception, proxy: str | None) -> Exception:
-        """A retry, or exit 4 at once when no retry can help; a proxy in the way is named."""
-        import httpx  # heavy: only commands that go on the network pay for it
-
-        if proxy is not None and (isinstance(err, httpx.ProxyError) and "407" in str(err)):
-            return _proxy_wants_credentials(proxy)
-        via = f" through the proxy {proxy}" if proxy else ""
-        last = f"cannot connect to {self.host}{via} ({first_line(err)})"
-        if tls_verification_failed(err):
-            return NetworkError(
-                f"cannot fetch {PACKAGE} from the npm registry {self.registry.display}: {last}",
-                hint=TLS_HINT,
-                connection_level=True,
-            )
-        return Retryable(last)
-
-    def _answer(self, response: httpx.Response, deadline: float, seconds: float) -> Any:
-        registry, status = self.registry, response.status_code
-        if status == 200:
-            return _parse_json(_read_limited(response, registry, deadline, seconds), registry)
-        if status == 407:  # a proxy's answer: asking again without credentials changes nothing
-            raise _proxy_wants_credentials(
-                proxy_used(self.client, registry.packument_url) or "in the way"
-            )
-        if status in (404, 410):
-            raise NotFoundError(
-                f"{PACKAGE} not found on the npm registry {registry.display} "
-                f"(HTTP {status}; registry from {registry.origin})"
-            )
-        if status in (401, 403):
-            creds = (
-                "its credentials were refused" if registry.authorization else "it needs credentials"
-            )
-            raise NetworkError(
-                f"the npm registry {registry.display} answered HTTP {status}: {creds}",
-                hint=f"check the //{self.host}/:_authToken line in your .npmrc",
-            )
-        if status not in RETRYABLE_HTTP_STATUS:
-            raise NetworkError(f"the npm registry {registry.display} answered HTTP {status}")
-        raise Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("retry-after")))
-
-    def exhausted(self, attempts: int, last: Retryable) -> Exception:
-        return NetworkError(
-            f"cannot fetch {PACKAGE} from the npm registry {self.registry.display} after "
-            f"{attempts} attempts: {last.reason}",
-            connection_level=not self.connected,
+def _refused(status: int, registry: Registry) -> CodexInstallError:
+    if status in (404, 410):
+        return NotFoundError(
+            f"{PACKAGE} not found on the npm registry {registry.display} "
+            f"(HTTP {status}; registry from {registry.origin})"
         )
-
-
-def _read_limited(
-    response: httpx.Response, registry: Registry, deadline: float, seconds: float
-) -> bytes:
-    return read_capped(
-        response.iter_bytes(),
-        PACKUMENT_LIMIT,
-        over_cap=lambda: NetworkError(
-            too_large(f"the {PACKAGE} packument", registry.display, PACKUMENT_LIMIT)
-        ),
-        deadline=deadline,
-        past_deadline=lambda: _too_slow(registry, seconds),
+    creds = "its credentials were refused" if registry.authorization else "it needs credentials"
+    host = urlsplit(registry.display).netloc
+    return NetworkError(
+        f"the npm registry {registry.display} answered HTTP {status}: {creds}",
+        hint=f"check the //{host}/:_authToken line in your .npmrc",
     )
 
 

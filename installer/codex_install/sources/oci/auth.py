@@ -20,7 +20,7 @@ import httpx
 
 from codex_install.errors import NetworkError
 from codex_install.http.client import first_line
-from codex_install.http.limits import TOKEN_ANSWER_CAP, metadata_deadline, read_capped
+from codex_install.http.limits import DEFAULT_DEADLINE_S, TOKEN_ANSWER_CAP, read_capped
 from codex_install.http.retry import RETRYABLE_HTTP_STATUS, Retryable
 from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.sources.oci.credentials import Credential
@@ -93,8 +93,9 @@ class RegistryAuth(httpx.Auth):
     the token realms: a request of its own, outside this flow, so that its answer is read
     under a cap and a deadline."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, seconds: float = DEFAULT_DEADLINE_S) -> None:
         self.client = client
+        self.seconds = seconds  # each token request's deadline (the plan's metadata_s)
         self.logins: dict[str, Login] = {}
 
     def add(self, login: Login) -> None:
@@ -137,7 +138,7 @@ class RegistryAuth(httpx.Auth):
 
     def _token(self, login: Login, request: httpx.Request) -> str:
         name = login.reference.host
-        deadline = time.monotonic() + metadata_deadline()
+        deadline = time.monotonic() + self.seconds
         request.extensions[DEADLINE] = deadline
         try:
             response = self.client.send(request, stream=True, auth=None)

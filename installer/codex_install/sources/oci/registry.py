@@ -19,12 +19,10 @@ from codex_install.errors import (
     printable,
 )
 from codex_install.fs import UnreadableFileError, atomic_write_text, make_dirs, read_regular
-from codex_install.http.client import TLS_HINT, first_line, tls_verification_failed
-from codex_install.http.limits import (
-    download_deadline,
-    metadata_deadline,
-    read_capped,
-)
+from codex_install.http.classify import TLS_HINT
+from codex_install.http.classify import tls_refused as tls_verification_failed
+from codex_install.http.client import first_line
+from codex_install.http.limits import DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S, read_capped
 from codex_install.http.retry import (
     RETRYABLE_HTTP_STATUS,
     Retryable,
@@ -90,6 +88,8 @@ class Registry:
     policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(attempts=4))
     sleep: Callable[[float], None] = time.sleep
     counts: Counts = field(default_factory=Counts)
+    # The plan's deadlines: (one metadata request, one blob upload)
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -263,7 +263,7 @@ class Registry:
     ) -> _Answer:
         import httpx
 
-        seconds = download_deadline() if isinstance(body, Path) else metadata_deadline()
+        seconds = self.seconds[1] if isinstance(body, Path) else self.seconds[0]
         deadline = time.monotonic() + seconds
         content = _file_chunks(body) if isinstance(body, Path) else body
         try:

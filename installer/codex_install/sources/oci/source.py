@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from codex_install.errors import NetworkError, NotFoundError, UsageError
+from codex_install.http.limits import DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S
 from codex_install.models import Asset, Release
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci.auth import Login, RegistryAuth
@@ -32,6 +33,7 @@ def connect(
     *,
     sleep: Callable[[float], None] = time.sleep,
     what: str = "the registry URL",
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S),
 ) -> Registry:
     """A :class:`Registry` for ``url`` on ``client``, whose auth flow learns this registry's
     login. The flow touches only this registry's requests (and its token realm), so the same
@@ -39,7 +41,7 @@ def connect(
     reference = parse_reference(url, what)
     auth = client.auth
     if not isinstance(auth, RegistryAuth):
-        auth = RegistryAuth(client)
+        auth = RegistryAuth(client, seconds[0])
         client.auth = auth
     files, helper = config.auth_files, config.helper
     auth.add(
@@ -50,7 +52,7 @@ def connect(
         )
     )
     cache = DigestCache(config.cache_dir / "oci-manifests" if config.cache_dir else None)
-    return Registry(client, reference, cache=cache, sleep=sleep)
+    return Registry(client, reference, cache=cache, sleep=sleep, seconds=seconds)
 
 
 def fetch_release(
@@ -61,12 +63,13 @@ def fetch_release(
     *,
     targets: Collection[str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S),
 ) -> Release:
     """The release tagged ``version`` (``latest`` when None), with the archives of ``targets``
     (every target when None), the SUMS file and nothing else."""
     if client is None:
         raise UsageError("an OCI registry needs an HTTP client")
-    registry = connect(client, url, config, sleep=sleep)
+    registry = connect(client, url, config, sleep=sleep, seconds=seconds)
     index = _index(registry, version)
     where = f"{registry.reference.shown}:{version or 'latest'}"
     assets = [_asset(registry, entry, where) for entry in index.entries if _wanted(entry, targets)]
@@ -126,9 +129,10 @@ def versions(
     config: RegistryConfig,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    seconds: tuple[float, float] = (DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S),
 ) -> list[str]:
     """The Codex versions the repository has tags for, newest first."""
-    registry = connect(client, url, config, sleep=sleep)
+    registry = connect(client, url, config, sleep=sleep, seconds=seconds)
     found = artifact.version_tags(registry.tags())
     if not found:
         raise NotFoundError(f"no Codex release is tagged in {registry.reference.shown}")
