@@ -138,10 +138,12 @@ class RegistryAuth(httpx.Auth):
 
     def _token(self, login: Login, request: httpx.Request) -> str:
         name = login.reference.host
+        from codex_install.http.deadline import send  # the watchdog, as for every request
+
         deadline = time.monotonic() + self.seconds
         request.extensions[DEADLINE] = deadline
         try:
-            response = self.client.send(request, stream=True, auth=None)
+            response = send(self.client, request, self.seconds, client_auth=False)
         except DeadlinePassed as err:
             raise NetworkError(f"the token service of registry {name} is too slow") from err
         except httpx.TimeoutException as err:

@@ -5,6 +5,7 @@ a cross-repository mount where offered, else one monolithic upload) and manifest
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -263,13 +264,16 @@ class Registry:
     ) -> _Answer:
         import httpx
 
+        from codex_install.http.deadline import send  # the watchdog, as for every request
+
         seconds = self.seconds[1] if isinstance(body, Path) else self.seconds[0]
         deadline = time.monotonic() + seconds
         content = _file_chunks(body) if isinstance(body, Path) else body
         try:
-            with self.client.stream(
+            request = self.client.build_request(
                 method, url, headers=headers, content=content, extensions={DEADLINE: deadline}
-            ) as response:
+            )
+            with contextlib.closing(send(self.client, request, seconds)) as response:
                 status = response.status_code
                 if status not in ok:
                     raise self._refused(response, what)
