@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "installer" / "codex_install"
 
 # Top-level rooms (a module, or a package as one room) and their floor, from the ground up.
 FLOORS: dict[str, int] = {
-    **dict.fromkeys(["errors", "models", "terminal", "childenv", "locations"], 1),
+    **dict.fromkeys(["errors", "models", "terminal", "childenv", "locations", "signals"], 1),
     **dict.fromkeys(["ui", "versions", "platforms", "paths", "fs", "http", "verify"], 2),
     **dict.fromkeys(["archive", "ci"], 2),
     **dict.fromkeys(["sources", "auth", "manifest", "layout", "pathenv"], 3),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from codex_install.errors import printable
+from codex_install.errors import printable, scrub
 
 Update = Callable[[int, int | None], None]
 REDRAW_S = 0.1  # the TTY line is redrawn at most this often
@@ -143,7 +143,7 @@ class Reporter:
         if self._open_line:
             self._open_line = False
             self.stream.write("\n")
-        line = printable(message)
+        line = printable(scrub(message))
         print(line, file=self.stream, flush=True)
 
     def progress(self, name: str, total: int | None) -> Update | None:
