@@ -258,7 +258,8 @@ def push_by_hand(reg: Registry, tmp_path: Path, sums_line_sha: str | None, annot
     """A release pushed with our own push code but lying in one place: the SUMS line for the
     archive (``sums_line_sha``) or the archive's annotated sha256 (``annotated``)."""
     from builders import package_tar, zst
-    from codex_install.http.client import make_client
+    from codex_install.http.network import Network
+    from codex_install.http.plan import NetworkPlan
     from codex_install.sources.oci import artifact
     from codex_install.sources.oci.credentials import RegistryConfig
     from codex_install.sources.oci.push import File, push_release
@@ -273,7 +274,8 @@ def push_by_hand(reg: Registry, tmp_path: Path, sums_line_sha: str | None, annot
     extras = [
         (File(sums, sums.name, sums.stat().st_size, sha256(sums.read_bytes())), artifact.SUMS_TYPE)
     ]
-    with make_client() as client:
+    with Network(NetworkPlan()) as net:
+        client = net.client()
         registry_api = connect(client, reg.oci(), RegistryConfig())
         pushed = push_release(
             registry_api,

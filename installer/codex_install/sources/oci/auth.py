@@ -101,6 +101,13 @@ class RegistryAuth(httpx.Auth):
     def add(self, login: Login) -> None:
         self.logins.setdefault(login.reference.origin, login)
 
+    def login_for(self, url: str) -> Login | None:
+        """The login of the registry ``url`` is on, if this flow knows it."""
+        try:
+            return self.logins.get(_origin(httpx.URL(url)))
+        except httpx.InvalidURL:
+            return None
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         login = self.logins.get(_origin(request.url))
         if login is None:

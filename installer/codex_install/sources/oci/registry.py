@@ -127,6 +127,16 @@ class Registry:
         self.cache.put(digest, body)
         return body
 
+    def blob(self, digest: str, what: str, cap: int) -> bytes:
+        """A small blob (the SUMS file), at most ``cap`` bytes, checked against its digest."""
+        body = self._call("GET", self.reference.blob_url(digest), {}, what=what, cap=cap).body
+        if artifact.digest_of(body) != digest:
+            raise VerificationError(
+                f"{what}: registry {self.reference.host} answered bytes that are not "
+                f"{digest[:19]}…; refusing them"
+            )
+        return body
+
     def tags(self) -> list[str]:
         """Every tag of the repository (the API pages with ``Link``); none when it does not
         exist."""
