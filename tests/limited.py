@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INSTALLER = Path(__file__).resolve().parents[1] / "installer"
+# getrusage's ru_maxrss is in KiB on Linux, in bytes on macOS.
+_MAXRSS_PER_MIB = 1 << 20 if sys.platform == "darwin" else 1 << 10
 
 
 @dataclass(frozen=True)
@@ -74,5 +76,5 @@ def run_cli(
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
             seconds,
-            usage.ru_maxrss / 1024,
+            usage.ru_maxrss / _MAXRSS_PER_MIB,
         )

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from builders import TARGET, package_release, sha256
+from builders import package_release, sha256
+from codex_install.platforms import host_target
 
 ROOT = Path(__file__).parents[1]
 ACTION = (ROOT / "action.yml").read_text(encoding="utf-8")
@@ -51,7 +52,8 @@ def test_outputs_are_the_ones_the_install_step_writes():
 
 @pytest.mark.slow  # a real codex-install process: ~1 s
 def test_the_install_step_installs_and_writes_the_outputs(env, server, tmp_path):
-    rel = package_release("0.169.0")
+    target = host_target()  # the action detects the runner's platform: no --target
+    rel = package_release("0.169.0", target)
     rel.publish_github(server, latest=False)
     stub = tmp_path / "stub-bin"
     stub.mkdir()
@@ -75,8 +77,8 @@ def test_the_install_step_installs_and_writes_the_outputs(env, server, tmp_path)
         ["bash", "-c", script], env=step_env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
-    assert f"installed codex 0.169.0 ({TARGET}" in proc.stderr
-    digest = sha256(rel.files[f"codex-package-{TARGET}.tar.zst"])
+    assert f"installed codex 0.169.0 ({target}" in proc.stderr
+    digest = sha256(rel.files[f"codex-package-{target}.tar.zst"])
     lines = output.read_text().splitlines()
     assert lines == [
         "codex-version=0.169.0",

@@ -265,7 +265,7 @@ def test_modify_path_through_the_cli_quotes_a_hostile_bin_dir(env, server, home,
     env = {**env, "SHELL": "/bin/bash", "CODEX_INSTALL_DIR": str(bin_dir)}
     result = install(env, "--version", "0.169.0", "--modify-path")
     assert result.exit_code == 0, result.output
-    profile = home / (".bash_profile" if os.uname().sysname == "Darwin" else ".bashrc")
+    profile = pathenv.profile_for(env, home)  # macOS: .profile here, Linux: .bashrc
     out = subprocess.run(
         ["bash", "-c", '. "$1" && printf %s "$PATH"', "bash", str(profile)],
         cwd=tmp_path,

@@ -19,7 +19,8 @@ from codex_install import __version__
 # Each command imports its commands.<verb> module inside its function: a verb pays only for its
 # own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
-from codex_install.errors import CodexInstallError, FilesystemError, UsageError
+from codex_install.errors import CodexInstallError, FilesystemError, UsageError, scrub
+from codex_install.signals import exit_code, unwind_on_termination
 from codex_install.ui import Reporter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,7 +45,8 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=2) + "\n", nl=False)
+    """The one JSON object of ``--json``, no secret the process holds in any of its strings."""
+    click.echo(scrub(json.dumps(data, indent=2)) + "\n", nl=False)
 
 
 def _set_json_mode(ctx: click.Context, as_json: bool) -> None:
@@ -90,9 +92,9 @@ class _Group(_HelpGroup):
             return super().invoke(ctx)
         except CodexInstallError as err:
             fail(err, as_json=_in_json_mode(ctx))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, and SIGTERM/SIGHUP (signals.py)
             click.echo(INTERRUPTED, err=True)
-            sys.exit(130)
+            sys.exit(exit_code(interrupt))
         except click.UsageError as err:
             _usage_failure(err, ctx.meta.get(_ARGV, []))
             raise
@@ -386,7 +388,8 @@ def check_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags:
     from codex_install.commands import check as check_command
 
     _set_json_mode(ctx, as_json)
-    checked = check_command.run(target, _settings(ctx, **flags), Reporter())
+    settings = _settings(ctx, **flags)
+    checked = check_command.run(target, settings, Reporter(no_color=settings.no_color))
     if as_json:
         _emit_json(checked.to_json())
     else:
@@ -430,7 +433,8 @@ def ls_remote_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **fl
     from codex_install.commands import ls_remote as ls_remote_command
 
     _set_json_mode(ctx, as_json)
-    listed = ls_remote_command.run(target, _settings(ctx, **flags), Reporter())
+    settings = _settings(ctx, **flags)
+    listed = ls_remote_command.run(target, settings, Reporter(no_color=settings.no_color))
     if as_json:
         _emit_json(listed.to_json())
         return
@@ -768,6 +772,7 @@ def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str | None, k
 
 
 def main() -> None:
+    unwind_on_termination()
     cli(prog_name="codex-install", obj={"env": dict(os.environ)})
 
 

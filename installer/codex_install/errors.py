@@ -58,7 +58,7 @@ _MASK = "***"
 def hold_secret(value: str | None) -> None:
     """Remember ``value`` (a token, a key, a password, a ``${VAR}`` expansion) so that no
     message, hint or persisted server string ever shows it (:func:`scrub`)."""
-    if value and len(value) >= 4:  # shorter would mask ordinary words
+    if value and len(value) >= 6:  # shorter would mask ordinary words
         _SECRETS.add(value)
 
 

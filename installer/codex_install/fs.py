@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import stat
@@ -228,3 +229,23 @@ def ours_alone(path: Path, *, uid: int | None = None) -> bool:
     except OSError:
         return False
     return link.st_uid == me
+
+
+def sha256_file(path: Path) -> tuple[int, str]:
+    """Size and SHA-256 of the regular file at ``path``, streamed: opened without blocking and
+    without following a final symlink, so a FIFO or a link planted there is an OSError, never a
+    hang or another file's digest."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, f"{path} is not a regular file")
+        digest = hashlib.sha256()
+        size = 0
+        buffer = bytearray(1 << 20)
+        view = memoryview(buffer)
+        while n := os.readv(fd, [buffer]):
+            digest.update(view[:n])
+            size += n
+        return size, digest.hexdigest()
+    finally:
+        os.close(fd)

@@ -22,8 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from codex_install import layout, verify
 from codex_install.childenv import without_secrets
-from codex_install.errors import NetworkError, SmokeTestError, UsageError, VerificationError
-from codex_install.fs import UnreadableFileError, file_lock, ours_alone
+from codex_install.errors import (
+    FilesystemError,
+    NetworkError,
+    SmokeTestError,
+    UsageError,
+    VerificationError,
+)
+from codex_install.fs import UnreadableFileError, file_lock, ours_alone, sha256_file
 from codex_install.http.plan import NetworkPlan
 from codex_install.models import Asset, Layout, Manifest, Selection
 from codex_install.pathenv import removal_command
@@ -43,6 +49,7 @@ TIMING_STEPS = ("lock", "resolve", "download_extract", "smoke_test", "activate",
 # What an install records about the archive a release came from, so that a later no-op
 # reinstall can still report its sha256 (the unpacked tree cannot say it).
 RECEIPT = ".codex-install.json"
+ENTRYPOINT = "bin/codex"
 PACKAGE_JSON = "codex-package.json"
 # Paths codex-package.json gives inside the release; none may lead out of it.
 _PACKAGE_PATHS = ("entrypoint", "pathDir", "resourcesDir")
@@ -160,6 +167,7 @@ class _Run:
         self.hooks = hooks
         self.t0 = self.last = hooks.clock()
         self.timings: dict[str, float] = {}
+        self.changed: set[Path] = set()  # releases whose entrypoint no longer matches
 
     def mark(self, step: str) -> None:
         """Record how long ``step`` took (since the previous mark); ``total`` is since the start."""
@@ -309,7 +317,7 @@ class _Run:
 
     def reuse(self, version: str, target: str, source: str) -> InstallResult | None:
         release_dir = self.paths.release_dir(version, target)
-        if not layout.is_complete(release_dir):
+        if not layout.is_complete(release_dir) or self.changed_entrypoint(release_dir):
             return None
         layout.activate(self.paths, release_dir)
         link = layout.link_bin(self.paths, remove_with=removal_command)
@@ -329,6 +337,31 @@ class _Run:
             downloaded_bytes=0,
             timings=self.timings,
         )
+
+    def changed_entrypoint(self, release_dir: Path) -> bool:
+        """Whether the release's ``bin/codex`` is no longer the file its install recorded (then
+        it is reinstalled, and the user told why, once). Only the entrypoint is hashed: it is
+        what runs, and one file keeps the no-op re-run cheap. A release whose receipt records
+        no digest (an older codex-install, Codex's own installer) is taken as it is."""
+        if release_dir in self.changed:
+            return True
+        recorded = recorded_entrypoint(release_dir)
+        if recorded is None:
+            return False
+        try:
+            _, actual = sha256_file(release_dir / ENTRYPOINT)
+        except OSError as err:
+            now = f"cannot be read ({err.strerror or err})"
+        else:
+            if actual == recorded:
+                return False
+            now = f"has sha256 {actual[:12]}…, installed {recorded[:12]}…"
+        self.changed.add(release_dir)
+        self.hooks.notice(
+            f"{release_dir.name}: {ENTRYPOINT} changed since it was installed ({now}); "
+            "reinstalling it"
+        )
+        return True
 
     def finish(
         self, sel: Selection, staging: Path, digests: Digests, fell_back_from: str | None
@@ -359,25 +392,41 @@ class _Run:
 
 
 def _write_receipt(staging: Path, sha256: str, sel: Selection, fell_back_from: str | None) -> None:
+    """The receipt: the archive's digest, name and source, and the digest of each installed
+    file a re-run checks (the entrypoint)."""
+    try:
+        _, entrypoint = sha256_file(staging / ENTRYPOINT)
+    except OSError as err:
+        raise FilesystemError(f"cannot read {staging / ENTRYPOINT}: {err.strerror}") from err
     data = {
         "sha256": sha256,
         "asset": sel.archive.name,
         "source": sel.source,
         "fell_back_from": fell_back_from,
+        "files": {ENTRYPOINT: entrypoint},
     }
     (staging / RECEIPT).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def _receipt(release_dir: Path) -> dict[str, object]:
+    try:
+        data = layout.read_state_json(release_dir / RECEIPT, "install receipt")
+    except (UnreadableFileError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def read_receipt(release_dir: Path) -> dict[str, str | None]:
     """What the install of ``release_dir`` recorded; empty for a release installed before
     receipts were written (or by Codex's own installer)."""
-    try:
-        data = layout.read_state_json(release_dir / RECEIPT, "install receipt")
-    except (UnreadableFileError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, str)}
+    return {k: v for k, v in _receipt(release_dir).items() if isinstance(v, str)}
+
+
+def recorded_entrypoint(release_dir: Path) -> str | None:
+    """The sha256 of ``bin/codex`` its install recorded (None: nothing recorded)."""
+    files = _receipt(release_dir).get("files")
+    digest = files.get(ENTRYPOINT) if isinstance(files, dict) else None
+    return digest if isinstance(digest, str) else None
 
 
 def _expected_sha256(sel: Selection, resolved: Resolved, pinned: str | None) -> str | None:

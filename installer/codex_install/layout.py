@@ -116,6 +116,17 @@ def clean_leftovers(paths: Paths) -> int:
     return removed
 
 
+def sweep_leftovers(paths: Paths) -> int:
+    """What every command does first under the install lock (install, use, prune, uninstall):
+    the leftovers of a killed install removed — but only in a tree we trust: nothing in a tree
+    owned by someone else is touched (the command itself says so, or refuses, as it would)."""
+    try:
+        check_trusted(paths)
+    except FilesystemError:
+        return 0
+    return clean_leftovers(paths)
+
+
 def new_staging_dir(paths: Paths) -> Path:
     try:
         make_dirs(paths.releases)

@@ -4,13 +4,11 @@ so that a web server serving the directory never shows a half-written release.""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
 import secrets
 import shutil
-import stat
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +19,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from codex_install import verify
 from codex_install.errors import FilesystemError
-from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular, replace_dir
+from codex_install.fs import (
+    UnreadableFileError,
+    atomic_write_text,
+    read_regular,
+    replace_dir,
+    sha256_file,
+)
 from codex_install.http.download import fetch_to_file
 from codex_install.http.limits import RELEASE_JSON_CAP, SUMS_CAP
 from codex_install.manifest import build_manifest, check_url, manifest_filename, render_manifest
@@ -215,7 +219,7 @@ def _still_valid(
     """The earlier copy at ``path``, re-hashed, if it matches the mirror's and the release's
     digests."""
     try:
-        size, digest = _hash_file(path)
+        size, digest = sha256_file(path)
     except OSError:
         return None
     if digest != verify.parse_digest(entry.get("digest")) or upstream.sha256 not in (None, digest):
@@ -229,21 +233,6 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
-
-
-def _hash_file(path: Path) -> tuple[int, str]:
-    """Size and sha256 of an earlier archive: a regular file, opened without blocking (a FIFO
-    planted in the output is an OSError here, not a hang)."""
-    digest = hashlib.sha256()
-    size = 0
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def _read_text(path: Path, cap: int, what: str) -> str:

@@ -15,12 +15,19 @@ HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 
 
 def _serve(
-    conn: socket.socket, mode: str, interval: float, stop: threading.Event, cut: tuple[bytes, int]
+    conn: socket.socket,
+    mode: str,
+    interval: float,
+    stop: threading.Event,
+    cut: tuple[bytes, int],
+    heard: list[bytes] | None,
 ) -> None:
     with contextlib.suppress(OSError), conn:
         conn.settimeout(1.0)
         with contextlib.suppress(OSError):
-            conn.recv(65536)
+            request = conn.recv(65536)
+            if heard is not None:
+                heard.append(request)
         if mode == "cut-off":
             body, claimed = cut
             length = f"Content-Length: {claimed}\r\nConnection: close\r\n\r\n".encode()
@@ -60,10 +67,11 @@ def hostile_server(
     accepted: list[float] | None = None,
     body: bytes = b"",
     claimed: int = 0,
+    heard: list[bytes] | None = None,
 ) -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a server in ``mode`` (blackhole, trickle, trickle-headers,
     endless, cut-off: ``body`` under ``Content-Length: claimed``); ``accepted`` gets the
-    ``time.monotonic()`` of each connection it accepts."""
+    ``time.monotonic()`` of each connection it accepts, ``heard`` each request's head."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -82,7 +90,9 @@ def hostile_server(
             if accepted is not None:
                 accepted.append(time.monotonic())
             t = threading.Thread(
-                target=_serve, args=(conn, mode, interval, stop, (body, claimed)), daemon=True
+                target=_serve,
+                args=(conn, mode, interval, stop, (body, claimed), heard),
+                daemon=True,
             )
             t.start()
             threads.append(t)

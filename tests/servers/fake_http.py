@@ -5,6 +5,7 @@ has a body and headers; ``faults[path]`` is a queue of actions consumed one per 
   "500" / "503" / "502"    answer that status
   "429:<secs>"             answer 429 with Retry-After
   "drop:<n>"               send headers with the full length, then n body bytes, then close
+  "hold:<n>:<secs>"        the same, but hold the connection open for secs before closing
   "html"                   answer 200 with an HTML error page
   "flip:<n>"               serve the body with byte n flipped
   "stall:<secs>"           sleep before answering
@@ -182,9 +183,11 @@ def _make_handler(server: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if head:
                 return
-            if fault and fault.startswith("drop:"):
-                n = int(fault.split(":", 1)[1])
-                self._write(payload[:n])
+            if fault and fault.startswith(("drop:", "hold:")):
+                n, _, secs = fault.split(":", 1)[1].partition(":")
+                self._write(payload[: int(n)])
+                self.wfile.flush()
+                time.sleep(float(secs or 0))
                 self.close_connection = True
                 return
             self._write(payload)

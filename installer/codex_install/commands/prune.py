@@ -32,6 +32,8 @@ def run(args: PruneArgs, settings: Settings) -> list[InstalledRelease]:
     if not paths.releases.is_dir():
         return []
     with file_lock(paths.lock_file):
+        if not args.dry_run:
+            layout.sweep_leftovers(paths)
         releases = layout.list_releases(paths)
         if not any(r.current for r in releases):
             # Without `current` nothing says which release is in use: remove nothing.

@@ -28,6 +28,7 @@ def use(version: str, target: str | None, settings: Settings, *, force: bool = F
         raise UsageError("use needs a version, e.g. `codex-install use 0.169.0`")
     paths = settings.paths
     with file_lock(paths.lock_file):
+        layout.sweep_leftovers(paths)
         release = layout.find_release(
             paths, spec.version, target or host_target_or_none(), exact=target is not None
         )
@@ -44,6 +45,7 @@ def uninstall(version: str | None, target: str | None, settings: Settings) -> li
     paths = settings.paths
     if paths.standalone.exists() or paths.bin_link.is_symlink():
         with file_lock(paths.lock_file):
+            layout.sweep_leftovers(paths)
             removed = layout.uninstall(
                 paths, pinned, target or host_target_or_none(), exact=target is not None
             )

@@ -169,8 +169,9 @@ def tls_refused(err: BaseException) -> bool:
 def _root_cause(text: str) -> str:
     """requests nests urllib3 errors several deep; the innermost says what actually failed
     ("Connection refused", "Name or service not known")."""
+    cause = text.rsplit("Caused by ", 1)[-1]
     for marker in ("] ", "Errno"):
-        if marker in text:
-            tail = text.rsplit(marker, 1)[-1]
-            return tail.split("'", 1)[0].strip(" ')\"")[:80] or text
-    return text
+        if marker in cause:
+            tail = cause.rsplit(marker, 1)[-1]
+            return tail.split("'", 1)[0].strip(" ')\"")[:80] or text[:80]
+    return cause.rsplit(": ", 1)[-1].strip(" ')\"")[:80] or text[:80]

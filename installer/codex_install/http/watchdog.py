@@ -2,10 +2,10 @@
 the status line and headers (issue 13). A server that trickles its headers one byte a second
 never trips a per-read timeout, so at the deadline a watchdog shuts down the request's sockets:
 the blocked read returns at once, and the caller, seeing :attr:`Alarm.fired`, says the request
-took too long. All three HTTP stacks use it: httpx (the transport ``make_client`` builds), requests
-(``http.requests_guard``) and http.client (the light GitHub request).
+took too long. Both libraries use it: httpx (``http.deadline``, through httpcore's trace
+extension) and requests (``http.requests_guard``).
 
-Light on purpose (no httpx): the light GitHub request and the token refresh import it.
+Light on purpose (no httpx): the token refresh imports it.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from codex_install.errors import UsageError
+from codex_install.errors import UsageError, hold_secret
 from codex_install.fs import UnreadableFileError, read_regular
 from codex_install.http.client import check_proxy, first_line
 from codex_install.http.plan import Route, origin
@@ -28,6 +28,8 @@ def registry_route(
 ) -> Route:
     """The registry's origin the way npm would reach it: its credentials, proxy (None:
     direct) and trust; saying once when TLS is not verified there."""
+    for secret in (registry.authorization, *(registry.authorization or "").split(" ", 1)[1:]):
+        hold_secret(secret)  # the header and its token: no message or --json shows either
     network = registry.network
     proxy = network.proxy
     if proxy is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from codex_install.errors import UsageError
+from codex_install.errors import UsageError, hold_secret
 from codex_install.fs import UnreadableFileError, read_regular
 from codex_install.http.client import WEB_SCHEMES, url_problem, with_scheme
 
@@ -71,16 +71,20 @@ class Layer:
 _ENV_REF = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
 
 
-def expand_env(text: str, env: Mapping[str, str]) -> str:
+def expand_env(text: str, env: Mapping[str, str], *, secret: bool = False) -> str:
     """``${VAR}`` as npm expands it: unset stays literal, ``${VAR?}`` becomes empty, and an odd
-    number of backslashes before ``$`` escapes the reference."""
+    number of backslashes before ``$`` escapes the reference. ``secret``: each value put in
+    is one no output may show (a registry URL or credential: errors.hold_secret)."""
 
     def replace(m: re.Match[str]) -> str:
         escapes, name, optional = m.group(1), m.group(2), m.group(3)
         if len(escapes) % 2:
             return m.group(0)[(len(escapes) + 1) // 2 :]
         fallback = "" if optional else "${" + name + "}"
-        return escapes[: len(escapes) // 2] + env.get(name, fallback)
+        value = env.get(name, fallback)
+        if secret:
+            hold_secret(value)
+        return escapes[: len(escapes) // 2] + value
 
     return _ENV_REF.sub(replace, text)
 
@@ -143,8 +147,18 @@ def parse_npmrc(text: str, env: Mapping[str, str]) -> dict[str, str]:
             continue
         key, sep, raw = stripped.partition("=")
         key = expand_env(_ini_value(key), env)
-        _assign(values, arrays, key, expand_env(_ini_value(raw), env) if sep else "true")
+        value = expand_env(_ini_value(raw), env, secret=_holds_secret(key)) if sep else "true"
+        _assign(values, arrays, key, value)
     return values
+
+
+_SECRET_KEYS = ("registry", "_authtoken", "_auth", "_password", "username", "proxy")
+
+
+def _holds_secret(key: str) -> bool:
+    """Keys whose ``${VAR}`` values are credentials or carry them (a token in a registry URL's
+    path, a proxy's password): never shown."""
+    return key.lower().endswith(_SECRET_KEYS)
 
 
 def _assign(values: dict[str, str], arrays: set[str], key: str, value: str) -> None:
