@@ -327,9 +327,9 @@ class Bench:
             raise SystemExit(f"bench: {name} did not install the {fmt} archive: {data}")
         self.record(name, sample)
         if noop_too:
-            # Each no-op twice: the first after another command (the full CLI answers and
-            # leaves its record), then its re-run (quick.py answers from that record), as
-            # install.sh's re-run is the second run of the same command.
+            # Each no-op twice: the first after another command, then its re-run, as
+            # install.sh's re-run is the second run of the same command (both run the same
+            # code: the re-run differs only by a warm page cache).
             for suffix in ("", "_rerun"):
                 sample, out = must(run_timed(argv, env=env, rss=True), "no-op reinstall")
                 if not json.loads(out).get("reused"):
@@ -524,9 +524,9 @@ def print_table(bench: Bench, summary: dict[str, Any], launch: dict[str, Any]) -
         "ours_zst": "codex-install install (.tar.zst)",
         "ours_zst_baseline": "  the same with --baseline-installer",
         "noop": "codex-install install (no-op reinstall)",
-        "noop_rerun": "  its re-run (from the record)",
+        "noop_rerun": "  its re-run",
         "noop_latest": "  the same with --version latest",
-        "noop_latest_rerun": "  its re-run (from the record, one 304)",
+        "noop_latest_rerun": "  its re-run (one 304)",
         "installsh": "Codex install.sh (.tar.gz, loopback URLs)",
         "installsh_rerun": "  its re-run, latest installed",
         "floor_inflate_zlib": "floor: zlib inflate alone (in-process)",

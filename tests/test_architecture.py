@@ -112,3 +112,39 @@ def test_there_is_no_import_cycle() -> None:
 
 def test_the_floors_are_at_most_seven() -> None:
     assert max(FLOORS.values()) <= 7
+
+
+_OWN_HTTP = {
+    "http.client",
+    "http.server",
+    "urllib.request",
+    "ftplib",
+    "aiohttp",
+    "pycurl",
+    "urllib3",
+}
+_ALLOWED_URLLIB3 = {"http.requests_guard", "http.metadata"}  # requests' transport, watched
+
+
+def test_http_goes_through_two_libraries_only() -> None:
+    """httpx moves bytes, requests (requests-cache) fetches documents: no HTTP of our own
+    (http.client, urllib.request, a socket connected by hand)."""
+    found = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            modules: list[str] = []
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                modules = [node.module or ""]
+            elif isinstance(node, ast.Attribute) and node.attr == "create_connection":
+                found.append(f"{name}: socket.create_connection")
+            for module in modules:
+                root = module.split(".")[0]
+                hit = module in _OWN_HTTP or root in ("aiohttp", "pycurl")
+                if root == "urllib3" and name in _ALLOWED_URLLIB3:
+                    continue
+                if hit or root == "urllib3":
+                    found.append(f"{name}: {module}")
+    assert found == []

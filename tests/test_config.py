@@ -46,6 +46,9 @@ def test_defaults_come_from_home() -> None:
         ({"CODEX_INSTALL_TIMEOUT": "7.5"}, Flags(), "timeouts", (7.5, 7.5)),
         ({}, Flags(), "timeouts", (30.0, 600.0)),
         ({"CODEX_INSTALL_LOW_SPEED": "100/2"}, Flags(), "floor", (100, 2.0)),
+        ({"NO_COLOR": "1"}, Flags(), "no_color", True),
+        ({"TERM": "dumb"}, Flags(), "no_color", True),
+        ({"NO_COLOR": "", "TERM": "xterm"}, Flags(), "no_color", False),
         ({}, Flags(), "floor", (1024, 30.0)),
         ({"CODEX_NON_INTERACTIVE": "1"}, Flags(), "non_interactive", True),
         ({"CODEX_NON_INTERACTIVE": "true"}, Flags(), "non_interactive", True),
@@ -66,6 +69,7 @@ def test_flag_beats_environment_beats_default(
         "trust": settings.network.trust,
         "timeouts": (settings.network.metadata_s, settings.network.download_s),
         "floor": (settings.network.floor.bytes_per_s, settings.network.floor.seconds),
+        "no_color": settings.no_color,
         "non_interactive": settings.non_interactive,
         "manifest_override": settings.manifest_override,
     }

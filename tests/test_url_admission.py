@@ -5,13 +5,23 @@ source's release JSON, or mirrored by ``mirror sync``."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner, Result
 
 from builders import TARGET, FakeRelease, package_release
 from codex_install.cli import cli
-from codex_install.manifest import url_problem
+from codex_install.errors import UsageError
+from codex_install.manifest import (
+    ManifestAsset,
+    build_manifest,
+    render_manifest,
+    url_problem,
+    validate_manifest,
+    write_manifest,
+)
+from codex_install.manifest.document import tomllib  # tomli on Python 3.10
 from payloads import INJECTIONS
 from servers.fake_http import FakeHTTPServer
 
@@ -76,3 +86,29 @@ def test_a_hostile_release_url_exits_2_before_any_download(
         assert len(errors) == 1 and "RFC 3986" in errors[0], result.output
         assert not [r for r in server.log[before:] if r.path.endswith((".tar.gz", ".tar.zst"))]
         assert not out.exists() or (not any(out.rglob("*.toml")) and not any(out.rglob("*.json")))
+
+
+# --- TOML: tomli-w is the one encoder of a manifest -------------------------------------------
+
+
+@pytest.mark.parametrize("payload", list(INJECTIONS.values()), ids=list(INJECTIONS))
+@pytest.mark.parametrize("field", ["url", "name", "npm_spec", "integrity"])
+def test_every_manifest_string_reads_back_as_itself_and_only_a_valid_one_is_written(
+    tmp_path, field: str, payload: str
+) -> None:
+    base = ManifestAsset(
+        TARGET,
+        "package",
+        f"codex-package-{TARGET}.tar.gz",
+        "https://mirror.example/codex/x.tar.gz",
+        1,
+        "a" * 64,
+    )
+    value = {"url": "https://mirror.example/" + payload}.get(field, payload)
+    manifest = build_manifest(VERSION, [replace(base, **{field: value})])
+    table = tomllib.loads(render_manifest(manifest))["assets"][0]
+    assert table[field] == value
+    if validate_manifest(manifest):
+        with pytest.raises(UsageError):
+            write_manifest(manifest, tmp_path / "m.toml")
+        assert not (tmp_path / "m.toml").exists()

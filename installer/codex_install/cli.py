@@ -388,7 +388,8 @@ def check_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags:
     from codex_install.commands import check as check_command
 
     _set_json_mode(ctx, as_json)
-    checked = check_command.run(target, _settings(ctx, **flags), Reporter())
+    settings = _settings(ctx, **flags)
+    checked = check_command.run(target, settings, Reporter(no_color=settings.no_color))
     if as_json:
         _emit_json(checked.to_json())
     else:
@@ -432,7 +433,8 @@ def ls_remote_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **fl
     from codex_install.commands import ls_remote as ls_remote_command
 
     _set_json_mode(ctx, as_json)
-    listed = ls_remote_command.run(target, _settings(ctx, **flags), Reporter())
+    settings = _settings(ctx, **flags)
+    listed = ls_remote_command.run(target, settings, Reporter(no_color=settings.no_color))
     if as_json:
         _emit_json(listed.to_json())
         return

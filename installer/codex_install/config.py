@@ -132,6 +132,12 @@ class Settings:
         return _registry(self.env, self.paths.cache_dir)
 
     @property
+    def no_color(self) -> bool:
+        """No colour on stderr: NO_COLOR set and not empty (https://no-color.org), or a dumb
+        terminal."""
+        return bool(self.env.get("NO_COLOR")) or self.env.get("TERM") == "dumb"
+
+    @property
     def github_path(self) -> str | None:
         """GitHub Actions' file of directories to add to PATH for later steps."""
         return self.env.get(GITHUB_PATH_ENV) or None

@@ -3,7 +3,6 @@ heartbeat lines for long downloads everywhere else (CI logs)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import time
@@ -113,8 +112,8 @@ class Reporter:
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     clock: Callable[[], float] = time.monotonic
     columns: Callable[[], int] = lambda: shutil.get_terminal_size((80, 24)).columns
-    # https://no-color.org: set and not empty means no colour, whatever the terminal.
-    no_color: bool = field(default_factory=lambda: bool(os.environ.get("NO_COLOR")))
+    # config.Settings.no_color: NO_COLOR set (https://no-color.org) or TERM=dumb.
+    no_color: bool = False
     # A progress line without its newline yet (a download of unknown size never says it is
     # done): the next message ends it first instead of overwriting it.
     _open_line: bool = field(default=False, init=False, repr=False)
@@ -155,7 +154,7 @@ class Reporter:
 
     def _bar(self, name: str) -> Update:
         start = last = self.clock()
-        color = not self.no_color and os.environ.get("TERM") != "dumb"
+        color = not self.no_color
         first = True
 
         def update(done: int, total: int | None) -> None:

@@ -28,7 +28,19 @@ def test_parse_pax_records() -> None:
     assert parse_pax(data) == {"path": "codex-resources/xxxxx", "size": "4096"}
 
 
-@pytest.mark.parametrize("data", [b"abc path=x\n", b"99 path=x\n", b"9 pathx\n"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"abc path=x\n",
+        b"99 path=x\n",
+        b"9 pathx\n",
+        b"6 a=b\nxyz",  # a second record with no length: once parsed over and over for ever
+        b"6 a=b\n0 ",  # a zero length would not move on
+        b"6 a=b\n-6 x=y\n",
+        b"1" * 64 + b" x=y\n",  # more digits than any length
+        b" 5 x=\n",
+    ],
+)
 def test_parse_pax_refuses_malformed(data: bytes) -> None:
     with pytest.raises(VerificationError, match="truncated or corrupt"):
         parse_pax(data)

@@ -152,7 +152,6 @@ def _trickled_install(
 ) -> tuple[str, float]:
     """An install whose archive host sends a byte every 0.2 s: (its error line, seconds)."""
     rel = package_release("0.169.0")
-    heard: list[bytes] = []
     with hostile_server("trickle", interval=0.2, heard=heard) as slow:
         urls = {name: f"{server.url}/dl/{name}" for name in rel.files}
         archive = f"codex-package-{TARGET}.tar.zst"

@@ -121,7 +121,7 @@ def test_unreachable_registry_exits_4(env, fast_retries):
     env = {**env, "NPM_CONFIG_REGISTRY": f"http://127.0.0.1:{closed_port()}/"}
     result = install(env, "--source", "npm")
     assert result.exit_code == 4
-    assert "cannot fetch @openai/codex from the npm registry" in result.stderr
+    assert "cannot fetch the @openai/codex metadata from the npm registry" in result.stderr
 
 
 def test_sha256_pin_is_checked_on_top_of_the_integrity(npm_env, registry):

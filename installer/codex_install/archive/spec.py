@@ -105,14 +105,14 @@ def resource_exhausted(err: BaseException) -> UnsafeArchiveError | None:
     """The unsafe-archive error (exit 5) for a resource error raised while extracting — out of
     memory, recursion, file descriptors — or None for any other error."""
     if isinstance(err, OSError) and err.errno in _RESOURCE_ERRNOS:
-        what = err.strerror or "a resource"
+        what = (err.strerror or "a resource").lower()
     elif isinstance(err, MemoryError):
-        what = "memory"
+        what = "out of memory"
     elif isinstance(err, RecursionError):
-        what = "recursion depth"
+        what = "recursion too deep"
     else:
         return None
-    return UnsafeArchiveError(f"unsafe archive: extracting it exhausted {what}")
+    return UnsafeArchiveError(f"unsafe archive: extracting it exhausted a resource ({what})")
 
 
 def corrupt(detail: str, start: bytes = b"") -> VerificationError:

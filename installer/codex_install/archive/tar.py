@@ -113,24 +113,27 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+_PAX_LENGTH_DIGITS = 20  # a record length never has more digits than the 1 MiB cap needs
+
+
 def parse_pax(data: bytes) -> dict[str, str]:
-    """Records of a pax extended header: ``"<len> <key>=<value>\\n"``."""
+    """Records of a pax extended header: ``"<len> <key>=<value>\\n"``. Each record is looked at
+    once (the length's digits within a bounded window), and each must move on: linear, and no
+    record can hold the parser in place."""
     records: dict[str, str] = {}
     pos = 0
     while pos < len(data) and data[pos] != 0:
-        space = data.find(b" ", pos)
-        try:
-            length = int(data[pos:space]) if space > pos else 0
-        except ValueError:
-            length = 0
-        if length <= space - pos:
+        space = data.find(b" ", pos, pos + _PAX_LENGTH_DIGITS + 1)
+        digits = data[pos:space] if space > pos else b""
+        if not digits.isdigit():
             raise corrupt("malformed pax header")
-        record = data[space + 1 : pos + length]
-        if pos + length > len(data) or not record.endswith(b"\n") or b"=" not in record:
+        end = pos + int(digits)
+        record = data[space + 1 : end]
+        if end <= space + 1 or end > len(data) or not record.endswith(b"\n") or b"=" not in record:
             raise corrupt("malformed pax header")
         key, _, value = record[:-1].partition(b"=")
         records[_text(key)] = _text(value)
-        pos += length
+        pos = end
     return records
 
 

@@ -29,6 +29,7 @@ class Writer:
         except OSError as e:
             raise FilesystemError(f"cannot open staging directory {root}: {e.strerror}") from e
         self._dirs: OrderedDict[tuple[str, ...], int] = OrderedDict()
+        self._made: set[tuple[str, ...]] = set()  # made (or found) once: later only opened
 
     def close(self) -> None:
         for fd in self._dirs.values():
@@ -49,25 +50,22 @@ class Writer:
         depth = len(path) - 1
         while depth > 0 and path[:depth] not in self._dirs:
             depth -= 1
+        if depth:
+            self._dirs.move_to_end(path[:depth])  # a busy parent stays cached
         parent = self._dirs[path[:depth]] if depth else self._root
-        opened: list[int] = []
-        try:
-            for i in range(depth, len(path)):
-                with _os_errors(path[: i + 1]):
+        for i in range(depth, len(path)):
+            here = path[: i + 1]
+            with _os_errors(here):
+                if here not in self._made:
                     with contextlib.suppress(FileExistsError):
                         os.mkdir(path[i], mode, dir_fd=parent)
-                    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-                    parent = os.open(path[i], flags, dir_fd=parent)
-                opened.append(parent)
-        except BaseException:
-            for fd in opened:
-                os.close(fd)
-            raise
-        for fd in opened[:-1]:
-            os.close(fd)
-        self._dirs[path] = parent
-        if len(self._dirs) > OPEN_DIRS:
-            os.close(self._dirs.popitem(last=False)[1])
+                    self._made.add(here)
+                flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+                parent = os.open(path[i], flags, dir_fd=parent)
+            # Cached at once (the LRU end), so the next step's parent is never the one evicted.
+            self._dirs[here] = parent
+            if len(self._dirs) > OPEN_DIRS:
+                os.close(self._dirs.popitem(last=False)[1])
         return parent
 
     def write_file(self, plan: Planned, mtime: int, data: Iterator[memoryview]) -> None:

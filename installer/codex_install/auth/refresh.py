@@ -18,6 +18,7 @@ from codex_install.auth.store import TOKEN_FIELDS
 from codex_install.errors import RefreshError
 from codex_install.http.limits import (
     DEFAULT_DEADLINE_S,
+    REFRESH_CONNECT_S,
     TIMEOUT_ENV,
     TOKEN_ANSWER_CAP,
     describe_cap,
@@ -34,7 +35,6 @@ DEFAULT_TOKEN_URL = "https://auth.openai.com/oauth/token"
 TOKEN_URL_ENV = "CODEX_REFRESH_TOKEN_URL_OVERRIDE"
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 REQUEST_TIMEOUT_S = DEFAULT_DEADLINE_S
-CONNECT_TIMEOUT_S = 10.0
 
 
 def token_url(env: Mapping[str, str]) -> str:
@@ -78,7 +78,7 @@ def new_client(env: Mapping[str, str] | None = None) -> httpx.Client:
     from codex_install.http.plan import NetworkPlan, trust_from
 
     plan = NetworkPlan(
-        connect_s=CONNECT_TIMEOUT_S, trust=trust_from(os.environ if env is None else env)
+        connect_s=REFRESH_CONNECT_S, trust=trust_from(os.environ if env is None else env)
     )
     return make_client(plan, follow_redirects=False, read_s=REQUEST_TIMEOUT_S)
 

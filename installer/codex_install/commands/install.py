@@ -58,7 +58,7 @@ class Pin:
 
 def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
     """Install and report: the ``--json`` object of SPEC §6."""
-    reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
+    reporter = Reporter(quiet=args.quiet, verbose=args.verbose, no_color=settings.no_color)
     request = InstallRequest(
         version=parse_version(settings.version),
         target=resolve_target(args.target),

@@ -217,7 +217,7 @@ class GenerateArgs:
 
 def run_generate(args: GenerateArgs, settings: Settings) -> Generated:
     """``manifest generate``: resolve, download, cross-check, write ``codex-<ver>.toml``."""
-    reporter = Reporter(quiet=args.quiet)
+    reporter = Reporter(quiet=args.quiet, no_color=settings.no_color)
     targets = _targets(args.targets)
     spec = parse_version(settings.version or "latest")
     chosen = list(dict.fromkeys(args.sources)) or [
@@ -361,7 +361,7 @@ class VerifyArgs:
 
 def run_verify(args: VerifyArgs, settings: Settings) -> Verified:
     """``manifest verify FILE``: re-download and re-hash every entry."""
-    reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
+    reporter = Reporter(quiet=args.quiet, verbose=args.verbose, no_color=settings.no_color)
     manifest = load_manifest(args.manifest_file)
     reporter.debug(f"verifying {len(manifest.assets)} archives of Codex {manifest.version}")
     with settings.open_network(reporter.info, reporter.debug) as client:

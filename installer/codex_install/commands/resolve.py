@@ -18,7 +18,7 @@ from codex_install.versions import parse_version
 def run(target: str | None, settings: Settings) -> dict[str, Any]:
     """The resolved selection as one flat object (``--json``, or ``key: value`` lines)."""
     version = parse_version(settings.version)
-    reporter = Reporter()
+    reporter = Reporter(no_color=settings.no_color)
     factory = settings.npm_factory(reporter.info)
     with settings.open_network(reporter.info, reporter.debug) as net:
         npm = factory(net) if factory else None

@@ -23,7 +23,7 @@ class UpdateArgs:
 
 def run(args: UpdateArgs, settings: Settings) -> dict[str, Any]:
     """The ``--json`` object of an install, plus ``updated`` (a new version is current)."""
-    reporter = Reporter(quiet=args.quiet, verbose=args.verbose)
+    reporter = Reporter(quiet=args.quiet, verbose=args.verbose, no_color=settings.no_color)
     current = next((r for r in layout.list_releases(settings.paths) if r.current), None)
     request = InstallRequest(
         version=VersionSpec(None),

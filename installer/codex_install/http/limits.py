@@ -22,6 +22,7 @@ TOKEN_ANSWER_CAP = 1 << 20
 DEFAULT_DEADLINE_S = 30.0
 DOWNLOAD_DEADLINE_S = 600.0  # a 100 MiB archive over a slow link
 CONNECT_TIMEOUT_S = 5.0
+REFRESH_CONNECT_S = 10.0  # the launcher's token refresh: in front of a user, once per hour
 # GitHub, a mirror or a registry answers in well under a second: silence this long after
 # connecting is a black hole (a firewall dropping packets), as good as unreachable.
 FIRST_ANSWER_S = 5.0

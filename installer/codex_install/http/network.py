@@ -143,7 +143,7 @@ class Network:
             assert failure is not None  # 2xx but 200 is no document of ours
             raise _retry_or_fail(failure, answered=True)
 
-        answer: Answer = run(attempt, policy, self.sleep)
+        answer: Answer = retry_request(attempt, policy, self.sleep)
         return answer
 
     def _get_once(self, doc: Doc) -> Answer:
@@ -199,14 +199,10 @@ class Network:
         if route is not None and route.own_network:
             proxy = route.proxy
         else:
-            import urllib.request  # the libraries' own reading of the proxy variables
+            import requests.utils  # requests' own reading of the proxy variables and NO_PROXY
 
-            parts = url.partition("://")
-            host = host_of(url)
-            if urllib.request.proxy_bypass(host.rsplit(":", 1)[0] if "]" not in host else host):
-                return None
-            found = urllib.request.getproxies()
-            proxy = found.get(parts[0].lower()) or found.get("all")
+            found = requests.utils.get_environ_proxies(url)
+            proxy = requests.utils.select_proxy(url, found)
         return host_of(proxy) if proxy else None
 
 
@@ -265,12 +261,12 @@ def _retry_or_fail(failure: Failure, *, answered: bool) -> Exception:
     answered = answered or failure.answered
     if not failure.retryable:
         return Failed(failure, 1, answered)
-    retry = Retryable(failure.detail, failure.retry_after, answered=answered)
-    retry.failure = failure  # type: ignore[attr-defined]
-    return retry
+    return Retryable(failure.detail, failure.retry_after, answered=answered, failure=failure)
 
 
-def run(attempt: Callable[[int], Any], policy: RetryPolicy, sleep: Callable[[float], None]) -> Any:
+def retry_request(
+    attempt: Callable[[int], Any], policy: RetryPolicy, sleep: Callable[[float], None]
+) -> Any:
     """The one retry loop for a request of either library: ``attempt`` raises what
     :func:`_retry_or_fail` makes; a host that never answered gets CONNECT_ATTEMPTS tries."""
     seen = {"answer": False}
@@ -286,7 +282,8 @@ def run(attempt: Callable[[int], Any], policy: RetryPolicy, sleep: Callable[[flo
             raise
 
     def exhausted(number: int, err: Retryable) -> Exception:
-        return Failed(err.failure, number, err.answered)  # type: ignore[attr-defined]
+        assert isinstance(err.failure, Failure)  # _retry_or_fail's
+        return Failed(err.failure, number, err.answered)
 
     return retrying(
         counted, policy=policy, sleep=sleep, exhausted=exhausted, connect_attempts=CONNECT_ATTEMPTS
@@ -295,16 +292,18 @@ def run(attempt: Callable[[int], Any], policy: RetryPolicy, sleep: Callable[[flo
 
 def _local(doc: Doc) -> Answer:
     """A ``file://`` document (a local mirror tree), read capped like a remote one."""
-    from codex_install.errors import VerificationError
     from codex_install.http.download import download
     from codex_install.http.limits import too_large
 
     parts: list[bytes] = []
+    size = 0
 
     def sink(data: bytes) -> None:
+        nonlocal size
+        size += len(data)
+        if size > doc.cap:
+            raise NetworkError(too_large(doc.what, shown_url(doc.url), doc.cap))
         parts.append(data)
-        if sum(map(len, parts)) > doc.cap:
-            raise VerificationError(too_large(doc.what, shown_url(doc.url), doc.cap))
 
     try:
         download(None, doc.url, sink, label=doc.what, binary=False)
@@ -347,7 +346,6 @@ def _final(
     f: Failure, what: str, url: str, seconds: float, proxy: str | None
 ) -> CodexInstallError | None:
     """The message of a failure no retry was for (None: the host's or the tries' story)."""
-    shown = shown_url(url)
     if f.kind == "deadline":
         return NetworkError(
             f"{host_of(url)} took longer than {seconds:g} s to send {what}", hint=SLOW_HINT
@@ -358,25 +356,31 @@ def _final(
             f"rate limited while fetching {what} ({f.detail}){wait}{f.reset}",
             hint="wait, or use --mirror / --source npm",
         )
-    named = f" {proxy}" if proxy else ""
-    said: dict[str, CodexInstallError] = {
-        "not_found": NotFoundError(f"{what} not found at {shown} ({f.detail})"),
-        "proxy_auth": NetworkError(
+    if f.kind == "not_found":
+        return NotFoundError(f"{what} not found at {shown_url(url)} ({f.detail})")
+    if f.kind == "bad_url":
+        return UsageError(f"cannot fetch {what}: {shown_url(url)} is not a valid URL ({f.detail})")
+    return _refused(f, what, url, proxy)
+
+
+def _refused(f: Failure, what: str, url: str, proxy: str | None) -> CodexInstallError | None:
+    if f.kind == "proxy_auth":
+        named = f" {proxy}" if proxy else ""
+        return NetworkError(
             f"cannot fetch {what}: the proxy{named} wants credentials (HTTP 407)", hint=f.hint
-        ),
-        "bad_url": UsageError(f"cannot fetch {what}: {shown} is not a valid URL ({f.detail})"),
-        "redirect": NetworkError(f"cannot fetch {what}: {f.detail} ({shown})"),
-    }
-    return said.get(f.kind)
+        )
+    if f.kind == "redirect":
+        return NetworkError(f"cannot fetch {what}: {f.detail} ({shown_url(url)})")
+    return None
 
 
 def _check_proxies() -> None:
     """Refuse (exit 2) a proxy variable no request could go through, as both libraries read
-    the variables (urllib's ``getproxies``: the lower-case spelling first): each would say it
-    its own way, mid-request (a SOCKS proxy: advice to install an extra)."""
-    import urllib.request
+    the variables (``getproxies``: the lower-case spelling first): each would say it its own
+    way, mid-request (a SOCKS proxy: advice to install an extra)."""
+    from requests.compat import getproxies
 
-    found = urllib.request.getproxies()
+    found = getproxies()
     for scheme in ("https", "http", "all"):
         if found.get(scheme):
             check_proxy(

@@ -50,12 +50,18 @@ class Retryable(Exception):
     ``answered``: the server said something (the loop keeps whether any attempt was)."""
 
     def __init__(
-        self, reason: str, retry_after: float | None = None, *, answered: bool = True
+        self,
+        reason: str,
+        retry_after: float | None = None,
+        *,
+        answered: bool = True,
+        failure: object = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.answered = answered
+        self.failure = failure  # what went wrong, classified (http.classify.Failure)
 
 
 def retrying(

@@ -191,20 +191,14 @@ _ANSWERED = frozenset({401, 403, 404, 410})
 
 def _failed(err: Failed, registry: Registry, net: Network) -> CodexInstallError:
     url = registry.packument_url
-    proxy = net.proxy_for(url)
-    if err.failure.kind == "proxy_auth":
-        return _proxy_wants_credentials(proxy or "in the way")
-    found = failure_error(
+    return failure_error(
         err,
-        f"{PACKAGE}",
+        f"the {PACKAGE} metadata",
         url,
         seconds=net.plan.metadata_s,
-        proxy=proxy,
+        proxy=net.proxy_for(url),
         source=f"the npm registry {registry.display}",
     )
-    if err.failure.kind == "deadline":
-        return _too_slow(registry, net.plan.metadata_s)
-    return found
 
 
 def _refused(status: int, registry: Registry) -> CodexInstallError:
@@ -218,22 +212,6 @@ def _refused(status: int, registry: Registry) -> CodexInstallError:
     return NetworkError(
         f"the npm registry {registry.display} answered HTTP {status}: {creds}",
         hint=f"check the //{host}/:_authToken line in your .npmrc",
-    )
-
-
-def _proxy_wants_credentials(proxy: str) -> NetworkError:
-    return NetworkError(
-        f"the proxy {proxy} wants credentials (HTTP 407) for the npm registry",
-        hint="put them in the proxy URL (http://user:password@host:port), in .npmrc's "
-        "https-proxy/proxy or HTTPS_PROXY",
-    )
-
-
-def _too_slow(registry: Registry, seconds: float) -> NetworkError:
-    return NetworkError(
-        f"the npm registry {registry.display} took longer than {seconds:g} s to send "
-        f"the {PACKAGE} metadata",
-        hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
     )
 
 
