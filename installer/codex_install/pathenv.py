@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codex_install.errors import FilesystemError, UsageError
-from codex_install.fs import atomic_write_text
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
 
 BLOCK_START = "# >>> codex-install >>>"
 BLOCK_END = "# <<< codex-install <<<"
@@ -190,10 +190,7 @@ def modify_profile(profile: Path, bin_dir: Path) -> bool:
     """Append the marked block once; a block an earlier install wrote for another bin dir is
     rewritten to this one. Returns False when the block already adds ``bin_dir``."""
     _check_path_dir(bin_dir)
-    try:
-        existing = profile.read_text(encoding="utf-8") if profile.exists() else ""
-    except OSError as err:
-        raise FilesystemError(f"cannot read {profile}: {err.strerror}") from err
+    existing = _read_text(profile, "shell profile")
     line = path_line(bin_dir, profile)
     start = existing.find(BLOCK_START)
     if start != -1:
@@ -228,8 +225,8 @@ def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     target = env.get("GITHUB_PATH")
     if not target:
         return False
+    existing = _read_text(Path(target), "GITHUB_PATH file")
     try:
-        existing = Path(target).read_text(encoding="utf-8") if Path(target).exists() else ""
         if str(bin_dir) in existing.splitlines():
             return False
         with open(target, "a", encoding="utf-8") as f:
@@ -237,6 +234,22 @@ def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     except OSError as err:
         raise FilesystemError(f"cannot update GITHUB_PATH file {target}: {err.strerror}") from err
     return True
+
+
+TEXT_CAP = 16 << 20  # a shell profile or GITHUB_PATH file is a few KiB
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A file we append to, read as every state file is (fs.read_regular): a FIFO or a
+    /dev/zero link in its place is one line (exit 7), never a hang; "" when there is none."""
+    try:
+        data = read_regular(path, TEXT_CAP, what=what)
+    except UnreadableFileError as err:
+        raise FilesystemError(err.message) from err
+    try:
+        return "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError as err:  # rewritten, it would lose those bytes: left alone
+        raise FilesystemError(f"{what} {path} is not UTF-8 text; not changing it") from err
 
 
 def _norm(p: Path) -> str:
