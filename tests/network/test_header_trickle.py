@@ -242,3 +242,32 @@ def test_a_settled_alarm_never_fires_after() -> None:
         while not late.fired and time.monotonic() < deadline:
             time.sleep(0.01)
         assert late.settle() is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["trickle-headers", "trickle"])
+def test_a_registry_trickling_is_given_up_at_the_deadline(
+    slow_env: dict[str, str], mode: str
+) -> None:
+    with hostile_server(mode, interval=1.0) as url:
+        start = time.monotonic()
+        result = install(slow_env, "--mirror", url.replace("http://", "oci://") + "/codex")
+        took = elapsed(start)
+    assert_one_line_exit_4(result, f"took longer than {SECONDS} s", "registry 127.0.0.1:")
+    assert took < SECONDS + MARGIN
+    assert_nothing_installed(slow_env)
+
+
+@pytest.mark.slow
+def test_a_registry_token_service_trickling_is_given_up_at_the_deadline(
+    slow_env: dict[str, str], server: FakeHTTPServer
+) -> None:
+    with hostile_server("trickle-headers", interval=1.0) as realm:
+        challenge = f'Bearer realm="{realm}/token",service="reg"'
+        server.add("/v2/codex/manifests/latest", "{}", status=401, WWW_Authenticate=challenge)
+        start = time.monotonic()
+        result = install(slow_env, "--mirror", server.url.replace("http://", "oci://") + "/codex")
+        took = elapsed(start)
+    assert_one_line_exit_4(result, "token service of registry 127.0.0.1:", "too slow")
+    assert took < SECONDS + MARGIN
+    assert_nothing_installed(slow_env)

@@ -123,6 +123,10 @@ def test_every_command_reads_the_registry(env, server, runner_env, tmp_path):
         )  # fmt: skip
         assert generated.exit_code == 0, generated.output
         assert ARCHIVE in (out / f"codex-{VERSION}.toml").read_text()
+        pinned = install(
+            runner, reg.oci(), "--manifest", str(out / f"codex-{VERSION}.toml"), "--force", "--json"
+        )
+        assert as_json(pinned)["pinned_by"] == "manifest"
         missing = install(runner, reg.oci(), "--version", "0.100.0")
         assert missing.exit_code == 3
         assert "0.100.0" in one_line_error(missing)
@@ -254,7 +258,8 @@ def push_by_hand(reg: Registry, tmp_path: Path, sums_line_sha: str | None, annot
     """A release pushed with our own push code but lying in one place: the SUMS line for the
     archive (``sums_line_sha``) or the archive's annotated sha256 (``annotated``)."""
     from builders import package_tar, zst
-    from codex_install.http.client import make_client
+    from codex_install.http.network import Network
+    from codex_install.http.plan import NetworkPlan
     from codex_install.sources.oci import artifact
     from codex_install.sources.oci.credentials import RegistryConfig
     from codex_install.sources.oci.push import File, push_release
@@ -269,7 +274,8 @@ def push_by_hand(reg: Registry, tmp_path: Path, sums_line_sha: str | None, annot
     extras = [
         (File(sums, sums.name, sums.stat().st_size, sha256(sums.read_bytes())), artifact.SUMS_TYPE)
     ]
-    with make_client() as client:
+    with Network(NetworkPlan()) as net:
+        client = net.client()
         registry_api = connect(client, reg.oci(), RegistryConfig())
         pushed = push_release(
             registry_api,
@@ -313,3 +319,18 @@ def test_a_registry_release_that_disagrees_with_itself_installs_nothing(
         assert result.exit_code == 5, result.output
         assert words in one_line_error(result)
         assert not (Path(runner_env["CODEX_INSTALL_DIR"]) / "codex").exists()
+
+
+def test_syncing_targets_one_at_a_time_keeps_the_earlier_ones(env, release, tmp_path):
+    first, second = ALL_TARGETS[0], ALL_TARGETS[2]
+    with registry(tmp_path / "reg") as reg:
+        sync(env, reg, "--target", first)
+        both = sync(env, reg, "--target", second)
+        assert both["kept_targets"] == [first]
+        raw = skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{reg.host}/codex:latest")
+        targets = [
+            m["annotations"]["dev.codex-install.target"]
+            for m in json.loads(raw.stdout)["manifests"]
+            if "platform" in m
+        ]
+        assert sorted(targets) == sorted([first, second])

@@ -77,8 +77,14 @@ _SOCKETS: weakref.WeakKeyDictionary[httpx.Client, weakref.WeakSet[Any]] = (
 )
 
 
-def send(client: httpx.Client, request: httpx.Request, seconds: float) -> httpx.Response:
+def send(
+    client: httpx.Client, request: httpx.Request, seconds: float, *, client_auth: bool = True
+) -> httpx.Response:
     """``client.send(request, stream=True)`` held to the request's deadline (its DEADLINE
-    extension, else now + ``seconds``), whatever transport httpx picks for it."""
+    extension, else now + ``seconds``), whatever transport httpx picks for it.
+    ``client_auth=False``: without the client's auth flow (a registry's token request, made
+    from inside that flow)."""
     sockets = _SOCKETS.setdefault(client, weakref.WeakSet())
-    return send_within(lambda r: client.send(r, stream=True), request, seconds, sockets)
+    if client_auth:
+        return send_within(lambda r: client.send(r, stream=True), request, seconds, sockets)
+    return send_within(lambda r: client.send(r, stream=True, auth=None), request, seconds, sockets)

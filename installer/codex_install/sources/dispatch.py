@@ -14,7 +14,7 @@ from codex_install.errors import NetworkError, UsageError, VerificationError, sh
 from codex_install.http.limits import SUMS_CAP
 from codex_install.http.metadata import Doc
 from codex_install.http.network import Failed, failure_error
-from codex_install.models import Release, Selection
+from codex_install.models import Asset, Release, Selection
 from codex_install.sources import github, oci
 from codex_install.sources.github import GitHubConfig
 from codex_install.sources.release import select_asset
@@ -150,26 +150,37 @@ def _need(npm: Callable[..., T] | None) -> Callable[..., T]:
     return npm
 
 
+def _registry_blob(net: Network, sums: Asset) -> bytes | None:
+    """The SUMS file of a release read from an OCI registry: through its login (the metadata
+    session has none); None for every other source."""
+    if "/v2/" not in sums.url:  # no registry's blob: no httpx client made for nothing
+        return None
+    from codex_install.sources.oci.source import registry_blob  # only a registry's release
+
+    return registry_blob(net.client(), sums.url, sums.name, SUMS_CAP, net.plan.metadata_s)
+
+
 def with_sums(selection: Selection, net: Network, fell_back_from: str | None = None) -> Resolved:
     """The selection with its SUMS table, fetched and checked against the SUMS file's own
     digest (None when the layout has no SUMS file)."""
     if selection.sums is None:
         return Resolved(selection, None, fell_back_from)
     sums = selection.sums
+    body = _registry_blob(net, sums) if selection.source == "mirror" else None
     try:
-        answer = net.get(Doc(sums.url, sums.name, SUMS_CAP))
+        body = net.get(Doc(sums.url, sums.name, SUMS_CAP)).body if body is None else body
     except Failed as err:
         raise failure_error(
             err, sums.name, sums.url, seconds=net.plan.metadata_s, proxy=net.proxy_for(sums.url)
         ) from err
-    if sums.size is not None and len(answer.body) != sums.size:
+    if sums.size is not None and len(body) != sums.size:
         raise VerificationError(
-            f"{sums.name}: size {len(answer.body)} != expected {sums.size} ({shown_url(sums.url)})"
+            f"{sums.name}: size {len(body)} != expected {sums.size} ({shown_url(sums.url)})"
         )
     if sums.sha256:
-        check_sha256(sums.name, hashlib.sha256(answer.body).hexdigest(), sums.sha256)
+        check_sha256(sums.name, hashlib.sha256(body).hexdigest(), sums.sha256)
     try:
-        text = answer.body.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as err:
         raise VerificationError(f"{sums.name} is not text") from err
     return Resolved(selection, parse_sums(text), fell_back_from)

@@ -22,6 +22,7 @@ from codex_install.errors import NetworkError
 from codex_install.http.client import first_line
 from codex_install.http.limits import DEFAULT_DEADLINE_S, TOKEN_ANSWER_CAP, read_capped
 from codex_install.http.retry import RETRYABLE_HTTP_STATUS, Retryable
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.sources.oci.credentials import Credential
 from codex_install.sources.oci.reference import Reference, is_loopback
 
@@ -100,6 +101,13 @@ class RegistryAuth(httpx.Auth):
     def add(self, login: Login) -> None:
         self.logins.setdefault(login.reference.origin, login)
 
+    def login_for(self, url: str) -> Login | None:
+        """The login of the registry ``url`` is on, if this flow knows it."""
+        try:
+            return self.logins.get(_origin(httpx.URL(url)))
+        except httpx.InvalidURL:
+            return None
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         login = self.logins.get(_origin(request.url))
         if login is None:
@@ -137,9 +145,14 @@ class RegistryAuth(httpx.Auth):
 
     def _token(self, login: Login, request: httpx.Request) -> str:
         name = login.reference.host
+        from codex_install.http.deadline import send  # the watchdog, as for every request
+
         deadline = time.monotonic() + self.seconds
+        request.extensions[DEADLINE] = deadline
         try:
-            response = self.client.send(request, stream=True, auth=None)
+            response = send(self.client, request, self.seconds, client_auth=False)
+        except DeadlinePassed as err:
+            raise NetworkError(f"the token service of registry {name} is too slow") from err
         except httpx.TimeoutException as err:
             raise Retryable(f"the token service of registry {name} timed out") from err
         except httpx.HTTPError as err:

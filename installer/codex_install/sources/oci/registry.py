@@ -5,6 +5,7 @@ a cross-repository mount where offered, else one monolithic upload) and manifest
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from codex_install.http.retry import (
     parse_retry_after,
     retrying,
 )
+from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci.reference import Reference
 
@@ -123,6 +125,16 @@ class Registry:
                 f"{digest[:19]}…; refusing them"
             )
         self.cache.put(digest, body)
+        return body
+
+    def blob(self, digest: str, what: str, cap: int) -> bytes:
+        """A small blob (the SUMS file), at most ``cap`` bytes, checked against its digest."""
+        body = self._call("GET", self.reference.blob_url(digest), {}, what=what, cap=cap).body
+        if artifact.digest_of(body) != digest:
+            raise VerificationError(
+                f"{what}: registry {self.reference.host} answered bytes that are not "
+                f"{digest[:19]}…; refusing them"
+            )
         return body
 
     def tags(self) -> list[str]:
@@ -262,11 +274,16 @@ class Registry:
     ) -> _Answer:
         import httpx
 
+        from codex_install.http.deadline import send  # the watchdog, as for every request
+
         seconds = self.seconds[1] if isinstance(body, Path) else self.seconds[0]
         deadline = time.monotonic() + seconds
         content = _file_chunks(body) if isinstance(body, Path) else body
         try:
-            with self.client.stream(method, url, headers=headers, content=content) as response:
+            request = self.client.build_request(
+                method, url, headers=headers, content=content, extensions={DEADLINE: deadline}
+            )
+            with contextlib.closing(send(self.client, request, seconds)) as response:
                 status = response.status_code
                 if status not in ok:
                     raise self._refused(response, what)
@@ -284,6 +301,11 @@ class Registry:
                         ),
                     )
                 return _Answer(status, dict(response.headers), data)
+        except DeadlinePassed as err:
+            raise NetworkError(
+                f"registry {self.reference.host}: {what} took longer than {seconds:g} s",
+                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
+            ) from err
         except httpx.TimeoutException as err:
             raise Retryable(f"no answer in time ({type(err).__name__})") from err
         except httpx.TransportError as err:

@@ -137,3 +137,21 @@ def versions(
     if not found:
         raise NotFoundError(f"no Codex release is tagged in {registry.reference.shown}")
     return found
+
+
+def registry_blob(
+    client: httpx.Client, url: str, name: str, cap: int, seconds: float
+) -> bytes | None:
+    """The bytes of ``url`` when it is a blob of a registry ``client`` logged into (the SUMS
+    file of a release read from it): through the registry's auth flow, which the metadata
+    session does not speak, at most ``cap`` bytes, checked against the digest. None for any
+    other URL."""
+    auth = client.auth
+    login = auth.login_for(url) if isinstance(auth, RegistryAuth) else None
+    prefix = login.reference.url("blobs/") if login is not None else None
+    digest = url.removeprefix(prefix) if prefix and url.startswith(prefix) else None
+    if login is None or not artifact.is_digest(digest):
+        return None
+    registry = Registry(client, login.reference, seconds=(seconds, seconds))
+    assert digest is not None
+    return registry.blob(digest, name, cap)
