@@ -51,22 +51,22 @@ def printable(text: str, limit: int | None = None) -> str:
     return clean[: max(limit - tail - 1, 0)] + "…" + clean[len(clean) - tail :]
 
 
-_SECRETS: set[str] = set()
-_MASK = "***"
+_SECRETS: dict[str, str] = {}  # secret -> what is shown instead
 
 
-def hold_secret(value: str | None) -> None:
+def hold_secret(value: str | None, shown: str = "***") -> None:
     """Remember ``value`` (a token, a key, a password, a ``${VAR}`` expansion) so that no
-    message, hint or persisted server string ever shows it (:func:`scrub`)."""
+    message, hint or printed string ever shows it (:func:`scrub`), but ``shown`` (for an
+    expansion: the ``${VAR}`` text it came from)."""
     if value and len(value) >= 6:  # shorter would mask ordinary words
-        _SECRETS.add(value)
+        _SECRETS.setdefault(value, shown)
 
 
 def scrub(text: str) -> str:
     """``text`` with every secret the process holds masked."""
     for secret in sorted(_SECRETS, key=len, reverse=True):
         if secret in text:
-            text = text.replace(secret, _MASK)
+            text = text.replace(secret, _SECRETS[secret])
     return text
 
 

@@ -5,7 +5,9 @@ through `codex-install auth serve` as a process with the notification."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from codex_install.errors import AccountReadError
 from servers import chatgpt
 from servers.oauth import FakeTokenEndpoint
 
-from .appserver import talk
+from .appserver import INITIALIZE, INITIALIZED, talk
 from .conftest import ROUTED, auth_env, chatgpt_auth, write_auth
 
 ORIGIN = "https://w.example"
@@ -260,7 +262,9 @@ def test_a_401_refreshes_once_and_asks_again(
     # Codex 0.171.0 spends a refresh token per attempt (4 here); the coalesced forced refresh
     # spends one for the whole session.
     assert oauth.count == 1
-    assert len(backend.checks) == 4  # the notifier's try, then each read: before and after
+    # The notifier's try and each read's, each asked again at most once after the refresh; the
+    # notifier runs beside the reads, so which of them sees the refreshed token varies.
+    assert 3 <= len(backend.checks) <= 6
 
 
 @pytest.mark.slow
@@ -292,3 +296,29 @@ def test_api_key_and_no_workspace_id_make_no_request(
     assert session.result(1)["workspaceRouting"] is None
     assert backend.checks == [] and session.notifications == []
     assert json.dumps(session.answers)  # strict JSON throughout
+
+
+@pytest.mark.slow
+def test_a_slow_discovery_never_holds_an_answer_that_does_not_need_it(
+    home: Path, oauth: FakeTokenEndpoint, backend: chatgpt.FakeChatGPT
+) -> None:
+    backend.delay = 2.0
+    write_auth(home, chatgpt_auth(oauth.issue_refresh_token()))
+    proc = subprocess.Popen(
+        SERVE, env=auth_env(home, oauth), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(INITIALIZE) + "\n" + json.dumps(INITIALIZED) + "\n")
+    proc.stdin.write(json.dumps({"id": 1, "method": "getAuthStatus"}) + "\n")
+    proc.stdin.flush()
+    start = time.monotonic()
+    assert json.loads(proc.stdout.readline())["id"] == 0
+    assert json.loads(proc.stdout.readline())["result"]["authMethod"] == "chatgpt"
+    assert time.monotonic() - start < 1.5  # answered while the discovery is under way
+    proc.stdin.write(json.dumps({"id": 2, "method": "account/read"}) + "\n")
+    proc.stdin.close()  # EOF: what the discovery finds is still said
+    rest = [json.loads(line) for line in proc.stdout]
+    assert proc.wait(timeout=30) == 0
+    assert {m.get("id", m.get("method")) for m in rest} == {2, "account/updated"}
+    assert next(m for m in rest if m.get("id") == 2)["result"]["workspaceRouting"] == ROUTED
+    assert len(backend.checks) == 1  # the read waited for the discovery under way

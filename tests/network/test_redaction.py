@@ -159,6 +159,8 @@ def test_no_secret_in_any_line_or_json(env, server, tmp_path, name):
         assert json.loads(result.stdout)["ok"] is False
         for secret in (PASSWORD, TOKEN, NPM_TOKEN):
             assert secret not in said, f"{name}: {said}"
+        if "${VAR} in its path" in name:
+            assert "/npm-${NPM_TOKEN}/" in said  # the text before the expansion
         assert "Traceback" not in said
 
 

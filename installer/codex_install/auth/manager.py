@@ -8,6 +8,7 @@ import logging
 import os
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -103,6 +104,7 @@ class AuthManager:
         # request per snapshot, as Codex caches it per auth generation. Failures are not kept.
         self._routes: dict[tuple[str, str, str], dict[str, str]] = {}
         self._keyring = Keyring(codex_home, self._env) if keyring is None else keyring
+        self._routing_lock = threading.RLock()
 
     def close(self) -> None:
         if self._owns_client and self._client is not None:
@@ -203,6 +205,12 @@ class AuthManager:
         return self._state_of(snapshot, self._ledger(snapshot)), snapshot
 
     def _workspace_routing(self, snapshot: AuthSnapshot) -> dict[str, str] | None:
+        # One discovery at a time: `auth serve`'s notifier runs one beside the request loop,
+        # and an account/read then waits for it instead of asking again (as Codex does).
+        with self._routing_lock:
+            return self._discovered(snapshot)
+
+    def _discovered(self, snapshot: AuthSnapshot) -> dict[str, str] | None:
         account_id = snapshot.account_id
         token = snapshot.token("access_token")
         if account_id is None or token is None:

@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Protocol
@@ -27,6 +28,7 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 MAX_LINE = 1 << 20  # a request is a few hundred bytes; this leaves room for any client's params
 EXIT_OUTPUT_CLOSED = 1  # as every command whose answer is cut off by a closed stdout
+NOTIFY_WAIT_S = 20.0  # at EOF, for a routing discovery under way (bounded by 15 s itself)
 
 
 class AuthStatusSource(Protocol):
@@ -50,9 +52,10 @@ Notifier = Callable[[], "dict[str, object] | None"]
 class RpcSession:
     """The protocol state machine; ``handle_line`` is everything but the I/O.
 
-    ``account_updated`` gives the params of Codex's ``account/updated`` notification (or None):
-    asked once, when the client says ``initialized``, as Codex 0.171.0 sends it once routing
-    discovery is done. Notifications wait in ``notifications`` for the writer."""
+    ``account_updated`` gives the params of Codex's ``account/updated`` notification (or None).
+    Codex 0.171.0 sends it once routing discovery is done, in the background: when the client
+    says ``initialized``, ``account_update_due`` tells the server to ask ``account_notification``
+    off the request loop, so no answer waits for the backend."""
 
     def __init__(
         self,
@@ -64,7 +67,7 @@ class RpcSession:
         self._account_updated = account_updated
         self._clock = clock
         self.initialized = False
-        self.notifications: list[dict[str, Any]] = []
+        self.account_update_due = False
 
     def handle_line(self, line: str) -> dict[str, Any] | None:
         try:
@@ -101,7 +104,7 @@ class RpcSession:
             self.initialized = True
             return {"userAgent": f"codex-install/{__version__}"}
         if method == "initialized" and is_notification:
-            self._notify_account()
+            self.account_update_due = self._account_updated is not None
             return None
         if not self.initialized:
             raise _RpcError(INVALID_REQUEST, "Not initialized")
@@ -117,17 +120,17 @@ class RpcSession:
             return self._call(lambda: self._source.account_read(refresh_token=args["refreshToken"]))
         raise _RpcError(METHOD_NOT_FOUND, f"Method not found: {method}")
 
-    def _notify_account(self) -> None:
+    def account_notification(self) -> dict[str, Any] | None:
+        """The ``account/updated`` line, or None when there is nothing to say."""
         params = self._account_updated() if self._account_updated is not None else None
-        if params is not None:
-            self.notifications.append(
-                {
-                    "method": "account/updated",
-                    "params": params,
-                    # As Codex 0.171.0 stamps every notification.
-                    "emittedAtMs": int(self._clock() * 1000),
-                }
-            )
+        if params is None:
+            return None
+        # As Codex 0.171.0 stamps every notification.
+        return {
+            "method": "account/updated",
+            "params": params,
+            "emittedAtMs": int(self._clock() * 1000),
+        }
 
     @staticmethod
     def _call(func: Callable[[], object]) -> object:
@@ -151,6 +154,8 @@ def serve(
     ``stdin`` is binary: the protocol is UTF-8 whatever the locale says, and a line that is not
     UTF-8 must be one parse error, not a decode error that ends the session."""
     session = RpcSession(source, account_updated)
+    writer = _Writer(stdout)
+    notifier: threading.Thread | None = None
     for raw in read_lines(stdin, MAX_LINE):
         response: dict[str, Any] | None
         if raw is None:
@@ -164,12 +169,35 @@ def serve(
                 response = _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
             else:
                 response = session.handle_line(line)
-        if response is not None and not _send(stdout, response):
+        if response is not None and not writer.send(response):
             return EXIT_OUTPUT_CLOSED
-        while session.notifications:
-            if not _send(stdout, session.notifications.pop(0)):
-                return EXIT_OUTPUT_CLOSED
-    return 0
+        if session.account_update_due:
+            session.account_update_due = False
+            notifier = threading.Thread(target=_notify, args=(session, writer), daemon=True)
+            notifier.start()
+    if notifier is not None:
+        notifier.join(NOTIFY_WAIT_S)  # what was found out at EOF is still said
+    return EXIT_OUTPUT_CLOSED if writer.closed else 0
+
+
+def _notify(session: RpcSession, writer: _Writer) -> None:
+    message = session.account_notification()
+    if message is not None:
+        writer.send(message)
+
+
+class _Writer:
+    """Whole lines from the request loop and the notifier, never interleaved."""
+
+    def __init__(self, stdout: IO[str]) -> None:
+        self._stdout = stdout
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def send(self, message: Mapping[str, Any]) -> bool:
+        with self._lock:
+            self.closed = self.closed or not _send(self._stdout, message)
+            return not self.closed
 
 
 def read_lines(stream: IO[bytes], cap: int) -> Iterator[bytes | None]:

@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from codex_install.http.client import first_line
+from codex_install.errors import (
+    CodexInstallError,
+    NetworkError,
+    NotFoundError,
+    RateLimitError,
+    UsageError,
+    shown_url,
+)
+from codex_install.http.client import first_line, host_of
 from codex_install.http.retry import RETRYABLE_HTTP_STATUS, parse_retry_after, reset_note
 from codex_install.http.watchdog import DeadlinePassed
 
@@ -175,3 +183,45 @@ def _root_cause(text: str) -> str:
             tail = cause.rsplit(marker, 1)[-1]
             return tail.split("'", 1)[0].strip(" ')\"")[:80] or text[:80]
     return cause.rsplit(": ", 1)[-1].strip(" ')\"")[:80] or text[:80]
+
+
+SLOW_HINT = "a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)"
+
+
+def final_error(
+    f: Failure, what: str, url: str, *, seconds: float, proxy: str | None = None
+) -> CodexInstallError | None:
+    """The words for a failure no retry was for, whichever library met it (None: the story
+    of the host or of the tries, the caller's)."""
+    if f.kind == "deadline":
+        return NetworkError(
+            f"{host_of(url)} took longer than {seconds:g} s to send {what}", hint=SLOW_HINT
+        )
+    if f.kind in ("rate_limited", "secondary"):
+        wait = f" (retry after {f.retry_after:.0f} s)" if f.retry_after else ""
+        return RateLimitError(
+            f"rate limited while fetching {what} ({f.detail}){wait}{f.reset}",
+            hint="wait, or use --mirror / --source npm",
+        )
+    if f.kind == "not_found":
+        return NotFoundError(f"{what} not found at {shown_url(url)} ({f.detail})")
+    if f.kind == "bad_url":
+        return UsageError(f"cannot fetch {what}: {shown_url(url)} is not a valid URL ({f.detail})")
+    return _refused(f, what, url, proxy)
+
+
+def _refused(f: Failure, what: str, url: str, proxy: str | None) -> CodexInstallError | None:
+    if f.kind == "proxy_auth":
+        named = f" {proxy}" if proxy else ""
+        return NetworkError(
+            f"cannot fetch {what}: the proxy{named} wants credentials (HTTP 407)", hint=f.hint
+        )
+    if f.kind == "redirect":
+        return NetworkError(f"cannot fetch {what}: {f.detail} ({shown_url(url)})")
+    if f.kind == "tls":
+        return NetworkError(
+            f"cannot fetch {what} from {host_of(url)}: {f.detail}",
+            hint=f.hint,
+            connection_level=True,
+        )
+    return None

@@ -10,20 +10,20 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
 from codex_install.errors import (
+    CodexInstallError,
     FilesystemError,
     NetworkError,
     NotFoundError,
-    RateLimitError,
     VerificationError,
     shown_url,
 )
-from codex_install.http.classify import classify_error, classify_status
+from codex_install.http.classify import Failure, classify_error, classify_status, final_error
 from codex_install.http.limits import CONNECT_ATTEMPTS
 from codex_install.http.plan import Floor
 from codex_install.http.retry import Retryable, RetryPolicy, retrying
@@ -147,6 +147,10 @@ class _Stream:
             hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
         )
 
+    def final(self, failure: Failure) -> CodexInstallError | None:
+        """The shared words for a failure no retry is for (http.classify)."""
+        return final_error(failure, self.name, self.url, seconds=self.seconds, proxy=self.proxy)
+
     def stalled(self) -> Exception:
         """The first stall is resumed once (``Range``), the second ends the download."""
         self.stalls += 1
@@ -248,24 +252,14 @@ def _transport_failure(err: Exception, stream: _Stream) -> Exception:
     """What a failed request means: a retry, or (when no retry can help) the error at once."""
     import httpx  # loaded: one of its requests failed
 
-    failure = classify_error(err)
-    failed = f"downloading {stream.name} failed"
     if isinstance(err, httpx.ReadTimeout) and stream.connected:
         return stream.stalled()  # nothing at all for the floor's whole window
-    if failure.kind == "tls":
-        return NetworkError(f"{failed}: {failure.detail}", hint=failure.hint, connection_level=True)
-    if failure.kind == "proxy_auth":
-        return NetworkError(
-            f"{failed}: the proxy{_named(stream.proxy)} wants credentials (HTTP 407)",
-            hint=failure.hint,
-        )
-    if failure.kind in ("redirect", "bad_url"):
-        return NetworkError(f"{failed}: {failure.detail} ({shown_url(stream.url)})")
-    return Retryable(failure.detail, answered=stream.connected or failure.answered)
-
-
-def _named(proxy: str | None) -> str:
-    return f" {proxy}" if proxy else ""
+    failure = classify_error(err)
+    if failure.kind == "bad_url":  # a URL from a server (or a redirect): no usage error of ours
+        failure = replace(failure, kind="redirect")
+    return stream.final(failure) or Retryable(
+        failure.detail, answered=stream.connected or failure.answered
+    )
 
 
 def _receive(response: httpx.Response, stream: _Stream, deadline: float) -> Digests:
@@ -348,24 +342,12 @@ def _already_complete(response: httpx.Response, stream: _Stream) -> bool:
     failure = classify_status(status, response.headers)
     if failure is None:
         return False
-    url = shown_url(stream.url)
-    if failure.kind == "not_found":
-        raise NotFoundError(f"{stream.name} not found at {url} (HTTP {status})")
-    if failure.kind == "rate_limited":
-        # The token never goes to download hosts, so GITHUB_TOKEN would not help here.
-        raise RateLimitError(
-            f"rate limited while downloading {stream.name} (HTTP {status}){failure.reset}",
-            hint="wait, or use --mirror / --source npm",
-        )
-    if failure.kind == "proxy_auth":
-        raise NetworkError(
-            f"downloading {stream.name} failed: the proxy{_named(stream.proxy)} wants "
-            "credentials (HTTP 407)",
-            hint=failure.hint,
-        )
     if failure.retryable:
         raise Retryable(failure.detail, failure.retry_after)
-    raise NetworkError(f"downloading {stream.name} failed: HTTP {status} from {url}")
+    # The token never goes to download hosts: a rate limit here says no word of GITHUB_TOKEN.
+    raise stream.final(failure) or NetworkError(
+        f"downloading {stream.name} failed: HTTP {status} from {shown_url(stream.url)}"
+    )
 
 
 def _bytes_to_skip(response: httpx.Response, status: int, have: int) -> int:

@@ -21,11 +21,10 @@ from codex_install.errors import (
     CodexInstallError,
     NetworkError,
     NotFoundError,
-    RateLimitError,
     UsageError,
     shown_url,
 )
-from codex_install.http.classify import Failure, classify_error, classify_status
+from codex_install.http.classify import Failure, classify_error, classify_status, final_error
 from codex_install.http.client import check_proxy, host_of, with_scheme
 from codex_install.http.limits import CONNECT_ATTEMPTS, FIRST_ANSWER_S
 from codex_install.http.metadata import (
@@ -46,7 +45,6 @@ if TYPE_CHECKING:
     import httpx
     import requests
 
-SLOW_HINT = "a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)"
 METADATA_POLICY = RetryPolicy(attempts=4)
 
 
@@ -112,7 +110,12 @@ class Network:
 
     # --- metadata: requests-cache ----------------------------------------------------------
 
+    def _online(self) -> None:
+        if self.plan.offline:
+            raise NetworkError("--offline forbids any request", hint="drop --offline")
+
     def session(self) -> requests.Session:
+        self._online()
         if self._session is None:
             self._session = open_session(
                 self.plan.cache_dir, self.cache_trusted, self.plan.context, self.debug
@@ -182,6 +185,7 @@ class Network:
     def client(self) -> httpx.Client:
         """The httpx client for archives, tarballs and the token refresh: the environment's
         proxies (httpx's own ``trust_env``), each route's own proxy and trust as a mount."""
+        self._online()
         if self._client is None:
             self._client = make_client(self.plan)
         return self._client
@@ -326,7 +330,7 @@ def failure_error(
     """The message for a request that failed, in the words every source shares; a source
     says its own first for what it knows better (GitHub's rate limit, a mirror's 404)."""
     f = err.failure
-    said = _final(f, what, url, seconds, proxy)
+    said = final_error(f, what, url, seconds=seconds, proxy=proxy)
     if said is not None:
         return said
     host = host_of(url)
@@ -340,38 +344,6 @@ def failure_error(
         hint=f.hint,
         connection_level=not err.answered,
     )
-
-
-def _final(
-    f: Failure, what: str, url: str, seconds: float, proxy: str | None
-) -> CodexInstallError | None:
-    """The message of a failure no retry was for (None: the host's or the tries' story)."""
-    if f.kind == "deadline":
-        return NetworkError(
-            f"{host_of(url)} took longer than {seconds:g} s to send {what}", hint=SLOW_HINT
-        )
-    if f.kind in ("rate_limited", "secondary"):
-        wait = f" (retry after {f.retry_after:.0f} s)" if f.retry_after else ""
-        return RateLimitError(
-            f"rate limited while fetching {what} ({f.detail}){wait}{f.reset}",
-            hint="wait, or use --mirror / --source npm",
-        )
-    if f.kind == "not_found":
-        return NotFoundError(f"{what} not found at {shown_url(url)} ({f.detail})")
-    if f.kind == "bad_url":
-        return UsageError(f"cannot fetch {what}: {shown_url(url)} is not a valid URL ({f.detail})")
-    return _refused(f, what, url, proxy)
-
-
-def _refused(f: Failure, what: str, url: str, proxy: str | None) -> CodexInstallError | None:
-    if f.kind == "proxy_auth":
-        named = f" {proxy}" if proxy else ""
-        return NetworkError(
-            f"cannot fetch {what}: the proxy{named} wants credentials (HTTP 407)", hint=f.hint
-        )
-    if f.kind == "redirect":
-        return NetworkError(f"cannot fetch {what}: {f.detail} ({shown_url(url)})")
-    return None
 
 
 def _check_proxies() -> None:

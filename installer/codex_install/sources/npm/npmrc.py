@@ -74,7 +74,8 @@ _ENV_REF = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
 def expand_env(text: str, env: Mapping[str, str], *, secret: bool = False) -> str:
     """``${VAR}`` as npm expands it: unset stays literal, ``${VAR?}`` becomes empty, and an odd
     number of backslashes before ``$`` escapes the reference. ``secret``: each value put in
-    is one no output may show (a registry URL or credential: errors.hold_secret)."""
+    is one no output may show (a registry URL or credential): messages show the ``${VAR}``
+    text instead (errors.hold_secret)."""
 
     def replace(m: re.Match[str]) -> str:
         escapes, name, optional = m.group(1), m.group(2), m.group(3)
@@ -83,7 +84,7 @@ def expand_env(text: str, env: Mapping[str, str], *, secret: bool = False) -> st
         fallback = "" if optional else "${" + name + "}"
         value = env.get(name, fallback)
         if secret:
-            hold_secret(value)
+            hold_secret(value, m.group(0)[len(escapes) :])  # shown as the ${VAR} it came from
         return escapes[: len(escapes) // 2] + value
 
     return _ENV_REF.sub(replace, text)
