@@ -383,3 +383,25 @@ def test_a_printed_rm_hint_removes_exactly_that_link(tmp_path, payload):
     subprocess.run(["sh", "-c", command], cwd=tmp_path, check=True)
     assert not link.is_symlink()
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "not-utf8"])
+def test_a_profile_or_github_path_that_cannot_be_read_is_one_line_not_a_hang(tmp_path, kind):
+    for path, call in [
+        (tmp_path / ".profile", lambda p: pathenv.modify_profile(p, tmp_path / "bin")),
+        (
+            tmp_path / "github_path",
+            lambda p: pathenv.add_to_github_path(tmp_path / "bin", {"GITHUB_PATH": str(p)}),
+        ),
+    ]:
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "dev-zero":
+            path.symlink_to("/dev/zero")
+        else:
+            path.write_bytes(b"# caf\xe9\n")
+        with pytest.raises(FilesystemError) as info:
+            call(path)
+        assert "\n" not in str(info.value)
+        if kind == "not-utf8":
+            assert path.read_bytes() == b"# caf\xe9\n"

@@ -328,18 +328,12 @@ def remove_block(profile: Path) -> bool:
     return True
 
 
-PROFILE_CAP = 4 << 20  # a shell profile is a few KiB; a bigger "profile" is none we edit
+TEXT_CAP = 4 << 20  # a shell profile or GITHUB_PATH file is a few KiB; bigger is none we edit
 
 
 def read_profile(profile: Path) -> str:
     """A profile's text ("" when there is none), capped and regular files only."""
-    try:
-        data = read_regular(profile, PROFILE_CAP, what="shell profile")
-        return "" if data is None else data.decode("utf-8")
-    except UnreadableFileError as err:
-        raise FilesystemError(err.message) from err
-    except UnicodeDecodeError as err:
-        raise FilesystemError(f"cannot read {profile}: not UTF-8 text") from err
+    return _read_text(profile, "shell profile")
 
 
 def _rewrite(profile: Path, text: str) -> None:
@@ -358,8 +352,8 @@ def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     target = env.get("GITHUB_PATH")
     if not target:
         return False
+    existing = _read_text(Path(target), "GITHUB_PATH file")
     try:
-        existing = Path(target).read_text(encoding="utf-8") if Path(target).exists() else ""
         if str(bin_dir) in existing.splitlines():
             return False
         with open(target, "a", encoding="utf-8") as f:
@@ -367,6 +361,19 @@ def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     except OSError as err:
         raise FilesystemError(f"cannot update GITHUB_PATH file {target}: {err.strerror}") from err
     return True
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A file we append to, read as every state file is (fs.read_regular): a FIFO or a
+    /dev/zero link in its place is one line (exit 7), never a hang; "" when there is none."""
+    try:
+        data = read_regular(path, TEXT_CAP, what=what)
+    except UnreadableFileError as err:
+        raise FilesystemError(err.message) from err
+    try:
+        return "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError as err:  # rewritten, it would lose those bytes: left alone
+        raise FilesystemError(f"{what} {path} is not UTF-8 text; not changing it") from err
 
 
 def _norm(p: Path) -> str:
