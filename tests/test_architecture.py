@@ -15,8 +15,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "installer" / "codex_install"
 FLOORS: dict[str, int] = {
     **dict.fromkeys(["errors", "models", "terminal", "childenv", "locations", "signals"], 1),
     **dict.fromkeys(["ui", "versions", "platforms", "paths", "fs", "http", "verify"], 2),
-    **dict.fromkeys(["archive", "ci"], 2),
-    **dict.fromkeys(["sources", "auth", "manifest", "layout", "pathenv"], 3),
+    **dict.fromkeys(["archive", "ci", "tables"], 2),
+    **dict.fromkeys(["sources", "auth", "manifest", "layout", "pathenv", "suggest"], 3),
     **dict.fromkeys(["install", "signin", "homebrew", "mirror_sync", "config"], 4),
     **dict.fromkeys(["commands", "launcher"], 5),
     "cli": 6,

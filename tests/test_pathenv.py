@@ -12,7 +12,7 @@ import pytest
 from builders import package_release
 from cli_helpers import install
 from codex_install import pathenv
-from codex_install.errors import UsageError
+from codex_install.errors import FilesystemError, UsageError
 from payloads import INJECTIONS
 
 
@@ -27,7 +27,7 @@ def test_a_block_for_another_bin_dir_is_rewritten_not_left_stale(tmp_path):
     assert text.count(pathenv.BLOCK_START) == 1 and text.count(pathenv.BLOCK_END) == 1
     assert str(tmp_path / "new-bin") in text and str(tmp_path / "old-bin") not in text
     assert text.startswith("alias ll='ls -l'\n")
-    assert not pathenv.modify_profile(profile, tmp_path / "new-bin")  # once is enough
+    assert pathenv.modify_profile(profile, tmp_path / "new-bin") == "configured"  # once is enough
 
 
 def test_rewriting_a_symlinked_profile_keeps_the_link_and_its_mode(tmp_path):
@@ -77,19 +77,88 @@ def test_codex_after_our_bin_dir_under_another_spelling_is_no_conflict(tmp_path)
         ((".bashrc",), ".profile"),  # a macOS login shell never reads .bashrc by itself
     ],
 )
-def test_bash_on_macos_edits_the_file_a_login_shell_reads(
-    tmp_path, monkeypatch, existing, expected
-):
-    monkeypatch.setattr(pathenv, "_is_macos", lambda: True)
+def test_bash_on_macos_edits_the_file_a_login_shell_reads(tmp_path, existing, expected):
     for name in existing:
         (tmp_path / name).write_text("")
-    assert pathenv.profile_for({"SHELL": "/bin/bash"}, tmp_path) == tmp_path / expected
+    assert pathenv.profiles_for({"SHELL": "/bin/bash"}, tmp_path, "Darwin") == [tmp_path / expected]
 
 
-def test_bash_on_linux_edits_bashrc(tmp_path, monkeypatch):
-    monkeypatch.setattr(pathenv, "_is_macos", lambda: False)
-    (tmp_path / ".bash_profile").write_text("")
-    assert pathenv.profile_for({"SHELL": "/bin/bash"}, tmp_path) == Path(tmp_path / ".bashrc")
+@pytest.mark.parametrize(
+    ("existing", "login"),
+    [((), ".profile"), ((".bash_profile",), ".bash_profile"), ((".profile",), ".profile")],
+)
+def test_bash_on_linux_edits_bashrc_and_the_login_file(tmp_path, existing, login):
+    # install.sh edits .bashrc; a login shell (ssh, `bash -lc`) reads only its login file.
+    for name in existing:
+        (tmp_path / name).write_text("")
+    found = pathenv.profiles_for({"SHELL": "/bin/bash"}, tmp_path, "Linux")
+    assert found == [tmp_path / ".bashrc", tmp_path / login]
+
+
+@pytest.mark.parametrize(
+    ("env", "system", "expected"),
+    [
+        ({"SHELL": "/bin/zsh"}, "Linux", "H/.zshrc"),
+        ({"SHELL": "/bin/zsh"}, "Darwin", "H/.zprofile"),
+        ({"SHELL": "/usr/bin/zsh", "ZDOTDIR": "/z"}, "Linux", "/z/.zshrc"),
+        ({"SHELL": "/usr/local/bin/fish"}, "Linux", "H/.config/fish/config.fish"),
+        ({"SHELL": "/bin/dash"}, "Linux", "H/.profile"),
+        ({}, "Darwin", "H/.profile"),
+    ],
+)
+def test_the_profile_per_shell_and_system_is_install_shs(env, system, expected):
+    home = Path("/nonexistent-home")
+    found = pathenv.profiles_for(env, home, system)
+    assert found == [Path(expected.replace("H/", f"{home}/"))]
+
+
+BLOCK = f"{pathenv.BLOCK_START}\nL\n{pathenv.BLOCK_END}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected", "action"),
+    [
+        ("", "L", f"\n{BLOCK}", "added"),
+        ("a", "L", f"a\n\n{BLOCK}", "added"),
+        (f"a\n\n{BLOCK}", "L", None, "configured"),
+        (f"a\n\n{BLOCK}b\n", "M", f"a\n\n{BLOCK.replace('L', 'M')}b\n", "updated"),
+        # a second copy (hand-edited, or an old bug) is dropped with its blank line
+        (f"a\n\n{BLOCK}b\n\n{BLOCK}c\n", "L", f"a\n\n{BLOCK}b\nc\n", "updated"),
+        # Codex's own installer already adds the same line: nothing to write
+        ("# >>> Codex installer >>>\nL\n# <<< Codex installer <<<\n", "L", None, "configured"),
+        # a marker inside another line is no marker
+        (
+            f"echo '{pathenv.BLOCK_START}'\n",
+            "L",
+            f"echo '{pathenv.BLOCK_START}'\n\n{BLOCK}",
+            "added",
+        ),
+    ],
+)
+def test_one_marked_block_is_written_in_place(text, line, expected, action):
+    assert pathenv.plan_block(text, line) == (expected, action)
+
+
+def test_an_unterminated_block_is_left_alone_with_one_line(tmp_path):
+    profile = tmp_path / ".bashrc"
+    profile.write_text(f"x\n{pathenv.BLOCK_START}\nexport PATH=/old:$PATH\n")
+    with pytest.raises(FilesystemError, match="without its"):
+        pathenv.modify_profile(profile, tmp_path / "bin")
+    assert profile.read_text().startswith("x\n")
+    assert pathenv.strip_block(profile.read_text()) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"\n{BLOCK}", ""),
+        (f"a\n\n{BLOCK}b\n", "a\nb\n"),
+        (f"a\n{BLOCK}", "a\n"),
+        ("a\n", None),
+    ],
+)
+def test_uninstall_takes_the_block_out_and_nothing_else(text, expected):
+    assert pathenv.strip_block(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -314,3 +383,25 @@ def test_a_printed_rm_hint_removes_exactly_that_link(tmp_path, payload):
     subprocess.run(["sh", "-c", command], cwd=tmp_path, check=True)
     assert not link.is_symlink()
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "not-utf8"])
+def test_a_profile_or_github_path_that_cannot_be_read_is_one_line_not_a_hang(tmp_path, kind):
+    for path, call in [
+        (tmp_path / ".profile", lambda p: pathenv.modify_profile(p, tmp_path / "bin")),
+        (
+            tmp_path / "github_path",
+            lambda p: pathenv.add_to_github_path(tmp_path / "bin", {"GITHUB_PATH": str(p)}),
+        ),
+    ]:
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "dev-zero":
+            path.symlink_to("/dev/zero")
+        else:
+            path.write_bytes(b"# caf\xe9\n")
+        with pytest.raises(FilesystemError) as info:
+            call(path)
+        assert "\n" not in str(info.value)
+        if kind == "not-utf8":
+            assert path.read_bytes() == b"# caf\xe9\n"

@@ -107,6 +107,15 @@ def test_off_a_tty_a_long_download_announces_itself_and_beats_every_10_s() -> No
     assert "\r" not in out.getvalue()
 
 
+def test_off_a_tty_a_download_of_unlisted_size_announces_the_size_the_server_sends() -> None:
+    # npm's packument has no tarball size: the first bytes come with the Content-Length.
+    out = io.StringIO()
+    update = Reporter(stream=out).progress("codex-npm.tgz", None)
+    assert update is not None
+    update(65536, 90_000_000)
+    assert out.getvalue().splitlines() == ["downloading codex-npm.tgz (90.0 MB)"]
+
+
 def test_off_a_tty_a_small_download_that_ends_quickly_prints_nothing() -> None:
     out = io.StringIO()
     update = Reporter(stream=out).progress("small.tgz", 1000)

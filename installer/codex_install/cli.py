@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.shell_completion import get_completion_class
@@ -19,16 +19,30 @@ from codex_install import __version__
 # Each command imports its commands.<verb> module inside its function: a verb pays only for its
 # own imports (the no-op `install --version latest` skips auth, homebrew, manifests: ~70 ms).
 from codex_install.config import Flags, Settings
-from codex_install.errors import CodexInstallError, FilesystemError, UsageError, scrub
+from codex_install.errors import CodexInstallError, FilesystemError, UsageError, printable, scrub
 from codex_install.signals import exit_code, unwind_on_termination
 from codex_install.ui import Reporter
+
+if TYPE_CHECKING:
+    from codex_install.tables import Style
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SHOW_VERSION = "\0show"
 _ARGV = "codex_install.argv"
 INTERRUPTED = "codex-install: interrupted"
 COMPLETE_VAR = "_CODEX_INSTALL_COMPLETE"  # what click's main() reads for completion requests
-SOURCE_CHOICE = click.Choice(["auto", "github", "mirror", "npm"])
+SOURCES = ("auto", "github", "mirror", "npm")
+# Every page fits 80 columns, whatever the terminal; -h is --help everywhere (as every anchor).
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
+# The top page lists the commands by purpose (uv's grouping), not alphabetically.
+SECTIONS = (
+    ("Everyday", ("install", "update", "check", "list", "use", "uninstall", "env")),
+    ("Releases", ("ls-remote", "resolve", "prune")),
+    ("Sign-in", ("login", "auth")),
+    ("Packaging", ("mirror", "manifest", "homebrew")),
+    ("Shell", ("completion", "help")),
+)
+_OBJ_FLAGS = ("quiet", "verbose", "color", "offline")
 
 
 def _env(ctx: click.Context) -> Mapping[str, str]:
@@ -39,9 +53,41 @@ def _env(ctx: click.Context) -> Mapping[str, str]:
     return os.environ
 
 
+def _obj(ctx: click.Context) -> dict[str, Any]:
+    """The root context's dict, where the flags every command takes are kept (-q, -v,
+    --color, --offline: accepted before or after the command name)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, dict):
+        root.obj = {}
+    obj: dict[str, Any] = root.obj
+    return obj
+
+
+def _keep(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value and param.name:
+        _obj(ctx)[param.name] = value
+
+
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
     """Settings from this command's shared flags (see config.Flags) and the environment."""
+    obj = _obj(ctx)
+    flags.setdefault("color", obj.get("color"))
+    flags.setdefault("offline", bool(obj.get("offline")))
     return Settings.from_env(_env(ctx), Flags(**flags))
+
+
+def _reporter(ctx: click.Context, settings: Settings | None = None) -> Reporter:
+    obj = _obj(ctx)
+    settings = settings if settings is not None else _settings(ctx)
+    return Reporter(
+        quiet=bool(obj.get("quiet")), verbose=bool(obj.get("verbose")), no_color=settings.no_color
+    )
+
+
+def _say(ctx: click.Context, line: str) -> None:
+    """A human line on stderr, unless -q."""
+    if not _obj(ctx).get("quiet"):
+        click.echo(line, err=True)
 
 
 def _emit_json(data: Mapping[str, Any]) -> None:
@@ -63,21 +109,43 @@ def fail(err: CodexInstallError, *, as_json: bool = False) -> None:
 
 
 class _HelpGroup(click.Group):
-    """Command summaries in full (wrapped to the terminal), never cut off with "..."."""
+    """Command summaries in full (wrapped to the terminal), never cut off with "...", listed
+    by purpose where the group says how (``sections``)."""
+
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = []
+        rows = {}
         for name in self.list_commands(ctx):
             cmd = self.get_command(ctx, name)
             if cmd is not None and not cmd.hidden:
-                rows.append((name, cmd.get_short_help_str(limit=1_000)))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
+                rows[name] = cmd.get_short_help_str(limit=1_000)
+        placed = {name for _, names in self.sections for name in names}
+        sections = [*self.sections, ("Commands", tuple(n for n in rows if n not in placed))]
+        width = max(map(len, rows), default=0)  # one column for every section
+        for title, names in sections:
+            listed = [(n.ljust(width), rows[n]) for n in names if n in rows]
+            if listed:
+                with formatter.section(title):
+                    formatter.write_dl(listed, col_max=12)
 
 
 class _Group(_HelpGroup):
     """Translate expected failures into one line and an exit code; never a traceback."""
+
+    sections = SECTIONS
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            record
+            for param in self.get_params(ctx)
+            if param.name in _TOP_OPTIONS or param is self.get_help_option(ctx) or param.name == "v"
+            if (record := param.get_help_record(ctx)) is not None
+        ]
+        if rows:
+            with formatter.section("Options"):
+                formatter.write_dl(rows)
+        self.format_commands(ctx, formatter)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[_ARGV] = argv = list(args)  # click consumes ``args`` while parsing
@@ -86,6 +154,9 @@ class _Group(_HelpGroup):
         except click.UsageError as err:
             _usage_failure(err, argv)
             raise
+        except CodexInstallError as err:  # a flag's own check (--source githb)
+            fail(err, as_json="--json" in argv)
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -93,7 +164,9 @@ class _Group(_HelpGroup):
         except CodexInstallError as err:
             fail(err, as_json=_in_json_mode(ctx))
         except KeyboardInterrupt as interrupt:  # Ctrl-C, and SIGTERM/SIGHUP (signals.py)
-            click.echo(INTERRUPTED, err=True)
+            # On a terminal the cursor sits after the progress bar or the echoed ^C: the word
+            # gets a line of its own.
+            click.echo(("\n" if _stderr_is_tty() else "") + INTERRUPTED, err=True)
             sys.exit(exit_code(interrupt))
         except click.UsageError as err:
             _usage_failure(err, ctx.meta.get(_ARGV, []))
@@ -114,6 +187,13 @@ class _Group(_HelpGroup):
                 ),
                 as_json=_in_json_mode(ctx),
             )
+
+
+def _stderr_is_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _in_json_mode(ctx: click.Context) -> bool:
@@ -148,8 +228,33 @@ _bin_dir = click.option(
 )
 _target = click.option("--target", metavar="TRIPLE", help="Override platform detection.")
 _json = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-_quiet = click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
-_verbose = click.option("-v", "--verbose", is_flag=True, help="More detail.")
+_quiet = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    expose_value=False,
+    callback=_keep,
+    help="Only warnings and errors.",
+)
+_verbose = click.option(
+    "-v", "--verbose", is_flag=True, expose_value=False, callback=_keep, help="More detail."
+)
+_color = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    expose_value=False,
+    callback=_keep,
+    help="Colour: auto (a terminal, unless NO_COLOR), always (FORCE_COLOR, CLICOLOR_FORCE), never.",
+)
+_offline = click.option(
+    "--offline",
+    is_flag=True,
+    expose_value=False,
+    callback=_keep,
+    help="Make no request: use what is installed (env CODEX_INSTALL_OFFLINE=1).",
+)
+# What every command takes: -q, -v and --color.
+_common = _options(_quiet, _verbose, _color)
 _api_url = click.option("--github-api-url", metavar="URL", help="GitHub API (env GITHUB_API_URL).")
 _repo = click.option("--repo", metavar="OWNER/NAME", help="Release repository (openai/codex).")
 _mirror = click.option("--mirror", metavar="URL", help="Mirror tree (env CODEX_INSTALL_MIRROR).")
@@ -158,10 +263,25 @@ _npm_registry = click.option(
     metavar="URL",
     help="npm registry for the npm source (env NPM_CONFIG_REGISTRY, else .npmrc).",
 )
+
+
+def _source_choice(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """One line in our style, with the nearest name, instead of click's choice list."""
+    if value is None or value in SOURCES:
+        return value
+    from codex_install.suggest import did_you_mean
+
+    raise UsageError(
+        f"unknown source {printable(value, 40)!r}{did_you_mean(value, SOURCES)} "
+        f"(choose {', '.join(SOURCES)})"
+    )
+
+
 _source = click.option(
     "--source",
-    type=SOURCE_CHOICE,
+    metavar="[auto|github|mirror|npm]",
     default=None,
+    callback=_source_choice,
     help="Where releases come from (env CODEX_INSTALL_SOURCE; default auto = github, "
     "npm fallback).",
 )
@@ -193,13 +313,14 @@ install_options = _options(
     ),
     click.option(
         "--modify-path/--no-modify-path",
-        default=False,
-        help="Add the bin dir to your shell profile.",
+        default=None,
+        help="Add the bin dir to your shell profile (default: yes on a terminal, not in CI; "
+        "env CODEX_INSTALL_NO_MODIFY_PATH=1 says no).",
     ),
     click.option("--force", is_flag=True, help="Download and reinstall even if installed."),
+    _offline,
     _json,
-    _quiet,
-    _verbose,
+    _common,
 )
 
 
@@ -209,14 +330,40 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         ctx.exit(0)
 
 
-@click.group(cls=_Group, invoke_without_command=True)
+class _VersionFlag(click.Option):
+    """-V, shown as ``-V, --version`` on the top page: ``--version`` alone is the same flag
+    (the optional-value ``--version`` beside it is hidden, and documented with --release)."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        return "-V, --version", self.help or ""
+
+
+_release_help = (
+    "The Codex version to install: latest, X.Y.Z (or vX.Y.Z, rust-vX.Y.Z), or X.Y for the "
+    "newest X.Y.z (env CODEX_RELEASE; default latest). `--version VERSION` is the same."
+)
+CODEX_LAUNCH = """\b
+Also installed: `codex-launch ARGS` runs the installed codex with ARGS
+after checking its sign-in (refreshing a stale token first).
+Every install option is accepted here: see `codex-install help install`.
+
+\b
+Exit codes: 0 ok, 1 unexpected, 2 usage, 3 not found, 4 network,
+5 verification, 6 platform, 7 filesystem, 8 sign-in required or failed,
+10 update available, 11 latest not checked (check)."""
+# The top page shows only these options; the rest are install's (see `help install`).
+_TOP_OPTIONS = ("release", "quiet", "verbose", "color", "offline", "as_json")
+
+
+@click.group(cls=_Group, invoke_without_command=True, context_settings=CONTEXT, epilog=CODEX_LAUNCH)
 @click.option(
     "-V",
+    cls=_VersionFlag,
     is_flag=True,
     expose_value=False,
     is_eager=True,
     callback=_print_version,
-    help="Print codex-install's version and exit.",
+    help="Print codex-install's own version and exit.",
 )
 @click.option(
     "--version",
@@ -224,37 +371,35 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     is_flag=False,
     flag_value=_SHOW_VERSION,
     default=None,
+    hidden=True,
     metavar="[VERSION]",
-    help="Alone: print codex-install's version. With a value: the Codex version to install.",
+    help="Alone: codex-install's version (as -V). With a VERSION: the same as --release.",
 )
+@click.option("--release", "release", metavar="VERSION", help=_release_help)
 @install_options
 @click.pass_context
-def cli(ctx: click.Context, /, version: str | None, **options: Any) -> None:
+def cli(ctx: click.Context, /, version: str | None, release: str | None, **options: Any) -> None:
     """Install, verify and run the OpenAI Codex CLI.
 
     \b
-    With no command, installs the latest Codex and offers sign-in:
+    With no command, installs the latest Codex, puts it on PATH and offers
+    sign-in (the same as `codex-install install`):
         codex-install
-        codex-install --version 0.169.0 --no-login --json
+        codex-install --release 0.169.0 --no-login --json
     """
     if version == _SHOW_VERSION:
         click.echo(f"codex-install {__version__}")
         ctx.exit(0)
     ctx.ensure_object(dict)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(install_cmd, version=version, **options)
+        ctx.invoke(install_cmd, version=release or version, **options)
 
 
-# --- install commands (install, resolve, list, use, uninstall) ---
+# --- everyday commands (install, update, check, list, use, uninstall, env) ---
 
 
 @cli.command("install")
-@click.option(
-    "--version",
-    "version",
-    metavar="VERSION",
-    help="latest, X.Y.Z, vX.Y.Z, rust-vX.Y.Z (env CODEX_RELEASE; default latest).",
-)
+@click.option("--release", "--version", "version", metavar="VERSION", help=_release_help)
 @install_options
 @click.pass_context
 def install_cmd(
@@ -271,12 +416,18 @@ def install_cmd(
     npm_registry: str | None,
     **args: Any,
 ) -> None:
-    """Resolve, download, verify and install Codex, then offer sign-in.
+    """Install Codex (the default), put it on PATH, offer sign-in.
+
+    Resolves, downloads, verifies and installs, then adds the bin dir to
+    your shell profile when you run it in a terminal, and asks how to sign in.
+    Exit 8: Codex is installed but the sign-in you chose failed.
 
     \b
-        codex-install install --version 0.169.0 --no-login --json
+    Examples:
+        codex-install install
+        codex-install install --release 0.169.0 --no-login --json
         codex-install install --mirror https://mirror.example/codex
-        codex-install install --archive codex-package-x86_64-unknown-linux-musl.tar.zst --sha256 HEX
+        codex-install install --archive codex-package-T.tar.zst --sha256 HEX
     """
     from codex_install.commands import install as install_command
 
@@ -292,48 +443,118 @@ def install_cmd(
         mirror=mirror,
         npm_registry=npm_registry,
     )
+    obj = _obj(ctx)
+    args.update(quiet=bool(obj.get("quiet")), verbose=bool(obj.get("verbose")))
     result = install_command.run(install_command.InstallArgs(**args), settings)
     if as_json:
         _emit_json(result)
+    ctx.exit(int(result.get("exit_code", 0)))
 
 
-@cli.command("resolve")
-@click.option("--version", "version", metavar="VERSION", help="latest, X.Y.Z, vX.Y.Z, rust-vX.Y.Z.")
-@_options(_target, _source, _api_url, _repo, _mirror, _npm_registry, _json)
+_remote_options = _options(_target, _source, _api_url, _repo, _mirror, _npm_registry, _offline)
+
+
+@cli.command("update")
+@_remote_options
+@_options(_bin_dir, _codex_home, _json, _common)
 @click.pass_context
-def resolve_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
-    """Print target, layout, asset, URL, size and digest; download no archive."""
-    from codex_install.commands import resolve as resolve_command
+def update_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
+    """Install the latest Codex and say what changed.
+
+    \b
+    Example:
+        codex-install update
+    """
+    from codex_install.commands import update as update_command
 
     _set_json_mode(ctx, as_json)
-    data = resolve_command.run(target, _settings(ctx, **flags))
+    obj = _obj(ctx)
+    args = update_command.UpdateArgs(
+        target=target, quiet=bool(obj.get("quiet")), verbose=bool(obj.get("verbose"))
+    )
+    data = update_command.run(args, _settings(ctx, **flags))
     if as_json:
         _emit_json(data)
-        return
-    for line in resolve_command.lines(data):
-        click.echo(line)
+
+
+@cli.command("check")
+@_remote_options
+@_options(_codex_home, _json, _common)
+@click.pass_context
+def check_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
+    """Compare the installed Codex with the latest release.
+
+    Exit 0: up to date; 10: an update exists (or nothing is installed);
+    11: the latest could not be checked (offline, or the source is
+    unreachable) and the installed release is left as it is.
+
+    \b
+    Example:
+        codex-install check && echo up to date
+    """
+    from codex_install.commands import check as check_command
+
+    _set_json_mode(ctx, as_json)
+    settings = _settings(ctx, **flags)
+    checked = check_command.run(target, settings, _reporter(ctx, settings))
+    if as_json:
+        _emit_json(checked.to_json())
+    else:
+        _say(ctx, checked.message())
+    ctx.exit(checked.exit_code)
 
 
 @cli.command("list")
-@_options(_codex_home, _json)
+@_options(_codex_home, _json, _common)
 @click.pass_context
 def list_cmd(ctx: click.Context, codex_home: Path | None, as_json: bool) -> None:
-    """List installed releases; * marks current."""
+    """List the installed releases, newest first.
+
+    \b
+    Example:
+        codex-install list
+    """
     from codex_install.commands import releases as releases_command
 
-    releases = releases_command.list_releases(_settings(ctx, codex_home=codex_home))
+    settings = _settings(ctx, codex_home=codex_home)
+    releases = releases_command.list_releases(settings)
     if as_json:
         _emit_json({"releases": releases})
         return
     if not releases:
-        click.echo("no Codex release installed by codex-install", err=True)
-    for r in releases:
-        click.echo(f"{'*' if r['current'] else ' '} {r['version']}  {r['target']}")
+        _say(ctx, "no Codex release installed by codex-install (install one: codex-install)")
+        return
+    style = _style(ctx, settings)
+    for line in releases_command.table(releases, style):
+        click.echo(line, color=style.color)  # click would strip the codes off a terminal
+
+
+def _style(ctx: click.Context, settings: Settings) -> Style:
+    """How a table prints to stdout: a header, colour and the terminal's width on a TTY."""
+    try:
+        tty = sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    dumb = settings.env.get("TERM") == "dumb"
+    color = settings.color == "always" or (settings.color == "auto" and tty and not dumb)
+    width = _terminal_width(settings) if tty else None
+    from codex_install.tables import Style
+
+    return Style(tty=tty, color=color, width=width)
+
+
+def _terminal_width(settings: Settings) -> int:
+    import shutil
+
+    columns = settings.env.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 @cli.command("use")
 @click.argument("version")
-@_options(_target, _codex_home, _bin_dir)
+@_options(_target, _codex_home, _bin_dir, _common)
 @click.option("--force", is_flag=True, help="Replace a codex in the bin dir that is not our link.")
 @click.pass_context
 def use_cmd(
@@ -344,16 +565,23 @@ def use_cmd(
     bin_dir: Path | None,
     force: bool,
 ) -> None:
-    """Switch `current` to an installed release (rollback)."""
+    """Switch `current` to an installed release (rollback).
+
+    \b
+    Example:
+        codex-install use 0.169.0
+    """
     from codex_install.commands import releases as releases_command
 
     settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
-    click.echo(releases_command.use(version, target, settings, force=force), err=True)
+    _say(ctx, releases_command.use(version, target, settings, force=force))
 
 
 @cli.command("uninstall")
 @click.argument("version", required=False)
 @_options(_target, _codex_home, _bin_dir)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask before removing everything.")
+@_common
 @click.pass_context
 def uninstall_cmd(
     ctx: click.Context,
@@ -361,84 +589,115 @@ def uninstall_cmd(
     target: str | None,
     codex_home: Path | None,
     bin_dir: Path | None,
+    yes: bool,
 ) -> None:
-    """Remove one release, or everything codex-install installed (credentials are kept)."""
-    from codex_install.commands import releases as releases_command
+    """Remove one release, or everything codex-install installed.
 
-    settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
-    for line in releases_command.uninstall(version, target, settings):
-        click.echo(line, err=True)
-
-
-# --- updates and housekeeping (check, update, ls-remote, prune) ---
-
-_remote_options = _options(_target, _source, _api_url, _repo, _mirror, _npm_registry)
-
-
-@cli.command("check")
-@_remote_options
-@_options(_codex_home, _json)
-@click.pass_context
-def check_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
-    """Compare the installed Codex with the latest release (exit 10: an update exists).
+    Everything: the releases, `current`, the codex link and the PATH block
+    in your shell profile; never your sign-in or sessions. On a terminal it
+    says what it will remove and asks first (-y does not ask).
 
     \b
-        codex-install check && echo up to date
+    Examples:
+        codex-install uninstall 0.169.0
+        codex-install uninstall -y
     """
-    from codex_install.commands import check as check_command
+    from codex_install.commands import releases as releases_command
+    from codex_install.terminal import is_interactive, stream_isatty
 
-    _set_json_mode(ctx, as_json)
-    settings = _settings(ctx, **flags)
-    checked = check_command.run(target, settings, Reporter(no_color=settings.no_color))
-    if as_json:
-        _emit_json(checked.to_json())
-    else:
-        click.echo(checked.message(), err=True)
-    ctx.exit(checked.exit_code)
+    settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
+    if version is None and not yes and is_interactive(settings.env, stream_isatty):
+        plan = releases_command.uninstall_plan(settings)
+        if not plan:
+            _say(ctx, "nothing to uninstall")
+            return
+        click.echo("This removes:", err=True)
+        for line in plan:
+            click.echo(f"  {line}", err=True)
+        if not click.confirm("Remove all of it?", default=False, err=True):
+            click.echo("nothing removed", err=True)
+            ctx.exit(1)
+    for line in releases_command.uninstall(version, target, settings):
+        _say(ctx, line)
 
 
-@cli.command("update")
-@_remote_options
-@_options(_bin_dir, _codex_home, _json, _quiet, _verbose)
+@cli.command("env")
+@_options(_codex_home, _bin_dir, _json, _common)
 @click.pass_context
-def update_cmd(
-    ctx: click.Context,
-    /,
-    target: str | None,
-    as_json: bool,
-    quiet: bool,
-    verbose: bool,
-    **flags: Any,
+def env_cmd(
+    ctx: click.Context, codex_home: Path | None, bin_dir: Path | None, as_json: bool
 ) -> None:
-    """Install the latest Codex for the installed target and say what changed."""
-    from codex_install.commands import update as update_command
+    """Print the paths and settings in use (never a secret).
+
+    CODEX_HOME, bin dir, cache dir, source, registry, mirror, proxies, and
+    the variables each comes from; URLs are shown without their passwords.
+
+    \b
+    Example:
+        codex-install env
+    """
+    from codex_install.commands import env as env_command
 
     _set_json_mode(ctx, as_json)
-    args = update_command.UpdateArgs(target=target, quiet=quiet, verbose=verbose)
-    data = update_command.run(args, _settings(ctx, **flags))
+    settings = _settings(ctx, codex_home=codex_home, bin_dir=bin_dir)
+    rows = env_command.rows(settings)
     if as_json:
-        _emit_json(data)
+        _emit_json({"ok": True, **{name: value for name, value, _ in rows}})
+        return
+    for line in env_command.lines(rows, verbose=bool(_obj(ctx).get("verbose"))):
+        click.echo(line)
+
+
+# --- releases (ls-remote, resolve, prune) ---
 
 
 @cli.command("ls-remote")
 @_remote_options
-@_options(_codex_home, _json)
+@click.option("--pre", is_flag=True, help="Include alphas and betas.")
+@_options(_codex_home, _json, _common)
 @click.pass_context
-def ls_remote_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
-    """List the versions the source offers for this target, newest first.
+def ls_remote_cmd(
+    ctx: click.Context, /, target: str | None, pre: bool, as_json: bool, **flags: Any
+) -> None:
+    """List the versions the source offers, newest first.
 
     \b
-        codex-install ls-remote --source npm | head -5
+    Examples:
+        codex-install ls-remote
+        codex-install ls-remote --source npm --pre | head -5
     """
     from codex_install.commands import ls_remote as ls_remote_command
 
     _set_json_mode(ctx, as_json)
     settings = _settings(ctx, **flags)
-    listed = ls_remote_command.run(target, settings, Reporter(no_color=settings.no_color))
+    listed = ls_remote_command.run(target, settings, _reporter(ctx, settings))
     if as_json:
         _emit_json(listed.to_json())
         return
-    for line in listed.lines():
+    style = _style(ctx, settings)
+    for line in listed.table(style, pre=pre):
+        click.echo(line, color=style.color)
+
+
+@cli.command("resolve")
+@click.option("--release", "--version", "version", metavar="VERSION", help=_release_help)
+@_options(_target, _source, _api_url, _repo, _mirror, _npm_registry, _json, _common)
+@click.pass_context
+def resolve_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **flags: Any) -> None:
+    """Print what an install would download; download nothing.
+
+    \b
+    Example:
+        codex-install resolve --release 0.169.0 --json
+    """
+    from codex_install.commands import resolve as resolve_command
+
+    _set_json_mode(ctx, as_json)
+    data = resolve_command.run(target, _settings(ctx, **flags))
+    if as_json:
+        _emit_json(data)
+        return
+    for line in resolve_command.lines(data):
         click.echo(line)
 
 
@@ -452,12 +711,17 @@ def ls_remote_cmd(ctx: click.Context, /, target: str | None, as_json: bool, **fl
     help="Also keep the N newest releases besides current (for `use`).",
 )
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
-@_options(_codex_home, _json)
+@_options(_codex_home, _json, _common)
 @click.pass_context
 def prune_cmd(
     ctx: click.Context, keep: int, dry_run: bool, codex_home: Path | None, as_json: bool
 ) -> None:
-    """Remove old releases; never current, never anything else in CODEX_HOME."""
+    """Remove old releases (never current, nothing else).
+
+    \b
+    Example:
+        codex-install prune --keep 1 --dry-run
+    """
     from codex_install.commands import prune as prune_command
 
     _set_json_mode(ctx, as_json)
@@ -474,24 +738,9 @@ def prune_cmd(
         return
     verb = "would remove" if dry_run else "removed"
     for r in removed:
-        click.echo(f"{verb} codex {r.version} ({r.target}): {r.path}", err=True)
+        _say(ctx, f"{verb} codex {r.version} ({r.target}): {r.path}")
     if not removed:
-        click.echo("nothing to prune", err=True)
-
-
-@cli.command("completion")
-@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
-def completion_cmd(shell: str) -> None:
-    """Print the shell completion script for bash, zsh or fish.
-
-    \b
-        eval "$(codex-install completion bash)"      # in ~/.bashrc
-        eval "$(codex-install completion zsh)"       # in ~/.zshrc
-        codex-install completion fish > ~/.config/fish/completions/codex-install.fish
-    """
-    completion_class = get_completion_class(shell)
-    assert completion_class is not None  # click ships bash, zsh and fish
-    click.echo(completion_class(cli, {}, "codex-install", COMPLETE_VAR).source())
+        _say(ctx, "nothing to prune")
 
 
 # --- sign-in commands (login, auth status, auth serve) ---
@@ -500,17 +749,19 @@ def completion_cmd(shell: str) -> None:
 @cli.command("login")
 @_options(_codex_home, _bin_dir)
 @click.option("--json", "as_json", is_flag=True, help="Print the sign-in state as one JSON object.")
+@_common
 @click.pass_context
 def login_cmd(
     ctx: click.Context, codex_home: Path | None, bin_dir: Path | None, as_json: bool
 ) -> None:
-    """Sign in to Codex (the first sign-in step of install, on its own).
+    """Sign in: ChatGPT in a browser, a device code, or an API key.
 
     Exit 0 when signed in afterwards, 8 when not, 1 when codex login failed.
 
     \b
+    Examples:
         codex-install login
-        OPENAI_API_KEY=sk-... codex-install login --json   # the key goes to codex on stdin
+        OPENAI_API_KEY=sk-... codex-install login --json   # key on stdin
     """
     from codex_install.commands import login as login_command
 
@@ -527,7 +778,13 @@ def login_cmd(
 
 @cli.group("auth", cls=_HelpGroup)
 def auth_group() -> None:
-    """Show or serve the Codex sign-in state (auth.json in CODEX_HOME)."""
+    """Show or serve the Codex sign-in state (auth.json).
+
+    \b
+    Examples:
+        codex-install auth status
+        codex-install auth serve < requests.jsonl
+    """
 
 
 @auth_group.command("status")
@@ -535,39 +792,51 @@ def auth_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the getAuthStatus object.")
 @click.option("--include-token", is_flag=True, help="Include the bearer token or API key.")
 @click.option("--refresh", is_flag=True, help="Refresh a stale ChatGPT token first.")
+@_common
 @click.pass_context
 def auth_status_cmd(
     ctx: click.Context, codex_home: Path | None, as_json: bool, include_token: bool, refresh: bool
 ) -> None:
-    """Print how Codex is signed in.
+    """Print how Codex is signed in (exit 8 when signed out, as codex login status).
 
     \b
+    Example:
         codex-install auth status --json --refresh
     """
     from codex_install.commands import auth as auth_command
 
     settings = _settings(ctx, codex_home=codex_home)
-    click.echo(
-        auth_command.status(settings, include_token=include_token, refresh=refresh, as_json=as_json)
+    text, signed_in = auth_command.status_and_state(
+        settings, include_token=include_token, refresh=refresh, as_json=as_json
     )
+    click.echo(text)
+    ctx.exit(0 if signed_in else 8)
 
 
 @auth_group.command("serve")
 @_codex_home
+@_common
 @click.pass_context
 def auth_serve_cmd(ctx: click.Context, codex_home: Path | None) -> None:
-    """Answer getAuthStatus and account/read as JSON-RPC on stdin/stdout until EOF."""
+    """Answer getAuthStatus and account/read as JSON-RPC on stdin/stdout until EOF.
+
+    \b
+    Example:
+        echo '{"id":1,"method":"initialize","params":{}}' \\
+            | codex-install auth serve
+    """
     from codex_install.commands import auth as auth_command
 
     settings = _settings(ctx, codex_home=codex_home)
     sys.exit(auth_command.serve(settings, sys.stdin.buffer, sys.stdout))
 
 
-# --- distribution commands (mirror, manifest, homebrew) ---
+# --- packaging commands (mirror, manifest, homebrew) ---
 
 
 def _release_version(help_text: str) -> Callable[[F], F]:
     return click.option(
+        "--release",
         "--version",
         "version",
         default="latest",
@@ -579,7 +848,12 @@ def _release_version(help_text: str) -> Callable[[F], F]:
 
 @cli.group("mirror", cls=_HelpGroup)
 def mirror_group() -> None:
-    """Static release mirrors for fleets and air-gapped networks."""
+    """Static release mirrors for fleets and air-gapped networks.
+
+    \b
+    Example:
+        codex-install mirror sync --output /srv/codex-mirror
+    """
 
 
 @mirror_group.command("sync")
@@ -602,7 +876,7 @@ def mirror_group() -> None:
 )
 @_options(_api_url, _repo)
 @click.option("--mirror", metavar="URL", help="Sync from another mirror.")
-@_options(_json, _quiet)
+@_options(_json, _common)
 @click.pass_context
 def mirror_sync_cmd(
     ctx: click.Context,
@@ -610,14 +884,13 @@ def mirror_sync_cmd(
     output: str,
     targets: tuple[str, ...],
     as_json: bool,
-    quiet: bool,
     **flags: Any,
 ) -> None:
-    """Download, verify and write the mirror tree (release.json, archives, SUMS, channels/latest),
-    or push the release to an OCI registry.
+    """Download, verify and write a mirror tree, or push a release to an OCI registry.
 
     \b
-        codex-install mirror sync --version latest --output /srv/codex-mirror
+    Examples:
+        codex-install mirror sync --release latest --output /srv/codex-mirror
         codex-install install --mirror https://mirror.internal/codex
         codex-install mirror sync --output oci://ghcr.io/acme/codex
         codex-install install --mirror oci://ghcr.io/acme/codex
@@ -625,7 +898,9 @@ def mirror_sync_cmd(
     from codex_install.commands import mirror as mirror_command
 
     _set_json_mode(ctx, as_json)
-    args = mirror_command.SyncArgs(output=output, targets=targets, quiet=quiet)
+    args = mirror_command.SyncArgs(
+        output=output, targets=targets, quiet=bool(_obj(ctx).get("quiet"))
+    )
     data = mirror_command.run(args, _settings(ctx, **flags))
     if as_json:
         _emit_json(data)
@@ -633,7 +908,12 @@ def mirror_sync_cmd(
 
 @cli.group("manifest", cls=_HelpGroup)
 def manifest_group() -> None:
-    """Release manifests: every archive of a release pinned to its size and sha256."""
+    """Release manifests: each archive pinned to its size and sha256.
+
+    \b
+    Example:
+        codex-install manifest generate --release 0.169.0
+    """
 
 
 @manifest_group.command("generate")
@@ -658,7 +938,7 @@ def manifest_group() -> None:
 @_options(_api_url, _repo)
 @click.option("--mirror", metavar="URL", help="Pin a mirror's archives (with --source mirror).")
 @click.option("--npm-registry", metavar="URL", help="npm registry for --source npm.")
-@_options(_json, _quiet)
+@_options(_json, _common)
 @click.pass_context
 def manifest_generate_cmd(
     ctx: click.Context,
@@ -667,20 +947,20 @@ def manifest_generate_cmd(
     output: Path,
     targets: tuple[str, ...],
     as_json: bool,
-    quiet: bool,
     **flags: Any,
 ) -> None:
     """Download, hash and cross-check a release's archives; write codex-<ver>.toml.
 
     \b
-        codex-install manifest generate --version 0.169.0
-        codex-install manifest generate --version 0.169.0 --source github --source npm
+    Examples:
+        codex-install manifest generate --release 0.169.0
+        codex-install manifest generate --release 0.169.0 --source npm
     """
     from codex_install.commands import manifest as manifest_command
 
     _set_json_mode(ctx, as_json)
     args = manifest_command.GenerateArgs(
-        sources=sources, output=output, targets=targets, quiet=quiet
+        sources=sources, output=output, targets=targets, quiet=bool(_obj(ctx).get("quiet"))
     )
     generated = manifest_command.run_generate(args, _settings(ctx, **flags))
     if as_json:
@@ -691,8 +971,7 @@ def manifest_generate_cmd(
 @click.argument("manifest_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--npm-registry", metavar="URL", help="npm registry for entries without a url.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-@click.option("-q", "--quiet", is_flag=True, help="Only problems.")
-@click.option("-v", "--verbose", is_flag=True, help="One line per archive.")
+@_common
 @click.pass_context
 def manifest_verify_cmd(
     ctx: click.Context,
@@ -700,17 +979,19 @@ def manifest_verify_cmd(
     manifest_file: Path,
     npm_registry: str | None,
     as_json: bool,
-    quiet: bool,
-    verbose: bool,
 ) -> None:
     """Re-download and re-hash every archive a manifest pins; exit 5 on any drift.
 
+    -q prints only problems, -v one line per archive.
+
     \b
+    Example:
         codex-install manifest verify manifests/codex-0.169.0.toml
     """
     from codex_install.commands import manifest as manifest_command
 
     _set_json_mode(ctx, as_json)
+    quiet, verbose = bool(_obj(ctx).get("quiet")), bool(_obj(ctx).get("verbose"))
     args = manifest_command.VerifyArgs(manifest_file, quiet=quiet, verbose=verbose)
     verified = manifest_command.run_verify(args, _settings(ctx, npm_registry=npm_registry))
     if as_json:
@@ -756,19 +1037,77 @@ def manifest_verify_cmd(
     show_default=True,
     help="A cask (homebrew-cask) or a formula (for a tap).",
 )
-def homebrew_cmd(manifest_file: Path, output: Path | None, layout: str | None, kind: str) -> None:
-    """Render the Homebrew cask (or formula) for a release manifest.
+@_common
+@click.pass_context
+def homebrew_cmd(
+    ctx: click.Context, manifest_file: Path, output: Path | None, layout: str | None, kind: str
+) -> None:
+    """Render the Homebrew cask (or formula) for a manifest.
 
     \b
-        codex-install homebrew --manifest manifests/codex-0.169.0.toml --output homebrew/codex.rb
-        codex-install homebrew --manifest manifests/codex-0.169.0.toml --kind formula
+    Examples:
+        codex-install homebrew --manifest manifests/codex-0.169.0.toml \\
+            --output homebrew/codex.rb
+        codex-install homebrew --manifest manifests/codex-0.169.0.toml \\
+            --kind formula
     """
     from codex_install.commands import homebrew as homebrew_command
 
     args = homebrew_command.HomebrewArgs(manifest_file, output, layout, kind)  # type: ignore[arg-type]
-    text = homebrew_command.run(args, lambda line: click.echo(f"codex-install: {line}", err=True))
+    text = homebrew_command.run(args, lambda line: _say(ctx, f"codex-install: {line}"))
     if text is not None:
         click.echo(text, nl=False)
+
+
+# --- shell (completion, help) ---
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+@_common
+def completion_cmd(shell: str) -> None:
+    """Print the completion script for bash, zsh or fish.
+
+    \b
+    Examples:
+        eval "$(codex-install completion bash)"      # in ~/.bashrc
+        eval "$(codex-install completion zsh)"       # in ~/.zshrc
+        codex-install completion fish \\
+            > ~/.config/fish/completions/codex-install.fish
+    """
+    completion_class = get_completion_class(shell)
+    assert completion_class is not None  # click ships bash, zsh and fish
+    click.echo(completion_class(cli, {}, "codex-install", COMPLETE_VAR).source())
+
+
+@cli.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_cmd(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Show the help of a command: codex-install help install.
+
+    \b
+    Examples:
+        codex-install help
+        codex-install help install
+        codex-install help auth status
+    """
+    root = ctx.find_root()
+    cmd: click.Command = root.command
+    sub = root
+    for name in command:
+        found = cmd.get_command(sub, name) if isinstance(cmd, click.Group) else None
+        if found is None:
+            from codex_install.suggest import did_you_mean
+
+            names = cmd.list_commands(sub) if isinstance(cmd, click.Group) else []
+            raise UsageError(
+                f"no command {' '.join(command)!r}{did_you_mean(name, names)}",
+                hint="see `codex-install help`",
+            )
+        sub = click.Context(found, info_name=name, parent=sub)
+        cmd = found
+    click.echo(sub.get_help())
 
 
 def main() -> None:

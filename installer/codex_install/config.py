@@ -41,6 +41,9 @@ MANIFEST_DIR_ENV = "CODEX_INSTALL_MANIFEST_DIR"
 DEBUG_ENV = "CODEX_INSTALL_DEBUG"
 ALLOW_HTTP_TOKEN_ENV = "CODEX_INSTALL_ALLOW_HTTP_TOKEN"
 GITHUB_PATH_ENV = "GITHUB_PATH"
+NO_MODIFY_PATH_ENV = "CODEX_INSTALL_NO_MODIFY_PATH"
+OFFLINE_ENV = "CODEX_INSTALL_OFFLINE"
+COLOR_CHOICES = ("auto", "always", "never")
 # curl's --speed-limit/--speed-time as "BYTES/SECONDS" (default 1024/30): a transfer slower than
 # that over that window is cut, resumed once, then given up (exit 4).
 LOW_SPEED_ENV = "CODEX_INSTALL_LOW_SPEED"
@@ -63,6 +66,8 @@ class Flags:
     repo: str | None = None
     mirror: str | None = None
     npm_registry: str | None = None
+    offline: bool = False
+    color: str | None = None  # auto | always | never
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,13 @@ class Settings:
     manifest_override: str | None = None
     non_interactive: bool = False
     debug: bool = False
+    # The shell profile is left alone (uv's UV_NO_MODIFY_PATH); CI (any CI=true runner) too.
+    no_modify_path: bool = False
+    ci: bool = False
+    # --offline / CODEX_INSTALL_OFFLINE=1: no request at all; what is installed is what there is.
+    offline: bool = False
+    # Colour on a terminal: --color, else NO_COLOR (never), FORCE_COLOR/CLICOLOR_FORCE (always).
+    color: str = "auto"
 
     @cached_property
     def sources(self) -> SourceOptions:
@@ -95,6 +107,10 @@ class Settings:
             manifest_override=environ.get(MANIFEST_DIR_ENV) or None,
             non_interactive=non_interactive_forced(environ),
             debug=bool(environ.get(DEBUG_ENV)),
+            no_modify_path=env_flag(environ, NO_MODIFY_PATH_ENV),
+            ci=env_flag(environ, "CI"),
+            offline=flags.offline or env_flag(environ, OFFLINE_ENV),
+            color=color_choice(flags.color, environ),
         )
 
     @cached_property
@@ -108,6 +124,7 @@ class Settings:
             floor=_floor(self.env),
             trust=trust_from(self.env),
             cache_dir=self.paths.cache_dir,
+            offline=self.offline,
         )
         route = self.sources.github.route()
         return plan if route is None else plan.with_route(route)
@@ -133,14 +150,29 @@ class Settings:
 
     @property
     def no_color(self) -> bool:
-        """No colour on stderr: NO_COLOR set and not empty (https://no-color.org), or a dumb
-        terminal."""
-        return bool(self.env.get("NO_COLOR")) or self.env.get("TERM") == "dumb"
+        """No colour on stderr: --color never, or NO_COLOR set and not empty
+        (https://no-color.org, see :func:`color_choice`), or a dumb terminal unless colour
+        was asked for (--color always, FORCE_COLOR, CLICOLOR_FORCE)."""
+        return self.color == "never" or (self.color == "auto" and self.env.get("TERM") == "dumb")
 
     @property
     def github_path(self) -> str | None:
         """GitHub Actions' file of directories to add to PATH for later steps."""
         return self.env.get(GITHUB_PATH_ENV) or None
+
+
+def color_choice(flag: str | None, env: Mapping[str, str]) -> str:
+    """--color wins; then NO_COLOR (no-color.org: set and not empty), then FORCE_COLOR and
+    CLICOLOR_FORCE (set and not "0"); else auto (colour on a terminal)."""
+    if flag:
+        if flag not in COLOR_CHOICES:
+            raise UsageError(f"--color takes {', '.join(COLOR_CHOICES)}, not {flag[:20]!r}")
+        return flag
+    if env.get("NO_COLOR"):
+        return "never"
+    if any(env.get(name, "") not in ("", "0") for name in ("FORCE_COLOR", "CLICOLOR_FORCE")):
+        return "always"
+    return "auto"
 
 
 def _sources(env: Mapping[str, str], flags: Flags, cache: Path) -> SourceOptions:

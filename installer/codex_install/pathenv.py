@@ -8,9 +8,10 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from codex_install.errors import FilesystemError, UsageError
-from codex_install.fs import atomic_write_text
+from codex_install.fs import UnreadableFileError, atomic_write_text, read_regular
 
 BLOCK_START = "# >>> codex-install >>>"
 BLOCK_END = "# <<< codex-install <<<"
@@ -140,21 +141,46 @@ def dangling_links(standalone: Path, env: Mapping[str, str]) -> list[Path]:
     return found
 
 
-def profile_for(env: Mapping[str, str], home: Path) -> Path:
+def profiles_for(env: Mapping[str, str], home: Path, system: str | None = None) -> list[Path]:
+    """The startup files that put the bin dir on PATH for the user's shell (``SHELL``), as
+    Codex's install.sh picks them: zsh ``.zprofile`` on macOS, ``.zshrc`` elsewhere (in
+    ``ZDOTDIR``, where zsh reads them); bash ``.bash_profile`` on macOS, ``.bashrc`` elsewhere;
+    anything else ``.profile``. Beyond install.sh, bash on Linux also gets the file a login shell
+    reads (ssh, ``bash -l``: those never read ``.bashrc``), and fish its ``config.fish``."""
+    system = system if system is not None else os.uname().sysname
     shell = Path(env.get("SHELL", "")).name
     if shell == "zsh":
-        return Path(env.get("ZDOTDIR", str(home))) / ".zshrc"
+        zdotdir = Path(env.get("ZDOTDIR") or str(home))
+        return [zdotdir / (".zprofile" if system == "Darwin" else ".zshrc")]
     if shell == "bash":
-        if not _is_macos():
-            return home / ".bashrc"
-        # Terminal.app starts login shells: bash reads the first of these and never .bashrc.
-        for name in (".bash_profile", ".bash_login"):
-            if (home / name).exists():
-                return home / name
-        return home / ".profile"
+        login = _bash_login_file(home)
+        return [login] if system == "Darwin" else [home / ".bashrc", login]
     if shell == "fish":
-        return home / ".config" / "fish" / "config.fish"
+        return [home / ".config" / "fish" / "config.fish"]
+    return [home / ".profile"]
+
+
+def profile_for(env: Mapping[str, str], home: Path, system: str | None = None) -> Path:
+    """The first (main) profile of :func:`profiles_for`."""
+    return profiles_for(env, home, system)[0]
+
+
+def _bash_login_file(home: Path) -> Path:
+    # A login bash reads the first of these that exists and no other: a new .bash_profile
+    # would hide an existing .profile, so .profile is the one created.
+    for name in (".bash_profile", ".bash_login"):
+        if (home / name).exists():
+            return home / name
     return home / ".profile"
+
+
+def every_profile(env: Mapping[str, str], home: Path) -> list[Path]:
+    """Every file :func:`profiles_for` may have picked, whatever the shell and system, for
+    ``uninstall`` to take the block out of wherever an install put it."""
+    zdotdirs = dict.fromkeys([Path(env.get("ZDOTDIR") or str(home)), home])
+    found = [d / name for d in zdotdirs for name in (".zshrc", ".zprofile")]
+    found += [home / n for n in (".bashrc", ".bash_profile", ".bash_login", ".profile")]
+    return [*found, home / ".config" / "fish" / "config.fish"]
 
 
 def path_line(bin_dir: Path, profile: Path) -> str:
@@ -186,30 +212,128 @@ def _check_path_dir(bin_dir: Path) -> None:
         )
 
 
-def modify_profile(profile: Path, bin_dir: Path) -> bool:
-    """Append the marked block once; a block an earlier install wrote for another bin dir is
-    rewritten to this one. Returns False when the block already adds ``bin_dir``."""
-    _check_path_dir(bin_dir)
+ProfileAction = Literal["added", "updated", "configured"]
+# Codex's own install.sh marks its block so; one adding the same directory is as good as ours.
+CODEX_BLOCK_START = "# >>> Codex installer >>>"
+CODEX_BLOCK_END = "# <<< Codex installer <<<"
+
+
+class BrokenBlockError(ValueError):
+    """A profile holds our start marker without its end marker: it is left alone."""
+
+
+def plan_block(text: str, line: str) -> tuple[str | None, ProfileAction]:
+    """The profile's new text (None: unchanged) with exactly one marked block holding ``line``
+    (pure). An existing block is rewritten in place, extra copies dropped; a new one is
+    appended. Raises :class:`BrokenBlockError` for a start marker without its end."""
+    blocks = _blocks(text, BLOCK_START, BLOCK_END)
+    if not blocks:
+        if line in _block_lines(text, CODEX_BLOCK_START, CODEX_BLOCK_END):
+            return None, "configured"
+        sep = "" if not text or text.endswith("\n") else "\n"
+        return f"{text}{sep}\n{BLOCK_START}\n{line}\n{BLOCK_END}\n", "added"
+    wanted = f"{BLOCK_START}\n{line}\n{BLOCK_END}"
+    if len(blocks) == 1 and text[blocks[0][0] : blocks[0][1]] == wanted:
+        return None, "configured"
+    first_start, first_end = blocks[0]
+    return text[:first_start] + wanted + _without_blocks(text, blocks[1:], first_end), "updated"
+
+
+def _blocks(text: str, start_marker: str, end_marker: str) -> list[tuple[int, int]]:
+    """(start, end) of each marked block, end just past its end marker."""
+    found, at = [], 0
+    while (start := _marker_at(text, start_marker, at)) != -1:
+        end = _marker_at(text, end_marker, start)
+        if end == -1:
+            raise BrokenBlockError(f"{start_marker!r} without {end_marker!r}")
+        found.append((start, end + len(end_marker)))
+        at = end + len(end_marker)
+    return found
+
+
+def _marker_at(text: str, marker: str, at: int) -> int:
+    """Where ``marker`` stands as a whole line at or after ``at`` (-1: nowhere)."""
+    while (i := text.find(marker, at)) != -1:
+        line_end = i + len(marker)
+        if (i == 0 or text[i - 1] == "\n") and (line_end == len(text) or text[line_end] == "\n"):
+            return i
+        at = line_end
+    return -1
+
+
+def _block_lines(text: str, start_marker: str, end_marker: str) -> list[str]:
     try:
-        existing = profile.read_text(encoding="utf-8") if profile.exists() else ""
-    except OSError as err:
-        raise FilesystemError(f"cannot read {profile}: {err.strerror}") from err
-    line = path_line(bin_dir, profile)
-    start = existing.find(BLOCK_START)
-    if start != -1:
-        end = existing.find(BLOCK_END, start)
-        if end == -1 or line in existing[start:end].splitlines():
-            return False
-        _rewrite(profile, existing[:start] + f"{BLOCK_START}\n{line}\n" + existing[end:])
-        return True
-    block = f"\n{BLOCK_START}\n{line}\n{BLOCK_END}\n"
+        spans = _blocks(text, start_marker, end_marker)
+    except BrokenBlockError:
+        return []
+    return [ln.strip() for s, e in spans for ln in text[s:e].splitlines()]
+
+
+def _without_blocks(text: str, blocks: list[tuple[int, int]], at: int) -> str:
+    """``text`` from ``at`` on without ``blocks``, each with the blank line added before it."""
+    out = []
+    for start, end in blocks:
+        chunk = text[at:start]
+        out.append(chunk[:-1] if chunk.endswith("\n\n") or chunk == "\n" else chunk)
+        at = end + 1 if text[end : end + 1] == "\n" else end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def strip_block(text: str) -> str | None:
+    """The profile's text without our blocks (and the blank line each was given), or None
+    when it holds none (pure)."""
+    try:
+        blocks = _blocks(text, BLOCK_START, BLOCK_END)
+    except BrokenBlockError:
+        return None
+    return _without_blocks(text, blocks, 0) if blocks else None
+
+
+def modify_profile(profile: Path, bin_dir: Path) -> ProfileAction:
+    """Put one marked block adding ``bin_dir`` in ``profile``: appended once, rewritten in place
+    when an earlier install wrote it for another bin dir (a later copy is dropped). Says what it
+    did: added, updated, or configured (already there, nothing written)."""
+    _check_path_dir(bin_dir)
+    existing = read_profile(profile)
+    try:
+        text, action = plan_block(existing, path_line(bin_dir, profile))
+    except BrokenBlockError:
+        raise FilesystemError(
+            f"{profile} has a {BLOCK_START!r} line without its {BLOCK_END!r} line; left alone",
+            hint=f"fix or remove it, or add {bin_dir} to PATH yourself",
+        ) from None
+    if text is None:
+        return action
+    if action == "updated":
+        _rewrite(profile, text)
+        return action
     try:
         profile.parent.mkdir(parents=True, exist_ok=True)
         with open(profile, "a", encoding="utf-8") as f:
-            f.write(block)
+            f.write(text[len(existing) :])
     except OSError as err:
         raise FilesystemError(f"cannot update {profile}: {err.strerror}") from err
+    return action
+
+
+def remove_block(profile: Path) -> bool:
+    """Take our marked block out of ``profile``; False when it holds none."""
+    if not profile.is_file():
+        return False
+    text = strip_block(read_profile(profile))
+    if text is None:
+        return False
+    _rewrite(profile, text)
     return True
+
+
+TEXT_CAP = 4 << 20  # a shell profile or GITHUB_PATH file is a few KiB; bigger is none we edit
+
+
+def read_profile(profile: Path) -> str:
+    """A profile's text ("" when there is none), capped and regular files only."""
+    return _read_text(profile, "shell profile")
 
 
 def _rewrite(profile: Path, text: str) -> None:
@@ -228,8 +352,8 @@ def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     target = env.get("GITHUB_PATH")
     if not target:
         return False
+    existing = _read_text(Path(target), "GITHUB_PATH file")
     try:
-        existing = Path(target).read_text(encoding="utf-8") if Path(target).exists() else ""
         if str(bin_dir) in existing.splitlines():
             return False
         with open(target, "a", encoding="utf-8") as f:
@@ -237,6 +361,19 @@ def add_to_github_path(bin_dir: Path, env: Mapping[str, str]) -> bool:
     except OSError as err:
         raise FilesystemError(f"cannot update GITHUB_PATH file {target}: {err.strerror}") from err
     return True
+
+
+def _read_text(path: Path, what: str) -> str:
+    """A file we append to, read as every state file is (fs.read_regular): a FIFO or a
+    /dev/zero link in its place is one line (exit 7), never a hang; "" when there is none."""
+    try:
+        data = read_regular(path, TEXT_CAP, what=what)
+    except UnreadableFileError as err:
+        raise FilesystemError(err.message) from err
+    try:
+        return "" if data is None else data.decode("utf-8")
+    except UnicodeDecodeError as err:  # rewritten, it would lose those bytes: left alone
+        raise FilesystemError(f"{what} {path} is not UTF-8 text; not changing it") from err
 
 
 def _norm(p: Path) -> str:
@@ -259,7 +396,3 @@ def _real(p: Path) -> Path:
         return p.resolve()
     except (OSError, RuntimeError):  # Python < 3.13 raises RuntimeError for a symlink loop
         return p
-
-
-def _is_macos() -> bool:
-    return os.uname().sysname == "Darwin"

@@ -11,10 +11,13 @@ that codex prints is scrubbed of it before it is shown.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -43,13 +46,25 @@ API_KEY_VARS = ("CODEX_API_KEY", "OPENAI_API_KEY")
 LOGIN_TIMEOUT_SECONDS = 120.0
 LOGIN_STATUS_TIMEOUT_SECONDS = 5.0
 
-_INTERACTIVE_HOW = "run `codex login` (`codex login --device-auth` on a machine without a browser)"
-_CI_HOW = (
-    "set OPENAI_API_KEY and run `codex-install login`, "
-    "or pipe the key: printenv OPENAI_API_KEY | codex login --with-api-key"
-)
-HOW_TO_SIGN_IN = f"To sign in, {_INTERACTIVE_HOW}; for CI, {_CI_HOW}."
-INSTRUCTIONS = "Codex is installed but not signed in. " + HOW_TO_SIGN_IN
+
+def ci_how(codex: str = "codex") -> str:
+    return (
+        "set OPENAI_API_KEY and run `codex-install login`, or pipe the key: "
+        f"printenv OPENAI_API_KEY | {codex} login --with-api-key"
+    )
+
+
+def how_to_sign_in(codex: str = "codex") -> str:
+    """How to sign in later, with ``codex`` as it runs in this terminal (a full path when the
+    bin dir is not on PATH yet): every hint runs as written."""
+    return (
+        f"To sign in, run `{codex} login` (`{codex} login --device-auth` on a machine without "
+        f"a browser); for CI, {ci_how(codex)}"
+    )
+
+
+HOW_TO_SIGN_IN = how_to_sign_in()
+INSTRUCTIONS = f"Codex is installed but not signed in. {HOW_TO_SIGN_IN}."
 _DEFAULT_POISON_REASON = "Your saved Codex sign-in no longer works."
 _EMAIL_MAX, _PLAN_MAX, _DETAIL_MAX = 120, 40, 200
 
@@ -61,6 +76,9 @@ Echo = Callable[[str], None]
 ApiKey = tuple[str, str]  # (variable name, key)
 # What to do when nobody is signed in: skip quietly, use the key, print how, or ask.
 _Route = Literal["skip", "key", "instructions", "ask"]
+# The choices of Codex's own first screen, and not now.
+Choice = Literal["browser", "device", "key", "no"]
+_PROMPT_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,7 @@ class _Flow:
     prompt_out: TextIO
     platform: str
     clock: Callable[[], float]
+    shown: str = "codex"  # codex as a hint names it (its full path when not on PATH)
 
     def read_state(self) -> CredentialState:
         return read_credential_state(self.paths.codex_home, env=self.env, now=self.clock())
@@ -119,6 +138,7 @@ def first_sign_in(
     platform: str = sys.platform,
     clock: Callable[[], float] = time.time,
     isatty: Callable[[int], bool] | None = None,
+    shown: Path | None = None,
 ) -> SignInResult:
     """Run whichever §10 branch applies and report it; prints progress through ``echo``
     (stderr by default). ``interactive=None`` detects it (TTYs, CODEX_NON_INTERACTIVE)."""
@@ -134,6 +154,7 @@ def first_sign_in(
         prompt_out=sys.stderr if prompt_out is None else prompt_out,
         platform=platform,
         clock=clock,
+        shown="codex" if shown is None else shlex.quote(str(shown)),
     )
     result = _sign_in(flow, interactive=interactive, no_login=no_login)
     # codex's own output and auth.json's contents end up in messages: one escaped line each.
@@ -199,7 +220,7 @@ def _sign_in(flow: _Flow, *, interactive: bool, no_login: bool) -> SignInResult:
     )
     poison = (state.reason or _DEFAULT_POISON_REASON) if state.kind == "poisoned" else None
     if route in ("skip", "instructions"):
-        return _not_signed_in(route, poison)
+        return _not_signed_in(flow, route, poison)
     if poison is not None:
         flow.say(printable(poison))
     if route == "key" and key is not None:
@@ -207,15 +228,16 @@ def _sign_in(flow: _Flow, *, interactive: bool, no_login: bool) -> SignInResult:
     return _offer_login(flow, key, poisoned=poison is not None)
 
 
-def _not_signed_in(route: _Route, poison: str | None) -> SignInResult:
+def _not_signed_in(flow: _Flow, route: _Route, poison: str | None) -> SignInResult:
     """Nobody will sign in now: say why (the poison reason, if any) and how to do it later."""
+    how = how_to_sign_in(flow.shown)
     if route == "skip":
         if poison is not None:
             return SignInResult("poisoned", None, poison)
-        return SignInResult("skipped", None, "Sign-in skipped. " + HOW_TO_SIGN_IN)
+        return SignInResult("skipped", None, f"Sign-in skipped. {how}.")
     if poison is not None:
-        return SignInResult("poisoned", None, f"{poison} For CI, {_CI_HOW}.")
-    return SignInResult("instructions", None, INSTRUCTIONS)
+        return SignInResult("poisoned", None, f"{poison} For CI, {ci_how(flow.shown)}.")
+    return SignInResult("instructions", None, f"Codex is installed but not signed in. {how}.")
 
 
 def _route(*, no_login: bool, forced: bool, interactive: bool, has_key: bool) -> _Route:
@@ -229,38 +251,132 @@ def _route(*, no_login: bool, forced: bool, interactive: bool, has_key: bool) ->
 
 
 def _offer_login(flow: _Flow, key: ApiKey | None, *, poisoned: bool) -> SignInResult:
-    choice = _ask(key, has_local_browser(flow.env, flow.platform), flow.prompt_in, flow.prompt_out)
-    if choice == "key" and key is not None:
-        return _api_key_login(flow, key)
+    from codex_install.auth.codexconfig import read_codex_config
+
+    browser = has_local_browser(flow.env, flow.platform)
+    forced = read_codex_config(flow.paths.codex_home).forced_login_method
+    choice = ask_choice(key, browser, flow.prompt_in, flow.prompt_out, forced=forced)
     if choice == "no":
         return SignInResult(
-            "poisoned" if poisoned else "declined", None, "Not signed in. " + HOW_TO_SIGN_IN
+            "poisoned" if poisoned else "declined",
+            None,
+            f"Not signed in. {how_to_sign_in(flow.shown)}.",
         )
-    return _interactive_login(flow)
+    if choice == "key":
+        typed = key if key is not None else _read_key(flow.prompt_in, flow.prompt_out)
+        if typed is None:
+            return SignInResult(
+                "declined", None, f"Not signed in: no API key was entered. {_retry(flow)}"
+            )
+        return _api_key_login(flow, typed)
+    return _interactive_login(flow, device=choice == "device")
 
 
-def _ask(
-    key: ApiKey | None, browser: bool, prompt_in: TextIO, prompt_out: TextIO
-) -> Literal["login", "key", "no"]:
-    how = "opens your browser" if browser else "shows a code to enter in a browser elsewhere"
-    options = "[Y/n]" if key is None else f"[Y/n, or k to use the API key in ${key[0]}]"
-    prompt_out.write(f"Sign in to Codex with your ChatGPT account now ({how})? {options} ")
-    prompt_out.flush()
-    answer = prompt_in.readline()
-    if not answer:  # EOF: nobody is there to answer after all
-        prompt_out.write("\n")
-        return "no"
-    answer = answer.strip().lower()
-    if answer in {"", "y", "yes"}:
-        return "login"
-    if answer in {"k", "key"} and key is not None:
-        return "key"
+def menu(
+    key: ApiKey | None, browser: bool, forced: str | None = None
+) -> tuple[list[tuple[Choice, str]], int]:
+    """The numbered choices (pure) and the default's number: the browser where one opens in
+    front of the user, the device code elsewhere (SSH, no display). Codex's
+    ``forced_login_method`` ("chatgpt" or "api") leaves out the ways it would refuse."""
+    key_label = (
+        f"Use the API key in ${key[0]}" if key is not None else "Paste an API key (not shown)"
+    )
+    chatgpt: list[tuple[Choice, str]] = [
+        ("browser", "Sign in with ChatGPT in your browser (opens your browser)"),
+        ("device", "Sign in with ChatGPT by device code (shows a code to enter elsewhere)"),
+    ]
+    api: list[tuple[Choice, str]] = [("key", key_label)]
+    ways = chatgpt if forced == "chatgpt" else api if forced == "api" else chatgpt + api
+    options = [*ways, ("no", "Not now")]
+    default = "browser" if browser else "device"
+    return options, next((n for n, (c, _) in enumerate(options, 1) if c == default), 1)
+
+
+def ask_choice(
+    key: ApiKey | None,
+    browser: bool,
+    prompt_in: TextIO,
+    prompt_out: TextIO,
+    *,
+    forced: str | None = None,
+) -> Choice:
+    """Codex's own three ways to sign in, as a numbered prompt; Enter takes the default, EOF
+    (nobody there after all) is "not now"; y/n and k are still understood."""
+    options, default = menu(key, browser, forced)
+    offered = {choice for choice, _ in options}
+    prompt_out.write("Sign in to Codex:\n")
+    for number, (_, label) in enumerate(options, 1):
+        prompt_out.write(f"  {number}) {label}\n")
+    for _ in range(_PROMPT_TRIES):
+        prompt_out.write(f"Choose 1-{len(options)} [{default}]: ")
+        prompt_out.flush()
+        line = prompt_in.readline()
+        if not line:
+            prompt_out.write("\n")
+            return "no"
+        answer = line.strip().lower()
+        words: dict[str, Choice] = {"y": options[default - 1][0], "yes": options[default - 1][0]}
+        words.update({"n": "no", "no": "no"})
+        if "key" in offered:
+            words.update({"k": "key", "key": "key"})
+        if answer == "":
+            return options[default - 1][0]
+        if answer in words:
+            return words[answer]
+        if answer.isdigit() and 1 <= int(answer) <= len(options):
+            return options[int(answer) - 1][0]
+        prompt_out.write(f"Please answer a number from 1 to {len(options)}.\n")
     return "no"
+
+
+def _read_key(prompt_in: TextIO, prompt_out: TextIO) -> ApiKey | None:
+    """An API key typed in, without echo on a terminal (getpass reads /dev/tty, which a
+    process without a controlling terminal lacks: this reads the stream the prompt uses)."""
+    with _echo_off(prompt_in):
+        # Echo goes off before the prompt shows: a key typed (or pasted) at once is not echoed.
+        prompt_out.write("API key (input is hidden): ")
+        prompt_out.flush()
+        line = prompt_in.readline()
+    prompt_out.write("\n")
+    prompt_out.flush()
+    value = line.strip()
+    return ("the key you entered", value) if value else None
+
+
+@contextlib.contextmanager
+def _echo_off(stream: TextIO) -> Iterator[None]:
+    try:
+        fd = stream.fileno()
+        is_tty = os.isatty(fd)
+    except (AttributeError, OSError, ValueError):
+        is_tty = False
+    if not is_tty:
+        yield
+        return
+    import termios  # POSIX only, as the installer is
+
+    old = termios.tcgetattr(fd)
+    new = list(old)
+    new[3] &= ~termios.ECHO
+    # TCSADRAIN, never TCSAFLUSH: what the user typed ahead is the answer, not noise.
+    termios.tcsetattr(fd, termios.TCSADRAIN, new)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, old)
+
+
+def _retry(flow: _Flow) -> str:
+    return f"Codex is installed; to try again, run `{flow.shown} login` or `codex-install login`."
 
 
 def _api_key_login(flow: _Flow, key: ApiKey) -> SignInResult:
     name, secret = key
-    flow.say(f"Signing in to Codex with the API key in ${name}…")
+    flow.say(
+        f"Signing in to Codex with {name}…"
+        if name.startswith("the ")
+        else f"Signing in to Codex with the API key in ${name}…"
+    )
     try:
         proc = flow.run(
             [str(flow.codex), "login", "--with-api-key"],
@@ -273,27 +389,30 @@ def _api_key_login(flow: _Flow, key: ApiKey) -> SignInResult:
             check=False,
         )
     except (OSError, subprocess.SubprocessError) as e:
-        return SignInResult("failed", None, _scrub(f"Could not run codex login: {e}", secret))
+        message = f"Could not run codex login: {e}. {_retry(flow)}"
+        return SignInResult("failed", None, _scrub(message, secret))
     if proc.returncode != 0:
         detail = printable(_last_line(proc.stderr) or _last_line(proc.stdout), _DETAIL_MAX)
         message = f"codex login --with-api-key failed (exit {proc.returncode})"
-        return SignInResult(
-            "failed", None, _scrub(f"{message}: {detail}" if detail else message, secret)
-        )
+        message = f"{message}: {detail}" if detail else message
+        return SignInResult("failed", None, _scrub(f"{message}. {_retry(flow)}", secret))
     return _verify(flow, "api_key_login", expect_last4=secret[-4:], secret=secret)
 
 
-def _interactive_login(flow: _Flow) -> SignInResult:
+def _interactive_login(flow: _Flow, *, device: bool | None = None) -> SignInResult:
     argv = login_command(flow.codex, flow.env, flow.platform)
+    if device is not None:
+        argv = [str(flow.codex), "login", *(["--device-auth"] if device else [])]
     try:
         # codex talks to the user on the terminal; its stdout goes to our stderr so that a
         # `--json` install keeps exactly one JSON object on stdout.
         proc = flow.run(argv, env=flow.child_env(), stdout=_STDERR_FD, check=False)
     except (OSError, subprocess.SubprocessError, ValueError) as e:
-        return SignInResult("failed", None, f"Could not run codex login: {e}")
+        return SignInResult("failed", None, f"Could not run codex login: {e}. {_retry(flow)}")
     if proc.returncode != 0:
+        shown = " ".join(["codex", *argv[1:]])
         return SignInResult(
-            "failed", None, f"`{' '.join(['codex', *argv[1:]])}` failed (exit {proc.returncode})."
+            "failed", None, f"`{shown}` failed (exit {proc.returncode}). {_retry(flow)}"
         )
     return _verify(flow, "login_ran")
 
@@ -312,14 +431,15 @@ def _verify(
     try:
         state = flow.read_state()
     except CodexInstallError as e:
-        message = f"codex login finished but auth.json is unreadable: {e}"
+        message = f"codex login finished but auth.json is unreadable: {e}. {_retry(flow)}"
         return SignInResult("failed", None, _scrub(message, secret))
     who = describe(state)
     if who is None or (expect_last4 is not None and state.api_key_last4 != expect_last4):
         return SignInResult(
             "failed",
             None,
-            f"codex login finished but {flow.paths.auth_file} has no usable sign-in.",
+            f"codex login finished but {flow.paths.auth_file} has no usable sign-in. "
+            + _retry(flow),
         )
     return _signed_in(success, who)
 

@@ -182,8 +182,11 @@ class Reporter:
             nonlocal last, announced
             if not announced:
                 announced = True
-                if total is None or total >= LONG_DOWNLOAD:
-                    size = f"{_mb(total)} MB" if total else "size unknown"
+                # The source may not say the size (npm's packument does not): the response's
+                # Content-Length, passed with the first bytes, does.
+                known = total or total_now
+                if known is None or known >= LONG_DOWNLOAD:
+                    size = f"{_mb(known)} MB" if known else "size unknown"
                     self.info(f"downloading {name} ({size})")
             now = self.clock()
             if now - last < HEARTBEAT_S:
@@ -194,3 +197,22 @@ class Reporter:
             self.info(f"  {name}: {_mb(done)}{of} at {rate:.1f} MB/s")
 
         return update
+
+
+# The npm fallback is news, not a failure: one warning line, said once a run.
+_FALLBACK = "falling back to the npm registry"
+
+
+def notices(reporter: Reporter) -> Callable[[str], None]:
+    """A command's notices: the npm fallback's as one ``warning:`` line, once a run; the
+    rest as they are."""
+    said: set[str] = set()
+
+    def notice(message: str) -> None:
+        if _FALLBACK not in message:
+            reporter.info(message)
+        elif _FALLBACK not in said:
+            said.add(_FALLBACK)
+            reporter.warn(message)
+
+    return notice

@@ -115,7 +115,7 @@ def test_2000_levels_exit_5_not_a_recursion_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_1500_directories_install_under_a_64_fd_limit(tmp_path: Path) -> None:
-    run = install_archive(tmp_path, wide_archive(1500), open_files=64)
+    run = install_archive(tmp_path, wide_archive(1500), open_files=64, address_space=1024 * MIB)
     assert run.returncode == 0, run.stderr
     release = tmp_path / "home/.codex/packages/standalone/current"
     assert (release / "codex-resources/d01499/sub/f").read_bytes() == b"x"

@@ -46,7 +46,7 @@ def test_status_refresh_reports_the_poison_reason(home: Path, oauth) -> None:
     write_auth(home, data)
     oauth.respond(400, {"error": {"code": "refresh_token_expired"}})
     result = run(home, oauth, "--refresh", "--include-token")
-    assert result.exit_code == 0
+    assert result.exit_code == 8  # not signed in any more, as `codex login status` says
     assert "your refresh token has expired. Sign in again with `codex login`." in result.stdout
     assert data["tokens"]["access_token"] not in result.output
     assert oauth.count == 1
@@ -57,7 +57,7 @@ def test_malformed_auth_json_is_signed_out_with_one_line(home: Path, oauth) -> N
     raw = '{"tokens": {"refresh_token": "rt-secret"'
     write_auth(home, raw)
     result = run(home, oauth, "--json", "--include-token", "--refresh")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 8, result.output  # signed out
     assert json.loads(result.stdout) == {
         "authMethod": None,
         "authToken": None,

@@ -111,7 +111,7 @@ def test_repeated_cli_runs_after_a_permanent_failure_make_one_request(
         run = subprocess.run(
             command, env=auth_env(home, oauth), capture_output=True, text=True, timeout=30
         )
-        assert run.returncode == 0, run.stderr
+        assert run.returncode == 8, run.stderr  # poisoned: not signed in
         assert json.loads(run.stdout) == POISONED_STATUS
         for secret in (data["tokens"]["access_token"], data["tokens"]["refresh_token"]):
             assert secret not in run.stdout + run.stderr

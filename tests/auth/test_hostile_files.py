@@ -63,7 +63,7 @@ def test_auth_json_that_is_no_small_regular_file_is_signed_out_with_one_line(
     plant(home, "auth.json", kind)
     env = launch_env
     proc, took = run([*CLI, "auth", "status", "--json", "--include-token", "--refresh"], env)
-    assert took < 10 and proc.returncode == 0, proc.stderr
+    assert took < 10 and proc.returncode == 8, proc.stderr  # signed out
     assert json.loads(proc.stdout)["authMethod"] is None
     (line,) = proc.stderr.splitlines()
     assert "auth.json" in line and "Traceback" not in proc.stderr

@@ -158,6 +158,7 @@ def _forged_lines(text: str) -> list[str]:
 
 def test_a_newline_in_an_npm_tarball_name_cannot_forge_a_line(env, server, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no project .npmrc from the working directory
+    monkeypatch.setattr("codex_install.ui.LONG_DOWNLOAD", 0)  # announce even this small one
     registry = FakeRegistry(server).publish("0.169.0")
     hostile = "/npm/x%0A" + FORGED.replace(" ", "%20") + "%0D%1B%5B2J" + "y" * 300 + ".tgz"
     server.add(hostile, registry.tarballs["0.169.0-linux-x64"])

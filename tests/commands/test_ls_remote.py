@@ -27,11 +27,16 @@ def test_github_versions_newest_first_with_the_installed_ones_marked(env, server
         _list("rust-v0.169.0", "rust-v0.171.0", "rust-v0.171.0-alpha.2", draft="rust-v0.172.0"),
     )
     env = {**env, "GITHUB_TOKEN": "ghs_token"}
-    result = run(env, "ls-remote", "--target", TARGET)
+    result = run(env, "ls-remote", "--target", TARGET, "--pre")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["0.171.0", "0.171.0-alpha.2", "0.169.0 (current)"]
+    # Off a terminal: the table without its header, one release a line, version first.
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["0.171.0", "0.171.0-alpha.2", "0.169.0"]
+    assert rows[2][-1] == "current" and rows[1][1] == "alpha"
     (request,) = server.requests_to(RELEASES)
     assert request.headers["authorization"] == "Bearer ghs_token"
+    stable = run(env, "ls-remote", "--target", TARGET).stdout
+    assert "alpha" not in stable  # pre-releases only with --pre
     data = json.loads(run(env, "ls-remote", "--target", TARGET, "--json").stdout)
     assert data["versions"][0] == "0.171.0" and data["current"] == "0.169.0"
     assert data["source"] == "github"

@@ -14,7 +14,9 @@ def test_use_and_uninstall_round_trip(env, server):
     assert install(env, "--version", "0.168.0").exit_code == 0
     assert install(env, "--version", "0.169.0").exit_code == 0
     listing = run(env, "list")
-    assert "* 0.169.0" in listing.stdout and "  0.168.0" in listing.stdout
+    rows = [line.split() for line in listing.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["0.169.0", "0.168.0"]  # newest first
+    assert rows[0][-1] == "current" and rows[1][-1] != "current"
     assert run(env, "use", "0.168.0", "--target", TARGET).exit_code == 0
     assert codex_version(env) == "codex-cli 0.168.0"
     # the current release can't be removed on its own
@@ -75,7 +77,9 @@ def test_an_explicit_target_never_matches_a_release_of_another_target(env, serve
     result = run(env, "use", "0.168.0", "--target", other)
     assert result.exit_code == 3
     listing = run(env, "list").stdout
-    assert "0.168.0" in listing and "* 0.169.0" in listing  # nothing removed, nothing switched
+    # nothing removed, nothing switched
+    assert [line.split()[0] for line in listing.splitlines()] == ["0.169.0", "0.168.0"]
+    assert listing.splitlines()[0].endswith("current")
 
 
 def test_uninstall_removes_our_links_left_on_path_by_another_bin_dir(env, server, tmp_path):

@@ -34,6 +34,8 @@ def test_check_exits_10_when_an_update_exists_and_0_when_current(env, server):
         "target": TARGET,
         "source": "github",
         "update_available": True,
+        "checked": True,
+        "unchecked_because": None,
     }
     assert install(env).exit_code == 0
     up = run(env, "check")

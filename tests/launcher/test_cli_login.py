@@ -85,7 +85,7 @@ def test_login_without_codex_installed_exits_3(sandbox: Sandbox) -> None:
 
 def test_login_on_a_terminal_prompts_and_runs_codex_login(sandbox: Sandbox) -> None:
     p = PtyProcess([sys.executable, "-m", "codex_install", "login"], sandbox.env)
-    p.expect("[Y/n]")
+    p.expect("Choose 1-4")
     p.send("y\n")
     assert p.finish() == 0, p.output
     assert "Signed in to Codex as dev@example.com (plus plan)." in p.output

@@ -87,8 +87,9 @@ def test_interactive_refused_credentials_say_why_and_offer_the_sign_in(sandbox: 
     sandbox.sign_in_api_key()
     configure(sandbox, 'forced_login_method = "chatgpt"\n')
     p = PtyProcess(launcher_cmd("hi"), sandbox.env)
-    p.expect("[Y/n]")
-    assert "API key login is disabled" in p.output
+    p.expect("Choose 1-3 [1]")  # the API key is not offered: Codex would refuse it
+    assert "API key login is disabled" in p.output and "API key (" not in p.output
+    assert "Paste an API key" not in p.output
     p.send("n\n")
     assert p.finish() == 8
     assert sandbox.runs() == []

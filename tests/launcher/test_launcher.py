@@ -321,7 +321,7 @@ def test_refresh_that_cannot_lock_codex_home_warns_and_still_starts_codex(
 
 def test_interactive_signed_out_offers_sign_in_then_runs_codex(sandbox: Sandbox) -> None:
     p = PtyProcess(launcher_cmd("exec", "hi"), sandbox.env)
-    p.expect("[Y/n]")
+    p.expect("Choose 1-4")
     p.send("y\n")
     assert p.finish() == 0, p.output
     assert "Opening a browser" in p.output
@@ -343,7 +343,7 @@ def test_interactive_over_ssh_uses_device_auth(sandbox: Sandbox) -> None:
 
 def test_interactive_declined_exits_8_without_codex(sandbox: Sandbox) -> None:
     p = PtyProcess(launcher_cmd("hi"), sandbox.env)
-    p.expect("[Y/n]")
+    p.expect("Choose 1-4")
     p.send("n\n")
     assert p.finish() == 8
     assert "codex was not started" in p.output
@@ -357,7 +357,7 @@ def test_interactive_poisoned_explains_and_offers_sign_in(
     token_server.respond(400, {"error": "invalid_grant"})
     assert run_launcher(sandbox, "hi").returncode == 8
     p = PtyProcess(launcher_cmd("hi"), sandbox.env)
-    p.expect("[Y/n]")
+    p.expect("Choose 1-4")
     assert "could not be refreshed" in p.output
     p.send("y\n")
     assert p.finish() == 0, p.output

@@ -194,7 +194,7 @@ def test_codex_non_interactive_with_a_key_uses_the_key(sandbox: Sandbox) -> None
 
 def test_interactive_yes_runs_codex_login_in_the_browser(sandbox: Sandbox) -> None:
     result, shown = sign_in(sandbox, interactive=True, answer="\n")
-    assert "opens your browser" in shown and "[Y/n]" in shown
+    assert "opens your browser" in shown and "Choose 1-4" in shown
     assert [r["argv"] for r in sandbox.runs()] == [["login"]]
     assert (result.state, result.who) == ("login_ran", "dev@example.com (plus plan)")
 
@@ -225,7 +225,7 @@ def test_interactive_no_or_eof_declines(sandbox: Sandbox, answer: str) -> None:
 def test_interactive_with_a_key_in_the_environment_offers_it(sandbox: Sandbox) -> None:
     env = {**sandbox.env, "OPENAI_API_KEY": API_KEY}
     result, shown = sign_in(sandbox, interactive=True, answer="k\n", env=env)
-    assert "k to use the API key in $OPENAI_API_KEY" in shown
+    assert "3) Use the API key in $OPENAI_API_KEY" in shown
     assert result.state == "api_key_login"
     assert [r["argv"] for r in sandbox.runs()] == [["login", "--with-api-key"]]
     assert_key_never_leaked(sandbox, shown, result.to_json())
@@ -268,7 +268,7 @@ def test_poisoned_interactive_explains_then_offers_login(
 ) -> None:
     poison(sandbox, token_server)
     result, shown = sign_in(sandbox, interactive=True, answer="y\n")
-    assert shown.index("your refresh token has expired") < shown.index("[Y/n]")
+    assert shown.index("your refresh token has expired") < shown.index("Choose 1-4")
     assert result.state == "login_ran"
     # A new login is a material change of auth.json: the poison no longer applies.
     assert read_credential_state(sandbox.codex_home).kind == "chatgpt"

@@ -41,8 +41,8 @@ def test_a_black_holed_github_falls_back_to_npm_within_15_s(
     what = "release rust-v0.169.0" if version else "the latest release"
     host = github.removeprefix("http://")
     assert said[0] == (
-        f"GitHub is unreachable: cannot fetch {what} from GitHub after 2 attempts: {host} did"
-        " not answer within 5 s; falling back to the npm registry"
+        f"warning: GitHub is unreachable: cannot fetch {what} from GitHub after 2 attempts: "
+        f"{host} did not answer within 5 s; falling back to the npm registry"
     )
     assert any("falling back to the npm registry" in ln for ln in result.stderr.splitlines())
     assert codex_version(env) == "codex-cli 0.169.0"

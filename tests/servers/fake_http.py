@@ -10,6 +10,7 @@ has a body and headers; ``faults[path]`` is a queue of actions consumed one per 
   "flip:<n>"               serve the body with byte n flipped
   "stall:<secs>"           sleep before answering
   "norange"                ignore Range and send the whole body
+  "trickle:<secs>"         send the body in 20 pieces spread over secs seconds
 Every request is logged (method, path, headers) for assertions.
 """
 
@@ -189,6 +190,17 @@ def _make_handler(server: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 time.sleep(float(secs or 0))
                 self.close_connection = True
+                return
+            if fault and fault.startswith("trickle:"):
+                pause = float(fault.split(":", 1)[1]) / 20
+                step = max(1, -(-len(payload) // 20))
+                for i in range(0, len(payload), step):
+                    self._write(payload[i : i + step])
+                    if self.close_connection:  # the client went away
+                        return
+                    with contextlib.suppress(OSError):
+                        self.wfile.flush()
+                    time.sleep(pause)
                 return
             self._write(payload)
 

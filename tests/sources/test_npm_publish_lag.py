@@ -79,7 +79,7 @@ def test_ls_remote_lists_only_versions_with_a_platform_package(npm_env, registry
     registry.publish("0.169.0").publish("0.170.0").publish("0.171.0", platforms=("darwin-arm64",))
     result = run(npm_env, "ls-remote", "--source", "npm", "--target", TARGET)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["0.170.0", "0.169.0"]
+    assert [line.split()[0] for line in result.stdout.splitlines()] == ["0.170.0", "0.169.0"]
 
 
 def test_ls_remote_falls_back_to_npm_when_github_is_unreachable(npm_env, registry, fast_retries):

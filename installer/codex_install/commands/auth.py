@@ -20,6 +20,16 @@ def status(settings: Settings, *, include_token: bool, refresh: bool, as_json: b
         return auth_status(manager, include_token=include_token, refresh=refresh, as_json=as_json)
 
 
+def status_and_state(
+    settings: Settings, *, include_token: bool, refresh: bool, as_json: bool
+) -> tuple[str, bool]:
+    """What ``auth status`` prints, and whether Codex is signed in (exit 0) or not (exit 8:
+    signed out, or credentials that can no longer be used), as ``codex login status``."""
+    with _manager(settings) as manager:
+        text = auth_status(manager, include_token=include_token, refresh=refresh, as_json=as_json)
+        return text, manager.state().kind in ("apikey", "chatgpt")
+
+
 def serve(settings: Settings, stdin: BinaryIO, stdout: TextIO) -> int:
     """Answer requests until EOF; the process exit code."""
     with _manager(settings) as manager:

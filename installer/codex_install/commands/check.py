@@ -8,30 +8,44 @@ from typing import Any
 
 from codex_install import layout
 from codex_install.config import Settings
+from codex_install.errors import NetworkError
 from codex_install.platforms import resolve_target
 from codex_install.sources.dispatch import choose
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, notices
 from codex_install.versions import VersionSpec, version_key
 
 UPDATE_AVAILABLE = 10  # SPEC §6
+# The latest could not be learnt (--offline, or the source unreachable) and a release is
+# installed: neither "up to date" (0) nor "update available" (10), and no failure of the install.
+UNCHECKED = 11
 
 
 @dataclass(frozen=True)
 class CheckResult:
     installed: str | None
-    latest: str
+    latest: str | None  # None: not checked (``unchecked`` says why)
     target: str
     source: str
+    unchecked: str | None = None
 
     @property
     def update_available(self) -> bool:
+        if self.latest is None:
+            return False
         return self.installed is None or version_key(self.latest) > version_key(self.installed)
 
     @property
     def exit_code(self) -> int:
+        if self.latest is None:
+            return UNCHECKED
         return UPDATE_AVAILABLE if self.update_available else 0
 
     def message(self) -> str:
+        if self.latest is None:
+            return (
+                f"codex {self.installed} is installed; the latest could not be checked "
+                f"({self.unchecked})"
+            )
         if self.installed is None:
             return (
                 f"codex is not installed by codex-install; the latest is {self.latest} "
@@ -53,6 +67,8 @@ class CheckResult:
             "target": self.target,
             "source": self.source,
             "update_available": self.update_available,
+            "checked": self.latest is not None,
+            "unchecked_because": self.unchecked,
         }
 
 
@@ -60,13 +76,29 @@ def run(target: str | None, settings: Settings, reporter: Reporter) -> CheckResu
     """Compare ``current`` with the latest release for its target (or ``target``)."""
     current = next((r for r in layout.list_releases(settings.paths) if r.current), None)
     triple = resolve_target(target or (current.target if current else None))
+    installed = current.version if current else None
+    if settings.offline:
+        if current is None:
+            raise NetworkError("nothing is installed, and --offline forbids asking for the latest")
+        return CheckResult(installed, None, triple, "none", unchecked="--offline")
+    try:
+        return _check(installed, triple, settings, reporter)
+    except NetworkError as err:
+        if current is None:
+            raise
+        return CheckResult(installed, None, triple, "none", unchecked=err.line())
+
+
+def _check(
+    installed: str | None, triple: str, settings: Settings, reporter: Reporter
+) -> CheckResult:
     factory = settings.npm_factory(reporter.info)
-    with settings.open_network(reporter.info, reporter.debug) as net:
+    with settings.open_network(notices(reporter), reporter.debug) as net:
         npm = factory(net) if factory else None
         resolved = choose(net, settings.sources, VersionSpec(None), triple, npm=npm)
     latest = resolved.selection
     return CheckResult(
-        installed=current.version if current else None,
+        installed=installed,
         latest=latest.version,
         target=triple,
         source=latest.source,

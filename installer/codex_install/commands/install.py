@@ -4,19 +4,20 @@ set up PATH, then the first sign-in (SPEC §6, §7, §10)."""
 from __future__ import annotations
 
 import platform
+import re
+import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex_install import ci, pathenv
 from codex_install.config import Settings
-from codex_install.errors import UsageError
+from codex_install.errors import CodexInstallError, NetworkError, NotFoundError, UsageError
 from codex_install.install import Hooks, InstallRequest, InstallResult, install
 from codex_install.models import Manifest, ManifestAsset
-from codex_install.paths import Paths
 from codex_install.platforms import resolve_target
 from codex_install.sources.github import DEFAULT_API_URL, DEFAULT_REPO
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, notices
 from codex_install.verify import parse_sha256_pin
 from codex_install.versions import VersionSpec, parse_version
 
@@ -33,7 +34,7 @@ class InstallArgs:
     sha256: str | None = None
     manifest: Path | None = None
     no_login: bool = False
-    modify_path: bool = False
+    modify_path: bool | None = None  # None: yes when a person runs it (see modify_path)
     force: bool = False
     quiet: bool = False
     verbose: bool = False
@@ -59,9 +60,14 @@ class Pin:
 def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
     """Install and report: the ``--json`` object of SPEC §6."""
     reporter = Reporter(quiet=args.quiet, verbose=args.verbose, no_color=settings.no_color)
+    target = resolve_target(args.target)
+    wanted = settings.version
+    if wanted is not None and PREFIX_RE.match(wanted.strip()) and args.archive is None:
+        wanted = resolve_prefix(wanted.strip(), target, settings, reporter)
+        settings = replace(settings, version=wanted)
     request = InstallRequest(
-        version=parse_version(settings.version),
-        target=resolve_target(args.target),
+        version=parse_version(wanted),
+        target=target,
         sources=settings.sources,
         archive=args.archive,
         sha256=parse_sha256_pin(args.sha256),
@@ -75,21 +81,150 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
         reporter.info(f"pinned to Codex {pin.manifest.version} by the manifest {pin.origin}")
     hooks = Hooks(
         plan=settings.network,
-        notice=reporter.info,
+        notice=notices(reporter),
         debug=reporter.debug,
         progress=reporter.progress,
         npm_resolver_factory=settings.npm_factory(reporter.info),
     )
-    result = install(request, settings.paths, hooks)
+    result = _install(request, settings, hooks, reporter)
     report(result, reporter)
     data = {"ok": True, "exit_code": 0, **result.to_json()}
     pinned = pin is not None and result.fell_back_from != "manifest"
     data["pinned_by"] = "manifest" if pinned else _request_pin(args)
     data["manifest"] = pin.to_json() if pin is not None else None
     data["path"] = path_setup(settings, args.modify_path, reporter)
-    data["sign_in"] = _sign_in(settings, args).to_json()
+    signed = _sign_in(settings, args, on_path=data["path"]["on_path"])
+    data["sign_in"] = signed.to_json()
+    if signed.state == "failed":
+        # Codex is installed, but the sign-in asked for did not happen: SPEC §6's 8.
+        data["exit_code"] = SIGN_IN_FAILED
     data["github_actions"] = ci.step_outputs(settings.env, result)
     return data
+
+
+SIGN_IN_FAILED = 8
+PREFIX_RE = re.compile(r"^(?:rust-v|v)?\d+\.\d+$", re.ASCII)
+
+
+def _install(
+    request: InstallRequest, settings: Settings, hooks: Hooks, reporter: Reporter
+) -> InstallResult:
+    """install(), offline-aware: ``--offline`` makes no request (what is installed is what
+    there is), and a latest that cannot be learnt keeps the installed release (npm's
+    prefer-offline). A version that does not exist names the nearest ones that do."""
+    current = _current_for(settings, request.target)
+    if settings.offline:
+        # The plan itself refuses any request (http.network): this picks what is installed.
+        request = _offline_request(request, settings, current)
+    elif request.version.is_latest and request.archive is None and current is not None:
+        try:
+            return install(request, settings.paths, hooks)
+        except NetworkError as err:
+            reporter.warn(f"the latest release could not be checked ({err.line()})")
+            reporter.info(f"keeping codex {current} (installed); run `codex-install` again later")
+            return install(replace(request, version=VersionSpec(current)), settings.paths, hooks)
+    try:
+        return install(request, settings.paths, hooks)
+    except NotFoundError as err:
+        wanted = request.version.version
+        if wanted is None or request.archive is not None or request.manifest is not None:
+            raise
+        raise _with_nearest(err, wanted, request.target, settings, reporter) from err
+
+
+def _current_for(settings: Settings, target: str) -> str | None:
+    from codex_install import layout
+
+    releases = layout.list_releases(settings.paths)
+    return next((r.version for r in releases if r.current and r.target == target), None)
+
+
+def _offline_request(
+    request: InstallRequest, settings: Settings, current: str | None
+) -> InstallRequest:
+    if request.archive is not None:
+        return request
+    if request.force:
+        raise UsageError("--force downloads again, and --offline forbids any request")
+    wanted = request.version.version
+    if wanted is None:
+        if current is None:
+            raise NetworkError(
+                "no Codex is installed for this target, and --offline forbids downloading one",
+                hint="drop --offline, or install a local file with --archive FILE --sha256 HEX",
+            )
+        return replace(request, version=VersionSpec(current), manifest=None)
+    if not layout_complete(settings, wanted, request.target):
+        raise NetworkError(
+            f"codex {wanted} is not installed, and --offline forbids downloading it",
+            hint="see `codex-install list` for what is installed",
+        )
+    return replace(request, manifest=None)
+
+
+def layout_complete(settings: Settings, version: str, target: str) -> bool:
+    from codex_install import layout
+
+    return layout.is_complete(settings.paths.release_dir(version, target))
+
+
+def _with_nearest(
+    err: NotFoundError, wanted: str, target: str, settings: Settings, reporter: Reporter
+) -> NotFoundError:
+    """The not-found error, naming the nearest versions that exist and ``ls-remote``."""
+    from codex_install.suggest import nearest_versions
+
+    try:
+        known = _remote_versions(settings, target, Reporter(quiet=True))
+    except CodexInstallError:
+        known = []
+    near = nearest_versions(wanted, [v for v in known if v != wanted])
+    if not near:
+        return NotFoundError(err.message, hint="see `codex-install ls-remote` for what exists")
+    return NotFoundError(
+        f"codex {wanted} does not exist ({err.message})",
+        hint=f"the nearest: {', '.join(near)}; all of them: `codex-install ls-remote`",
+    )
+
+
+def resolve_prefix(prefix: str, target: str, settings: Settings, reporter: Reporter) -> str:
+    """``0.171`` → the newest stable 0.171.x the source offers (mise resolves a prefix so),
+    or, offline, the newest one installed."""
+    from codex_install import layout
+    from codex_install.suggest import nearest_versions, newest_with_prefix
+
+    bare = prefix.removeprefix("rust-v").removeprefix("v")
+    installed = [r.version for r in layout.list_releases(settings.paths) if r.target == target]
+    if settings.offline:
+        found = newest_with_prefix(bare, installed)
+        if found is None:
+            raise NetworkError(
+                f"no {bare}.x is installed, and --offline forbids asking which exist"
+            )
+    else:
+        known = _remote_versions(settings, target, reporter)
+        found = newest_with_prefix(bare, known)
+        if found is None:
+            near = nearest_versions(bare + ".0", known)
+            raise NotFoundError(
+                f"no codex {bare}.x release exists",
+                hint=f"the nearest: {', '.join(near) or 'none'}; all: `codex-install ls-remote`",
+            )
+    reporter.info(f"{prefix} is codex {found} (the newest {bare}.x)")
+    return found
+
+
+def _remote_versions(settings: Settings, target: str, reporter: Reporter) -> list[str]:
+    """The versions the configured source offers for ``target``, newest first."""
+    from codex_install.sources.dispatch import versions
+    from codex_install.sources.npm import versions_factory
+
+    npm_versions = versions_factory(
+        settings.env, settings.sources.npm_registry, notice=reporter.info
+    )
+    with settings.open_network(notices(reporter), reporter.debug) as net:
+        npm = (lambda t: npm_versions(net, t)) if npm_versions is not None else None
+        return versions(net, settings.sources, target, npm=npm)[1]
 
 
 def promotion_notice(target: str, machine: str, *, explicit: bool) -> str | None:
@@ -119,7 +254,7 @@ def _request_pin(args: InstallArgs) -> str | None:
     return None
 
 
-def _sign_in(settings: Settings, args: InstallArgs) -> SignInResult:
+def _sign_in(settings: Settings, args: InstallArgs, *, on_path: bool) -> SignInResult:
     from codex_install.signin import first_sign_in  # the auth modules: only past the install
 
     # CODEX_NON_INTERACTIVE means "never prompt", not "skip": an API key in the environment
@@ -131,21 +266,39 @@ def _sign_in(settings: Settings, args: InstallArgs) -> SignInResult:
         interactive=False if settings.non_interactive else None,
         no_login=args.no_login,
         echo=(lambda _line: None) if args.quiet else None,
+        # A hint names the codex that runs as written in this terminal.
+        shown=settings.paths.bin_link if not on_path else None,
     )
 
 
 # --- PATH (SPEC §5) ---
 
 
-def path_setup(settings: Settings, modify: bool, reporter: Reporter) -> dict[str, Any]:
-    """Warn about other codex on PATH, add the bin dir where asked; the ``path`` JSON."""
+def wants_profile_change(settings: Settings, asked: bool | None, interactive: bool) -> bool:
+    """Whether to put the bin dir in the shell profile: as asked (--modify-path /
+    --no-modify-path), else when a person runs the install (a terminal, not CI) and has not
+    opted out (CODEX_INSTALL_NO_MODIFY_PATH=1), as install.sh, rustup and uv do."""
+    if asked is not None:
+        return asked
+    return interactive and not (settings.no_modify_path or settings.ci or settings.github_path)
+
+
+def path_setup(
+    settings: Settings, modify: bool | None, reporter: Reporter, *, interactive: bool | None = None
+) -> dict[str, Any]:
+    """Warn about other codex on PATH, add the bin dir where it belongs; the ``path`` JSON."""
+    from codex_install.terminal import is_interactive, stream_isatty
+
     paths, env = settings.paths, settings.env
+    if interactive is None:
+        interactive = is_interactive(env, stream_isatty)
     state: dict[str, Any] = {
         "bin_dir": str(paths.bin_dir),
         "on_path": False,
         "conflicts": [],
         "github_path": False,
         "profile": None,
+        "profiles": [],
     }
     conflicts = pathenv.find_conflicts(paths.bin_dir, env)
     where = "comes first on PATH" if pathenv.on_path(paths.bin_dir, env) else "is on PATH"
@@ -167,28 +320,38 @@ def path_setup(settings: Settings, modify: bool, reporter: Reporter) -> dict[str
             f"GITHUB_PATH (here, run {paths.bin_link})"
         )
     else:
-        _profile_setup(paths, settings, modify, reporter, state)
+        _profile_setup(
+            settings, wants_profile_change(settings, modify, interactive), reporter, state
+        )
     return state
 
 
 def _profile_setup(
-    paths: Paths, settings: Settings, modify: bool, reporter: Reporter, state: dict[str, Any]
+    settings: Settings, modify: bool, reporter: Reporter, state: dict[str, Any]
 ) -> None:
+    paths = settings.paths
     home = Path(settings.env.get("HOME") or Path.home())
-    profile = pathenv.profile_for(settings.env, home)
+    profiles = pathenv.profiles_for(settings.env, home)
+    export = pathenv.path_line(paths.bin_dir, home / ".profile")
     if not modify:
         reporter.info(f"{paths.bin_dir} is not on your PATH; add it with:")
-        reporter.info(f"  {pathenv.path_line(paths.bin_dir, profile)}")
+        reporter.info(f"  {pathenv.path_line(paths.bin_dir, profiles[0])}")
+        link = shlex.quote(str(paths.bin_link))
         reporter.info(
-            "  (or rerun with --modify-path); until then, run codex by its full path: "
-            f"{paths.bin_link}  (sign in with: {paths.bin_link} login)"
+            f"  in {profiles[0]} (or rerun with --modify-path); until then, run codex by its "
+            f"full path: {link} (sign in with: {link} login)"
         )
         return
-    if pathenv.modify_profile(profile, paths.bin_dir):
-        reporter.info(f"added {paths.bin_dir} to PATH in {profile}; open a new shell")
-    else:
-        reporter.info(f"{profile} already adds {paths.bin_dir} to PATH; open a new shell")
-    state["profile"] = str(profile)
+    done: dict[str, list[str]] = {}
+    for profile in profiles:
+        action = pathenv.modify_profile(profile, paths.bin_dir)
+        done.setdefault(action, []).append(str(profile))
+    said = {"added": "added to", "updated": "updated in", "configured": "already set in"}
+    parts = [f"{said[a]} {', '.join(files)}" for a, files in done.items()]
+    reporter.info(f"PATH: {paths.bin_dir} {'; '.join(parts)} (new terminals get it)")
+    reporter.info(f"Current terminal: {export}")
+    state["profile"] = str(profiles[0])
+    state["profiles"] = [str(p) for p in profiles]
 
 
 # --- pinning the request (before the lock: a bad manifest fails fast, with exit 2) ---

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from codex_install.config import Settings
+from codex_install.pathenv import on_path
 from codex_install.paths import find_codex
 from codex_install.signin import SignInResult, first_sign_in
 
 
 def run(settings: Settings) -> SignInResult:
     paths = settings.paths
+    codex = find_codex(paths, settings.env)
     return first_sign_in(
         paths,
-        codex=find_codex(paths, settings.env),
+        codex=codex,
         env=settings.env,
         interactive=False if settings.non_interactive else None,
+        # Hints name the codex that runs as written here: its path when the bin dir is off PATH.
+        shown=None if on_path(paths.bin_dir, settings.env) else codex,
     )
 
 

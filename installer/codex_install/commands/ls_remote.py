@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from codex_install import layout
+from codex_install import layout, tables
 from codex_install.config import Settings
+from codex_install.errors import NetworkError
 from codex_install.platforms import resolve_target
-from codex_install.sources.dispatch import versions
+from codex_install.sources.dispatch import offered
+from codex_install.sources.listing import ReleaseInfo
 from codex_install.sources.npm import versions_factory
-from codex_install.ui import Reporter, shown
+from codex_install.ui import Reporter, notices, shown
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,37 @@ class RemoteVersions:
     versions: tuple[str, ...]  # newest first
     installed: frozenset[str]
     current: str | None
+    details: Mapping[str, ReleaseInfo] = field(default_factory=dict)
+
+    COLUMNS = (
+        tables.Column("VERSION"),
+        tables.Column("CHANNEL", drop_order=2),
+        tables.Column("DATE", drop_order=3),
+        tables.Column("SIZE", drop_order=4),
+        tables.Column("SOURCE", drop_order=5),
+        tables.Column("STATUS"),
+    )
+
+    def table(self, style: tables.Style, *, pre: bool = False) -> list[str]:
+        """Newest first; alphas and betas only with ``pre``; a header only on a terminal."""
+        shown = [v for v in self.versions if pre or "-" not in v or v in self.installed]
+        rows = []
+        for v in shown:
+            info = self.details.get(v, ReleaseInfo(None, None))
+            status = "current" if v == self.current else "installed" if v in self.installed else ""
+            rows.append(
+                [
+                    v,
+                    tables.channel(v),
+                    info.date or "",
+                    tables.human_size(info.size),
+                    self.source,
+                    status,
+                ]
+            )
+        return tables.render(
+            self.COLUMNS, rows, style, highlight=[v == self.current for v in shown]
+        )
 
     def lines(self) -> list[str]:
         def mark(v: str) -> str:
@@ -46,12 +80,18 @@ class RemoteVersions:
 
 def run(target: str | None, settings: Settings, reporter: Reporter) -> RemoteVersions:
     triple = resolve_target(target)
+    if settings.offline:
+        raise NetworkError(
+            "ls-remote asks the source for its versions, and --offline forbids any request",
+            hint="`codex-install list` shows the installed ones",
+        )
     npm_versions = versions_factory(
         settings.env, settings.sources.npm_registry, notice=reporter.info
     )
-    with settings.open_network(reporter.info, reporter.debug) as net:
+    with settings.open_network(notices(reporter), reporter.debug) as net:
         npm = (lambda t: npm_versions(net, t)) if npm_versions is not None else None
-        source, found = versions(net, settings.sources, triple, npm=npm)
+        source, details = offered(net, settings.sources, triple, npm=npm)
+    found = list(details)
     releases = [r for r in layout.list_releases(settings.paths) if r.target == triple]
     return RemoteVersions(
         source=source,
@@ -59,4 +99,5 @@ def run(target: str | None, settings: Settings, reporter: Reporter) -> RemoteVer
         versions=tuple(found),
         installed=frozenset(r.version for r in releases),
         current=next((r.version for r in releases if r.current), None),
+        details=details,
     )

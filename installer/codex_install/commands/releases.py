@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import datetime
+import os
+from pathlib import Path
 from typing import Any
 
-from codex_install import layout, pathenv
+from codex_install import layout, pathenv, tables
 from codex_install.config import Settings
-from codex_install.errors import NotFoundError, UsageError
+from codex_install.errors import FilesystemError, NotFoundError, UsageError
 from codex_install.fs import file_lock
 from codex_install.paths import Paths
 from codex_install.platforms import host_target_or_none
@@ -19,6 +22,59 @@ def list_releases(settings: Settings) -> list[dict[str, Any]]:
         {"version": r.version, "target": r.target, "current": r.current, "path": str(r.path)}
         for r in layout.list_releases(settings.paths)
     ]
+
+
+LIST_COLUMNS = (
+    tables.Column("VERSION"),
+    tables.Column("CHANNEL", drop_order=2),
+    tables.Column("INSTALLED", drop_order=3),
+    tables.Column("SIZE", drop_order=4),
+    tables.Column("SOURCE", drop_order=5),
+    tables.Column("TARGET", drop_order=1),
+    tables.Column("STATUS"),
+)
+
+
+def table(releases: list[dict[str, Any]], style: tables.Style) -> list[str]:
+    """``list`` for people: newest first, with what each release is and where it came from."""
+    from codex_install.install import read_receipt
+
+    ordered = list(reversed(releases))  # list_releases is oldest first
+    rows = []
+    for r in ordered:
+        path = Path(r["path"])
+        rows.append(
+            [
+                r["version"],
+                tables.channel(r["version"]),
+                _installed_on(path),
+                tables.human_size(_tree_size(path)),
+                read_receipt(path).get("source") or tables.UNKNOWN,
+                r["target"],
+                "current" if r["current"] else "",
+            ]
+        )
+    return tables.render(LIST_COLUMNS, rows, style, highlight=[r["current"] for r in ordered])
+
+
+def _installed_on(release: Path) -> str:
+    try:
+        when = release.stat().st_mtime
+    except OSError:
+        return tables.UNKNOWN
+    return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
+def _tree_size(root: Path) -> int | None:
+    """The bytes a release takes (links not followed)."""
+    total = 0
+    try:
+        for where, _dirs, files in os.walk(root):
+            for name in files:
+                total += os.lstat(os.path.join(where, name)).st_size
+    except OSError:
+        return None
+    return total
 
 
 def use(version: str, target: str | None, settings: Settings, *, force: bool = False) -> str:
@@ -39,10 +95,32 @@ def use(version: str, target: str | None, settings: Settings, *, force: bool = F
     return f"codex {release.version} ({release.target}) is now current"
 
 
+def uninstall_plan(settings: Settings) -> list[str]:
+    """What ``uninstall`` of everything would remove, one line each, for the question asked
+    before it does (nothing is removed here)."""
+    paths = settings.paths
+    plan = []
+    if layout.bin_link_is_ours(paths):
+        plan.append(f"the codex link {paths.bin_link}")
+    releases = layout.list_releases(paths)
+    if releases:
+        versions = ", ".join(r.version for r in reversed(releases))
+        plan.append(f"{len(releases)} release(s) in {paths.releases} ({versions})")
+    elif paths.releases.exists():
+        plan.append(f"{paths.releases}")
+    plan += [f"the PATH block in {p}" for p in _profiles_with_block(settings)]
+    plan += [
+        f"the dangling link {p}" for p in pathenv.dangling_links(paths.standalone, settings.env)
+    ]
+    return plan
+
+
 def uninstall(version: str | None, target: str | None, settings: Settings) -> list[str]:
-    """Remove one release, or (no version) everything codex-install installed."""
+    """Remove one release, or (no version) everything codex-install installed: the releases,
+    ``current``, the bin link and the PATH block it put in the shell profiles."""
     pinned = _installed_version(version)
     paths = settings.paths
+    removed: list[str] = []
     if paths.standalone.exists() or paths.bin_link.is_symlink():
         with file_lock(paths.lock_file):
             layout.sweep_leftovers(paths)
@@ -53,9 +131,25 @@ def uninstall(version: str | None, target: str | None, settings: Settings) -> li
                 removed += _dangling_links(paths, settings)
     elif pinned is not None:
         raise NotFoundError(f"codex {pinned} is not installed (see `codex-install list`)")
-    else:
-        removed = []
-    return [f"removed {p}" for p in removed] or ["nothing to uninstall"]
+    lines = [f"removed {p}" for p in removed]
+    if pinned is None:
+        for profile in _profiles_with_block(settings):
+            pathenv.remove_block(profile)
+            lines.append(f"removed the PATH block from {profile}")
+    return lines or ["nothing to uninstall"]
+
+
+def _profiles_with_block(settings: Settings) -> list[Path]:
+    home = Path(settings.env.get("HOME") or Path.home())
+    found = []
+    for profile in dict.fromkeys(pathenv.every_profile(settings.env, home)):
+        try:
+            text = pathenv.read_profile(profile)
+        except FilesystemError:
+            continue  # not ours to touch: a FIFO, a huge or binary file
+        if pathenv.strip_block(text) is not None:
+            found.append(profile)
+    return found
 
 
 def _installed_version(version: str | None) -> str | None:

@@ -11,7 +11,7 @@ from codex_install.manifest import manifest_dirs, shipped_manifest, shipped_orig
 from codex_install.models import Selection
 from codex_install.platforms import resolve_target
 from codex_install.sources.dispatch import choose, with_sums
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, notices
 from codex_install.versions import parse_version
 
 
@@ -20,7 +20,7 @@ def run(target: str | None, settings: Settings) -> dict[str, Any]:
     version = parse_version(settings.version)
     reporter = Reporter(no_color=settings.no_color)
     factory = settings.npm_factory(reporter.info)
-    with settings.open_network(reporter.info, reporter.debug) as net:
+    with settings.open_network(notices(reporter), reporter.debug) as net:
         npm = factory(net) if factory else None
         resolved = choose(net, settings.sources, version, resolve_target(target), npm=npm)
         resolved = with_sums(resolved.selection, net, resolved.fell_back_from)

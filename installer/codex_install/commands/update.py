@@ -10,7 +10,7 @@ from codex_install import ci, layout
 from codex_install.config import Settings
 from codex_install.install import Hooks, InstallRequest, install
 from codex_install.platforms import resolve_target
-from codex_install.ui import Reporter
+from codex_install.ui import Reporter, notices
 from codex_install.versions import VersionSpec
 
 
@@ -32,7 +32,7 @@ def run(args: UpdateArgs, settings: Settings) -> dict[str, Any]:
     )
     hooks = Hooks(
         plan=settings.network,
-        notice=reporter.info,
+        notice=notices(reporter),
         debug=reporter.debug,
         progress=reporter.progress,
         npm_resolver_factory=settings.npm_factory(reporter.info),

@@ -110,7 +110,12 @@ class Network:
 
     # --- metadata: requests-cache ----------------------------------------------------------
 
+    def _online(self) -> None:
+        if self.plan.offline:
+            raise NetworkError("--offline forbids any request", hint="drop --offline")
+
     def session(self) -> requests.Session:
+        self._online()
         if self._session is None:
             self._session = open_session(
                 self.plan.cache_dir, self.cache_trusted, self.plan.context, self.debug
@@ -180,6 +185,7 @@ class Network:
     def client(self) -> httpx.Client:
         """The httpx client for archives, tarballs and the token refresh: the environment's
         proxies (httpx's own ``trust_env``), each route's own proxy and trust as a mount."""
+        self._online()
         if self._client is None:
             self._client = make_client(self.plan)
         return self._client

@@ -85,6 +85,7 @@ class NetworkPlan:
     cache_dir: Path | None = None
     user_agent: str = USER_AGENT
     routes: tuple[Route, ...] = ()
+    offline: bool = False  # --offline: no request at all (Network refuses to open a client)
 
     def route_for(self, url: str) -> Route | None:
         wanted = origin(url)

@@ -23,6 +23,7 @@ from codex_install.versions import VersionSpec
 
 if TYPE_CHECKING:
     from codex_install.http.network import Network
+    from codex_install.sources.listing import ReleaseInfo
     from codex_install.sources.oci.credentials import RegistryConfig
 
 SourceChoice = Literal["auto", "github", "mirror", "npm"]
@@ -108,15 +109,34 @@ def versions(
     npm: NpmVersions | None = None,
 ) -> tuple[str, list[str]]:
     """The versions the source offers for ``target``, newest first, and which source said."""
-    from codex_install.sources.listing import github_versions, mirror_versions
+    source, found = offered(net, opts, target, npm=npm)
+    return source, list(found)
+
+
+def offered(
+    net: Network,
+    opts: SourceOptions,
+    target: str,
+    *,
+    npm: NpmVersions | None = None,
+) -> tuple[str, dict[str, ReleaseInfo]]:
+    """:func:`versions`, each with what the source says of it (GitHub: the date it was
+    published and the size of ``target``'s archive; the others say nothing)."""
+    from codex_install.sources.listing import ReleaseInfo, github_releases, mirror_versions
+
+    def bare(found: list[str]) -> dict[str, ReleaseInfo]:
+        return dict.fromkeys(found, ReleaseInfo(None, None))
 
     source = opts.effective
     if source == "npm":
-        return "npm", _need(npm)(target)
+        return "npm", bare(_need(npm)(target))
     if source == "mirror":
-        return "mirror", mirror_versions(net, _mirror(opts), registry=opts.registry)
+        return "mirror", bare(mirror_versions(net, _mirror(opts), registry=opts.registry))
     found, fell_back = _falling_back(
-        opts, lambda: github_versions(net, opts.github), npm and (lambda: npm(target)), net
+        opts,
+        lambda: github_releases(net, opts.github, target),
+        npm and (lambda: bare(npm(target))),
+        net,
     )
     return ("npm" if fell_back else "github"), found
 

@@ -3,6 +3,7 @@ mirror's latest channel (a static tree has no index). npm lists its own (npm.ver
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from codex_install.errors import UsageError
@@ -15,14 +16,29 @@ if TYPE_CHECKING:
     from codex_install.sources.oci.credentials import RegistryConfig
 
 
+@dataclass(frozen=True)
+class ReleaseInfo:
+    """What a release list says of one version, for people (``ls-remote``)."""
+
+    date: str | None  # YYYY-MM-DD it was published
+    size: int | None  # of the target's package archive, when the list names it
+
+
 def github_versions(net: Network, config: GitHubConfig) -> list[str]:
     """The published (non-draft) Codex versions of ``config.repo``, newest first."""
-    data = github.release_list(net, config)
-    return sorted(set(_release_versions(data)), key=version_key, reverse=True)
+    return list(github_releases(net, config))
 
 
-def _release_versions(entries: list[Any]) -> list[str]:
-    found = []
+def github_releases(
+    net: Network, config: GitHubConfig, target: str | None = None
+) -> dict[str, ReleaseInfo]:
+    """:func:`github_versions` with each one's date and the size of ``target``'s archive."""
+    found = _release_versions(github.release_list(net, config), target)
+    return {v: found[v] for v in sorted(found, key=version_key, reverse=True)}
+
+
+def _release_versions(entries: list[Any], target: str | None) -> dict[str, ReleaseInfo]:
+    found: dict[str, ReleaseInfo] = {}
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("draft"):
             continue
@@ -31,9 +47,30 @@ def _release_versions(entries: list[Any]) -> list[str]:
             version = parse_version(tag).version if isinstance(tag, str) else None
         except UsageError:
             continue  # a tag that is no Codex version
-        if version is not None:
-            found.append(version)
+        if version is not None and version not in found:
+            found[version] = ReleaseInfo(_date(entry.get("published_at")), _size(entry, target))
     return found
+
+
+def _date(value: object) -> str | None:
+    text = value[:10] if isinstance(value, str) else ""
+    return text if len(text) == 10 and text[4] == "-" and text[7] == "-" else None
+
+
+def _size(entry: dict[str, Any], target: str | None) -> int | None:
+    """The size of the archive an install would pick (package layout first, SPEC §3)."""
+    if target is None or not isinstance(entry.get("assets"), list):
+        return None
+    sizes: dict[str, int] = {
+        a["name"]: a["size"]
+        for a in entry["assets"]
+        if isinstance(a, dict)
+        and isinstance(a.get("name"), str)
+        and isinstance(a.get("size"), int)
+        and a["size"] >= 0
+    }
+    names = (f"codex-package-{target}.tar.zst", f"codex-package-{target}.tar.gz")
+    return next((sizes[n] for n in (*names, f"codex-{target}.tar.gz") if n in sizes), None)
 
 
 def mirror_versions(

@@ -53,7 +53,11 @@ def fetch_release(net: Network, base: str, spec: VersionSpec) -> Release:
         ) from err
     if answer.status != 200:
         what = f"release {spec.version}" if spec.version else "the latest channel"
-        raise NotFoundError(f"{what} not found on mirror {shown} (HTTP {answer.status})")
+        raise NotFoundError(
+            f"{what} not found on mirror {shown} ({shown_url(url)} answered {answer.status})",
+            hint="is it a tree `codex-install mirror sync` wrote? "
+            "It serves channels/latest and releases/<version>/release.json",
+        )
     try:
         data = json.loads(answer.body)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:  # too deeply nested

@@ -1,0 +1,98 @@
+"""Aligned tables for people (``list``, ``ls-remote``), pure: a header and padded columns that
+fit the terminal on a TTY, plain padded rows without a header or colour elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from codex_install.errors import printable
+
+_BOLD, _GREEN, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[0m"
+GAP = "  "
+UNKNOWN = "-"  # an empty cell would shift the columns a script splits on
+
+
+@dataclass(frozen=True)
+class Style:
+    tty: bool
+    color: bool = False
+    width: int | None = None  # the terminal's columns; None: no limit
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    drop_order: int = 0  # 0: never dropped; columns with higher numbers go first when narrow
+
+
+def render(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    style: Style,
+    *,
+    highlight: Sequence[bool] = (),
+) -> list[str]:
+    """The table's lines. On a TTY: a header, and the droppable columns left out (highest
+    ``drop_order`` first) until every line fits ``width - 1``; ``highlight`` rows in colour."""
+    # "-" for an unknown cell keeps the columns a script splits on; the last may stay empty.
+    last = len(columns) - 1
+    cells = [
+        [printable(c, 80) or ("" if i == last else UNKNOWN) for i, c in enumerate(row)]
+        for row in rows
+    ]
+    keep = list(range(len(columns)))
+    if style.tty and style.width:
+        while _width(columns, cells, keep, header=True) > style.width - 1:
+            droppable = [i for i in keep if columns[i].drop_order]
+            if not droppable:
+                break
+            keep.remove(max(droppable, key=lambda i: columns[i].drop_order))
+    widths = {
+        i: max([len(columns[i].title) if style.tty else 0, *(len(r[i]) for r in cells)])
+        for i in keep
+    }
+    lines = []
+    if style.tty:
+        header = _line([columns[i].title for i in keep], [widths[i] for i in keep])
+        lines.append(f"{_BOLD}{header}{_RESET}" if style.color else header)
+    for n, row in enumerate(cells):
+        line = _line([row[i] for i in keep], [widths[i] for i in keep])
+        if style.color and n < len(highlight) and highlight[n]:
+            line = f"{_GREEN}{line}{_RESET}"
+        lines.append(line)
+    if style.tty and style.width:
+        lines = [_cut(line, style.width - 1) for line in lines]
+    return lines
+
+
+def _width(
+    columns: Sequence[Column], cells: Sequence[Sequence[str]], keep: list[int], *, header: bool
+) -> int:
+    widths = [
+        max([len(columns[i].title) if header else 0, *(len(r[i]) for r in cells)]) for i in keep
+    ]
+    return sum(widths) + len(GAP) * max(len(widths) - 1, 0)
+
+
+def _line(values: Sequence[str], widths: Sequence[int]) -> str:
+    return GAP.join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+
+def _cut(line: str, width: int) -> str:
+    """Cut a line that still does not fit (only colour codes are not counted)."""
+    visible = line.replace(_BOLD, "").replace(_GREEN, "").replace(_RESET, "")
+    if len(visible) <= width:
+        return line
+    return visible[: max(width - 1, 0)] + "…"
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return UNKNOWN
+    return f"{n / 1e6:.0f} MB" if n >= 10e6 else f"{n / 1e6:.1f} MB"
+
+
+def channel(version: str) -> str:
+    """stable, alpha or beta (SPEC §3: a version with ``-`` is a prerelease)."""
+    return version.split("-", 1)[1].split(".", 1)[0] if "-" in version else "stable"
