@@ -279,3 +279,29 @@ def test_an_upload_whose_body_cannot_be_sent_again_is_one_clear_error(tmp_path):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_only_a_blob_of_a_registry_logged_into_is_fetched_through_its_login():
+    from codex_install.sources.oci.auth import Login, RegistryAuth
+    from codex_install.sources.oci.source import registry_blob
+
+    sums = b"ab" * 32 + b"  codex.tar.zst\n"
+    digest = artifact.digest_of(sums)
+    registry, seen = make(lambda _r: httpx.Response(200, content=sums))
+    client = registry.client
+    url = REF.blob_url(digest)
+    assert registry_blob(client, url, "SUMS", 1 << 20, 5.0) is None  # no registry flow yet
+    auth = RegistryAuth(client)
+    auth.add(Login(REF, find=lambda: None))
+    client.auth = auth
+    assert (
+        registry_blob(
+            client, "https://other.example/v2/acme/codex/blobs/" + digest, "SUMS", 1 << 20, 5.0
+        )
+        is None
+    )
+    assert registry_blob(client, REF.url("manifests/latest"), "SUMS", 1 << 20, 5.0) is None
+    assert registry_blob(client, url, "SUMS", 1 << 20, 5.0) == sums
+    with pytest.raises(VerificationError, match="not sha256:"):
+        registry_blob(client, REF.blob_url("sha256:" + "cd" * 32), "SUMS", 1 << 20, 5.0)
+    assert [r.url.host for r in seen] == ["registry.example", "registry.example"]
