@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -47,20 +48,34 @@ LOGIN_TIMEOUT_SECONDS = 120.0
 LOGIN_STATUS_TIMEOUT_SECONDS = 5.0
 
 
-def ci_how(codex: str = "codex") -> str:
+def ci_how(codex: str = "codex", installer: str = "codex-install") -> str:
     return (
-        "set OPENAI_API_KEY and run `codex-install login`, or pipe the key: "
+        f"set OPENAI_API_KEY and run `{installer} login`, or pipe the key: "
         f"printenv OPENAI_API_KEY | {codex} login --with-api-key"
     )
 
 
-def how_to_sign_in(codex: str = "codex") -> str:
-    """How to sign in later, with ``codex`` as it runs in this terminal (a full path when the
-    bin dir is not on PATH yet): every hint runs as written."""
+def how_to_sign_in(codex: str = "codex", installer: str = "codex-install") -> str:
+    """How to sign in later, with ``codex`` and ``installer`` as they run in this terminal (a
+    full path when PATH does not find them): every hint runs as written."""
     return (
         f"To sign in, run `{codex} login` (`{codex} login --device-auth` on a machine without "
-        f"a browser); for CI, {ci_how(codex)}"
+        f"a browser); for CI, {ci_how(codex, installer)}"
     )
+
+
+def self_command(env: Mapping[str, str], argv0: str, python: str = sys.executable) -> str:
+    """codex-install as this terminal can run it again: its name when PATH finds this very
+    program, else its path (``.venv/bin/codex-install``), or ``python -m codex_install``."""
+    name = "codex-install"
+    if os.path.basename(argv0) == "__main__.py":
+        return f"{shlex.quote(python)} -m codex_install"
+    if os.path.basename(argv0) != name:
+        return name  # embedded (tests, another program): the name is all we know
+    found = shutil.which(name, path=env.get("PATH", ""))
+    if found and os.path.realpath(found) == os.path.realpath(argv0):
+        return name
+    return shlex.quote(os.path.abspath(argv0))
 
 
 HOW_TO_SIGN_IN = how_to_sign_in()
@@ -114,6 +129,7 @@ class _Flow:
     platform: str
     clock: Callable[[], float]
     shown: str = "codex"  # codex as a hint names it (its full path when not on PATH)
+    installer: str = "codex-install"  # codex-install as a hint names it (see self_command)
 
     def read_state(self) -> CredentialState:
         return read_credential_state(self.paths.codex_home, env=self.env, now=self.clock())
@@ -155,6 +171,7 @@ def first_sign_in(
         platform=platform,
         clock=clock,
         shown="codex" if shown is None else shlex.quote(str(shown)),
+        installer=self_command(env, sys.argv[0]),
     )
     result = _sign_in(flow, interactive=interactive, no_login=no_login)
     # codex's own output and auth.json's contents end up in messages: one escaped line each.
@@ -230,13 +247,15 @@ def _sign_in(flow: _Flow, *, interactive: bool, no_login: bool) -> SignInResult:
 
 def _not_signed_in(flow: _Flow, route: _Route, poison: str | None) -> SignInResult:
     """Nobody will sign in now: say why (the poison reason, if any) and how to do it later."""
-    how = how_to_sign_in(flow.shown)
+    how = how_to_sign_in(flow.shown, flow.installer)
     if route == "skip":
         if poison is not None:
             return SignInResult("poisoned", None, poison)
         return SignInResult("skipped", None, f"Sign-in skipped. {how}.")
     if poison is not None:
-        return SignInResult("poisoned", None, f"{poison} For CI, {ci_how(flow.shown)}.")
+        return SignInResult(
+            "poisoned", None, f"{poison} For CI, {ci_how(flow.shown, flow.installer)}."
+        )
     return SignInResult("instructions", None, f"Codex is installed but not signed in. {how}.")
 
 
@@ -260,7 +279,7 @@ def _offer_login(flow: _Flow, key: ApiKey | None, *, poisoned: bool) -> SignInRe
         return SignInResult(
             "poisoned" if poisoned else "declined",
             None,
-            f"Not signed in. {how_to_sign_in(flow.shown)}.",
+            f"Not signed in. {how_to_sign_in(flow.shown, flow.installer)}.",
         )
     if choice == "key":
         typed = key if key is not None else _read_key(flow.prompt_in, flow.prompt_out)
@@ -367,7 +386,9 @@ def _echo_off(stream: TextIO) -> Iterator[None]:
 
 
 def _retry(flow: _Flow) -> str:
-    return f"Codex is installed; to try again, run `{flow.shown} login` or `codex-install login`."
+    return (
+        f"Codex is installed; to try again, run `{flow.shown} login` or `{flow.installer} login`."
+    )
 
 
 def _api_key_login(flow: _Flow, key: ApiKey) -> SignInResult:

@@ -78,4 +78,5 @@ def test_a_failed_sign_in_says_why_and_how_to_try_again(sandbox: Sandbox):
     assert term.finish() == 1
     (said,) = [line for line in term.lines() if "failed (exit 1)" in line]
     assert said.startswith("`codex login` failed (exit 1). Codex is installed; to try again, run `")
-    assert said.endswith(" login` or `codex-install login`.")
+    # codex-install as this terminal runs it again: here `python -m codex_install`.
+    assert said.endswith(f" login` or `{sys.executable} -m codex_install login`.")
