@@ -29,6 +29,16 @@ from servers.oauth import FakeTokenEndpoint
 from .conftest import auth_env
 from .test_rpc import INIT, FakeSource
 
+# The server's own peak RSS on Linux and macOS (which has no /proc): a small shim starts it and
+# reports wait4's ru_maxrss once it ends. Started from pytest itself, the child's count would
+# begin at pytest's own size on Linux (exec carries the high-water mark over).
+_PEAK_RSS_SHIM = (
+    "import os, sys\n"
+    "pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "os.write(int(sys.argv[1]), str(usage.ru_maxrss).encode())\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
 INVALID = {"code": -32600, "message": "Invalid Request"}
 PARSE = {"code": -32700, "message": "Parse error"}
 
@@ -121,13 +131,17 @@ def test_closed_stdout_ends_the_session_with_its_code_and_no_noise(
 
 @pytest.mark.slow
 def test_a_512_mib_line_is_skipped_in_bounded_memory(home: Path, oauth: FakeTokenEndpoint) -> None:
+    report_r, report_w = os.pipe()
+    serve = [sys.executable, "-m", "codex_install", "auth", "serve"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "codex_install", "auth", "serve"],
+        [sys.executable, "-S", "-c", _PEAK_RSS_SHIM, str(report_w), *serve],
         env=auth_env(home, oauth),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        pass_fds=(report_w,),
     )
+    os.close(report_w)
     assert proc.stdin is not None and proc.stdout is not None
     start = time.monotonic()
 
@@ -144,11 +158,12 @@ def test_a_512_mib_line_is_skipped_in_bounded_memory(home: Path, oauth: FakeToke
     writer.start()
     answers = [json.loads(proc.stdout.readline()) for _ in range(3)]
     took = time.monotonic() - start
-    with open(f"/proc/{proc.pid}/status") as f:
-        peak_kib = int(next(line for line in f if line.startswith("VmHWM:")).split()[1])
     writer.join()
     proc.stdin.close()
     proc.wait(timeout=30)
+    with os.fdopen(report_r, "rb") as report:
+        max_rss = int(report.read())
+    peak_kib = max_rss // 1024 if sys.platform == "darwin" else max_rss  # bytes on macOS
     assert [a["id"] for a in answers] == [0, None, 2]
     assert peak_kib < 100 * 1024, f"peak RSS {peak_kib} KiB"
     print(f"512 MiB line: {took:.2f} s, peak RSS {peak_kib / 1024:.1f} MiB")

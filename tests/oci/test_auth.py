@@ -236,12 +236,12 @@ def test_a_login_never_crosses_plain_http_to_another_host():
 @pytest.mark.parametrize(
     ("answer", "error"),
     [
-        (httpx.Response(200, content=b"x" * (2 << 20)), "too large"),
+        (httpx.Response(200, content=b"x" * (2 << 20)), "larger than the 1 MiB allowed"),
         (httpx.Response(200, content=b"not json"), "no JSON"),
         (httpx.Response(200, json={"token": ""}), "gave no token"),
         (httpx.Response(200, json={"token": "a\nb"}), "gave no token"),
         (httpx.Response(200, json=["token"]), "gave no token"),
-        (httpx.Response(418), "answered HTTP 418"),
+        (httpx.Response(418), "token service of registry registry.example: HTTP 418"),
     ],
 )
 def test_a_broken_token_service_is_one_clear_error(answer, error):

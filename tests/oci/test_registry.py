@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import httpx
 import pytest
 
 from codex_install.errors import NetworkError, NotFoundError, VerificationError
+from codex_install.fs import ours_alone
 from codex_install.http.retry import RetryPolicy
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci.reference import parse_reference
@@ -60,6 +62,33 @@ def test_a_cached_manifest_that_is_not_its_digest_is_not_believed(tmp_path):
     assert len(seen) == 1
 
 
+@pytest.mark.parametrize("planted", ["another-owner", "group-writable-file", "group-writable-dir"])
+def test_a_cached_manifest_not_ours_alone_is_ignored(tmp_path, planted):
+    """The right bytes, but in a file another user owns or can write: not read back."""
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    path = cache / DIGEST.replace(":", "-")
+    path.write_bytes(BODY)
+    path.chmod(0o600)
+    if planted == "another-owner":
+        if os.geteuid() != 0:
+            other = os.geteuid() + 1
+            trusted = lambda p: ours_alone(p, uid=other)  # noqa: E731  # as if we were another
+        else:
+            os.chown(path, 12345, 12345)
+            trusted = ours_alone
+    else:
+        (path if planted == "group-writable-file" else cache).chmod(
+            0o620 if "file" in planted else 0o770
+        )
+        trusted = ours_alone
+    registry, seen = make(lambda _r: httpx.Response(200, content=BODY))
+    registry.cache = DigestCache(cache, trusted)
+    assert registry.manifest(DIGEST, "release") == BODY
+    assert len(seen) == 1  # asked the registry: the file was not believed
+    assert DigestCache(cache, lambda _p: True).get(DIGEST) == BODY  # it was the right bytes
+
+
 def test_a_registry_without_docker_content_digest_is_read_by_get():
     def handler(request):
         return httpx.Response(200, content=BODY)
@@ -105,14 +134,16 @@ def test_bytes_that_are_not_the_digest_are_refused():
 
 def test_a_manifest_past_the_cap_is_refused():
     registry, _ = make(lambda _r: httpx.Response(200, content=b" " * (artifact.MANIFEST_CAP + 1)))
-    with pytest.raises(NetworkError, match="larger than allowed"):
+    with pytest.raises(NetworkError, match="larger than the 4 MiB allowed"):
         registry.manifest(DIGEST, "release")
 
 
 def test_a_busy_registry_is_retried_then_named():
     registry, seen = make(lambda _r: httpx.Response(503))
     with pytest.raises(
-        NetworkError, match=r"registry registry\.example: tag 1\.0\.0 failed after 3"
+        NetworkError,
+        match=r"cannot fetch tag 1\.0\.0 from registry oci://registry\.example/acme/codex "
+        r"after 3 attempts: HTTP 503",
     ):
         registry.tag_digest("1.0.0")
     assert len(seen) == 3
@@ -131,7 +162,8 @@ def test_an_unreachable_registry_is_a_connection_level_failure():
 def test_denied_is_a_network_error_naming_the_repository():
     registry, _ = make(lambda _r: httpx.Response(403, json={"errors": [{"code": "DENIED"}]}))
     with pytest.raises(
-        NetworkError, match=r"denied the tag list in oci://registry\.example/acme/codex"
+        NetworkError,
+        match=r"the tag list from registry oci://registry\.example/acme/codex: HTTP 403 \(DENIED\)",
     ):
         registry.tags()
 
@@ -274,8 +306,34 @@ def test_an_upload_whose_body_cannot_be_sent_again_is_one_clear_error(tmp_path):
             registry = Registry(client, reference, sleep=lambda _s: None)
             blob = tmp_path / "a.tar.zst"
             blob.write_bytes(b"x" * 10)
-            with pytest.raises(NetworkError, match="refused mid-way; run it again"):
+            with pytest.raises(NetworkError, match="asked for the upload again mid-way"):
                 registry.push_blob(blob, artifact.digest_of(b"x" * 10), 10, None)
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_only_a_blob_of_a_registry_logged_into_is_fetched_through_its_login():
+    from codex_install.sources.oci.auth import Login, RegistryAuth
+    from codex_install.sources.oci.source import registry_blob
+
+    sums = b"ab" * 32 + b"  codex.tar.zst\n"
+    digest = artifact.digest_of(sums)
+    registry, seen = make(lambda _r: httpx.Response(200, content=sums))
+    client = registry.client
+    url = REF.blob_url(digest)
+    assert registry_blob(client, url, "SUMS", 1 << 20, 5.0) is None  # no registry flow yet
+    auth = RegistryAuth(client)
+    auth.add(Login(REF, find=lambda: None))
+    client.auth = auth
+    assert (
+        registry_blob(
+            client, "https://other.example/v2/acme/codex/blobs/" + digest, "SUMS", 1 << 20, 5.0
+        )
+        is None
+    )
+    assert registry_blob(client, REF.url("manifests/latest"), "SUMS", 1 << 20, 5.0) is None
+    assert registry_blob(client, url, "SUMS", 1 << 20, 5.0) == sums
+    with pytest.raises(VerificationError, match="not sha256:"):
+        registry_blob(client, REF.blob_url("sha256:" + "cd" * 32), "SUMS", 1 << 20, 5.0)
+    assert [r.url.host for r in seen] == ["registry.example", "registry.example"]

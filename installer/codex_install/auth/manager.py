@@ -39,6 +39,7 @@ from codex_install.auth.state import SIGNED_OUT, CredentialState, credential_sta
 from codex_install.auth.store import (
     AUTH_FILE,
     EXTERNAL_MODES,
+    TOKEN_FIELDS,
     AuthSnapshot,
     load_snapshot,
     merge_tokens,
@@ -53,6 +54,7 @@ from codex_install.errors import (
     CodexInstallError,
     FilesystemError,
     RefreshError,
+    hold_secret,
 )
 
 if TYPE_CHECKING:
@@ -387,6 +389,8 @@ class AuthManager:
             # Spending the refresh token now would rotate it at the server and leave auth.json
             # with the revoked one: answer from the snapshot as it is, with no request.
             raise FilesystemError(f"a new token could not be stored: {why}")
+        for name in TOKEN_FIELDS:  # whatever the endpoint echoes, no message or ledger shows these
+            hold_secret(snapshot.token(name))
         now = self._clock()
         reason = refresh.PROACTIVE_EXPIRY if snapshot.stale(now) else refresh.FORCED
         try:
@@ -407,6 +411,8 @@ class AuthManager:
         if current is None or current.digest != snapshot.digest:
             # Someone wrote auth.json during the request (a new login): theirs wins.
             return self._state_of(current, self._ledger(current))
+        for value in tokens.values():
+            hold_secret(value)
         written = self._store(snapshot, merge_tokens(snapshot.data, tokens, self._clock()))
         self._remember(Ledger())
         return self._state_of(written, Ledger())

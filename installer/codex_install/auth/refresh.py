@@ -15,7 +15,7 @@ from codex_install.auth.policy import (
     transient_message,
 )
 from codex_install.auth.store import TOKEN_FIELDS
-from codex_install.errors import RefreshError
+from codex_install.errors import RefreshError, scrub
 from codex_install.http.limits import (
     DEFAULT_DEADLINE_S,
     REFRESH_CONNECT_S,
@@ -136,8 +136,12 @@ def _transient(_attempts: int, last: Retryable) -> RefreshError:
 def interpret_response(
     status: int, body: object, retry_after: str | None, now: float
 ) -> dict[str, str]:
-    """Pure: the tokens of a successful answer, else the RefreshError the answer means."""
+    """Pure: the tokens of a successful answer, else the RefreshError the answer means. A code
+    that carries a secret this process holds (an endpoint echoing the refresh token) is no code:
+    it would reach a message and the ledger."""
     code = error_code(body)
+    if code is not None and scrub(code) != code:
+        code = None
     if is_permanent(status, code):
         raise RefreshError(permanent_message(code), permanent=True, code=code)
     if 200 <= status < 300:

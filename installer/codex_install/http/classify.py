@@ -16,6 +16,7 @@ from codex_install.errors import (
     NotFoundError,
     RateLimitError,
     UsageError,
+    printable,
     shown_url,
 )
 from codex_install.http.client import first_line, host_of
@@ -80,13 +81,14 @@ _PLAIN: dict[int, Kind] = {404: "not_found", 410: "not_found", 407: "proxy_auth"
 
 
 def classify_status(
-    status: int, headers: Mapping[str, str], *, clock: float | None = None
+    status: int, headers: Mapping[str, str], *, clock: float | None = None, body: bytes = b""
 ) -> Failure | None:
-    """None for an answer (2xx, 304); else what the status means."""
+    """None for an answer (2xx, 304); else what the status means. ``body``: the start of the
+    error answer, when the caller read it (a registry says why in it)."""
     if 200 <= status < 300 or status == 304:
         return None
     retry_after = parse_retry_after(headers.get("retry-after"))
-    detail = f"HTTP {status}"
+    detail = f"HTTP {status}{error_code(body)}"
     if _rate_limited(status, headers, retry_after):
         now = time.time() if clock is None else clock
         reset = reset_note(headers.get("x-ratelimit-reset"), now)
@@ -94,6 +96,26 @@ def classify_status(
     if status == 403 and retry_after is not None:
         return Failure("secondary", detail, status, retry_after)
     return Failure(_PLAIN.get(status, "status"), detail, status, retry_after)
+
+
+def error_code(body: bytes) -> str:
+    """`` (MANIFEST_UNKNOWN: …)`` from an error body in the registry API's shape
+    (``{"errors": [{"code": …, "message": …}]}``, OCI distribution spec), else ""."""
+    if not body.lstrip().startswith(b"{"):
+        return ""
+    import json
+
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # only decoration for a message
+        return ""
+    errors = data.get("errors") if isinstance(data, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    code, message = first.get("code"), first.get("message")
+    if not isinstance(code, str):
+        return ""
+    text = f"{code}: {message}" if isinstance(message, str) else code
+    return f" ({printable(text, 120)})"
 
 
 def _rate_limited(status: int, headers: Mapping[str, str], retry_after: float | None) -> bool:
@@ -110,11 +132,18 @@ def classify_error(err: BaseException) -> Failure:
     if tls_refused(err):
         found = re.search(r"\[SSL: [A-Z_]+\][^()'\"]*", str(err))
         return Failure("tls", found.group().strip() if found else first_line(err))
-    text = first_line(err)
+    text = _DETAILS.get(type(err).__name__) or first_line(err)
     kind = _library_kind(err)
     if kind == "proxy_auth" and "407" not in str(err):
         kind = "refused"
     return Failure(kind, _root_cause(str(err)) if kind == "refused" else text)
+
+
+_DETAILS = {
+    # httpx's own words are a paragraph about generators: a login (or a redirect) asked for a
+    # streamed upload's body again, which no stream can give twice
+    "StreamConsumed": "the server asked for the upload again mid-way (a new login); run it again"
+}
 
 
 def _library_kind(err: BaseException) -> Kind:
@@ -188,8 +217,17 @@ def _root_cause(text: str) -> str:
 SLOW_HINT = "a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)"
 
 
+Verb = Literal["fetch", "push"]  # what the request did: a read, or a registry push
+
+
 def final_error(
-    f: Failure, what: str, url: str, *, seconds: float, proxy: str | None = None
+    f: Failure,
+    what: str,
+    url: str,
+    *,
+    seconds: float,
+    proxy: str | None = None,
+    verb: Verb = "fetch",
 ) -> CodexInstallError | None:
     """The words for a failure no retry was for, whichever library met it (None: the story
     of the host or of the tries, the caller's)."""
@@ -206,21 +244,23 @@ def final_error(
     if f.kind == "not_found":
         return NotFoundError(f"{what} not found at {shown_url(url)} ({f.detail})")
     if f.kind == "bad_url":
-        return UsageError(f"cannot fetch {what}: {shown_url(url)} is not a valid URL ({f.detail})")
-    return _refused(f, what, url, proxy)
+        return UsageError(f"cannot {verb} {what}: {shown_url(url)} is not a valid URL ({f.detail})")
+    return _refused(f, f"{verb} {what}", url, proxy)
 
 
 def _refused(f: Failure, what: str, url: str, proxy: str | None) -> CodexInstallError | None:
+    """``what``: "fetch …" or "push …" (from or to the host)."""
+    towards = "to" if what.startswith("push ") else "from"
     if f.kind == "proxy_auth":
         named = f" {proxy}" if proxy else ""
         return NetworkError(
-            f"cannot fetch {what}: the proxy{named} wants credentials (HTTP 407)", hint=f.hint
+            f"cannot {what}: the proxy{named} wants credentials (HTTP 407)", hint=f.hint
         )
     if f.kind == "redirect":
-        return NetworkError(f"cannot fetch {what}: {f.detail} ({shown_url(url)})")
+        return NetworkError(f"cannot {what}: {f.detail} ({shown_url(url)})")
     if f.kind == "tls":
         return NetworkError(
-            f"cannot fetch {what} from {host_of(url)}: {f.detail}",
+            f"cannot {what} {towards} {host_of(url)}: {f.detail}",
             hint=f.hint,
             connection_level=True,
         )

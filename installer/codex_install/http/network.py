@@ -24,7 +24,13 @@ from codex_install.errors import (
     UsageError,
     shown_url,
 )
-from codex_install.http.classify import Failure, classify_error, classify_status, final_error
+from codex_install.http.classify import (
+    Failure,
+    Verb,
+    classify_error,
+    classify_status,
+    final_error,
+)
 from codex_install.http.client import check_proxy, host_of, with_scheme
 from codex_install.http.limits import CONNECT_ATTEMPTS, FIRST_ANSWER_S
 from codex_install.http.metadata import (
@@ -135,16 +141,16 @@ class Network:
             try:
                 answer = self._get_once(doc)
             except BodyError as err:
-                raise _retry_or_fail(classify_error(err.err), answered=True) from err
+                raise retry_or_fail(classify_error(err.err), answered=True) from err
             except (NetworkError, UsageError):
                 raise
             except Exception as err:  # the libraries' own: classified
-                raise _retry_or_fail(classify_error(err), answered=False) from err
+                raise retry_or_fail(classify_error(err), answered=False) from err
             if answer.status == 200 or answer.status in doc.expect:
                 return answer
             failure = classify_status(answer.status, answer.headers)
             assert failure is not None  # 2xx but 200 is no document of ours
-            raise _retry_or_fail(failure, answered=True)
+            raise retry_or_fail(failure, answered=True)
 
         answer: Answer = retry_request(attempt, policy, self.sleep)
         return answer
@@ -259,7 +265,7 @@ def make_client(
     )
 
 
-def _retry_or_fail(failure: Failure, *, answered: bool) -> Exception:
+def retry_or_fail(failure: Failure, *, answered: bool) -> Retryable | Failed:
     """Another try (:class:`Retryable`, carrying ``failure``) when one can help, else the end
     (:class:`Failed`)."""
     answered = answered or failure.answered
@@ -272,7 +278,7 @@ def retry_request(
     attempt: Callable[[int], Any], policy: RetryPolicy, sleep: Callable[[float], None]
 ) -> Any:
     """The one retry loop for a request of either library: ``attempt`` raises what
-    :func:`_retry_or_fail` makes; a host that never answered gets CONNECT_ATTEMPTS tries."""
+    :func:`retry_or_fail` makes; a host that never answered gets CONNECT_ATTEMPTS tries."""
     seen = {"answer": False}
 
     def counted(number: int) -> Any:
@@ -286,7 +292,7 @@ def retry_request(
             raise
 
     def exhausted(number: int, err: Retryable) -> Exception:
-        assert isinstance(err.failure, Failure)  # _retry_or_fail's
+        assert isinstance(err.failure, Failure)  # retry_or_fail's
         return Failed(err.failure, number, err.answered)
 
     return retrying(
@@ -326,11 +332,12 @@ def failure_error(
     seconds: float,
     proxy: str | None = None,
     source: str | None = None,
+    verb: Verb = "fetch",
 ) -> CodexInstallError:
     """The message for a request that failed, in the words every source shares; a source
     says its own first for what it knows better (GitHub's rate limit, a mirror's 404)."""
     f = err.failure
-    said = final_error(f, what, url, seconds=seconds, proxy=proxy)
+    said = final_error(f, what, url, seconds=seconds, proxy=proxy, verb=verb)
     if said is not None:
         return said
     host = host_of(url)
@@ -339,8 +346,9 @@ def failure_error(
     if f.kind == "silent" and not err.answered:
         reason = f"{host}{via} did not answer within {min(FIRST_ANSWER_S, seconds):g} s"
     tries = f" after {err.attempts} attempts" if err.attempts > 1 else ""
+    where = f"{'to' if verb == 'push' else 'from'} {source or host}"
     return NetworkError(
-        f"cannot fetch {what} from {source or host}{tries}: {reason}",
+        f"cannot {verb} {what} {where}{tries}: {reason}",
         hint=f.hint,
         connection_level=not err.answered,
     )

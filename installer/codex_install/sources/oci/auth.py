@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from codex_install.errors import NetworkError
-from codex_install.http.client import first_line
-from codex_install.http.limits import DEFAULT_DEADLINE_S, TOKEN_ANSWER_CAP, read_capped
-from codex_install.http.retry import RETRYABLE_HTTP_STATUS, Retryable
+from codex_install.http.classify import Failure, classify_error, classify_status
+from codex_install.http.client import host_of
+from codex_install.http.limits import DEFAULT_DEADLINE_S, TOKEN_ANSWER_CAP, read_capped, too_large
 from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.sources.oci.credentials import Credential
 from codex_install.sources.oci.reference import Reference, is_loopback
@@ -144,25 +144,41 @@ class RegistryAuth(httpx.Auth):
         raise login.refused(401)
 
     def _token(self, login: Login, request: httpx.Request) -> str:
-        name = login.reference.host
         from codex_install.http.deadline import send  # the watchdog, as for every request
 
         deadline = time.monotonic() + self.seconds
         request.extensions[DEADLINE] = deadline
+        answered = False
         try:
             response = send(self.client, request, self.seconds, client_auth=False)
-        except DeadlinePassed as err:
-            raise NetworkError(f"the token service of registry {name} is too slow") from err
-        except httpx.TimeoutException as err:
-            raise Retryable(f"the token service of registry {name} timed out") from err
-        except httpx.HTTPError as err:
-            raise Retryable(f"the token service of registry {name}: {first_line(err)}") from err
-        try:
-            return _accept_token(login, response, deadline)
-        except httpx.HTTPError as err:
-            raise Retryable(f"the token service of registry {name}: {first_line(err)}") from err
-        finally:
-            response.close()
+            answered = True
+            try:
+                return _accept_token(login, response, deadline, self.seconds)
+            finally:
+                response.close()
+        except (httpx.HTTPError, DeadlinePassed) as err:
+            raise _token_failure(
+                login, request, classify_error(err), answered, self.seconds
+            ) from err
+
+
+def _token_failure(
+    login: Login, request: httpx.Request, failure: Failure, answered: bool, seconds: float
+) -> Exception:
+    """A failed token request, classified as every request is: another try for the caller's
+    retry loop (it re-sends the registry request, which asks again), or the final error."""
+    from codex_install.http.network import Failed, failure_error, retry_or_fail
+
+    outcome = retry_or_fail(failure, answered=answered)
+    if not isinstance(outcome, Failed):
+        return outcome
+    return failure_error(
+        outcome,
+        "a token",
+        str(request.url),
+        seconds=seconds,
+        source=f"the token service of registry {login.reference.host}",
+    )
 
 
 def _origin(url: httpx.URL) -> str:
@@ -219,22 +235,26 @@ def _token_request(login: Login, challenge: Challenge, request: httpx.Request) -
     return httpx.Request("GET", realm, params=params, headers=headers)
 
 
-def _accept_token(login: Login, response: httpx.Response, deadline: float) -> str:
+def _accept_token(login: Login, response: httpx.Response, deadline: float, seconds: float) -> str:
+    status = response.status_code
+    failure = classify_status(status, response.headers)
+    if failure is None and status != 200:
+        failure = Failure("status", f"HTTP {status}", status)  # no token in a 204
+    if failure is not None:
+        if failure.kind == "status" and status in (401, 403):
+            raise login.refused(status)  # the login, not the service, is what failed
+        raise _token_failure(login, response.request, failure, True, seconds)
     name = login.reference.host
-    if response.status_code in (401, 403):
-        raise login.refused(response.status_code)
-    if response.status_code in RETRYABLE_HTTP_STATUS:
-        raise Retryable(f"the token service of registry {name}: HTTP {response.status_code}")
-    if response.status_code != 200:
-        raise NetworkError(
-            f"the token service of registry {name} answered HTTP {response.status_code}"
-        )
     body = read_capped(
         response.iter_bytes(),
         TOKEN_ANSWER_CAP,
-        over_cap=lambda: NetworkError(f"the token answer of registry {name} is too large"),
+        over_cap=lambda: NetworkError(
+            too_large(
+                f"the token answer of registry {name}", host_of(str(response.url)), TOKEN_ANSWER_CAP
+            )
+        ),
         deadline=deadline,
-        past_deadline=lambda: NetworkError(f"the token service of registry {name} is too slow"),
+        past_deadline=lambda: DeadlinePassed(seconds),
     )
     return f"Bearer {_token_in(body, name)}"
 

@@ -12,25 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_install.errors import (
-    FilesystemError,
-    NetworkError,
-    NotFoundError,
-    VerificationError,
-    printable,
+from codex_install.errors import FilesystemError, NetworkError, VerificationError, shown_url
+from codex_install.fs import (
+    UnreadableFileError,
+    atomic_write_text,
+    make_dirs,
+    ours_alone,
+    read_regular,
 )
-from codex_install.fs import UnreadableFileError, atomic_write_text, make_dirs, read_regular
-from codex_install.http.classify import TLS_HINT
-from codex_install.http.classify import tls_refused as tls_verification_failed
-from codex_install.http.client import first_line
-from codex_install.http.limits import DEFAULT_DEADLINE_S, DOWNLOAD_DEADLINE_S, read_capped
-from codex_install.http.retry import (
-    RETRYABLE_HTTP_STATUS,
-    Retryable,
-    RetryPolicy,
-    parse_retry_after,
-    retrying,
+from codex_install.http.classify import Failure, classify_error, classify_status
+from codex_install.http.limits import (
+    DEFAULT_DEADLINE_S,
+    DOWNLOAD_DEADLINE_S,
+    read_capped,
+    too_large,
 )
+from codex_install.http.retry import NO_RETRY, RetryPolicy
 from codex_install.http.watchdog import DEADLINE, DeadlinePassed
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci.reference import Reference
@@ -47,15 +44,20 @@ UPLOAD_CHUNK = 1 << 20
 @dataclass(frozen=True)
 class DigestCache:
     """Manifests by digest: content-addressed, so whatever is read back is checked against its
-    name and a stranger's file can only be refused, never believed."""
+    name; and, as every file read back in place of a network answer, used only when it and its
+    dir are ours alone (``trusted``: ``fs.ours_alone``). Made private: the dir 0700, files 0600."""
 
     root: Path | None
+    trusted: Callable[[Path], bool] = ours_alone
 
     def get(self, digest: str) -> bytes | None:
         if self.root is None or not artifact.is_digest(digest):
             return None
+        path = self.root / digest.replace(":", "-")
+        if not self.trusted(path):
+            return None
         try:
-            body = read_regular(self.root / digest.replace(":", "-"), artifact.MANIFEST_CAP)
+            body = read_regular(path, artifact.MANIFEST_CAP)
         except UnreadableFileError:
             return None
         return body if body is not None and artifact.digest_of(body) == digest else None
@@ -183,7 +185,7 @@ class Registry:
                 "POST",
                 f"{start}?mount={digest}&from={mount_from}",
                 {"Content-Length": "0"},
-                what="a blob mount",
+                what=f"blob {digest[:19]}… (a mount)",
                 ok=(201, 202),
             )
             if started.status == 201:
@@ -191,7 +193,7 @@ class Registry:
                 return
         else:
             started = self._call(
-                "POST", start, {"Content-Length": "0"}, what="a blob upload", ok=(202,)
+                "POST", start, {"Content-Length": "0"}, what=f"blob {digest[:19]}…", ok=(202,)
             )
         location = started.headers.get("location")
         if not location:
@@ -205,7 +207,9 @@ class Registry:
         url = f"{location}{sep}digest={digest}"
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         # Not retried: an upload session is spent once its PUT has begun.
-        self._call("PUT", url, headers, what="a blob upload", ok=(201,), body=data, retry=False)
+        self._call(
+            "PUT", url, headers, what=f"blob {digest[:19]}…", ok=(201,), body=data, retry=False
+        )
 
     def has_manifest(self, digest: str) -> bool:
         url = self.reference.manifest_url(digest)
@@ -246,96 +250,74 @@ class Registry:
         body: bytes | Path | None = None,
         retry: bool = True,
     ) -> _Answer:
-        policy = self.policy if retry else RetryPolicy(attempts=1)
+        """One request through the project's one classifier and retry loop; a failure in the
+        words every request shares, naming the registry."""
+        from codex_install.http.network import Failed, failure_error, retry_request
 
-        def exhausted(tries: int, last: Retryable) -> Exception:
-            return NetworkError(
-                f"registry {self.reference.host}: {what} failed after {tries} attempts "
-                f"({last.reason})",
-                connection_level=last.reason.startswith("no answer"),
+        seconds = self.seconds[1] if isinstance(body, Path) else self.seconds[0]
+        call = _Call(method, url, headers, what, ok, cap, body, seconds)
+        try:
+            answer: _Answer = retry_request(
+                lambda _n: self._once(call), self.policy if retry else NO_RETRY, self.sleep
             )
+        except Failed as err:
+            raise failure_error(
+                err,
+                what,
+                url,
+                seconds=seconds,
+                source=f"registry {self.reference.shown}",
+                verb="fetch" if method in ("GET", "HEAD") else "push",
+            ) from err
+        return answer
 
-        return retrying(
-            lambda _n: self._once(method, url, headers, what, ok, cap, body),
-            policy=policy,
-            sleep=self.sleep,
-            exhausted=exhausted,
-        )
-
-    def _once(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        what: str,
-        ok: tuple[int, ...],
-        cap: int,
-        body: bytes | Path | None,
-    ) -> _Answer:
+    def _once(self, call: _Call) -> _Answer:
         import httpx
 
         from codex_install.http.deadline import send  # the watchdog, as for every request
+        from codex_install.http.network import retry_or_fail
 
-        seconds = self.seconds[1] if isinstance(body, Path) else self.seconds[0]
-        deadline = time.monotonic() + seconds
-        content = _file_chunks(body) if isinstance(body, Path) else body
+        deadline = time.monotonic() + call.seconds
+        content = _file_chunks(call.body) if isinstance(call.body, Path) else call.body
+        answered = False
         try:
             request = self.client.build_request(
-                method, url, headers=headers, content=content, extensions={DEADLINE: deadline}
+                call.method,
+                call.url,
+                headers=call.headers,
+                content=content,
+                extensions={DEADLINE: deadline},
             )
-            with contextlib.closing(send(self.client, request, seconds)) as response:
-                status = response.status_code
-                if status not in ok:
-                    raise self._refused(response, what)
+            with contextlib.closing(send(self.client, request, call.seconds)) as response:
+                answered = True
+                if response.status_code not in call.ok:
+                    raise retry_or_fail(_status_failure(response, deadline), answered=True)
                 data = b""
-                if method == "GET":
+                if call.method == "GET":
                     data = read_capped(
                         response.iter_bytes(),
-                        cap,
+                        call.cap,
                         over_cap=lambda: NetworkError(
-                            f"registry {self.reference.host}: {what} is larger than allowed"
+                            too_large(call.what, shown_url(call.url), call.cap)
                         ),
                         deadline=deadline,
-                        past_deadline=lambda: NetworkError(
-                            f"registry {self.reference.host}: {what} took longer than {seconds:g} s"
-                        ),
+                        past_deadline=lambda: DeadlinePassed(call.seconds),
                     )
-                return _Answer(status, dict(response.headers), data)
-        except DeadlinePassed as err:
-            raise NetworkError(
-                f"registry {self.reference.host}: {what} took longer than {seconds:g} s",
-                hint="a slow network: raise CODEX_INSTALL_TIMEOUT (seconds)",
-            ) from err
-        except httpx.TimeoutException as err:
-            raise Retryable(f"no answer in time ({type(err).__name__})") from err
-        except httpx.TransportError as err:
-            if tls_verification_failed(err):
-                raise NetworkError(
-                    f"registry {self.reference.host}: {first_line(err)}",
-                    hint=TLS_HINT,
-                    connection_level=True,
-                ) from err
-            raise Retryable(f"no answer: {first_line(err)}") from err
-        except httpx.HTTPError as err:
-            raise NetworkError(f"registry {self.reference.host}: {first_line(err)}") from err
-        except httpx.StreamError as err:  # a login asked again for a streamed upload's body
-            raise NetworkError(
-                f"registry {self.reference.host}: {what} was refused mid-way; run it again"
-            ) from err
+                return _Answer(response.status_code, dict(response.headers), data)
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, DeadlinePassed) as err:
+            raise retry_or_fail(classify_error(err), answered=answered) from err
 
-    def _refused(self, response: httpx.Response, what: str) -> Exception:
-        status = response.status_code
-        if status in RETRYABLE_HTTP_STATUS:
-            return Retryable(
-                f"HTTP {status}", parse_retry_after(response.headers.get("retry-after"))
-            )
-        detail = _error_code(response)
-        where = f"{self.reference.shown}"
-        if status == 404:
-            return NotFoundError(f"{what} not found in {where}{detail}")
-        if status == 403:
-            return NetworkError(f"registry {self.reference.host} denied {what} in {where}{detail}")
-        return NetworkError(f"registry {self.reference.host}: {what} failed: HTTP {status}{detail}")
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    url: str
+    headers: dict[str, str]
+    what: str
+    ok: tuple[int, ...]
+    cap: int
+    body: bytes | Path | None
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -351,24 +333,24 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _error_code(response: httpx.Response) -> str:
-    """`` (MANIFEST_UNKNOWN: …)`` from the registry's error body, when it has one."""
+def _status_failure(response: httpx.Response, deadline: float) -> Failure:
+    """What a status the call did not expect means, the registry's error code (from the start
+    of its error body) included."""
     import httpx
 
-    if response.request.method == "HEAD":
-        return ""
-    try:
-        body = read_capped(response.iter_bytes(), ERROR_BODY_CAP, over_cap=lambda: ValueError())
-        data = artifact.load(body, "error")
-    except (ValueError, NetworkError, httpx.HTTPError):  # only decoration for a message
-        return ""
-    errors = data.get("errors")
-    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
-    code, message = first.get("code"), first.get("message")
-    if not isinstance(code, str):
-        return ""
-    text = f"{code}: {message}" if isinstance(message, str) else code
-    return f" ({printable(text, 120)})"
+    body = b""
+    if response.request.method != "HEAD":
+        with contextlib.suppress(ValueError, httpx.HTTPError):  # only decoration for a message
+            body = read_capped(
+                response.iter_bytes(),
+                ERROR_BODY_CAP,
+                over_cap=ValueError,
+                deadline=deadline,
+                past_deadline=ValueError,
+            )
+    status = response.status_code
+    failure = classify_status(status, response.headers, body=body)
+    return failure or Failure("status", f"HTTP {status}", status)  # a 2xx the call does not take
 
 
 def _next_page(reference: Reference, link: str | None) -> str | None:
