@@ -101,7 +101,10 @@ def test_the_deep_path_archive_is_refused_within_1s_and_100_mib(tmp_path: Path) 
     assert len(run.stderr.splitlines()) == 1
     print(f"deep path archive ({len(data)} bytes): {run.seconds:.2f} s, {run.max_rss_mib:.0f} MiB")
     assert run.max_rss_mib < 100
-    assert run.seconds < 1.0 or os.getloadavg()[0] > 2  # a loaded machine is reported, not failed
+    # The target is 1 s (0.2-0.3 s measured here, interpreter start included); the quadratic
+    # walk this replaced took minutes, so 5 s fails it on any machine without flaking on a
+    # loaded 2-core one.
+    assert run.seconds < 5.0
     assert not list((tmp_path / "home" / ".codex").rglob("bin"))
 
 
