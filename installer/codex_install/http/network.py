@@ -358,7 +358,7 @@ def _check_proxies() -> None:
     """Refuse (exit 2) a proxy variable no request could go through, as both libraries read
     the variables (``getproxies``: the lower-case spelling first): each would say it its own
     way, mid-request (a SOCKS proxy: advice to install an extra)."""
-    from urllib.request import getproxies  # what requests.compat re-exports, without requests
+    from requests.compat import getproxies
 
     found = getproxies()
     for scheme in ("https", "http", "all"):
