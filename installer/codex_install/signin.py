@@ -279,7 +279,9 @@ def _offer_login(flow: _Flow, key: ApiKey | None, *, poisoned: bool) -> SignInRe
         return SignInResult(
             "poisoned" if poisoned else "declined",
             None,
-            f"Not signed in. {how_to_sign_in(flow.shown, flow.installer)}.",
+            # A person chose "not now" at the prompt: the one command for later, not the CI ways.
+            f"Not signed in. To sign in later, run `{flow.shown} login` "
+            f"(`{flow.shown} login --device-auth` without a browser here).",
         )
     if choice == "key":
         typed = key if key is not None else _read_key(flow.prompt_in, flow.prompt_out)

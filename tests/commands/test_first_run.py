@@ -89,6 +89,9 @@ def test_with_no_network_plain_install_keeps_the_installed_release_and_says_so(e
     assert "warning: the latest release could not be checked" in result.stderr
     assert "keeping codex 0.169.0 (installed)" in result.stderr
     assert codex_version(env) == "codex-cli 0.169.0"
+    # --force asked for a new download: that it cannot happen is the answer (exit 4).
+    assert install(dead, "--force").exit_code == 4
+    assert codex_version(env) == "codex-cli 0.169.0"
 
 
 @pytest.mark.slow  # two checks against a refusing GitHub: ~5 s

@@ -66,9 +66,9 @@ def test_a_wrong_answer_is_asked_again_and_not_now_signs_nobody_in(sandbox: Sand
     term.send("4\n")
     assert term.finish() == 8, term.raw
     assert sandbox.runs() == []
-    assert any(line.startswith("Not signed in. To sign in, run `") for line in term.lines()), (
-        term.raw
-    )
+    assert any(
+        line.startswith("Not signed in. To sign in later, run `") for line in term.lines()
+    ), term.raw
 
 
 def test_a_failed_sign_in_says_why_and_how_to_try_again(sandbox: Sandbox):

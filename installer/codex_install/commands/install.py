@@ -116,7 +116,7 @@ def _install(
     if settings.offline:
         # The plan itself refuses any request (http.network): this picks what is installed.
         request = _offline_request(request, settings, current)
-    elif request.version.is_latest and request.archive is None and current is not None:
+    elif request.version.is_latest and not (request.archive or request.force) and current:
         try:
             return install(request, settings.paths, hooks)
         except NetworkError as err:
