@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,18 +40,17 @@ def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPro
     path = "/usr/bin:/bin"
     python = shutil.which("python3") or shutil.which("python")
     assert python is not None
-    (cwd / "pybin").mkdir(exist_ok=True)
-    (cwd / "pybin" / "python").unlink(missing_ok=True)
-    (cwd / "pybin" / "python").symlink_to(python)  # setup-python's `python`
-    return subprocess.run(
-        ["bash", "-c", script],
-        cwd=cwd,
-        env={"PATH": f"{cwd / 'pybin'}:{path}", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="pybin-") as pybin:  # never cwd: the checkout
+        (Path(pybin) / "python").symlink_to(python)  # setup-python's `python`
+        return subprocess.run(
+            ["bash", "-c", script],
+            cwd=cwd,
+            env={"PATH": f"{pybin}:{path}", **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
 
 def fake_codex_install(runner_temp: Path, answer: dict[str, str]) -> Path:
