@@ -114,3 +114,20 @@ def test_with_no_variable_a_certificate_the_system_store_trusts_works(env, tmp_p
         assert done.returncode == 0, done.stderr
         _all_over_tls(srv)
     assert codex_version(env) == "codex-cli 0.169.0"
+
+
+@pytest.mark.skipif(
+    sys.platform in ("darwin", "win32") or not Path(SYSTEM_BUNDLE).is_file(),
+    reason="the system store is OpenSSL's default bundle on Linux only",
+)
+def test_where_the_system_store_is_the_default_bundle_it_is_loaded_once_per_run():
+    """Not truststore's context there, which reloads the bundle on every connection."""
+    import ssl
+
+    from codex_install.http.plan import NetworkPlan
+
+    context = NetworkPlan().context()
+    assert type(context) is ssl.SSLContext
+    assert context.cert_store_stats()["x509_ca"] > 0
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert NetworkPlan().context() is context  # one per trust setting, both libraries share it

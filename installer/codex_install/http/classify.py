@@ -228,12 +228,14 @@ def final_error(
     seconds: float,
     proxy: str | None = None,
     verb: Verb = "fetch",
+    source: str | None = None,
 ) -> CodexInstallError | None:
     """The words for a failure no retry was for, whichever library met it (None: the story
     of the host or of the tries, the caller's)."""
     if f.kind == "deadline":
         return NetworkError(
-            f"{host_of(url)} took longer than {seconds:g} s to send {what}", hint=SLOW_HINT
+            f"{source or host_of(url)} took longer than {seconds:g} s to send {what}",
+            hint=SLOW_HINT,
         )
     if f.kind in ("rate_limited", "secondary"):
         wait = f" (retry after {f.retry_after:.0f} s)" if f.retry_after else ""

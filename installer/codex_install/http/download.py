@@ -120,7 +120,13 @@ class _Stream:
     floor: Floor
     connected: bool = False
     stalls: int = 0
-    proxy: str | None = None  # host:port of the proxy its requests go through, for messages
+    # host:port of the proxy its requests go through, for messages: asked only when one is
+    # written (requests' reading of the proxy variables is an import a download does not need)
+    proxy_of: Callable[[], str | None] = lambda: None
+
+    @property
+    def proxy(self) -> str | None:
+        return self.proxy_of()
 
     def feed(self, chunk: bytes, total: int | None) -> None:
         if self.binary and self.hasher.size == 0 and _looks_like_html(chunk[:512]):
@@ -210,7 +216,7 @@ def download(
     stream = _Stream(
         url, name, sink, hasher, expected_size, progress, binary, plan.download_s, plan.floor
     )
-    stream.proxy = net.proxy_for(url)
+    stream.proxy_of = lambda: net.proxy_for(url)
     return retrying(
         lambda _n: _attempt(net, stream),
         policy=policy,

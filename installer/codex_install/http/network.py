@@ -337,7 +337,7 @@ def failure_error(
     """The message for a request that failed, in the words every source shares; a source
     says its own first for what it knows better (GitHub's rate limit, a mirror's 404)."""
     f = err.failure
-    said = final_error(f, what, url, seconds=seconds, proxy=proxy, verb=verb)
+    said = final_error(f, what, url, seconds=seconds, proxy=proxy, verb=verb, source=source)
     if said is not None:
         return said
     host = host_of(url)
