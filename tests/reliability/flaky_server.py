@@ -14,10 +14,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from servers.fake_http import stop_server
+from servers.fake_http import loopback, stop_server
 
 ACTIONS = ("ok", "drop", "stall", "stall_body", "500", "503", "429", "flip")
 
@@ -78,9 +78,8 @@ class FlakyServer:
         self._rng = random.Random(seed)
         self._streak: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self.httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
+        self.httpd, self._thread = loopback(_handler(self))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def start(self) -> FlakyServer:
         self._thread.start()
@@ -126,13 +125,6 @@ class FlakyServer:
             self._streak[path] = 0 if action == "ok" else self._streak[path] + 1
             self.log.append(Served(path, action, f"{stall:.2f}s@{offset}", start))
             return action, stall, offset
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients hang up on a stalled or dropped response on purpose
 
 
 def _handler(server: FlakyServer) -> type[BaseHTTPRequestHandler]:

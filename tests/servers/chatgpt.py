@@ -7,16 +7,15 @@ with one scriptable reply, optionally slowly; every request is logged (path and 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from servers.fake_http import stop_server
+from servers.fake_http import loopback, send_json, stop_server
 
 CHECK_PATHS = ("/backend-api/wham/accounts/check", "/api/codex/accounts/check")
 
@@ -44,13 +43,6 @@ class Logged:
     headers: Mapping[str, str]
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass
-
-
 @dataclass
 class FakeChatGPT:
     status: int = 200
@@ -60,10 +52,7 @@ class FakeChatGPT:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._server, self._thread = loopback(self._handler())
 
     @property
     def origin(self) -> str:
@@ -92,21 +81,9 @@ class FakeChatGPT:
                 if backend.delay:
                     time.sleep(backend.delay)
                 if self.path in CHECK_PATHS:
-                    status, body = backend.status, backend.body
+                    send_json(self, backend.status, backend.body)
                 else:
-                    status, body = 404, {"detail": "not found"}
-                data = (
-                    body
-                    if isinstance(body, bytes)
-                    else body.encode()
-                    if isinstance(body, str)
-                    else json.dumps(body).encode()
-                )
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                    send_json(self, 404, {"detail": "not found"})
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -17,12 +17,14 @@ Every request is logged (method, path, headers) for assertions.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
 import socketserver
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -49,14 +51,9 @@ class FakeHTTPServer:
         self.faults: dict[str, deque[str]] = {}
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
-        handler = _make_handler(self)
-        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
+        self.httpd, self._thread = loopback(_make_handler(self))
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
     def start(self) -> FakeHTTPServer:
         self._thread.start()
@@ -115,9 +112,48 @@ def stop_server(httpd: socketserver.TCPServer) -> None:
     httpd.server_close()
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
     def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients hanging up mid-body is what these tests do on purpose
+        # Clients hanging up mid-body (a capped, stalled or timed-out read) is what these tests
+        # do on purpose; a traceback on stderr would land in whatever test runs next.
+        pass
+
+
+def loopback(
+    handler: type[BaseHTTPRequestHandler],
+) -> tuple[QuietServer, threading.Thread]:
+    """A server for ``handler`` on a free 127.0.0.1 port and the (unstarted) thread serving
+    it; ``stop_server`` ends both at once."""
+    httpd = QuietServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    return httpd, thread
+
+
+def send_json(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer ``body`` (JSON-encoded unless it is already str or bytes) with its length."""
+    data = (
+        body
+        if isinstance(body, bytes)
+        else body.encode()
+        if isinstance(body, str)
+        else json.dumps(body).encode()
+    )
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 def _make_handler(server: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:

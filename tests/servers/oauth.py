@@ -15,10 +15,10 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from servers.fake_http import stop_server
+from servers.fake_http import loopback, send_json, stop_server
 
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 AUTH_CLAIM = "https://api.openai.com/auth"
@@ -45,17 +45,10 @@ def id_token(email: str = "dev@example.com", plan: str = "plus", account: str = 
     )
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that stops reading (a capped or timed-out refresh) is what tests do on
-        # purpose; a traceback on stderr would land in whatever test runs next.
-        pass
-
-
 @dataclass(frozen=True)
 class Reply:
     status: int
-    body: Any = None  # JSON-encoded unless it is a str
+    body: Any = None  # JSON-encoded unless it is a str or bytes
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -70,11 +63,7 @@ class FakeTokenEndpoint:
         self.reply: Reply | None = None  # None: rotate like the real endpoint
         self.delay = 0.0
         self.access_ttl = 3600.0
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._server, self._thread = loopback(self._handler())
 
     @property
     def url(self) -> str:
@@ -162,16 +151,7 @@ class FakeTokenEndpoint:
                 reply = endpoint._answer(body)
                 if endpoint.delay:
                     time.sleep(endpoint.delay)
-                data = (
-                    reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
-                ).encode()
-                self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, reply.status, reply.body, reply.headers)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

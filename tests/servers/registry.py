@@ -13,16 +13,18 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from servers.daemon import free_port, spawned, still_running
+from servers.fake_http import loopback, send_json, stop_server
 
 REGISTRY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 SKOPEO = shutil.which("skopeo") or "/usr/bin/skopeo"
@@ -34,12 +36,6 @@ def need(program: str) -> str:
     if not os.access(program, os.X_OK):
         pytest.skip(f"needs {Path(program).name} (bash .ci/run installs it)")
     return program
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _b64(data: bytes) -> str:
@@ -95,9 +91,9 @@ class TokenServer:
                 name, _, password = base64.b64decode(header[6:]).decode().partition(":")
                 return name if server.users.get(name) == password else False
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd, thread = loopback(Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/token"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        thread.start()
 
     def answer(
         self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]], user: str | bool | None
@@ -117,13 +113,7 @@ class TokenServer:
             wanted = actions.split(",")
             granted = wanted if isinstance(user, str) else [a for a in wanted if a == "pull"]
             access.append({"type": "repository", "name": name, "actions": granted})
-        body = json.dumps({"token": self.jwt(str(user or ""), access), "expires_in": 300})
-        data = body.encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        send_json(handler, 200, {"token": self.jwt(str(user or ""), access), "expires_in": 300})
 
     def jwt(self, subject: str, access: list[dict[str, object]]) -> str:
         now = int(time.time())
@@ -148,8 +138,7 @@ class TokenServer:
         return f"{signing}.{_b64(signature)}"
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop_server(self.httpd)
 
 
 @dataclass
@@ -214,24 +203,12 @@ def registry(
         (directory / "htpasswd").write_text(lines)
         config.append(f"auth: {{htpasswd: {{realm: test, path: {directory / 'htpasswd'}}}}}")
     (directory / "config.yml").write_text("\n".join(config) + "\n")
-    log = open(directory / "registry.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [program, "serve", str(directory / "config.yml")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    argv = [program, "serve", str(directory / "config.yml")]
     try:
-        _wait_ready(port, proc, directory)
-        yield Registry(f"http://127.0.0.1:{port}", port, storage, token_server)
+        with spawned(argv, directory / "registry.log") as proc:
+            _wait_ready(port, proc, directory)
+            yield Registry(f"http://127.0.0.1:{port}", port, storage, token_server)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
         if token_server is not None:
             token_server.stop()
 
@@ -239,8 +216,7 @@ def registry(
 def _wait_ready(port: int, proc: subprocess.Popen[bytes], directory: Path) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((directory / "registry.log").read_text()[-2000:])
+        still_running(proc, directory / "registry.log")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

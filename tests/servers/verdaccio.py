@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from builders import package_manifest
-from servers.registry import free_port
+from servers.daemon import free_port, spawned, still_running
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = {"linux-x64": "x86_64-unknown-linux-musl", "linux-arm64": "aarch64-unknown-linux-musl"}
@@ -106,28 +106,13 @@ def verdaccio(directory: Path) -> Iterator[Verdaccio]:
         "log": {"type": "stdout", "format": "pretty", "level": "error"},
     }
     (directory / "config.yaml").write_text(json.dumps(config))  # JSON is YAML
-    log = open(directory / "verdaccio.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [program, "--config", str(directory / "config.yaml")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=directory,
-    )
     url = f"http://127.0.0.1:{port}/"
-    try:
+    argv = [program, "--config", str(directory / "config.yaml")]
+    with spawned(argv, directory / "verdaccio.log", cwd=directory) as proc:
         token = _login(url, proc, directory)
         npmrc = directory / "publish.npmrc"
         npmrc.write_text(f"//127.0.0.1:{port}/:_authToken={token}\n")
         yield Verdaccio(url, port, directory / "storage", token, npmrc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
 
 
 def _login(url: str, proc: subprocess.Popen[bytes], directory: Path) -> str:
@@ -136,8 +121,7 @@ def _login(url: str, proc: subprocess.Popen[bytes], directory: Path) -> str:
     body = json.dumps({"name": "ci", "password": "verdaccio-pw"}).encode()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((directory / "verdaccio.log").read_text()[-2000:])
+        still_running(proc, directory / "verdaccio.log")
         request = urllib.request.Request(
             f"{url}-/user/org.couchdb.user:ci",
             data=body,
