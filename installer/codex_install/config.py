@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -143,6 +143,36 @@ class Settings:
         from codex_install.sources.npm import resolver_factory  # only an install resolves
 
         return resolver_factory(self.env, self.sources.npm_registry, notice=notice)
+
+    def offered_versions(
+        self, target: str, notice: Callable[[str], None], debug: Callable[[str], None]
+    ) -> list[str]:
+        """The versions the configured source offers for ``target``, newest first."""
+        from codex_install.sources.dispatch import versions
+        from codex_install.sources.npm import versions_factory
+
+        npm_versions = versions_factory(self.env, self.sources.npm_registry, notice=notice)
+        with self.open_network(notice, debug) as net:
+            npm = (lambda t: npm_versions(net, t)) if npm_versions is not None else None
+            return versions(net, self.sources, target, npm=npm)[1]
+
+    def settled(
+        self, target: str, notice: Callable[[str], None], debug: Callable[[str], None]
+    ) -> Settings:
+        """These settings with a version prefix (``--version 0.171``) replaced by the newest
+        stable 0.171.x the source offers for ``target`` (offline: the newest installed), as
+        mise resolves one; every command taking ``--version`` asks here, so all agree."""
+        from codex_install import layout
+        from codex_install.suggest import settle_prefix, version_prefix
+
+        prefix = version_prefix(self.version)
+        if prefix is None:
+            return self
+        installed = [r.version for r in layout.list_releases(self.paths) if r.target == target]
+        offered = None if self.offline else (lambda: self.offered_versions(target, notice, debug))
+        found = settle_prefix(prefix, installed, offered)
+        notice(f"{(self.version or '').strip()} is codex {found} (the newest {prefix}.x)")
+        return replace(self, version=found)
 
     def registry_config(self) -> RegistryConfig:
         """Registry logins and the manifest cache, for an oci:// destination."""

@@ -1,11 +1,16 @@
-"""The nearest names for a typo: "did you mean github?" (pure)."""
+"""The nearest names for a typo ("did you mean github?"), and what a version prefix stands for
+(pure)."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 
+from codex_install.errors import NetworkError, NotFoundError
 from codex_install.versions import version_key
+
+_PREFIX_RE = re.compile(r"^(?:rust-v|v)?(\d+\.\d+)$", re.ASCII)
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
@@ -35,3 +40,33 @@ def newest_with_prefix(prefix: str, versions: Iterable[str]) -> str | None:
     resolves a prefix; None when there is none."""
     matches = [v for v in versions if v.startswith(prefix + ".") and "-" not in v]
     return max(matches, key=version_key) if matches else None
+
+
+def version_prefix(text: str | None) -> str | None:
+    """``0.171`` (also ``v0.171``, ``rust-v0.171``) → ``0.171``; None for anything else."""
+    m = _PREFIX_RE.match((text or "").strip())
+    return m.group(1) if m else None
+
+
+def settle_prefix(
+    prefix: str, installed: Iterable[str], offered: Callable[[], list[str]] | None
+) -> str:
+    """The version a prefix stands for: the newest stable ``prefix.*`` that ``offered()`` lists
+    (None: offline, so the newest installed one). Raises when there is none, naming the
+    nearest that exist."""
+    if offered is None:
+        found = newest_with_prefix(prefix, installed)
+        if found is None:
+            raise NetworkError(
+                f"no {prefix}.x is installed, and --offline forbids asking which exist"
+            )
+        return found
+    known = offered()
+    found = newest_with_prefix(prefix, known)
+    if found is None:
+        near = nearest_versions(prefix + ".0", known)
+        raise NotFoundError(
+            f"no codex {prefix}.x release exists",
+            hint=f"the nearest: {', '.join(near) or 'none'}; all: `codex-install ls-remote`",
+        )
+    return found

@@ -50,6 +50,59 @@ def test_a_prefix_with_no_release_under_it_says_so_with_the_nearest(env, server)
     assert "no codex 0.173.x release exists" in line and "0.171.0" in line
 
 
+def _published_0_171(server: FakeHTTPServer) -> None:
+    package_release("0.171.1").publish_github(server, latest=False)
+    server.add(RELEASES, _list("0.172.0-alpha.1", "0.171.1", "0.171.0", "0.170.0"))
+
+
+def test_resolve_takes_a_prefix_as_install_does(env, server):
+    _published_0_171(server)
+    result = run(env, "resolve", "--version", "v0.171", "--target", TARGET, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["version"] == "0.171.1"
+    assert "v0.171 is codex 0.171.1 (the newest 0.171.x)" in result.stderr
+
+
+def test_manifest_generate_takes_a_prefix_as_install_does(env, server, tmp_path):
+    _published_0_171(server)
+    out = tmp_path / "manifests"
+    result = run(env, "manifest", "generate", "--version", "0.171", "--target", TARGET,
+                 "--output", str(out), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["path"] == str(out / "codex-0.171.1.toml")
+    assert "0.171 is codex 0.171.1 (the newest 0.171.x)" in result.stderr
+
+
+def test_mirror_sync_takes_a_prefix_as_install_does(env, server, tmp_path):
+    _published_0_171(server)
+    out = tmp_path / "mirror"
+    result = run(env, "mirror", "sync", "--version", "0.171", "--target", TARGET,
+                 "--output", str(out), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "syncing codex 0.171.1 (1 targets)" in result.stderr
+    assert "0.171 is codex 0.171.1 (the newest 0.171.x)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["install", "--no-login", "--target", TARGET],
+        ["resolve", "--target", TARGET],
+        ["manifest", "generate", "--target", TARGET],
+        ["mirror", "sync", "--target", TARGET, "--output", "unused"],
+    ],
+    ids=lambda c: " ".join(c[:2]),
+)
+def test_a_prefix_with_nothing_under_it_is_the_same_error_for_every_command(
+    env, server, tmp_path, monkeypatch, command
+):
+    monkeypatch.chdir(tmp_path)
+    server.add(RELEASES, _list("0.171.0", "0.170.0"))
+    line = one_line(run(env, *command, "--version", "0.173"), 3)
+    assert "no codex 0.173.x release exists" in line and "the nearest: 0.171.0" in line
+    assert not (tmp_path / "unused").exists()
+
+
 def test_a_mirror_404_names_the_url_and_asks_if_it_is_a_mirror_sync_tree(env, server):
     line = one_line(install(env, "--mirror", f"{server.url}/not-a-mirror"), 3)
     assert f"{server.url}/not-a-mirror/channels/latest answered 404" in line

@@ -4,7 +4,6 @@ set up PATH, then the first sign-in (SPEC §6, §7, §10)."""
 from __future__ import annotations
 
 import platform
-import re
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,12 +60,10 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
     """Install and report: the ``--json`` object of SPEC §6."""
     reporter = Reporter(quiet=args.quiet, verbose=args.verbose, no_color=settings.no_color)
     target = resolve_target(args.target)
-    wanted = settings.version
-    if wanted is not None and PREFIX_RE.match(wanted.strip()) and args.archive is None:
-        wanted = resolve_prefix(wanted.strip(), target, settings, reporter)
-        settings = replace(settings, version=wanted)
+    if args.archive is None:  # a local archive's version is the archive's
+        settings = settings.settled(target, reporter.info, reporter.debug)
     request = InstallRequest(
-        version=parse_version(wanted),
+        version=parse_version(settings.version),
         target=target,
         sources=settings.sources,
         archive=args.archive,
@@ -103,7 +100,6 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
 
 
 SIGN_IN_FAILED = 8
-PREFIX_RE = re.compile(r"^(?:rust-v|v)?\d+\.\d+$", re.ASCII)
 
 
 def _install(
@@ -175,7 +171,8 @@ def _with_nearest(
     from codex_install.suggest import nearest_versions
 
     try:
-        known = _remote_versions(settings, target, Reporter(quiet=True))
+        quiet = Reporter(quiet=True)
+        known = settings.offered_versions(target, quiet.info, quiet.debug)
     except CodexInstallError:
         known = []
     near = nearest_versions(wanted, [v for v in known if v != wanted])
@@ -185,46 +182,6 @@ def _with_nearest(
         f"codex {wanted} does not exist ({err.message})",
         hint=f"the nearest: {', '.join(near)}; all of them: `codex-install ls-remote`",
     )
-
-
-def resolve_prefix(prefix: str, target: str, settings: Settings, reporter: Reporter) -> str:
-    """``0.171`` → the newest stable 0.171.x the source offers (mise resolves a prefix so),
-    or, offline, the newest one installed."""
-    from codex_install import layout
-    from codex_install.suggest import nearest_versions, newest_with_prefix
-
-    bare = prefix.removeprefix("rust-v").removeprefix("v")
-    installed = [r.version for r in layout.list_releases(settings.paths) if r.target == target]
-    if settings.offline:
-        found = newest_with_prefix(bare, installed)
-        if found is None:
-            raise NetworkError(
-                f"no {bare}.x is installed, and --offline forbids asking which exist"
-            )
-    else:
-        known = _remote_versions(settings, target, reporter)
-        found = newest_with_prefix(bare, known)
-        if found is None:
-            near = nearest_versions(bare + ".0", known)
-            raise NotFoundError(
-                f"no codex {bare}.x release exists",
-                hint=f"the nearest: {', '.join(near) or 'none'}; all: `codex-install ls-remote`",
-            )
-    reporter.info(f"{prefix} is codex {found} (the newest {bare}.x)")
-    return found
-
-
-def _remote_versions(settings: Settings, target: str, reporter: Reporter) -> list[str]:
-    """The versions the configured source offers for ``target``, newest first."""
-    from codex_install.sources.dispatch import versions
-    from codex_install.sources.npm import versions_factory
-
-    npm_versions = versions_factory(
-        settings.env, settings.sources.npm_registry, notice=reporter.info
-    )
-    with settings.open_network(notices(reporter), reporter.debug) as net:
-        npm = (lambda t: npm_versions(net, t)) if npm_versions is not None else None
-        return versions(net, settings.sources, target, npm=npm)[1]
 
 
 def promotion_notice(target: str, machine: str, *, explicit: bool) -> str | None:

@@ -219,6 +219,7 @@ def run_generate(args: GenerateArgs, settings: Settings) -> Generated:
     """``manifest generate``: resolve, download, cross-check, write ``codex-<ver>.toml``."""
     reporter = Reporter(quiet=args.quiet, no_color=settings.no_color)
     targets = _targets(args.targets)
+    settings = settings.settled(targets[0], reporter.info, reporter.debug)
     spec = parse_version(settings.version or "latest")
     chosen = list(dict.fromkeys(args.sources)) or [
         "mirror" if settings.sources.mirror else "github"

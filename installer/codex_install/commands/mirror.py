@@ -30,6 +30,7 @@ class SyncArgs:
 def run(args: SyncArgs, settings: Settings) -> dict[str, Any]:
     reporter = Reporter(quiet=args.quiet, no_color=settings.no_color)
     targets = [validate_target(t) for t in args.targets] or list(SUPPORTED_TARGETS)
+    settings = settings.settled(targets[0], reporter.info, reporter.debug)
     spec = parse_version(settings.version or "latest")
     with settings.open_network(reporter.info) as client:
         release = fetch_release(client, settings.sources, spec)

@@ -17,12 +17,14 @@ from codex_install.versions import parse_version
 
 def run(target: str | None, settings: Settings) -> dict[str, Any]:
     """The resolved selection as one flat object (``--json``, or ``key: value`` lines)."""
-    version = parse_version(settings.version)
     reporter = Reporter(no_color=settings.no_color)
+    triple = resolve_target(target)
+    settings = settings.settled(triple, reporter.info, reporter.debug)
+    version = parse_version(settings.version)
     factory = settings.npm_factory(reporter.info)
     with settings.open_network(notices(reporter), reporter.debug) as net:
         npm = factory(net) if factory else None
-        resolved = choose(net, settings.sources, version, resolve_target(target), npm=npm)
+        resolved = choose(net, settings.sources, version, triple, npm=npm)
         resolved = with_sums(resolved.selection, net, resolved.fell_back_from)
     sel = resolved.selection
     sha256, size = sel.archive.sha256, sel.archive.size
