@@ -55,32 +55,24 @@ def _published_0_171(server: FakeHTTPServer) -> None:
     server.add(RELEASES, _list("0.172.0-alpha.1", "0.171.1", "0.171.0", "0.170.0"))
 
 
-def test_resolve_takes_a_prefix_as_install_does(env, server):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["resolve"],
+        ["manifest", "generate", "--output", "manifests"],
+        ["mirror", "sync", "--output", "mirror"],
+    ],
+    ids=lambda c: " ".join(c[:2]),
+)
+def test_every_command_taking_a_version_reads_a_prefix_as_install_does(
+    env, server, tmp_path, monkeypatch, command
+):
+    monkeypatch.chdir(tmp_path)
     _published_0_171(server)
-    result = run(env, "resolve", "--version", "v0.171", "--target", TARGET, "--json")
+    result = run(env, *command, "--version", "v0.171", "--target", TARGET, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == "0.171.1"
     assert "v0.171 is codex 0.171.1 (the newest 0.171.x)" in result.stderr
-
-
-def test_manifest_generate_takes_a_prefix_as_install_does(env, server, tmp_path):
-    _published_0_171(server)
-    out = tmp_path / "manifests"
-    result = run(env, "manifest", "generate", "--version", "0.171", "--target", TARGET,
-                 "--output", str(out), "--json")  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["path"] == str(out / "codex-0.171.1.toml")
-    assert "0.171 is codex 0.171.1 (the newest 0.171.x)" in result.stderr
-
-
-def test_mirror_sync_takes_a_prefix_as_install_does(env, server, tmp_path):
-    _published_0_171(server)
-    out = tmp_path / "mirror"
-    result = run(env, "mirror", "sync", "--version", "0.171", "--target", TARGET,
-                 "--output", str(out), "--json")  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "syncing codex 0.171.1 (1 targets)" in result.stderr
-    assert "0.171 is codex 0.171.1 (the newest 0.171.x)" in result.stderr
 
 
 @pytest.mark.parametrize(
