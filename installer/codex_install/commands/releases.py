@@ -30,7 +30,7 @@ LIST_COLUMNS = (
     tables.Column("INSTALLED", drop_order=3),
     tables.Column("SIZE", drop_order=4),
     tables.Column("SOURCE", drop_order=5),
-    tables.Column("TARGET", drop_order=1),
+    tables.Column("TARGET", drop_order=6),  # one target a machine, as a rule: goes first
     tables.Column("STATUS"),
 )
 
