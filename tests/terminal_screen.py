@@ -56,9 +56,10 @@ class Terminal:
         self.raw += data.decode(errors="replace")
         return True
 
-    def expect(self, text: str, timeout: float = 30.0) -> None:
+    def expect(self, text: str, timeout: float = 30.0, *, times: int = 1) -> None:
+        """Wait until ``text`` has been written ``times`` times (a prompt asked again)."""
         deadline = time.monotonic() + timeout
-        while text not in self.raw:
+        while self.raw.count(text) < times:
             if time.monotonic() > deadline or (
                 not self._read(0.1) and self.proc.poll() is not None
             ):

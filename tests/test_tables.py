@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codex_install.tables import Column, Style, channel, human_size, render
+from codex_install.tables import Column, Release, Style, channel, human_size, releases, render
 
 COLUMNS = (
     Column("VERSION"),
@@ -72,3 +72,52 @@ def test_channel(version, want):
 )
 def test_human_size(size, want):
     assert human_size(size) == want
+
+
+def test_list_and_ls_remote_share_one_release_table() -> None:
+    rows = [
+        Release(
+            "0.171.0-alpha.2", None, 64_000_000, "github", "", target="x86_64-unknown-linux-musl"
+        ),
+        Release("0.169.0", "2026-11-30", None, None, "current", target="aarch64-apple-darwin"),
+    ]
+    wide = releases(
+        rows, Style(tty=True, color=True, width=200), date_title="INSTALLED", targets=True
+    )
+    assert wide[0].split() == [
+        "\x1b[1mVERSION",
+        "CHANNEL",
+        "INSTALLED",
+        "SIZE",
+        "SOURCE",
+        "TARGET",
+        "STATUS\x1b[0m",
+    ]
+    assert wide[1].split() == [
+        "0.171.0-alpha.2",
+        "alpha",
+        "-",
+        "64",
+        "MB",
+        "github",
+        "x86_64-unknown-linux-musl",
+    ]
+    assert wide[2] == "\x1b[32m" + wide[2][5:-4] + "\x1b[0m"  # the current one in colour
+    assert wide[2][5:-4].split() == [
+        "0.169.0",
+        "stable",
+        "2026-11-30",
+        "-",
+        "-",
+        "aarch64-apple-darwin",
+        "current",
+    ]
+    # Narrow: the target goes first, then source, size, date, channel; version and status stay.
+    narrow = releases(rows, Style(tty=True, width=50), date_title="INSTALLED", targets=True)
+    assert narrow[0].split() == ["VERSION", "CHANNEL", "INSTALLED", "STATUS"]
+    # ls-remote: no target column, its date is the release's.
+    plain = releases(rows, Style(tty=False), date_title="DATE")
+    assert [line.split() for line in plain] == [
+        ["0.171.0-alpha.2", "alpha", "-", "64", "MB", "github"],
+        ["0.169.0", "stable", "2026-11-30", "-", "-", "current"],
+    ]

@@ -1,5 +1,6 @@
 """Aligned tables for people (``list``, ``ls-remote``), pure: a header and padded columns that
-fit the terminal on a TTY, plain padded rows without a header or colour elsewhere."""
+fit the terminal on a TTY, plain padded rows without a header or colour elsewhere. Both
+commands show releases through :func:`releases`, so their columns read and narrow alike."""
 
 from __future__ import annotations
 
@@ -85,6 +86,47 @@ def _cut(line: str, width: int) -> str:
     if len(visible) <= width:
         return line
     return visible[: max(width - 1, 0)] + "…"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One row of a release table; ``None`` is shown as unknown."""
+
+    version: str
+    date: str | None
+    size: int | None
+    source: str | None
+    status: str  # "current", "installed" or ""
+    target: str | None = None
+
+
+def releases(
+    rows: Sequence[Release], style: Style, *, date_title: str, targets: bool = False
+) -> list[str]:
+    """Releases in the given order: version, channel, a date (``date_title`` says which), size,
+    source, the target if ``targets``, status; the current one highlighted."""
+    columns = [
+        Column("VERSION"),
+        Column("CHANNEL", drop_order=2),
+        Column(date_title, drop_order=3),
+        Column("SIZE", drop_order=4),
+        Column("SOURCE", drop_order=5),
+        *([Column("TARGET", drop_order=6)] if targets else []),  # one a machine, as a rule
+        Column("STATUS"),
+    ]
+    cells = [
+        [
+            r.version,
+            channel(r.version),
+            r.date or "",
+            human_size(r.size),
+            r.source or "",
+            *([r.target or ""] if targets else []),
+            r.status,
+        ]
+        for r in rows
+    ]
+    return render(columns, cells, style, highlight=[r.status == "current" for r in rows])
 
 
 def human_size(n: int | None) -> str:

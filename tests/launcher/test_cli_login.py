@@ -8,9 +8,9 @@ import sys
 from click.testing import CliRunner, Result
 
 from codex_install.cli import cli
+from terminal_screen import Terminal
 
 from .conftest import API_KEY, Sandbox
-from .ptyrun import PtyProcess
 
 
 def invoke(sandbox: Sandbox, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -84,11 +84,11 @@ def test_login_without_codex_installed_exits_3(sandbox: Sandbox) -> None:
 
 
 def test_login_on_a_terminal_prompts_and_runs_codex_login(sandbox: Sandbox) -> None:
-    p = PtyProcess([sys.executable, "-m", "codex_install", "login"], sandbox.env)
+    p = Terminal([sys.executable, "-m", "codex_install", "login"], sandbox.env)
     p.expect("Choose 1-4")
     p.send("y\n")
-    assert p.finish() == 0, p.output
-    assert "Signed in to Codex as dev@example.com (plus plan)." in p.output
+    assert p.finish() == 0, p.raw
+    assert "Signed in to Codex as dev@example.com (plus plan)." in p.raw
     assert [r["argv"] for r in sandbox.runs()] == [["login"]]
 
 

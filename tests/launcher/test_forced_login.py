@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from terminal_screen import Terminal
+
 from .conftest import API_KEY, Sandbox, launcher_cmd, run_launcher
-from .ptyrun import PtyProcess
 
 
 def configure(sandbox: Sandbox, text: str) -> None:
@@ -86,10 +87,10 @@ def test_a_remote_session_is_not_held_to_local_restrictions(sandbox: Sandbox) ->
 def test_interactive_refused_credentials_say_why_and_offer_the_sign_in(sandbox: Sandbox) -> None:
     sandbox.sign_in_api_key()
     configure(sandbox, 'forced_login_method = "chatgpt"\n')
-    p = PtyProcess(launcher_cmd("hi"), sandbox.env)
+    p = Terminal(launcher_cmd("hi"), sandbox.env)
     p.expect("Choose 1-3 [1]")  # the API key is not offered: Codex would refuse it
-    assert "API key login is disabled" in p.output and "API key (" not in p.output
-    assert "Paste an API key" not in p.output
+    assert "API key login is disabled" in p.raw and "API key (" not in p.raw
+    assert "Paste an API key" not in p.raw
     p.send("n\n")
     assert p.finish() == 8
     assert sandbox.runs() == []

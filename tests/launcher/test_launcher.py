@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from servers.oauth import FakeTokenEndpoint
+from terminal_screen import Terminal
 
 from .conftest import API_KEY, Sandbox, launcher_cmd, run_launcher
-from .ptyrun import PtyProcess
 
 HEAVY_MODULES = ("httpx", "httpcore", "requests", "requests_cache", "click")
 
@@ -140,9 +140,9 @@ def test_signed_out_non_interactive_exits_8_without_starting_codex(sandbox: Sand
 
 
 def test_codex_non_interactive_env_counts_as_non_interactive(sandbox: Sandbox) -> None:
-    p = PtyProcess(launcher_cmd("hi"), {**sandbox.env, "CODEX_NON_INTERACTIVE": "1"})
+    p = Terminal(launcher_cmd("hi"), {**sandbox.env, "CODEX_NON_INTERACTIVE": "1"})
     assert p.finish() == 8
-    assert "Not signed in." in p.output
+    assert "Not signed in." in p.raw
     assert sandbox.runs() == []
 
 
@@ -320,12 +320,12 @@ def test_refresh_that_cannot_lock_codex_home_warns_and_still_starts_codex(
 
 
 def test_interactive_signed_out_offers_sign_in_then_runs_codex(sandbox: Sandbox) -> None:
-    p = PtyProcess(launcher_cmd("exec", "hi"), sandbox.env)
+    p = Terminal(launcher_cmd("exec", "hi"), sandbox.env)
     p.expect("Choose 1-4")
     p.send("y\n")
-    assert p.finish() == 0, p.output
-    assert "Opening a browser" in p.output
-    assert 'codex ran: ["exec", "hi"]' in p.output
+    assert p.finish() == 0, p.raw
+    assert "Opening a browser" in p.raw
+    assert 'codex ran: ["exec", "hi"]' in p.raw
     runs = sandbox.runs()
     assert [r["argv"] for r in runs] == [["login"], ["exec", "hi"]]
     assert runs[0]["stdin_isatty"] is True  # codex login got the terminal
@@ -333,20 +333,20 @@ def test_interactive_signed_out_offers_sign_in_then_runs_codex(sandbox: Sandbox)
 
 def test_interactive_over_ssh_uses_device_auth(sandbox: Sandbox) -> None:
     env = {**sandbox.env, "SSH_TTY": "/dev/pts/9"}
-    p = PtyProcess(launcher_cmd("hi"), env)
+    p = Terminal(launcher_cmd("hi"), env)
     p.expect("code to enter")
     p.send("\n")
-    assert p.finish() == 0, p.output
-    assert "ABCD-1234" in p.output
+    assert p.finish() == 0, p.raw
+    assert "ABCD-1234" in p.raw
     assert [r["argv"] for r in sandbox.runs()] == [["login", "--device-auth"], ["hi"]]
 
 
 def test_interactive_declined_exits_8_without_codex(sandbox: Sandbox) -> None:
-    p = PtyProcess(launcher_cmd("hi"), sandbox.env)
+    p = Terminal(launcher_cmd("hi"), sandbox.env)
     p.expect("Choose 1-4")
     p.send("n\n")
     assert p.finish() == 8
-    assert "codex was not started" in p.output
+    assert "codex was not started" in p.raw
     assert sandbox.runs() == []
 
 
@@ -356,10 +356,10 @@ def test_interactive_poisoned_explains_and_offers_sign_in(
     sandbox.sign_in_chatgpt(expires_in=60)
     token_server.respond(400, {"error": "invalid_grant"})
     assert run_launcher(sandbox, "hi").returncode == 8
-    p = PtyProcess(launcher_cmd("hi"), sandbox.env)
+    p = Terminal(launcher_cmd("hi"), sandbox.env)
     p.expect("Choose 1-4")
-    assert "could not be refreshed" in p.output
+    assert "could not be refreshed" in p.raw
     p.send("y\n")
-    assert p.finish() == 0, p.output
+    assert p.finish() == 0, p.raw
     assert [r["argv"] for r in sandbox.runs()] == [["login"], ["hi"]]
     assert len(token_server.requests) == 1

@@ -26,46 +26,21 @@ class RemoteVersions:
     current: str | None
     details: Mapping[str, ReleaseInfo] = field(default_factory=dict)
 
-    COLUMNS = (
-        tables.Column("VERSION"),
-        tables.Column("CHANNEL", drop_order=2),
-        tables.Column("DATE", drop_order=3),
-        tables.Column("SIZE", drop_order=4),
-        tables.Column("SOURCE", drop_order=5),
-        tables.Column("STATUS"),
-    )
-
     def table(self, style: tables.Style, *, pre: bool = False) -> list[str]:
         """Newest first; alphas and betas only with ``pre``; a header only on a terminal."""
-        shown = [v for v in self.versions if pre or "-" not in v or v in self.installed]
         rows = []
-        for v in shown:
-            info = self.details.get(v, ReleaseInfo(None, None))
-            status = "current" if v == self.current else "installed" if v in self.installed else ""
-            rows.append(
-                [
-                    v,
-                    tables.channel(v),
-                    info.date or "",
-                    tables.human_size(info.size),
-                    self.source,
-                    status,
-                ]
-            )
-        return tables.render(
-            self.COLUMNS, rows, style, highlight=[v == self.current for v in shown]
-        )
+        for v in self.versions:
+            if pre or "-" not in v or v in self.installed:
+                info = self.details.get(v, ReleaseInfo(None, None))
+                rows.append(tables.Release(v, info.date, info.size, self.source, self._status(v)))
+        return tables.releases(rows, style, date_title="DATE")
+
+    def _status(self, v: str) -> str:
+        return "current" if v == self.current else "installed" if v in self.installed else ""
 
     def lines(self) -> list[str]:
-        def mark(v: str) -> str:
-            return (
-                " (current)"
-                if v == self.current
-                else (" (installed)" if v in self.installed else "")
-            )
-
         # Versions are validated (SPEC §3) wherever they are read; escaped here all the same.
-        return [f"{shown(v)}{mark(v)}" for v in self.versions]
+        return [shown(v) + (f" ({s})" if (s := self._status(v)) else "") for v in self.versions]
 
     def to_json(self) -> dict[str, Any]:
         return {

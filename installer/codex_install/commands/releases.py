@@ -24,44 +24,29 @@ def list_releases(settings: Settings) -> list[dict[str, Any]]:
     ]
 
 
-LIST_COLUMNS = (
-    tables.Column("VERSION"),
-    tables.Column("CHANNEL", drop_order=2),
-    tables.Column("INSTALLED", drop_order=3),
-    tables.Column("SIZE", drop_order=4),
-    tables.Column("SOURCE", drop_order=5),
-    tables.Column("TARGET", drop_order=6),  # one target a machine, as a rule: goes first
-    tables.Column("STATUS"),
-)
-
-
 def table(releases: list[dict[str, Any]], style: tables.Style) -> list[str]:
     """``list`` for people: newest first, with what each release is and where it came from."""
     from codex_install.install import read_receipt
 
-    ordered = list(reversed(releases))  # list_releases is oldest first
-    rows = []
-    for r in ordered:
-        path = Path(r["path"])
-        rows.append(
-            [
-                r["version"],
-                tables.channel(r["version"]),
-                _installed_on(path),
-                tables.human_size(_tree_size(path)),
-                read_receipt(path).get("source") or tables.UNKNOWN,
-                r["target"],
-                "current" if r["current"] else "",
-            ]
+    rows = [
+        tables.Release(
+            version=r["version"],
+            date=_installed_on(Path(r["path"])),
+            size=_tree_size(Path(r["path"])),
+            source=read_receipt(Path(r["path"])).get("source"),
+            status="current" if r["current"] else "",
+            target=r["target"],
         )
-    return tables.render(LIST_COLUMNS, rows, style, highlight=[r["current"] for r in ordered])
+        for r in reversed(releases)  # list_releases is oldest first
+    ]
+    return tables.releases(rows, style, date_title="INSTALLED", targets=True)
 
 
-def _installed_on(release: Path) -> str:
+def _installed_on(release: Path) -> str | None:
     try:
         when = release.stat().st_mtime
     except OSError:
-        return tables.UNKNOWN
+        return None
     return datetime.datetime.fromtimestamp(when, datetime.timezone.utc).strftime("%Y-%m-%d")
 
 
