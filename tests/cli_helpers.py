@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -14,9 +15,15 @@ from codex_install.cli import cli
 REPO = "openai/codex"
 
 
-def run(env: dict[str, str], *args: str) -> Result:
+def no_wait(_seconds: float) -> None:
+    """The retry loop's backoff, not sat out: what a retried failure says and does is the
+    same, the loop's timing has tests of its own (and ``run(..., sleep=time.sleep)``)."""
+
+
+def run(env: dict[str, str], *args: str, sleep: Callable[[float], None] = no_wait) -> Result:
     runner = CliRunner()
-    return runner.invoke(cli, list(args), obj={"env": env}, catch_exceptions=False)
+    obj = {"env": env, "sleep": sleep}
+    return runner.invoke(cli, list(args), obj=obj, catch_exceptions=False)
 
 
 def one_line(result: Result, code: int) -> str:

@@ -4,6 +4,7 @@ code here, and nowhere else (SPEC §6)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -73,7 +74,9 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
     obj = _obj(ctx)
     flags.setdefault("color", obj.get("color"))
     flags.setdefault("offline", bool(obj.get("offline")))
-    return Settings.from_env(_env(ctx), Flags(**flags))
+    settings = Settings.from_env(_env(ctx), Flags(**flags))
+    sleep = obj.get("sleep")  # given by whoever runs the CLI in-process, as its env is
+    return dataclasses.replace(settings, sleep=sleep) if callable(sleep) else settings
 
 
 def _reporter(ctx: click.Context, settings: Settings | None = None) -> Reporter:

@@ -8,6 +8,7 @@ this module builds the source options, which it need not import.
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -88,6 +89,9 @@ class Settings:
     offline: bool = False
     # Colour on a terminal: --color, else NO_COLOR (never), FORCE_COLOR/CLICOLOR_FORCE (always).
     color: str = "auto"
+    # How the retry loop waits between tries (passed in: a test of a retried failure through
+    # the CLI need not sit out the backoff; the one that times the fallback keeps it).
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 
     @cached_property
     def sources(self) -> SourceOptions:
@@ -136,7 +140,9 @@ class Settings:
         from codex_install.fs import ours_alone
         from codex_install.http.network import Network  # only commands that go online
 
-        return Network(self.network, notice=notice, debug=debug, cache_trusted=ours_alone)
+        return Network(
+            self.network, sleep=self.sleep, notice=notice, debug=debug, cache_trusted=ours_alone
+        )
 
     def npm_factory(self, notice: Callable[[str], None]) -> Callable[[Network], Resolver] | None:
         """The npm source for this environment (None when no registry is configured)."""

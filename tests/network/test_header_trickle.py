@@ -91,15 +91,16 @@ def test_a_wait_for_the_answer_puts_the_alarm_off_until_its_read_timeout_would_e
             alarm.reading(0.3)
             time.sleep(0.2)
             assert not alarm.fired  # past the deadline, not past the read timeout
-            time.sleep(0.45)
-            assert alarm.fired
+            while not alarm.fired and time.monotonic() < start + 5:
+                time.sleep(0.01)
+            assert alarm.fired and time.monotonic() - start >= 0.3  # once the read timeout ended
 
 
 def test_a_silent_registry_is_still_a_timeout_to_retry_not_the_deadline() -> None:
-    net = Network(NetworkPlan(0.4), sleep=lambda _s: None)
+    net = Network(NetworkPlan(0.2), sleep=lambda _s: None)
     with hostile_server("blackhole") as url, net:
         registry = Registry(url=f"{url}/", origin="test")
-        with pytest.raises(NetworkError, match=r"after 2 attempts: .* did not answer within 0.4"):
+        with pytest.raises(NetworkError, match=r"after 2 attempts: .* did not answer within 0.2"):
             fetch_packument(net, registry)
 
 

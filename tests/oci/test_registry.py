@@ -16,6 +16,7 @@ from codex_install.http.retry import RetryPolicy
 from codex_install.sources.oci import artifact
 from codex_install.sources.oci.reference import parse_reference
 from codex_install.sources.oci.registry import DigestCache, Registry
+from servers.fake_http import stop_server
 
 REF = parse_reference("oci+https://registry.example/acme/codex")
 BODY = b'{"schemaVersion": 2}'
@@ -309,8 +310,7 @@ def test_an_upload_whose_body_cannot_be_sent_again_is_one_clear_error(tmp_path):
             with pytest.raises(NetworkError, match="asked for the upload again mid-way"):
                 registry.push_blob(blob, artifact.digest_of(b"x" * 10), 10, None)
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        stop_server(httpd)
 
 
 def test_only_a_blob_of_a_registry_logged_into_is_fetched_through_its_login():

@@ -78,6 +78,7 @@ def run(args: InstallArgs, settings: Settings) -> dict[str, Any]:
         reporter.info(f"pinned to Codex {pin.manifest.version} by the manifest {pin.origin}")
     hooks = Hooks(
         plan=settings.network,
+        sleep=settings.sleep,
         notice=notices(reporter),
         debug=reporter.debug,
         progress=reporter.progress,
