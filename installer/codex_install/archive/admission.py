@@ -154,36 +154,61 @@ class Admission:
                 raise unsafe("/".join(path), "symlink chain resolves outside the archive")
 
     def _resolves_outside(self, path: tuple[str, ...], budget: list[int]) -> bool:
-        dirs: list[_Node | None] = [self.root]
-        for part in path[:-1]:
-            node = dirs[-1]
-            dirs.append(node.children.get(part) if node is not None else None)
+        dirs = self._parents(path)
         link = self._lookup(path)
         pending = list(reversed(link.link.split("/"))) if link is not None else []
-        hops = 1
+        hops = [1]
         while pending:
             budget[0] -= 1
             if budget[0] < 0:
                 raise unsafe("/".join(path), "symlinks too tangled to check")
-            part = pending.pop()
-            if part in ("", "."):
-                continue
-            if part == "..":
-                if len(dirs) == 1:
-                    return True
-                dirs.pop()
-                continue
-            here = dirs[-1]
-            child = here.children.get(part) if here is not None else None
-            if child is not None and child.kind == "symlink":
-                hops += 1
-                if hops > MAX_SYMLINK_HOPS:
-                    raise unsafe("/".join(path), f"more than {MAX_SYMLINK_HOPS} links in a chain")
-                if child.link.startswith("/"):
-                    return True
-                pending.extend(reversed(child.link.split("/")))
-                continue
-            dirs.append(child)  # None: missing, or a file; judged lexically from here on
+            if self._step(path, pending.pop(), dirs, pending, hops):
+                return True
+        return False
+
+    def _step(
+        self,
+        path: tuple[str, ...],
+        part: str,
+        dirs: list[_Node | None],
+        pending: list[str],
+        hops: list[int],
+    ) -> bool:
+        """One part of a link target walked from ``dirs[-1]``: True once it leaves the
+        archive."""
+        if part in ("", "."):
+            return False
+        if part == "..":
+            if len(dirs) == 1:
+                return True
+            dirs.pop()
+            return False
+        here = dirs[-1]
+        child = here.children.get(part) if here is not None else None
+        if child is not None and child.kind == "symlink":
+            return self._hop(path, child, pending, hops)
+        dirs.append(child)  # None: missing, or a file; judged lexically from here on
+        return False
+
+    def _parents(self, path: tuple[str, ...]) -> list[_Node | None]:
+        """The nodes from the root down to the directory holding ``path`` (None past one
+        that does not exist)."""
+        dirs: list[_Node | None] = [self.root]
+        for part in path[:-1]:
+            node = dirs[-1]
+            dirs.append(node.children.get(part) if node is not None else None)
+        return dirs
+
+    @staticmethod
+    def _hop(path: tuple[str, ...], link: _Node, pending: list[str], hops: list[int]) -> bool:
+        """Follow one more symlink of a chain: True when it is absolute (outside at once),
+        else its parts are queued to be walked."""
+        hops[0] += 1
+        if hops[0] > MAX_SYMLINK_HOPS:
+            raise unsafe("/".join(path), f"more than {MAX_SYMLINK_HOPS} links in a chain")
+        if link.link.startswith("/"):
+            return True
+        pending.extend(reversed(link.link.split("/")))
         return False
 
     def _strip(self, parts: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -204,18 +229,7 @@ class Admission:
     def _place(self, member: Member, path: tuple[str, ...]) -> None:
         """Walks ``path`` once: every parent must be a directory (made implicit if new), the
         entry itself new (or a directory implied so far, if it is one)."""
-        node = self.root
-        for i, part in enumerate(path[:-1]):
-            child = node.children.get(part)
-            if child is None:
-                child = node.children[part] = _Node()
-            elif child.kind == "symlink":
-                raise unsafe(
-                    member.name, f"path goes through the symlink {'/'.join(path[: i + 1])!r}"
-                )
-            elif child.kind not in (None, "dir"):
-                raise unsafe(member.name, f"path goes through the file {'/'.join(path[: i + 1])!r}")
-            node = child
+        node = self._parent_dir(member, path)
         kind: Kind = "file" if member.kind == "hardlink" else member.kind
         existing = node.children.get(path[-1])
         if existing is None:
@@ -232,6 +246,23 @@ class Admission:
             self.files += 1
         elif member.kind == "symlink":
             self.symlinks.append(path)
+
+    def _parent_dir(self, member: Member, path: tuple[str, ...]) -> _Node:
+        """The directory node ``path`` goes in, its missing parents made implicit; a parent
+        that is a symlink or a file refuses the entry."""
+        node = self.root
+        for i, part in enumerate(path[:-1]):
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = _Node()
+            elif child.kind == "symlink":
+                raise unsafe(
+                    member.name, f"path goes through the symlink {'/'.join(path[: i + 1])!r}"
+                )
+            elif child.kind not in (None, "dir"):
+                raise unsafe(member.name, f"path goes through the file {'/'.join(path[: i + 1])!r}")
+            node = child
+        return node
 
     def _count(self, name: str, size: int) -> None:
         if self.unpacked + size > self.spec.max_unpacked:
