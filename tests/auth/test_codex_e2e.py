@@ -1,10 +1,9 @@
 """Opt-in (``-m e2e``): the launcher's table and the status answers held against the real Codex
 of ``auth/checked.py``'s CODEX_VERSION, side by side on the same files and loopback endpoints.
 
-The real binary is ``CODEX_E2E_BINARY`` if set, else codex-install installs CODEX_VERSION from
-the npm registry this machine is configured with (network). The keyring cases need
-``dbus-run-session`` and ``gnome-keyring-daemon`` and ``secret-tool`` (Debian: gnome-keyring,
-libsecret-tools)."""
+The real binary comes from tests/real_codex.py (``CODEX_E2E_BINARY``, else installed). The
+keyring cases need ``dbus-run-session`` and ``gnome-keyring-daemon`` and ``secret-tool``
+(Debian: gnome-keyring, libsecret-tools)."""
 
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ import pytest
 
 from codex_install.auth.checked import CODEX_VERSION
 from codex_install.launcher import CODEX_SUBCOMMANDS, CODEX_TABLE_VERSION, REMOTE_FLAG
+from real_codex import real_codex
 from servers import chatgpt
 from servers.oauth import AUTH_CLAIM, FakeTokenEndpoint, make_jwt
 from servers.oauth import running as oauth_running
@@ -44,34 +44,7 @@ _UNRELATED = ("configWarning", "remoteControl/status/changed")
 
 @pytest.fixture(scope="module")
 def codex(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get("CODEX_E2E_BINARY")
-    if given:
-        path = Path(given)
-    else:
-        root = tmp_path_factory.mktemp("codex-e2e")
-        env = {**os.environ, "CODEX_HOME": str(root / "home"), "CODEX_NON_INTERACTIVE": "1"}
-        env["CODEX_INSTALL_DIR"] = str(root / "bin")
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "codex_install",
-                "install",
-                "--version",
-                CODEX_VERSION,
-                "--no-login",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        path = root / "bin" / "codex"
-    version = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=60)
-    assert version.stdout.split()[-1] == CODEX_VERSION, version.stdout
-    return path
+    return real_codex(tmp_path_factory.mktemp("codex-e2e"))
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,7 @@
 must ask Codex, say signed in and exec; with an empty keyring and a leftover auth.json, exit 8.
 
 Needs ``dbus-run-session`` and ``gnome-keyring-daemon`` (Debian: gnome-keyring), and the real
-Codex: ``CODEX_E2E_BINARY`` if set, else codex-install installs auth/checked.py's CODEX_VERSION
-from the npm registry this machine is configured with (network)."""
+Codex from tests/real_codex.py (``CODEX_E2E_BINARY``, else installed: network)."""
 
 from __future__ import annotations
 
@@ -16,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from codex_install.auth.checked import CODEX_VERSION
+from real_codex import real_codex
 
 pytestmark = pytest.mark.e2e
 
-VERSION = CODEX_VERSION
 KEY = "sk-keyring-e2e-0000"
 # Inside one D-Bus session: an unlocked keyring, then whatever the test asks for.
 SESSION = """set -e
@@ -34,24 +32,6 @@ from codex_install.launcher import launch
 sys.exit(launch(["exec", "hi"], execv=lambda path, argv: print("EXEC", *argv[1:]),
                 isatty=lambda fd: False))
 """
-
-
-def real_codex(tmp_path: Path) -> Path:
-    given = os.environ.get("CODEX_E2E_BINARY")
-    if given:
-        return Path(given)
-    env = {**os.environ, "CODEX_HOME": str(tmp_path / "install"), "CODEX_NON_INTERACTIVE": "1"}
-    env["CODEX_INSTALL_DIR"] = str(tmp_path / "bin")
-    proc = subprocess.run(
-        [sys.executable, "-m", "codex_install", "install", "--version", VERSION, "--no-login"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return tmp_path / "bin" / "codex"
 
 
 def run_session(codex: Path, home: Path, login: str | None) -> subprocess.CompletedProcess[str]:
