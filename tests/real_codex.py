@@ -1,13 +1,18 @@
 """The real Codex for the opt-in ``-m e2e`` tests: ``CODEX_E2E_BINARY`` if set, else
 codex-install installs auth/checked.py's CODEX_VERSION (the version our tables were checked
-against) from the npm registry this machine is configured with (network)."""
+against) from the npm registry this machine is configured with (network); and a real Secret
+Service keyring session to run it in."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+
+import pytest
 
 from codex_install.auth.checked import CODEX_VERSION
 
@@ -34,3 +39,41 @@ def real_codex(root: Path) -> Path:
     version = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=60)
     assert version.stdout.split()[-1] == CODEX_VERSION, version.stdout
     return path
+
+
+# Inside one D-Bus session: an unlocked Secret Service keyring, the real Codex signed in to it
+# with $LOGIN (an API key) when set, then the probe.
+_KEYRING_SESSION = """set -e
+printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+if [ -n "$LOGIN" ]; then printf '%s\\n' "$LOGIN" | "$CODEX" login --with-api-key >/dev/null 2>&1; fi
+exec "$PYTHON" -c "$PROBE"
+"""
+
+
+def need_keyring(*tools: str) -> None:
+    """Skip unless a keyring session can run here (and ``tools`` are on PATH)."""
+    for tool in ("dbus-run-session", "gnome-keyring-daemon", *tools):
+        if shutil.which(tool) is None:
+            pytest.skip(f"needs {tool} (Debian: dbus, gnome-keyring, libsecret-tools)")
+
+
+def in_keyring_session(
+    codex: Path, probe: str, env: Mapping[str, str], *, login: str | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Python ``probe`` (this interpreter) in a fresh keyring session, after ``codex login``
+    with ``login`` if given; ``env`` is the session's whole environment besides these."""
+    session_env = {
+        **env,
+        "CODEX": str(codex),
+        "PYTHON": sys.executable,
+        "PROBE": probe,
+        "LOGIN": login or "",
+    }
+    return subprocess.run(
+        ["dbus-run-session", "--", "sh", "-c", _KEYRING_SESSION],
+        env=session_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

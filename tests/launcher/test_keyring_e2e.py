@@ -10,22 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from real_codex import real_codex
+from real_codex import in_keyring_session, need_keyring, real_codex
 
 pytestmark = pytest.mark.e2e
 
 KEY = "sk-keyring-e2e-0000"
-# Inside one D-Bus session: an unlocked keyring, then whatever the test asks for.
-SESSION = """set -e
-printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-if [ -n "$LOGIN" ]; then printf '%s\\n' "$LOGIN" | "$CODEX" login --with-api-key >/dev/null 2>&1; fi
-exec "$PYTHON" -c "$PROBE"
-"""
 # launch() with the real `codex login status` and an exec that only reports what it would run.
 PROBE = """import sys
 from codex_install.launcher import launch
@@ -40,25 +33,13 @@ def run_session(codex: Path, home: Path, login: str | None) -> subprocess.Comple
         "HOME": str(home),
         "CODEX_HOME": str(home / ".codex"),
         "CODEX_INSTALL_DIR": str(codex.parent),
-        "CODEX": str(codex),
-        "PYTHON": sys.executable,
-        "PROBE": PROBE,
-        "LOGIN": login or "",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "installer"),
     }
-    return subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", SESSION],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return in_keyring_session(codex, PROBE, env, login=login, timeout=120)
 
 
 def test_keyring_login_by_real_codex_is_signed_in_for_codex_launch(tmp_path: Path) -> None:
-    if shutil.which("dbus-run-session") is None or shutil.which("gnome-keyring-daemon") is None:
-        pytest.skip("needs dbus-run-session and gnome-keyring-daemon (Debian: gnome-keyring)")
+    need_keyring()
     codex = real_codex(tmp_path)
     for name, login in (("empty", None), ("signed-in", KEY)):
         home = Path(os.environ.get("TMPDIR_E2E", "/var/tmp")) / f"codex-kr-{os.getpid()}-{name}"
