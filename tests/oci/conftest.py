@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from builders import ALL_TARGETS, FakeRelease, gz, package_tar, zst
-from codex_install.cli import cli
 from servers.fake_http import FakeHTTPServer
 
 VERSION = "0.169.0"
@@ -23,10 +22,6 @@ def full_release(version: str = VERSION) -> FakeRelease:
         rel.files[f"codex-package-{t}.tar.zst"] = zst(tar)
         rel.files[f"codex-package-{t}.tar.gz"] = gz(tar)
     return rel.with_sums()
-
-
-def run(env: dict[str, str], *args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), obj={"env": env}, catch_exceptions=False)
 
 
 def as_json(result: Result) -> Any:

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from builders import FakeRelease, sha256
-from oci.conftest import as_json, run
+from cli_helpers import run
+from oci.conftest import as_json
 from servers.fake_http import FakeHTTPServer
 from servers.registry import registry, skopeo
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from builders import ALL_TARGETS, TARGET, FakeRelease, sha256
-from oci.conftest import VERSION, as_json, full_release, run
+from cli_helpers import run
+from oci.conftest import VERSION, as_json, full_release
 from servers.fake_http import FakeHTTPServer
 from servers.registry import Registry, registry, skopeo
 
