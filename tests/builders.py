@@ -169,6 +169,19 @@ class FakeRelease:
         return server.url + base
 
 
+def full_release(version: str, *, legacy: bool = False) -> FakeRelease:
+    """Every target's package, .tar.zst and .tar.gz (and with ``legacy`` the old
+    codex-<target>.tar.gz), all in SUMS."""
+    rel = FakeRelease(version)
+    for t in ALL_TARGETS:
+        tar = package_tar(version, t)
+        rel.files[f"codex-package-{t}.tar.zst"] = zst(tar)
+        rel.files[f"codex-package-{t}.tar.gz"] = gz(tar)
+        if legacy:
+            rel.files[f"codex-{t}.tar.gz"] = gz(legacy_tar(version, t))
+    return rel.with_sums()
+
+
 def package_release(
     version: str,
     target: str = TARGET,

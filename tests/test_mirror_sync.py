@@ -7,18 +7,9 @@ import subprocess
 
 from click.testing import CliRunner
 
-from builders import ALL_TARGETS, TARGET, FakeRelease, gz, package_tar, sha256, zst
+from builders import ALL_TARGETS, TARGET, full_release, sha256
 from codex_install.cli import cli
 from servers.fake_http import FakeHTTPServer
-
-
-def full_release(version: str) -> FakeRelease:
-    rel = FakeRelease(version)
-    for t in ALL_TARGETS:
-        tar = package_tar(version, t)
-        rel.files[f"codex-package-{t}.tar.zst"] = zst(tar)
-        rel.files[f"codex-package-{t}.tar.gz"] = gz(tar)
-    return rel.with_sums()
 
 
 def run(env, *args):

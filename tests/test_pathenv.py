@@ -293,15 +293,7 @@ def test_a_sourced_profile_adds_the_dir_verbatim_and_runs_nothing(tmp_path, shel
     bin_dir = tmp_path / name / "bin"
     profile = tmp_path / ".profile"
     assert pathenv.modify_profile(profile, bin_dir)
-    out = subprocess.run(
-        [shell, "-c", '. "$1" && printf %s "$PATH"', shell, str(profile)],
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert out.stdout.split(":")[0] == str(bin_dir)
+    assert first_on_path(shell, profile, home=tmp_path) == os.fsencode(bin_dir)
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -328,6 +320,19 @@ def test_a_dir_name_that_cannot_live_on_path_is_refused_before_the_profile_chang
     assert profile.read_text() == "# mine\n"
 
 
+def first_on_path(shell: str, profile: Path, *, home: Path, cwd: Path | None = None) -> bytes:
+    """The first PATH entry after ``shell`` sources ``profile`` (in ``cwd``, else ``home``),
+    as bytes: a hostile name is compared exactly."""
+    out = subprocess.run(
+        [shell, "-c", '. "$1" && printf %s "$PATH"', shell, str(profile)],
+        cwd=cwd or home,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+        capture_output=True,
+        check=True,
+    )
+    return out.stdout.split(b":")[0]
+
+
 def test_modify_path_through_the_cli_quotes_a_hostile_bin_dir(env, server, home, tmp_path):
     package_release("0.169.0").publish_github(server)
     bin_dir = tmp_path / "$(touch PWNED)" / "bin"
@@ -335,15 +340,7 @@ def test_modify_path_through_the_cli_quotes_a_hostile_bin_dir(env, server, home,
     result = install(env, "--version", "0.169.0", "--modify-path")
     assert result.exit_code == 0, result.output
     profile = pathenv.profile_for(env, home)  # macOS: .profile here, Linux: .bashrc
-    out = subprocess.run(
-        ["bash", "-c", '. "$1" && printf %s "$PATH"', "bash", str(profile)],
-        cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert out.stdout.split(":")[0] == str(bin_dir)
+    assert first_on_path("bash", profile, home=home, cwd=tmp_path) == os.fsencode(bin_dir)
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -362,14 +359,7 @@ def test_every_injection_in_a_bin_dir_is_added_verbatim_or_refused(tmp_path, she
             assert not profile.exists()
             continue
         assert pathenv.modify_profile(profile, bin_dir)
-        out = subprocess.run(
-            [shell, "-c", '. "$1" && printf %s "$PATH"', shell, str(profile)],
-            cwd=home,
-            env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
-            capture_output=True,
-            check=True,
-        )
-        assert out.stdout.split(b":")[0] == os.fsencode(bin_dir), name
+        assert first_on_path(shell, profile, home=home) == os.fsencode(bin_dir), name
         assert not (home / "PWNED").exists(), name
 
 

@@ -72,6 +72,25 @@ def outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in path.read_text().splitlines())
 
 
+def run_latest_release_step(
+    tmp_path: Path, answer: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    """codex-release.yml's step that asks for the latest release, with ``codex-install
+    resolve`` answering ``answer``: (the run, its GITHUB_OUTPUT file, the calls made)."""
+    runner_temp = tmp_path / "runner"
+    calls = fake_codex_install(runner_temp, answer)
+    script = step_script(
+        "codex-release.yml", "The latest release, and whether a manifest pins it already"
+    )
+    github_output = tmp_path / "github_output"
+    done = bash(
+        script,
+        tmp_path,
+        {"RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(github_output), "GITHUB_TOKEN": ""},
+    )
+    return done, github_output, calls
+
+
 @pytest.mark.parametrize(
     ("answer", "shipped", "want"),
     [
@@ -87,17 +106,7 @@ def test_the_latest_release_is_new_unless_a_manifest_pins_it(
     (tmp_path / "manifests").mkdir()
     for version in shipped:
         (tmp_path / "manifests" / f"codex-{version}.toml").write_text("")
-    runner_temp = tmp_path / "runner"
-    calls = fake_codex_install(runner_temp, answer)
-    script = step_script(
-        "codex-release.yml", "The latest release, and whether a manifest pins it already"
-    )
-    github_output = tmp_path / "github_output"
-    done = bash(
-        script,
-        tmp_path,
-        {"RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(github_output), "GITHUB_TOKEN": ""},
-    )
+    done, github_output, calls = run_latest_release_step(tmp_path, answer)
     assert done.returncode == 0, done.stderr
     assert outputs(github_output) == {**answer, **want}
     assert calls.read_text().split() == [
@@ -113,16 +122,8 @@ def test_the_latest_release_is_new_unless_a_manifest_pins_it(
 @pytest.mark.parametrize("version", ["0.172", "1.2.3; rm -rf ~", "$(id)", "../0.1.0", ""])
 def test_a_version_that_is_no_release_number_stops_the_run(tmp_path: Path, version: str) -> None:
     (tmp_path / "manifests").mkdir()
-    runner_temp = tmp_path / "runner"
-    fake_codex_install(runner_temp, {"version": version, "source": "npm"})
-    script = step_script(
-        "codex-release.yml", "The latest release, and whether a manifest pins it already"
-    )
-    github_output = tmp_path / "github_output"
-    done = bash(
-        script,
-        tmp_path,
-        {"RUNNER_TEMP": str(runner_temp), "GITHUB_OUTPUT": str(github_output), "GITHUB_TOKEN": ""},
+    done, github_output, _ = run_latest_release_step(
+        tmp_path, {"version": version, "source": "npm"}
     )
     assert done.returncode != 0
     assert not github_output.exists() or "version=" not in github_output.read_text()

@@ -1,10 +1,9 @@
 """Opt-in (``-m e2e``): the launcher's table and the status answers held against the real Codex
 of ``auth/checked.py``'s CODEX_VERSION, side by side on the same files and loopback endpoints.
 
-The real binary is ``CODEX_E2E_BINARY`` if set, else codex-install installs CODEX_VERSION from
-the npm registry this machine is configured with (network). The keyring cases need
-``dbus-run-session`` and ``gnome-keyring-daemon`` and ``secret-tool`` (Debian: gnome-keyring,
-libsecret-tools)."""
+The real binary comes from tests/real_codex.py (``CODEX_E2E_BINARY``, else installed). The
+keyring cases need ``dbus-run-session`` and ``gnome-keyring-daemon`` and ``secret-tool``
+(Debian: gnome-keyring, libsecret-tools)."""
 
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ import pytest
 
 from codex_install.auth.checked import CODEX_VERSION
 from codex_install.launcher import CODEX_SUBCOMMANDS, CODEX_TABLE_VERSION, REMOTE_FLAG
+from real_codex import in_keyring_session, need_keyring, real_codex
 from servers import chatgpt
 from servers.oauth import AUTH_CLAIM, FakeTokenEndpoint, make_jwt
 from servers.oauth import running as oauth_running
@@ -44,34 +44,7 @@ _UNRELATED = ("configWarning", "remoteControl/status/changed")
 
 @pytest.fixture(scope="module")
 def codex(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get("CODEX_E2E_BINARY")
-    if given:
-        path = Path(given)
-    else:
-        root = tmp_path_factory.mktemp("codex-e2e")
-        env = {**os.environ, "CODEX_HOME": str(root / "home"), "CODEX_NON_INTERACTIVE": "1"}
-        env["CODEX_INSTALL_DIR"] = str(root / "bin")
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "codex_install",
-                "install",
-                "--version",
-                CODEX_VERSION,
-                "--no-login",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        path = root / "bin" / "codex"
-    version = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=60)
-    assert version.stdout.split()[-1] == CODEX_VERSION, version.stdout
-    return path
+    return real_codex(tmp_path_factory.mktemp("codex-e2e"))
 
 
 @pytest.fixture(scope="module")
@@ -248,14 +221,6 @@ def test_the_refresh_request_is_codexs(
 
 # --- the keyring ---
 
-KEYRING_SESSION = textwrap.dedent(
-    """\
-    set -e
-    printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    printf '%s\\n' "$LOGIN" | "$CODEX" login --with-api-key >/dev/null 2>&1
-    exec "$PYTHON" -c "$PROBE"
-    """
-)
 KEYRING_PROBE = textwrap.dedent(
     """\
     import json, os, sys
@@ -272,9 +237,7 @@ KEYRING_PROBE = textwrap.dedent(
 
 @pytest.mark.parametrize("store", ["keyring", "auto"])
 def test_keyring_answers_match_the_real_codex(codex: Path, tmp_path: Path, store: str) -> None:
-    for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"needs {tool} (Debian: dbus, gnome-keyring, libsecret-tools)")
+    need_keyring("secret-tool")
     home = Path(os.environ.get("TMPDIR_E2E", "/var/tmp")) / f"codex-kr-e2e-{os.getpid()}-{store}"
     write_home(home, None, f'cli_auth_credentials_store = "{store}"\n')
     tests = Path(__file__).resolve().parents[1]
@@ -282,22 +245,13 @@ def test_keyring_answers_match_the_real_codex(codex: Path, tmp_path: Path, store
         "PATH": "/usr/bin:/bin",
         "HOME": str(home.parent),
         "CODEX_HOME": str(home),
-        "CODEX": str(codex),
-        "PYTHON": sys.executable,
-        "PROBE": KEYRING_PROBE,
-        "LOGIN": "sk-keyring-e2e-0000",
         "OURS": json.dumps(OURS),
         "TESTS_PATH": f"{tests}:{tests.parent / 'installer'}",
         "PYTHONPATH": str(tests.parent / "installer"),
     }
     try:
-        proc = subprocess.run(
-            ["dbus-run-session", "--", "sh", "-c", KEYRING_SESSION],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
+        proc = in_keyring_session(
+            codex, KEYRING_PROBE, env, login="sk-keyring-e2e-0000", timeout=180
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
         real, ours = json.loads(proc.stdout.splitlines()[-1])

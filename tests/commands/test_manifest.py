@@ -17,8 +17,8 @@ from builders import (
     ALL_TARGETS,
     TARGET,
     FakeRelease,
+    full_release,
     gz,
-    legacy_tar,
     package_manifest,
     package_tar,
     sha256,
@@ -51,17 +51,6 @@ NPM_PLATFORMS = {
 
 
 # --- fakes -----------------------------------------------------------------------------------
-
-
-def full_release(version: str = VERSION) -> FakeRelease:
-    """Every target in every layout: package .tar.zst and .tar.gz, SUMS, legacy .tar.gz."""
-    rel = FakeRelease(version)
-    for t in ALL_TARGETS:
-        tar = package_tar(version, t)
-        rel.files[f"codex-package-{t}.tar.zst"] = zst(tar)
-        rel.files[f"codex-package-{t}.tar.gz"] = gz(tar)
-        rel.files[f"codex-{t}.tar.gz"] = gz(legacy_tar(version, t))
-    return rel.with_sums()
 
 
 def download_path(rel: FakeRelease, name: str) -> str:
@@ -196,7 +185,7 @@ def npm_env(env: dict[str, str], server: FakeHTTPServer) -> dict[str, str]:
 
 
 def test_generate_pins_every_archive_of_every_target(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     out = tmp_path / "manifests"
     result = run(env, "manifest", "generate", "--version", VERSION, "--output", str(out), "--json")
@@ -210,7 +199,7 @@ def test_generate_pins_every_archive_of_every_target(env, server, tmp_path):
 
 
 def test_generate_into_an_unwritable_place_fails_before_downloading(env, server, tmp_path):
-    full_release().publish_github(server)
+    full_release(VERSION, legacy=True).publish_github(server)
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     result = run(env, "manifest", "generate", "--version", VERSION, "--output", str(blocker / "m"))
@@ -219,7 +208,7 @@ def test_generate_into_an_unwritable_place_fails_before_downloading(env, server,
 
 
 def test_generate_is_deterministic_and_keeps_no_archive(env, server, tmp_path):
-    full_release().publish_github(server)
+    full_release(VERSION, legacy=True).publish_github(server)
     first, second = tmp_path / "out" / "a", tmp_path / "out" / "b"
     for out in (first, second):
         assert run(env, "manifest", "generate", "--output", str(out)).exit_code == 0
@@ -231,7 +220,7 @@ def test_generate_is_deterministic_and_keeps_no_archive(env, server, tmp_path):
 
 
 def test_generate_selected_targets_pins_only_those(env, server, tmp_path):
-    full_release().publish_github(server)
+    full_release(VERSION, legacy=True).publish_github(server)
     result = run(env, "manifest", "generate", "--output", str(tmp_path), "--target", TARGET)
     assert result.exit_code == 0, result.output
     manifest = load_manifest(tmp_path / f"codex-{VERSION}.toml")
@@ -246,7 +235,7 @@ def test_generate_selected_targets_pins_only_those(env, server, tmp_path):
 
 
 def test_generate_refuses_bytes_that_do_not_match_the_remote_digest(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     server.fault(download_path(rel, f"codex-package-{TARGET}.tar.gz"), "flip:40")
     result = run(env, "manifest", "generate", "--output", str(tmp_path / "m"))
@@ -256,7 +245,7 @@ def test_generate_refuses_bytes_that_do_not_match_the_remote_digest(env, server,
 
 
 def test_generate_refuses_a_release_whose_digest_and_sums_disagree(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.digests[f"codex-package-{TARGET}.tar.zst"] = "sha256:" + "0" * 64
     rel.publish_github(server)
     result = run(env, "manifest", "generate", "--output", str(tmp_path / "m"))
@@ -266,7 +255,7 @@ def test_generate_refuses_a_release_whose_digest_and_sums_disagree(env, server, 
 
 
 def test_generate_refuses_an_archive_nothing_vouches_for(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.digests[f"codex-{TARGET}.tar.gz"] = None  # a legacy archive has no SUMS line
     rel.publish_github(server)
     result = run(env, "manifest", "generate", "--output", str(tmp_path), "--target", TARGET)
@@ -275,7 +264,7 @@ def test_generate_refuses_an_archive_nothing_vouches_for(env, server, tmp_path):
 
 
 def test_generate_from_a_mirror_pins_the_mirror_urls(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     base = rel.publish_mirror(server)
     result = run(
         env,
@@ -305,7 +294,7 @@ def test_generate_from_npm_pins_tarballs_with_integrity(npm_env, server, tmp_pat
 
 
 def test_generate_from_github_and_npm_merges_both(npm_env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     tarballs = publish_npm(server)
     result = run(
@@ -341,7 +330,7 @@ def test_generate_from_npm_refuses_a_tarball_that_fails_integrity(npm_env, serve
 
 @pytest.fixture
 def generated(env, server, tmp_path) -> tuple[FakeRelease, Path]:
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     assert (
         run(env, "manifest", "generate", "--output", str(tmp_path), "--target", TARGET).exit_code
@@ -410,7 +399,7 @@ def test_verify_of_a_bad_manifest_exits_2(env, tmp_path):
 
 
 def test_install_pinned_by_a_manifest_makes_no_metadata_request(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     path = write(release_manifest(server, rel), tmp_path / "m.toml")
     result = install(env, "--manifest", str(path), "--json")
@@ -425,7 +414,7 @@ def test_install_pinned_by_a_manifest_makes_no_metadata_request(env, server, tmp
 
 
 def test_reinstall_pinned_by_a_manifest_touches_no_network(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     path = write(release_manifest(server, rel), tmp_path / "m.toml")
     assert install(env, "--manifest", str(path)).exit_code == 0
@@ -437,7 +426,7 @@ def test_reinstall_pinned_by_a_manifest_touches_no_network(env, server, tmp_path
 
 
 def test_manifest_with_other_bytes_than_served_exits_5_and_installs_nothing(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     pinned = release_manifest(server, rel)
     name = f"codex-package-{TARGET}.tar.zst"
@@ -460,7 +449,7 @@ def test_manifest_with_other_bytes_than_served_exits_5_and_installs_nothing(env,
 def test_remote_digest_that_disagrees_with_the_manifest_exits_5_before_download(
     env, server, tmp_path, source
 ):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     pinned = release_manifest(server, rel)  # the bytes the manifest saw
     name = f"codex-package-{TARGET}.tar.zst"
     rel.digests[name] = "sha256:" + "cd" * 32  # what GitHub says now
@@ -481,7 +470,7 @@ def test_remote_digest_that_disagrees_with_the_manifest_exits_5_before_download(
 
 
 def test_sums_that_disagree_with_the_manifest_exit_5_before_download(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     pinned = release_manifest(server, rel)
     name = f"codex-package-{TARGET}.tar.zst"
     rel.files[name] = zst(package_tar(VERSION, TARGET, script=b"#!/bin/sh\necho evil\n"))
@@ -497,7 +486,7 @@ def test_sums_that_disagree_with_the_manifest_exit_5_before_download(env, server
 
 
 def test_explicit_source_downloads_from_the_source_and_checks_the_pin(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     base = rel.publish_mirror(server)
     pinned = release_manifest(server, rel)  # urls point at GitHub paths nobody serves
     result = install(
@@ -511,7 +500,7 @@ def test_explicit_source_downloads_from_the_source_and_checks_the_pin(env, serve
 
 
 def test_explicit_source_matches_the_pinned_archive_by_name(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     gz_only = build_manifest(
         VERSION,
@@ -529,7 +518,7 @@ def test_explicit_source_matches_the_pinned_archive_by_name(env, server, tmp_pat
 
 
 def test_manifest_version_and_version_flag_must_agree(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     path = write(release_manifest(server, rel), tmp_path / "m.toml")
     result = install(env, "--manifest", str(path), "--version", "0.170.0")
     assert result.exit_code == 2
@@ -559,7 +548,7 @@ def _without_target(manifest: Manifest) -> str:
     ids=["bad toml", "unknown schema", "missing target"],
 )
 def test_bad_manifest_exits_2_with_one_clear_line(env, server, tmp_path, mutate, message):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     path = tmp_path / "m.toml"
     path.write_text(mutate(release_manifest(server, rel)), encoding="utf-8")
     result = install(env, "--manifest", str(path))
@@ -639,7 +628,7 @@ def test_npm_source_checks_the_registry_integrity_before_download(npm_env, serve
 
 
 def test_local_archive_is_verified_against_the_manifest_entry_of_its_name(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     manifest = release_manifest(server, rel)
     path = write(manifest, tmp_path / "m.toml")
     name = f"codex-package-{TARGET}.tar.gz"
@@ -656,7 +645,7 @@ def test_local_archive_is_verified_against_the_manifest_entry_of_its_name(env, s
 
 
 def test_local_archive_not_in_the_manifest_exits_2(env, server, tmp_path):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     path = write(release_manifest(server, rel), tmp_path / "m.toml")
     archive = tmp_path / f"codex-package-{TARGET}.tar.xz"
     archive.write_bytes(b"x")
@@ -680,7 +669,7 @@ def shipped_env(env, tmp_path) -> dict[str, str]:
 
 
 def test_shipped_manifest_pins_a_versioned_install(shipped_env, server):
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     shipped = Path(shipped_env["CODEX_INSTALL_MANIFEST_DIR"])
     write(release_manifest(server, rel), shipped / f"codex-{VERSION}.toml")
@@ -822,7 +811,7 @@ def test_unreachable_host_of_a_shipped_manifest_falls_back_to_the_usual_sources(
     from codex_install.install import Hooks, install
     from codex_install.paths import resolve_paths
 
-    rel = full_release()
+    rel = full_release(VERSION, legacy=True)
     rel.publish_github(server)
     dead = release_manifest(server, rel)
     dead_assets = tuple(

@@ -3,31 +3,22 @@
 must ask Codex, say signed in and exec; with an empty keyring and a leftover auth.json, exit 8.
 
 Needs ``dbus-run-session`` and ``gnome-keyring-daemon`` (Debian: gnome-keyring), and the real
-Codex: ``CODEX_E2E_BINARY`` if set, else codex-install installs auth/checked.py's CODEX_VERSION
-from the npm registry this machine is configured with (network)."""
+Codex from tests/real_codex.py (``CODEX_E2E_BINARY``, else installed: network)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from codex_install.auth.checked import CODEX_VERSION
+from real_codex import in_keyring_session, need_keyring, real_codex
 
 pytestmark = pytest.mark.e2e
 
-VERSION = CODEX_VERSION
 KEY = "sk-keyring-e2e-0000"
-# Inside one D-Bus session: an unlocked keyring, then whatever the test asks for.
-SESSION = """set -e
-printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-if [ -n "$LOGIN" ]; then printf '%s\\n' "$LOGIN" | "$CODEX" login --with-api-key >/dev/null 2>&1; fi
-exec "$PYTHON" -c "$PROBE"
-"""
 # launch() with the real `codex login status` and an exec that only reports what it would run.
 PROBE = """import sys
 from codex_install.launcher import launch
@@ -36,49 +27,19 @@ sys.exit(launch(["exec", "hi"], execv=lambda path, argv: print("EXEC", *argv[1:]
 """
 
 
-def real_codex(tmp_path: Path) -> Path:
-    given = os.environ.get("CODEX_E2E_BINARY")
-    if given:
-        return Path(given)
-    env = {**os.environ, "CODEX_HOME": str(tmp_path / "install"), "CODEX_NON_INTERACTIVE": "1"}
-    env["CODEX_INSTALL_DIR"] = str(tmp_path / "bin")
-    proc = subprocess.run(
-        [sys.executable, "-m", "codex_install", "install", "--version", VERSION, "--no-login"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return tmp_path / "bin" / "codex"
-
-
 def run_session(codex: Path, home: Path, login: str | None) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": f"{codex.parent}:/usr/bin:/bin",
         "HOME": str(home),
         "CODEX_HOME": str(home / ".codex"),
         "CODEX_INSTALL_DIR": str(codex.parent),
-        "CODEX": str(codex),
-        "PYTHON": sys.executable,
-        "PROBE": PROBE,
-        "LOGIN": login or "",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "installer"),
     }
-    return subprocess.run(
-        ["dbus-run-session", "--", "sh", "-c", SESSION],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return in_keyring_session(codex, PROBE, env, login=login, timeout=120)
 
 
 def test_keyring_login_by_real_codex_is_signed_in_for_codex_launch(tmp_path: Path) -> None:
-    if shutil.which("dbus-run-session") is None or shutil.which("gnome-keyring-daemon") is None:
-        pytest.skip("needs dbus-run-session and gnome-keyring-daemon (Debian: gnome-keyring)")
+    need_keyring()
     codex = real_codex(tmp_path)
     for name, login in (("empty", None), ("signed-in", KEY)):
         home = Path(os.environ.get("TMPDIR_E2E", "/var/tmp")) / f"codex-kr-{os.getpid()}-{name}"
