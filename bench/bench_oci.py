@@ -20,8 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,27 +33,6 @@ from run import child_env, installer_argv, must, run_timed, serving  # noqa: E40
 from servers.registry import registry  # noqa: E402
 
 WORK = BENCH / ".work"
-
-
-@contextmanager
-def static_server(root: Path, timeout: float = 30.0) -> Iterator[str]:
-    import select
-
-    proc = subprocess.Popen(
-        [sys.executable, str(BENCH / "serve.py"), str(root), "--static"],
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        ready, _, _ = select.select([proc.stdout], [], [], timeout)
-        line = proc.stdout.readline() if ready else b""
-        if not line:
-            raise SystemExit("bench: serve.py --static did not start")
-        yield str(json.loads(line)["url"])
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def base_env(root: Path, api: str) -> dict[str, str]:
@@ -165,7 +142,7 @@ def main() -> int:
             results["resync_oci_s"], second = sync(meta, api, reg.oci(), scratch / "s3")
             results["blobs_first_sync"] = first["blobs_uploaded"]
             results["blobs_second_sync"] = second["blobs_uploaded"]
-            with static_server(tree) as static:
+            with serving(tree, "--static") as static:
                 sources = {"static": static + "/", "registry": reg.oci()}
                 singles: dict[str, list[float]] = {k: [] for k in sources}
                 crowds: dict[str, list[float]] = {k: [] for k in sources}

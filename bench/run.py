@@ -231,9 +231,10 @@ def must(result: tuple[Sample, int, bytes, bytes], what: str) -> tuple[Sample, b
 
 
 @contextmanager
-def serving(release: Path, timeout: float = 30.0) -> Iterator[str]:
+def serving(release: Path, *flags: str, timeout: float = 30.0) -> Iterator[str]:
+    """serve.py on ``release`` (with ``flags``, e.g. ``--static``) until the block ends."""
     proc = subprocess.Popen(
-        [sys.executable, str(BENCH / "serve.py"), str(release)],
+        [sys.executable, str(BENCH / "serve.py"), str(release), *flags],
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
     )
@@ -242,7 +243,7 @@ def serving(release: Path, timeout: float = 30.0) -> Iterator[str]:
         ready, _, _ = select.select([proc.stdout], [], [], timeout)
         line = proc.stdout.readline() if ready else b""
         if not line:
-            raise SystemExit("bench: serve.py did not start")
+            raise SystemExit(f"bench: serve.py {' '.join(flags)} did not start")
         yield str(json.loads(line)["url"])
     finally:
         proc.terminate()
