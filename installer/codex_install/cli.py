@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from click.shell_completion import get_completion_class
@@ -118,19 +118,27 @@ class _HelpGroup(click.Group):
     sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = {}
-        for name in self.list_commands(ctx):
-            cmd = self.get_command(ctx, name)
-            if cmd is not None and not cmd.hidden:
-                rows[name] = cmd.get_short_help_str(limit=1_000)
-        placed = {name for _, names in self.sections for name in names}
-        sections = [*self.sections, ("Commands", tuple(n for n in rows if n not in placed))]
+        rows = self._summaries(ctx)
         width = max(map(len, rows), default=0)  # one column for every section
-        for title, names in sections:
+        for title, names in self._sections(rows):
             listed = [(n.ljust(width), rows[n]) for n in names if n in rows]
             if listed:
                 with formatter.section(title):
                     formatter.write_dl(listed, col_max=12)
+
+    def _summaries(self, ctx: click.Context) -> dict[str, str]:
+        """Each visible command's summary, in the group's order."""
+        commands = ((name, self.get_command(ctx, name)) for name in self.list_commands(ctx))
+        return {
+            name: cmd.get_short_help_str(limit=1_000)
+            for name, cmd in commands
+            if cmd is not None and not cmd.hidden
+        }
+
+    def _sections(self, rows: Mapping[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+        """The group's sections, then "Commands" for whatever none of them places."""
+        placed = {name for _, names in self.sections for name in names}
+        return [*self.sections, ("Commands", tuple(n for n in rows if n not in placed))]
 
 
 class _Group(_HelpGroup):
@@ -167,29 +175,38 @@ class _Group(_HelpGroup):
         except CodexInstallError as err:
             fail(err, as_json=_in_json_mode(ctx))
         except KeyboardInterrupt as interrupt:  # Ctrl-C, and SIGTERM/SIGHUP (signals.py)
-            # On a terminal the cursor sits after the progress bar or the echoed ^C: the word
-            # gets a line of its own.
-            click.echo(("\n" if _stderr_is_tty() else "") + INTERRUPTED, err=True)
-            sys.exit(exit_code(interrupt))
+            _interrupted(interrupt)
         except click.UsageError as err:
             _usage_failure(err, ctx.meta.get(_ARGV, []))
             raise
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # click's own control flow (ctx.exit, usage errors) is not a failure of ours
         except OSError as err:
-            # A filesystem or permission problem no step translated: still exit 7, one line.
-            where = f" ({err.filename})" if err.filename else ""
-            fail(FilesystemError(f"{err.strerror or err}{where}"), as_json=_in_json_mode(ctx))
+            fail(_filesystem_error(err), as_json=_in_json_mode(ctx))
         except Exception as err:  # the last resort: SPEC §6 exit 1, one line
             if _env(ctx).get("CODEX_INSTALL_DEBUG"):
                 raise
-            fail(
-                CodexInstallError(
-                    f"unexpected {type(err).__name__}: {err}",
-                    hint="this is a bug; rerun with CODEX_INSTALL_DEBUG=1 for the traceback",
-                ),
-                as_json=_in_json_mode(ctx),
-            )
+            fail(_unexpected(err), as_json=_in_json_mode(ctx))
+
+
+def _interrupted(interrupt: KeyboardInterrupt) -> NoReturn:
+    # On a terminal the cursor sits after the progress bar or the echoed ^C: the word
+    # gets a line of its own.
+    click.echo(("\n" if _stderr_is_tty() else "") + INTERRUPTED, err=True)
+    sys.exit(exit_code(interrupt))
+
+
+def _filesystem_error(err: OSError) -> FilesystemError:
+    """A filesystem or permission problem no step translated: still exit 7, one line."""
+    where = f" ({err.filename})" if err.filename else ""
+    return FilesystemError(f"{err.strerror or err}{where}")
+
+
+def _unexpected(err: Exception) -> CodexInstallError:
+    return CodexInstallError(
+        f"unexpected {type(err).__name__}: {err}",
+        hint="this is a bug; rerun with CODEX_INSTALL_DEBUG=1 for the traceback",
+    )
 
 
 def _stderr_is_tty() -> bool:

@@ -36,43 +36,68 @@ def render(
 ) -> list[str]:
     """The table's lines. On a TTY: a header, and the droppable columns left out (highest
     ``drop_order`` first) until every line fits ``width - 1``; ``highlight`` rows in colour."""
+    cells = _cells(columns, rows)
+    keep = _fitting(columns, cells, style)
+    widths = _widths(columns, cells, keep, header=style.tty)
+    lines = [_header(columns, keep, widths, style)] if style.tty else []
+    body = [_line([row[i] for i in keep], widths) for row in cells]
+    lines += [_paint(line, _GREEN, _lit(n, highlight, style)) for n, line in enumerate(body)]
+    return _fit(lines, style)
+
+
+def _cells(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> list[list[str]]:
     # "-" for an unknown cell keeps the columns a script splits on; the last may stay empty.
     last = len(columns) - 1
-    cells = [
+    return [
         [printable(c, 80) or ("" if i == last else UNKNOWN) for i, c in enumerate(row)]
         for row in rows
     ]
+
+
+def _fitting(columns: Sequence[Column], cells: Sequence[Sequence[str]], style: Style) -> list[int]:
+    """The columns kept: on a TTY of known width, the droppable ones left out (highest
+    ``drop_order`` first) until every line fits ``width - 1``."""
     keep = list(range(len(columns)))
+    if not (style.tty and style.width):
+        return keep
+    while _width(columns, cells, keep, header=True) > style.width - 1:
+        droppable = [i for i in keep if columns[i].drop_order]
+        if not droppable:
+            break
+        keep.remove(max(droppable, key=lambda i: columns[i].drop_order))
+    return keep
+
+
+def _header(columns: Sequence[Column], keep: list[int], widths: list[int], style: Style) -> str:
+    return _paint(_line([columns[i].title for i in keep], widths), _BOLD, style.color)
+
+
+def _lit(n: int, highlight: Sequence[bool], style: Style) -> bool:
+    return style.color and n < len(highlight) and highlight[n]
+
+
+def _paint(line: str, colour: str, on: bool) -> str:
+    return f"{colour}{line}{_RESET}" if on else line
+
+
+def _fit(lines: list[str], style: Style) -> list[str]:
     if style.tty and style.width:
-        while _width(columns, cells, keep, header=True) > style.width - 1:
-            droppable = [i for i in keep if columns[i].drop_order]
-            if not droppable:
-                break
-            keep.remove(max(droppable, key=lambda i: columns[i].drop_order))
-    widths = {
-        i: max([len(columns[i].title) if style.tty else 0, *(len(r[i]) for r in cells)])
-        for i in keep
-    }
-    lines = []
-    if style.tty:
-        header = _line([columns[i].title for i in keep], [widths[i] for i in keep])
-        lines.append(f"{_BOLD}{header}{_RESET}" if style.color else header)
-    for n, row in enumerate(cells):
-        line = _line([row[i] for i in keep], [widths[i] for i in keep])
-        if style.color and n < len(highlight) and highlight[n]:
-            line = f"{_GREEN}{line}{_RESET}"
-        lines.append(line)
-    if style.tty and style.width:
-        lines = [_cut(line, style.width - 1) for line in lines]
+        return [_cut(line, style.width - 1) for line in lines]
     return lines
+
+
+def _widths(
+    columns: Sequence[Column], cells: Sequence[Sequence[str]], keep: list[int], *, header: bool
+) -> list[int]:
+    return [
+        max([len(columns[i].title) if header else 0, *(len(r[i]) for r in cells)]) for i in keep
+    ]
 
 
 def _width(
     columns: Sequence[Column], cells: Sequence[Sequence[str]], keep: list[int], *, header: bool
 ) -> int:
-    widths = [
-        max([len(columns[i].title) if header else 0, *(len(r[i]) for r in cells)]) for i in keep
-    ]
+    widths = _widths(columns, cells, keep, header=header)
     return sum(widths) + len(GAP) * max(len(widths) - 1, 0)
 
 

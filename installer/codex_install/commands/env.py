@@ -16,9 +16,21 @@ _SECRET_VARS = ("GITHUB_TOKEN", "GH_TOKEN", "OPENAI_API_KEY", "CODEX_API_KEY")
 
 
 def rows(settings: Settings) -> list[Row]:
-    env, flags, paths = settings.env, settings.flags, settings.paths
     found: list[Row] = [
         ("codex_install", __version__, "this program's version"),
+        *_path_rows(settings),
+        *_source_rows(settings),
+        *_registry(settings),
+        *_behaviour_rows(settings),
+        *_proxy_rows(settings.env),
+        *_secret_rows(settings.env),
+    ]
+    return [(n, printable(v, 300) if isinstance(v, str) else v, o) for n, v, o in found]
+
+
+def _path_rows(settings: Settings) -> list[Row]:
+    env, flags, paths = settings.env, settings.flags, settings.paths
+    return [
         ("codex_home", str(paths.codex_home), _origin(flags.codex_home, env, "CODEX_HOME")),
         (
             "bin_dir",
@@ -30,6 +42,13 @@ def rows(settings: Settings) -> list[Row]:
             str(paths.cache_dir),
             _origin(None, env, "CODEX_INSTALL_CACHE_DIR", "XDG_CACHE_HOME"),
         ),
+    ]
+
+
+def _source_rows(settings: Settings) -> list[Row]:
+    env, flags = settings.env, settings.flags
+    api_url = flags.github_api_url or env.get("GITHUB_API_URL") or "https://api.github.com"
+    return [
         (
             "source",
             flags.source or env.get(SOURCE_ENV) or "auto",
@@ -37,9 +56,7 @@ def rows(settings: Settings) -> list[Row]:
         ),
         (
             "github_api_url",
-            shown_url(
-                flags.github_api_url or env.get("GITHUB_API_URL") or "https://api.github.com"
-            ),
+            shown_url(api_url),
             _origin(flags.github_api_url, env, "GITHUB_API_URL"),
         ),
         ("repo", flags.repo or "openai/codex", "--repo" if flags.repo else "default"),
@@ -48,7 +65,12 @@ def rows(settings: Settings) -> list[Row]:
             _url(flags.mirror or env.get(MIRROR_ENV)),
             _origin(flags.mirror, env, MIRROR_ENV),
         ),
-        *_registry(settings),
+    ]
+
+
+def _behaviour_rows(settings: Settings) -> list[Row]:
+    env = settings.env
+    return [
         ("offline", settings.offline, _origin(settings.flags.offline or None, env, OFFLINE_ENV)),
         ("color", settings.color, "--color, NO_COLOR, FORCE_COLOR, CLICOLOR_FORCE"),
         (
@@ -57,13 +79,21 @@ def rows(settings: Settings) -> list[Row]:
             _origin(None, env, "CODEX_INSTALL_NO_MODIFY_PATH"),
         ),
     ]
+
+
+def _proxy_rows(env: Mapping[str, str]) -> list[Row]:
+    found: list[Row] = []
     for name in _PROXY_VARS:
         value = env.get(name) or env.get(name.lower())
         shown = value if name == "NO_PROXY" or not value else shown_url(value)
         found.append((name.lower(), shown, name if value else "not set"))
-    for name in _SECRET_VARS:
-        found.append((name.lower(), "set (not shown)" if env.get(name) else None, name))
-    return [(n, printable(v, 300) if isinstance(v, str) else v, o) for n, v, o in found]
+    return found
+
+
+def _secret_rows(env: Mapping[str, str]) -> list[Row]:
+    return [
+        (name.lower(), "set (not shown)" if env.get(name) else None, name) for name in _SECRET_VARS
+    ]
 
 
 def lines(found: list[Row], *, verbose: bool = False) -> list[str]:

@@ -114,12 +114,26 @@ def _install(
         # The plan itself refuses any request (http.network): this picks what is installed.
         request = _offline_request(request, settings, current)
     elif request.version.is_latest and not (request.archive or request.force) and current:
-        try:
-            return install(request, settings.paths, hooks)
-        except NetworkError as err:
-            reporter.warn(f"the latest release could not be checked ({err.line()})")
-            reporter.info(f"keeping codex {current} (installed); run `codex-install` again later")
-            return install(replace(request, version=VersionSpec(current)), settings.paths, hooks)
+        return _latest_or_current(request, current, settings, hooks, reporter)
+    return _install_or_nearest(request, settings, hooks, reporter)
+
+
+def _latest_or_current(
+    request: InstallRequest, current: str, settings: Settings, hooks: Hooks, reporter: Reporter
+) -> InstallResult:
+    """The latest release, or the installed ``current`` kept when the latest cannot be learnt."""
+    try:
+        return install(request, settings.paths, hooks)
+    except NetworkError as err:
+        reporter.warn(f"the latest release could not be checked ({err.line()})")
+        reporter.info(f"keeping codex {current} (installed); run `codex-install` again later")
+        return install(replace(request, version=VersionSpec(current)), settings.paths, hooks)
+
+
+def _install_or_nearest(
+    request: InstallRequest, settings: Settings, hooks: Hooks, reporter: Reporter
+) -> InstallResult:
+    """install(); a named version that does not exist names the nearest ones that do."""
     try:
         return install(request, settings.paths, hooks)
     except NotFoundError as err:
