@@ -61,28 +61,39 @@ def read_codex_config(codex_home: Path, args: Sequence[str] = ()) -> CodexConfig
 def config_from(values: Mapping[str, object], notes: Sequence[str] = ()) -> CodexConfig:
     """Pure: the settings of a parsed TOML document's top level."""
     said = list(notes)
-    method = values.get(LOGIN_METHOD_KEY)
-    if method is not None and method not in LOGIN_METHODS:
-        said.append(f"{LOGIN_METHOD_KEY} = {method!r} is not one Codex takes; ignored")
-        method = None
-    workspaces = values.get(WORKSPACE_KEY)
-    ids: tuple[str, ...] = ()
-    if isinstance(workspaces, str):
-        ids = (workspaces,) if workspaces else ()
-    elif isinstance(workspaces, list) and all(isinstance(w, str) for w in workspaces):
-        ids = tuple(w for w in workspaces if w)
-    elif workspaces is not None:
-        said.append(f"{WORKSPACE_KEY} is neither a string nor a list of strings; ignored")
-    base = values.get(BASE_URL_KEY)
-    if base is not None and not isinstance(base, str):
-        said.append(f"{BASE_URL_KEY} is not a string; ignored")
-        base = None
+    method = _login_method(values.get(LOGIN_METHOD_KEY), said)
+    ids = _workspace_ids(values.get(WORKSPACE_KEY), said)
+    base = _base_url(values.get(BASE_URL_KEY), said)
     return CodexConfig(
-        forced_login_method=method if isinstance(method, str) else None,
+        forced_login_method=method,
         forced_workspace_ids=ids,
         chatgpt_base_url=base or DEFAULT_CHATGPT_BASE_URL,
         notes=tuple(said),
     )
+
+
+def _login_method(method: object, said: list[str]) -> str | None:
+    if method is not None and method not in LOGIN_METHODS:
+        said.append(f"{LOGIN_METHOD_KEY} = {method!r} is not one Codex takes; ignored")
+        return None
+    return method if isinstance(method, str) else None
+
+
+def _workspace_ids(workspaces: object, said: list[str]) -> tuple[str, ...]:
+    if isinstance(workspaces, str):
+        return (workspaces,) if workspaces else ()
+    if isinstance(workspaces, list) and all(isinstance(w, str) for w in workspaces):
+        return tuple(w for w in workspaces if w)
+    if workspaces is not None:
+        said.append(f"{WORKSPACE_KEY} is neither a string nor a list of strings; ignored")
+    return ()
+
+
+def _base_url(base: object, said: list[str]) -> str | None:
+    if base is not None and not isinstance(base, str):
+        said.append(f"{BASE_URL_KEY} is not a string; ignored")
+        return None
+    return base
 
 
 def _overrides(args: Sequence[str]) -> dict[str, object]:

@@ -161,10 +161,9 @@ class AuthManager:
         (a backend request, once per snapshot), AccountReadError when it fails."""
         state, snapshot = self._status_state(force=refresh_token, proactive=False)
         if snapshot is not None and state.kind == "signed_out":
-            if snapshot.mode == "apikey" and snapshot.data.get("OPENAI_API_KEY") == "":
-                return account_response("apikey", None)  # as Codex answers an empty key
-            if snapshot.mode in CHATGPT_MODES:
-                raise AccountReadError(PLAN_TYPE_REQUIRED, invalid_request=True)
+            answer = _signed_out_answer(snapshot)
+            if answer is not None:
+                return answer
         method = _method(state) if state.kind != "poisoned" else None
         found = None
         if discover and state.kind == "chatgpt" and snapshot is not None:
@@ -382,6 +381,19 @@ class AuthManager:
         settled = self._settled(snapshot, ledger, force)
         if settled is not None or snapshot is None:
             return settled or SIGNED_OUT
+        refresh_token = self._spendable_refresh_token(snapshot)
+        try:
+            tokens = self._request_tokens(refresh_token, snapshot)
+        except RefreshError as err:
+            if err.permanent:
+                return self._record_permanent(snapshot, err)
+            self._record_transient(snapshot, ledger, err)
+            raise
+        return self._adopt(snapshot, tokens)
+
+    def _spendable_refresh_token(self, snapshot: AuthSnapshot) -> str:
+        """The refresh token of a snapshot ``_settled`` let through, once a new token could be
+        stored; every token of the snapshot is held secret from then on."""
         refresh_token = snapshot.token("refresh_token")
         assert refresh_token is not None  # _settled returns a state otherwise
         why = self._unstorable(snapshot)
@@ -391,22 +403,22 @@ class AuthManager:
             raise FilesystemError(f"a new token could not be stored: {why}")
         for name in TOKEN_FIELDS:  # whatever the endpoint echoes, no message or ledger shows these
             hold_secret(snapshot.token(name))
+        return refresh_token
+
+    def _request_tokens(self, refresh_token: str, snapshot: AuthSnapshot) -> dict[str, str]:
         now = self._clock()
         reason = refresh.PROACTIVE_EXPIRY if snapshot.stale(now) else refresh.FORCED
-        try:
-            tokens = refresh.post_refresh(
-                self._http(),
-                refresh.token_url(self._env),
-                refresh_token,
-                now=now,
-                reason=reason,
-                seconds=refresh.deadline_s(self._env),
-            )
-        except RefreshError as err:
-            if err.permanent:
-                return self._record_permanent(snapshot, err)
-            self._record_transient(snapshot, ledger, err)
-            raise
+        return refresh.post_refresh(
+            self._http(),
+            refresh.token_url(self._env),
+            refresh_token,
+            now=now,
+            reason=reason,
+            seconds=refresh.deadline_s(self._env),
+        )
+
+    def _adopt(self, snapshot: AuthSnapshot, tokens: dict[str, str]) -> CredentialState:
+        """Store the new ``tokens`` over ``snapshot`` unless auth.json changed meanwhile."""
         current = self._load()
         if current is None or current.digest != snapshot.digest:
             # Someone wrote auth.json during the request (a new login): theirs wins.
@@ -449,6 +461,16 @@ class AuthManager:
         if self._client is None:
             self._client = refresh.new_client()
         return self._client
+
+
+def _signed_out_answer(snapshot: AuthSnapshot) -> dict[str, object] | None:
+    """Codex's account/read for credentials it reads as signed out, where that is no plain
+    signed-out answer: an empty API key, or ChatGPT tokens without a plan."""
+    if snapshot.mode == "apikey" and snapshot.data.get("OPENAI_API_KEY") == "":
+        return account_response("apikey", None)  # as Codex answers an empty key
+    if snapshot.mode in CHATGPT_MODES:
+        raise AccountReadError(PLAN_TYPE_REQUIRED, invalid_request=True)
+    return None
 
 
 def _method(state: CredentialState) -> str | None:

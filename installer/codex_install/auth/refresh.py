@@ -139,22 +139,11 @@ def interpret_response(
     """Pure: the tokens of a successful answer, else the RefreshError the answer means. A code
     that carries a secret this process holds (an endpoint echoing the refresh token) is no code:
     it would reach a message and the ledger."""
-    code = error_code(body)
-    if code is not None and scrub(code) != code:
-        code = None
+    code = _safe_code(body)
     if is_permanent(status, code):
         raise RefreshError(permanent_message(code), permanent=True, code=code)
     if 200 <= status < 300:
-        tokens = {}
-        if isinstance(body, Mapping):
-            tokens = {
-                name: body[name]
-                for name in TOKEN_FIELDS
-                if isinstance(body.get(name), str) and body[name]
-            }
-        if not tokens:
-            raise RefreshError(transient_message(f"HTTP {status} without tokens"), permanent=False)
-        return tokens
+        return _tokens_of(status, body)
     what = f"HTTP {status}" + (f" {code}" if code else "")
     raise RefreshError(
         transient_message(what),
@@ -162,6 +151,28 @@ def interpret_response(
         code=code,
         retry_after=parse_retry_after(retry_after, now),
     )
+
+
+def _safe_code(body: object) -> str | None:
+    """The answer's error code, unless scrubbing would change it (it carries a secret)."""
+    code = error_code(body)
+    if code is not None and scrub(code) != code:
+        return None
+    return code
+
+
+def _tokens_of(status: int, body: object) -> dict[str, str]:
+    """The non-empty string token fields of a 2xx answer; none at all is a transient error."""
+    tokens: dict[str, str] = {}
+    if isinstance(body, Mapping):
+        tokens = {
+            name: body[name]
+            for name in TOKEN_FIELDS
+            if isinstance(body.get(name), str) and body[name]
+        }
+    if not tokens:
+        raise RefreshError(transient_message(f"HTTP {status} without tokens"), permanent=False)
+    return tokens
 
 
 def _tighter(given: httpx.Timeout, seconds: float) -> httpx.Timeout:

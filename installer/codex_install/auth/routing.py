@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from codex_install import __version__
 from codex_install.errors import AccountReadError
@@ -85,9 +85,7 @@ def parse_accounts(document: object) -> list[Entry]:
     if not isinstance(document, Mapping):
         raise AccountReadError(FAILED)
     accounts = document.get("accounts")
-    ordering = document.get("account_ordering", [])
-    if not isinstance(ordering, list) or not all(isinstance(key, str) for key in ordering):
-        raise AccountReadError(FAILED)
+    ordering = _ordering(document)
     if isinstance(accounts, list):
         return [_list_entry(entry) for entry in accounts]
     if isinstance(accounts, Mapping):
@@ -96,6 +94,13 @@ def parse_accounts(document: object) -> list[Entry]:
         # account_ordering naming it, a map entry is "missing").
         return [entries[key] for key in ordering if key in entries]
     raise AccountReadError(FAILED)
+
+
+def _ordering(document: Mapping[str, object]) -> list[str]:
+    ordering = document.get("account_ordering", [])
+    if not isinstance(ordering, list) or not all(isinstance(key, str) for key in ordering):
+        raise AccountReadError(FAILED)
+    return ordering
 
 
 def _list_entry(entry: object) -> Entry:
@@ -147,6 +152,16 @@ def resolve(entries: list[Entry], account_id: str, base_url: str) -> dict[str, s
 
 def _https_origin(value: str) -> tuple[str, bool]:
     """(the origin ``scheme://host[:port]``, whether ``value`` is nothing more than that)."""
+    parts, hostname, port = _checked_https(value)
+    host = hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    origin = f"https://{host}" + (f":{port}" if port not in (None, 443) else "")
+    return origin, _is_bare(parts, value)
+
+
+def _checked_https(value: str) -> tuple[SplitResult, str, int | None]:
+    """``value`` split, with its host and port; AccountReadError unless it is an https URL
+    with a host and no user info or surrounding whitespace."""
     try:
         parts = urlsplit(value.strip())
         port = parts.port
@@ -156,11 +171,11 @@ def _https_origin(value: str) -> tuple[str, bool]:
         raise AccountReadError(INVALID_URL)
     if parts.scheme.lower() != "https" or parts.username is not None or value.strip() != value:
         raise AccountReadError(NOT_HTTPS_ORIGIN)
-    host = parts.hostname.lower()
-    host = f"[{host}]" if ":" in host else host
-    origin = f"https://{host}" + (f":{port}" if port not in (None, 443) else "")
-    bare = parts.path in ("", "/") and not parts.query and not parts.fragment and "?" not in value
-    return origin, bare
+    return parts, parts.hostname, port
+
+
+def _is_bare(parts: SplitResult, value: str) -> bool:
+    return parts.path in ("", "/") and not parts.query and not parts.fragment and "?" not in value
 
 
 def discover(

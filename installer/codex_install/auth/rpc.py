@@ -74,14 +74,12 @@ class RpcSession:
             message = json.loads(line, parse_constant=_not_json)
         except (ValueError, RecursionError):  # RecursionError: nested too deep
             return _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
-        if (
-            not isinstance(message, dict)
-            or not isinstance(message.get("method"), str)
-            or ("id" in message and not _valid_id(message["id"]))
-        ):
-            request_id = message.get("id") if isinstance(message, dict) else None
-            request_id = request_id if _valid_id(request_id) else None
-            return _error(request_id, INVALID_REQUEST, "Invalid Request", jsonrpc=False)
+        if not _is_request(message):
+            return _error(_request_id(message), INVALID_REQUEST, "Invalid Request", jsonrpc=False)
+        return self._answer(message)
+
+    def _answer(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        """The response to a well-formed request; None for a notification, even a failed one."""
         jsonrpc = "jsonrpc" in message
         is_notification = "id" not in message
         try:
@@ -157,27 +155,34 @@ def serve(
     writer = _Writer(stdout)
     notifier: threading.Thread | None = None
     for raw in read_lines(stdin, MAX_LINE):
-        response: dict[str, Any] | None
-        if raw is None:
-            response = _error(None, PARSE_ERROR, "Parse error: line too long", jsonrpc=False)
-        elif not raw.strip():
+        if raw is not None and not raw.strip():
             continue
-        else:
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                response = _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
-            else:
-                response = session.handle_line(line)
+        response = _response_to(session, raw)
         if response is not None and not writer.send(response):
             return EXIT_OUTPUT_CLOSED
         if session.account_update_due:
-            session.account_update_due = False
-            notifier = threading.Thread(target=_notify, args=(session, writer), daemon=True)
-            notifier.start()
+            notifier = _start_notifier(session, writer)
     if notifier is not None:
         notifier.join(NOTIFY_WAIT_S)  # what was found out at EOF is still said
     return EXIT_OUTPUT_CLOSED if writer.closed else 0
+
+
+def _response_to(session: RpcSession, raw: bytes | None) -> dict[str, Any] | None:
+    """The answer to one line of input (None: a line longer than MAX_LINE)."""
+    if raw is None:
+        return _error(None, PARSE_ERROR, "Parse error: line too long", jsonrpc=False)
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error(None, PARSE_ERROR, "Parse error", jsonrpc=False)
+    return session.handle_line(line)
+
+
+def _start_notifier(session: RpcSession, writer: _Writer) -> threading.Thread:
+    session.account_update_due = False
+    notifier = threading.Thread(target=_notify, args=(session, writer), daemon=True)
+    notifier.start()
+    return notifier
 
 
 def _notify(session: RpcSession, writer: _Writer) -> None:
@@ -234,6 +239,21 @@ def _to_devnull(stream: IO[str]) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, stream.fileno())
         os.close(devnull)
+
+
+def _is_request(message: object) -> bool:
+    """A JSON object with a string ``method`` and, if it has an ``id``, a valid one."""
+    return (
+        isinstance(message, dict)
+        and isinstance(message.get("method"), str)
+        and ("id" not in message or _valid_id(message["id"]))
+    )
+
+
+def _request_id(message: object) -> object:
+    """The id to answer an invalid request with: its own, when that is a valid id."""
+    request_id = message.get("id") if isinstance(message, dict) else None
+    return request_id if _valid_id(request_id) else None
 
 
 def _valid_id(value: object) -> bool:
