@@ -868,11 +868,12 @@ def _release_version(help_text: str) -> Callable[[F], F]:
 
 @cli.group("mirror", cls=_HelpGroup)
 def mirror_group() -> None:
-    """Static release mirrors for fleets and air-gapped networks.
+    """Release mirrors for fleets: a static tree or an OCI registry.
 
     \b
-    Example:
+    Examples:
         codex-install mirror sync --output /srv/codex-mirror
+        codex-install mirror sync --output oci://ghcr.io/acme/codex
     """
 
 
