@@ -141,3 +141,27 @@ def test_what_the_reverify_costs_on_a_codex_sized_entrypoint(tmp_path: Path) -> 
     ms = (time.perf_counter() - start) * 1000
     print(f"reverify of a 150 MiB entrypoint: {ms:.0f} ms")
     assert ms < 1000
+
+
+def test_an_untouched_entrypoint_is_not_hashed_again(installed: dict[str, str]) -> None:
+    """The receipt keeps the entrypoint's identity (inode, size, mtime, ctime, mode) from when it
+    was hashed; while it is the same, a no-op re-run trusts the recorded digest instead of
+    hashing the whole binary again: a digest that no longer fits is then not even looked at."""
+    receipt = release_dir(installed) / RECEIPT
+    data = json.loads(receipt.read_text())
+    assert data["identity"]["bin/codex"]
+    data["files"]["bin/codex"] = "0" * 64
+    receipt.write_text(json.dumps(data))
+    result = install(installed, "--version", VERSION, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reused"] is True
+    assert "changed since it was installed" not in result.stderr
+
+
+def test_a_touched_but_equal_entrypoint_is_hashed_and_reused(installed: dict[str, str]) -> None:
+    entry = release_dir(installed) / "bin" / "codex"
+    os.utime(entry, ns=(0, 0))  # a new mtime and ctime: the identity no longer matches
+    result = install(installed, "--version", VERSION, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reused"] is True
+    assert "changed since it was installed" not in result.stderr

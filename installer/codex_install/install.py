@@ -345,9 +345,12 @@ class _Run:
         no digest (an older codex-install, Codex's own installer) is taken as it is."""
         if release_dir in self.changed:
             return True
-        recorded = recorded_entrypoint(release_dir)
+        receipt = _receipt(release_dir)
+        recorded = _entrypoint_digest(receipt)
         if recorded is None:
             return False
+        if _identity(release_dir / ENTRYPOINT) == _recorded_identity(receipt):
+            return False  # not written, moved or changed in any way since it was hashed
         try:
             _, actual = sha256_file(release_dir / ENTRYPOINT)
         except OSError as err:
@@ -404,6 +407,7 @@ def _write_receipt(staging: Path, sha256: str, sel: Selection, fell_back_from: s
         "source": sel.source,
         "fell_back_from": fell_back_from,
         "files": {ENTRYPOINT: entrypoint},
+        "identity": {ENTRYPOINT: _identity(staging / ENTRYPOINT)},
     }
     (staging / RECEIPT).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
@@ -424,9 +428,30 @@ def read_receipt(release_dir: Path) -> dict[str, str | None]:
 
 def recorded_entrypoint(release_dir: Path) -> str | None:
     """The sha256 of ``bin/codex`` its install recorded (None: nothing recorded)."""
-    files = _receipt(release_dir).get("files")
+    return _entrypoint_digest(_receipt(release_dir))
+
+
+def _entrypoint_digest(receipt: dict[str, object]) -> str | None:
+    files = receipt.get("files")
     digest = files.get(ENTRYPOINT) if isinstance(files, dict) else None
     return digest if isinstance(digest, str) else None
+
+
+def _identity(path: Path) -> list[int] | None:
+    """What changes whenever the file does: a write changes its mtime and ctime, and nobody but
+    the kernel sets a ctime (``touch -d`` cannot put it back). Equal to the identity recorded
+    when the file was hashed, the file is that file: a re-run need not hash 150 MB again."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode]
+
+
+def _recorded_identity(receipt: dict[str, object]) -> list[int] | None:
+    kept = receipt.get("identity")
+    identity = kept.get(ENTRYPOINT) if isinstance(kept, dict) else None
+    return identity if isinstance(identity, list) and identity else None
 
 
 def _expected_sha256(sel: Selection, resolved: Resolved, pinned: str | None) -> str | None:
